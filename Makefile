@@ -1,0 +1,38 @@
+# storybeat: `make demo` and `make test` do all set-up on a fresh machine.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench serve install browser clean
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need Python 3.11 ($(PY))"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -c "import engine.audio; engine.audio.warm_up()" || true
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (installed when missing and we are root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium missing: browser tests will be skipped (not in CI)"; }
+
+demo: $(STAMP)
+	$(BIN)/python -m engine demo
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+serve: $(STAMP)
+	$(BIN)/python -m api
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,330 @@
+"""Command line: ``python -m engine`` / ``storybeat``. Exit codes: 0 ok, 2 bad input, 3 busy, 4 failed."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from engine import machine
+from engine.config import get_settings
+from engine.errors import StorybeatError
+from engine.models import Job, ProjectSettings
+from engine.storage import ProjectFolder, list_project_ids
+
+log = logging.getLogger("engine.cli")
+
+EXIT_OK, EXIT_INPUT, EXIT_BUSY, EXIT_FAILED = 0, 2, 3, 4
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr with the step, units and ETA."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._last = ""
+
+    def __call__(self, job: Job) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(job.fraction * width)
+        eta = f" ETA {int(job.eta_s) // 60}:{int(job.eta_s) % 60:02d}" if job.eta_s is not None and job.status == "running" else ""
+        units = f" {job.done}/{job.total}" if job.total > 1 else ""
+        line = f"\r[{'#' * filled}{'.' * (width - filled)}] {job.fraction * 100:5.1f}% {job.step}{units}{eta}"
+        if line != self._last:
+            sys.stderr.write(line.ljust(70))
+            sys.stderr.flush()
+            self._last = line
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self.enabled and self._last:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        log.warning("signal %d: stopping after the current unit", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def _run(project_id: str, *, target: str, kind: str, preview: bool, quiet: bool) -> int:
+    from engine.runner import Runner
+
+    bar = ProgressBar(not quiet)
+    try:
+        project = Runner(project_id, target=target, kind=kind, preview=preview, on_progress=bar, stop_event=_stop_on_signals()).run()
+    finally:
+        bar.close()
+    print(f"{project.id}: {project.state}")
+    if project.renders and project.state == machine.RENDERED:
+        print(ProjectFolder(project.id).resolve(project.renders[-1].file))
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Create a project from an audio file (+ lyrics) and print its id."""
+    from engine.project import create_project, upload_track
+    from engine.providers import default_provider_name
+
+    provider = default_provider_name() if args.provider == "auto" else args.provider
+    settings = ProjectSettings(
+        style=args.style, aspect=args.aspect, provider=provider, resolution=args.resolution,
+        subtitles=not args.no_subtitles, quality=args.quality,
+    )
+    audio = Path(args.audio)
+    if not audio.is_file():
+        raise FileNotFoundError(f"no such audio file: {audio}")
+    lyrics = Path(args.lyrics).read_text(encoding="utf-8") if args.lyrics else None
+    project = create_project(settings=settings, name=args.name or audio.stem)
+    try:
+        upload_track(project.id, audio=audio, original_name=audio.name, lyrics_text=lyrics)
+    except StorybeatError:
+        from engine.project import delete_project
+
+        delete_project(project.id)
+        raise
+    print(project.id)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the pipeline towards a target state (default RENDERED)."""
+    kind = "render" if args.target == machine.RENDERED and _state(args.id) in (machine.IMAGED, machine.RENDERED) else "pipeline"
+    return _run(args.id, target=args.target, kind=kind, preview=args.preview, quiet=args.quiet)
+
+
+def _state(project_id: str) -> str:
+    return ProjectFolder(project_id).load_project().state
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """(Re-)render the video from the latest version of every scene."""
+    return _run(args.id, target=machine.RENDERED, kind="render", preview=args.preview, quiet=args.quiet)
+
+
+def resume_plan(project_id: str) -> tuple[str, str, bool] | None:
+    """(target, kind, preview) to continue an interrupted or failed project, or None if nothing to resume."""
+    from engine.jobs import job_is_dead
+
+    folder = ProjectFolder(project_id)
+    project = folder.load_project()
+    config = get_settings()
+    jobs = [folder.load_job(k) for k in ("pipeline", "render")]
+    jobs.sort(key=lambda j: j.started_at.timestamp() if j.started_at else 0)
+    last = jobs[-1]
+    interrupted = last.status == "interrupted" or job_is_dead(last, stale_after_s=config.stale_after_s)
+    if not interrupted and project.state != machine.FAILED:
+        return None
+    target = last.target if last.target in machine.WORK_STATES else machine.RENDERED
+    return target, last.kind, False
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue interrupted work (one project, or --all)."""
+    ids = list_project_ids() if args.all else [args.id]
+    if not ids or (not args.all and not args.id):
+        raise ValueError("give a project id or --all")
+    code = EXIT_OK
+    for project_id in ids:
+        plan = resume_plan(project_id)
+        if plan is None:
+            if not args.all:
+                print(f"{project_id}: nothing to resume ({_state(project_id)})")
+            continue
+        target, kind, preview = plan
+        try:
+            code = max(code, _run(project_id, target=target, kind=kind, preview=preview, quiet=args.quiet))
+        except StorybeatError as exc:
+            if not args.all:
+                raise
+            print(f"{project_id}: {exc}", file=sys.stderr)
+            code = max(code, exc.exit_code)
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Show a project's state, jobs and renders."""
+    folder = ProjectFolder(args.id)
+    project = folder.load_project()
+    pipeline, render = folder.load_job("pipeline"), folder.load_job("render")
+    if args.json:
+        print(json.dumps({
+            "project": project.model_dump(mode="json"),
+            "allowed": machine.allowed_triggers(project),
+            "jobs": {"pipeline": pipeline.model_dump(mode="json"), "render": render.model_dump(mode="json")},
+        }, indent=2))
+        return EXIT_OK
+    print(f"{project.id} {project.name!r}: {project.state}")
+    if project.error:
+        print(f"  failed in {project.error.step}: {project.error.message}")
+    print(f"  allowed: {', '.join(machine.allowed_triggers(project)) or '-'}")
+    for job in (pipeline, render):
+        if job.status != "idle":
+            print(f"  {job.kind}: {job.status} {job.fraction * 100:.0f}% step={job.step} errors={len(job.errors)}")
+    for r in project.renders[-3:]:
+        print(f"  render v{r.version}: {folder.resolve(r.file)}")
+    return EXIT_OK
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    """Edit a scene's intent and/or prompt."""
+    from engine.project import edit_scene
+
+    if args.intent is None and args.prompt is None and args.negative is None:
+        raise ValueError("give --intent, --prompt or --negative")
+    project = edit_scene(args.id, args.scene, visual_intent=args.intent, image_prompt=args.prompt, negative_prompt=args.negative)
+    print(f"{project.id}: {project.state}")
+    return EXIT_OK
+
+
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    """Make a new version of one scene's picture (and draw it unless --no-run)."""
+    from engine.project import regenerate_scene
+
+    project = regenerate_scene(args.id, args.scene)
+    if args.no_run:
+        print(f"{project.id}: {project.state}")
+        return EXIT_OK
+    return _run(args.id, target=machine.IMAGED, kind="pipeline", preview=False, quiet=args.quiet)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Make an earlier version of a scene current again."""
+    from engine.project import restore_version
+
+    project = restore_version(args.id, args.scene, args.version)
+    print(f"{project.id}: {project.state}")
+    return EXIT_OK
+
+
+def cmd_machine(args: argparse.Namespace) -> int:
+    """Print the state machine (JSON or Mermaid)."""
+    if args.mermaid:
+        print(machine.mermaid(), end="")
+    else:
+        print(json.dumps(machine.machine_spec(), indent=2))
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List projects."""
+    for project_id in list_project_ids():
+        project = ProjectFolder(project_id).load_project()
+        print(f"{project.id}\t{project.state}\t{project.name}")
+    return EXIT_OK
+
+
+def cmd_contact_sheet(args: argparse.Namespace) -> int:
+    """Write a PNG grid of every scene's current picture with its lyric and version."""
+    from engine.review import write_contact_sheet
+
+    out = write_contact_sheet(args.id, Path(args.out) if args.out else None)
+    print(out)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Offline demo: synthesise the sample song, make a video, print the MP4 path."""
+    from engine.demo import DEMO_ID, prepare_demo
+
+    started = time.monotonic()
+    project_id = prepare_demo(style=args.style)
+    code = _run(project_id, target=machine.RENDERED, kind="pipeline", preview=False, quiet=args.quiet)
+    log.info("demo %s took %.1f s", DEMO_ID, time.monotonic() - started)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of all commands."""
+    from engine.styles import PRESETS
+
+    parser = argparse.ArgumentParser(prog="storybeat", description="Turn a song into an illustrated music video.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help_text: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("new", cmd_new, "create a project from an audio file; prints its id")
+    p.add_argument("audio")
+    p.add_argument("--lyrics", help="LRC (timed) or plain text lyrics file")
+    p.add_argument("--style", default="synthwave", choices=sorted(PRESETS))
+    p.add_argument("--aspect", default="16:9", choices=["16:9", "9:16", "1:1"])
+    p.add_argument("--provider", default="auto", choices=["auto", "local", "gemini"])
+    p.add_argument("--resolution", type=int, default=720, choices=[720, 1080])
+    p.add_argument("--quality", default="fast", choices=["fast", "pro"])
+    p.add_argument("--no-subtitles", action="store_true")
+    p.add_argument("--name", default="")
+    for name, func, text in (("run", cmd_run, "run the pipeline (default: to RENDERED)"),):
+        p = add(name, func, text)
+        p.add_argument("id")
+        p.add_argument("--target", default=machine.RENDERED, choices=machine.WORK_STATES[1:])
+        p.add_argument("--preview", action="store_true", help="fast low-resolution render")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = add("resume", cmd_resume, "continue after a crash without redoing finished work")
+    p.add_argument("id", nargs="?")
+    p.add_argument("--all", action="store_true", help="every interrupted project")
+    p.add_argument("--quiet", action="store_true")
+    p = add("status", cmd_status, "show a project's state and jobs")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p = add("edit", cmd_edit, "edit a scene's visual intent or prompt")
+    p.add_argument("id")
+    p.add_argument("scene")
+    p.add_argument("--intent")
+    p.add_argument("--prompt")
+    p.add_argument("--negative")
+    p = add("regenerate", cmd_regenerate, "new version of one scene's picture")
+    p.add_argument("id")
+    p.add_argument("scene")
+    p.add_argument("--no-run", action="store_true", help="only add the version; draw it later")
+    p.add_argument("--quiet", action="store_true")
+    p = add("restore", cmd_restore, "make an earlier version of a scene current")
+    p.add_argument("id")
+    p.add_argument("scene")
+    p.add_argument("version", type=int)
+    p = add("render", cmd_render, "render (or re-render) the video")
+    p.add_argument("id")
+    p.add_argument("--preview", action="store_true", help="fast low-resolution render")
+    p.add_argument("--quiet", action="store_true")
+    p = add("machine", cmd_machine, "print the state machine")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true")
+    group.add_argument("--mermaid", action="store_true")
+    add("list", cmd_list, "list projects")
+    p = add("contact-sheet", cmd_contact_sheet, "PNG grid of every scene for review")
+    p.add_argument("id")
+    p.add_argument("--out")
+    p = add("demo", cmd_demo, "offline demo: make a video from the bundled sample song")
+    p.add_argument("--style", default="synthwave", choices=sorted(PRESETS))
+    p.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except StorybeatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT

@@ -1,0 +1,55 @@
+"""All configuration in one pydantic-settings object (environment variables STORYBEAT_*)."""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Engine and API settings, read from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="STORYBEAT_", extra="ignore")
+
+    data: Path = Field(default=Path("data"), description="root of the project folders")
+    max_upload_mb: int = 100
+    max_duration_s: float = 900.0
+    min_duration_s: float = 2.0
+    step_attempts: int = Field(default=3, ge=1, le=20, description="tries per step for transient errors")
+    retry_base_s: float = 1.0
+    retry_max_s: float = 30.0
+    heartbeat_s: float = 2.0
+    stale_after_s: float = 30.0
+    render_workers: int = 2
+    # Gemini
+    gemini_base_url: str | None = None
+    gemini_api_version: str = "v1beta"
+    gemini_text_model: str = "gemini-2.5-flash"
+    gemini_image_fast: str = "gemini-2.5-flash-image"
+    gemini_image_pro: str = "gemini-3-pro-image-preview"
+    gemini_timeout_s: float = 120.0
+    gemini_rpm: int = 60
+    # API
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def projects_dir(self) -> Path:
+        """data/projects."""
+        return self.data / "projects"
+
+    @property
+    def gemini_key(self) -> str | None:
+        """The Gemini API key from GEMINI_API_KEY or GOOGLE_API_KEY, if any."""
+        return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

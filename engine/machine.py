@@ -1,0 +1,194 @@
+"""The project state machine: the single source of truth for states and triggers.
+
+Built on ``transitions``. Callbacks hold no side effects: a runner does a
+step's work first, then fires the trigger with :func:`fire`, then saves.
+The API, the CLI and the UI read :func:`machine_spec` / :func:`mermaid`.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from engine.errors import StateError
+from engine.models import ErrorInfo, HistoryEntry, Project, utcnow
+
+log = logging.getLogger(__name__)
+
+CREATED, UPLOADED, ANALYZED, SEGMENTED, PROMPTED, IMAGED, RENDERED, FAILED = (
+    "CREATED", "UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED", "IMAGED", "RENDERED", "FAILED",
+)
+STATES: list[str] = [CREATED, UPLOADED, ANALYZED, SEGMENTED, PROMPTED, IMAGED, RENDERED, FAILED]
+WORK_STATES: list[str] = [UPLOADED, ANALYZED, SEGMENTED, PROMPTED, IMAGED, RENDERED]
+
+# (trigger, source, dest): the pipeline steps, in order. The trigger is also the step's name.
+PIPELINE: list[tuple[str, str, str]] = [
+    ("analyze", UPLOADED, ANALYZED),
+    ("segment", ANALYZED, SEGMENTED),
+    ("prompt", SEGMENTED, PROMPTED),
+    ("draw", PROMPTED, IMAGED),
+    ("render", IMAGED, RENDERED),
+]
+STEP_NAMES: list[str] = [t for t, _, _ in PIPELINE]
+
+# Edits move a finished project back to the state whose step must be redone.
+EDITS: list[tuple[str, list[str], str, str]] = [
+    ("upload", [CREATED, UPLOADED], UPLOADED, "store a new track (and lyrics)"),
+    ("edit_intent", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SEGMENTED, "a scene's visual intent changed"),
+    ("change_style", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SEGMENTED, "the style preset changed"),
+    ("edit_prompt", [PROMPTED, IMAGED, RENDERED], PROMPTED, "a scene's prompt changed"),
+    ("regenerate", [PROMPTED, IMAGED, RENDERED], PROMPTED, "a new version of one picture"),
+    ("restore", [PROMPTED, IMAGED, RENDERED], PROMPTED, "an earlier version made current again"),
+    ("change_frame", [PROMPTED, IMAGED, RENDERED], PROMPTED, "aspect or quality changed"),
+    ("change_output", [RENDERED], IMAGED, "render-only settings changed"),
+]
+
+
+class _FailedFrom:
+    """Condition of ``recover``: the project failed from ``state``."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+    def __call__(self, event: EventData) -> bool:
+        return event.model.project.failed_from == self.state
+
+
+def _transitions() -> list[dict[str, Any]]:
+    """The transition table handed to ``transitions.Machine``."""
+    table: list[dict[str, Any]] = []
+    for trigger, source, dest in PIPELINE:
+        table.append({"trigger": trigger, "source": source, "dest": dest})
+    table.append({"trigger": "render", "source": RENDERED, "dest": RENDERED})  # re-render
+    for trigger, sources, dest, _ in EDITS:
+        table.append({"trigger": trigger, "source": sources, "dest": dest})
+    table.append({"trigger": "fail", "source": WORK_STATES, "dest": FAILED})
+    for state in [CREATED, *WORK_STATES]:
+        table.append({"trigger": "recover", "source": FAILED, "dest": state, "conditions": [_FailedFrom(state)]})
+    return table
+
+
+TRANSITIONS: list[dict[str, Any]] = _transitions()
+
+
+class _Holder:
+    """The model object ``transitions`` drives; wraps a Project."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+
+def _machine_for(project: Project) -> tuple[Machine, _Holder]:
+    holder = _Holder(project)
+    if project.state not in STATES:
+        raise StateError(f"unknown state {project.state!r}", state=project.state, allowed=[])
+    machine = Machine(
+        model=holder,
+        states=STATES,
+        transitions=TRANSITIONS,
+        initial=project.state,
+        auto_transitions=False,
+        send_event=True,
+    )
+    return machine, holder
+
+
+def allowed_triggers(project: Project) -> list[str]:
+    """Triggers that may fire now (conditions included), in table order."""
+    machine, holder = _machine_for(project)
+    return [t for t in machine.get_triggers(project.state) if holder.may_trigger(t)]
+
+
+def next_step(state: str) -> str | None:
+    """The pipeline step that leaves ``state`` (None for RENDERED, CREATED, FAILED)."""
+    for trigger, source, _ in PIPELINE:
+        if source == state:
+            return trigger
+    return None
+
+
+def state_index(state: str) -> int:
+    """Position of a work state in the pipeline (CREATED=0 ... RENDERED=6)."""
+    return STATES.index(state)
+
+
+def fire(project: Project, trigger: str, *, error: ErrorInfo | None = None) -> Project:
+    """Apply ``trigger`` to ``project`` in memory; StateError (with allowed triggers) if illegal.
+
+    ``fail`` records where the project failed from and ``error``; ``recover``
+    clears them. The caller persists the project.
+    """
+    machine, holder = _machine_for(project)
+    source = project.state
+    allowed = [t for t in machine.get_triggers(source) if holder.may_trigger(t)]
+    if trigger not in allowed:
+        raise StateError(
+            f"cannot {trigger!r} a project in state {source}; allowed: {', '.join(allowed) or 'none'}",
+            state=source,
+            allowed=allowed,
+        )
+    try:
+        holder.trigger(trigger)
+    except MachineError as exc:  # pragma: no cover - guarded by may_trigger above
+        raise StateError(str(exc), state=source, allowed=allowed) from None
+    dest = holder.state
+    if trigger == "fail":
+        project.failed_from = source
+        project.error = error or ErrorInfo(step="", message="failed", kind="Error")
+    elif trigger == "recover":
+        project.failed_from = None
+        project.error = None
+    project.state = dest
+    project.updated_at = utcnow()
+    project.history.append(HistoryEntry(trigger=trigger, source=source, dest=dest))
+    del project.history[:-200]
+    log.info("project %s: %s --%s--> %s", project.id, source, trigger, dest)
+    return project
+
+
+def machine_spec(project: Project | None = None) -> dict[str, Any]:
+    """The machine as JSON: states, pipeline, transitions, and (given a project) its state and allowed triggers."""
+    transitions = []
+    for row in TRANSITIONS:
+        sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
+        for source in sources:
+            item = {"trigger": row["trigger"], "source": source, "dest": row["dest"]}
+            if row.get("conditions"):
+                item["condition"] = f"failed_from == {row['dest']}"
+            transitions.append(item)
+    spec: dict[str, Any] = {
+        "states": STATES,
+        "initial": CREATED,
+        "pipeline": [{"step": t, "source": s, "dest": d} for t, s, d in PIPELINE],
+        "edits": [{"trigger": t, "sources": s, "dest": d, "meaning": m} for t, s, d, m in EDITS],
+        "transitions": transitions,
+    }
+    if project is not None:
+        spec["current"] = project.state
+        spec["failed_from"] = project.failed_from
+        spec["allowed"] = allowed_triggers(project)
+    return spec
+
+
+def mermaid(current: str | None = None) -> str:
+    """A Mermaid stateDiagram-v2 of the machine, optionally highlighting ``current``."""
+    lines = ["stateDiagram-v2", "    state WORK <<choice>>", f"    [*] --> {CREATED}"]
+    seen: set[tuple[str, str]] = set()
+    labels: dict[tuple[str, str], list[str]] = {}
+    for item in machine_spec()["transitions"]:
+        key = (item["source"], item["dest"])
+        if item["trigger"] == "fail" or item["trigger"] == "recover":
+            continue
+        labels.setdefault(key, []).append(item["trigger"])
+    for (source, dest), triggers in labels.items():
+        if (source, dest) not in seen:
+            seen.add((source, dest))
+            lines.append(f"    {source} --> {dest}: {', '.join(dict.fromkeys(triggers))}")
+    lines.append(f"    {'WORK'} --> {FAILED}: fail (from any work state)")
+    lines.append(f"    {FAILED} --> {'WORK'}: recover (back to failed_from)")
+    lines.append(f"    {RENDERED} --> [*]")
+    if current:
+        lines.append("    classDef current fill:#ff2e97,color:#fff,stroke:#333")
+        lines.append(f"    class {current} current")
+    return "\n".join(lines) + "\n"

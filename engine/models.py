@@ -1,0 +1,334 @@
+"""The data model: one pydantic model per JSON file in a project folder.
+
+Every file carries ``schema_version``; loading a file with an unknown version
+raises :class:`engine.errors.InputError` (see ``engine.storage``).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Aspect = Literal["16:9", "9:16", "1:1"]
+ProviderName = Literal["local", "gemini"]
+Quality = Literal["fast", "pro"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Model(BaseModel):
+    """Base: forbid unknown keys so a typo in a file or a PATCH is an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Versioned(Model):
+    """A file-level model with a schema version."""
+
+    schema_version: int = SCHEMA_VERSION
+
+
+# --------------------------------------------------------------------------- project.json
+
+
+class ProjectSettings(Model):
+    """Settings chosen per project (upload screen / CLI flags)."""
+
+    style: str = "synthwave"
+    aspect: Aspect = "16:9"
+    resolution: Literal[720, 1080] = 720
+    fps: int = Field(default=30, ge=12, le=60)
+    subtitles: bool = True
+    quality: Quality = "fast"
+    provider: ProviderName = "local"
+    min_scene_ms: int = Field(default=2500, ge=500, le=30_000)
+    max_scene_ms: int = Field(default=8000, ge=1000, le=60_000)
+    seed: int = 0
+    beat_pulse: bool = True
+
+
+class SourceInfo(Model):
+    """What was uploaded."""
+
+    original_name: str
+    original_file: str  # relative to the project folder, e.g. source/original.mp3
+    wav_file: str = "source/track.wav"
+    sha256: str
+    duration_ms: int
+    sample_rate: int
+    channels: int
+    lyrics_file: str | None = None  # e.g. source/lyrics.lrc
+    lyrics_sha256: str | None = None
+
+
+class ErrorInfo(Model):
+    """Why a project is FAILED."""
+
+    step: str
+    message: str
+    kind: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class RenderRecord(Model):
+    """One finished render, renders/final_vN.mp4."""
+
+    version: int
+    file: str
+    fingerprint: str
+    preview: bool = False
+    width: int
+    height: int
+    duration_ms: int
+    created_at: datetime = Field(default_factory=utcnow)
+    srt_file: str | None = None
+    lrc_file: str | None = None
+
+
+class HistoryEntry(Model):
+    """One state change, for the UI and for debugging."""
+
+    trigger: str
+    source: str
+    dest: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Project(Versioned):
+    """project.json: settings plus the state machine's state."""
+
+    id: str
+    name: str = ""
+    state: str = "CREATED"
+    failed_from: str | None = None
+    error: ErrorInfo | None = None
+    settings: ProjectSettings = Field(default_factory=ProjectSettings)
+    source: SourceInfo | None = None
+    renders: list[RenderRecord] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- analysis.json
+
+
+class LyricWord(Model):
+    """A word with its time (enhanced LRC or provider transcription)."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+class LyricLine(Model):
+    """A timed lyric line."""
+
+    index: int
+    text: str
+    start_ms: int
+    end_ms: int
+    words: list[LyricWord] = Field(default_factory=list)
+    source: Literal["lrc", "text", "gemini"] = "lrc"
+    moved: bool = False  # timing had to be corrected (validation / alignment)
+
+
+class Section(Model):
+    """A musical section (structural segmentation)."""
+
+    index: int
+    label: str  # intro, verse, chorus, bridge, breakdown, outro
+    start_ms: int
+    end_ms: int
+    energy: float  # 0..1, relative to the track
+    mood: str
+
+
+class EnergyCurve(Model):
+    """Frame-wise curves, normalised to 0..1, one value every ``hop_ms``."""
+
+    hop_ms: int
+    rms: list[float]
+    onset: list[float]
+    brightness: list[float]
+
+
+class Analysis(Versioned):
+    """analysis.json: what the listening step found."""
+
+    fingerprint: str = ""
+    provider: str = "local"
+    duration_ms: int
+    tempo_bpm: float
+    beats_ms: list[int]
+    downbeats_ms: list[int]
+    beats_per_bar: int = 4
+    onsets_ms: list[int] = Field(default_factory=list)
+    energy: EnergyCurve
+    key: str = ""
+    mode: str = ""
+    mood: str = ""
+    sections: list[Section]
+    lyrics: list[LyricLine] = Field(default_factory=list)
+    language: str | None = None
+    summary: str = ""
+
+
+# --------------------------------------------------------------------------- segments.json
+
+
+class Scene(Model):
+    """One scene of the storyboard."""
+
+    id: str  # seg_001
+    index: int
+    start_ms: int
+    end_ms: int
+    lyric_text: str = ""
+    visual_intent: str
+    mood: str
+    energy: float
+    section: str
+    words: list[LyricWord] = Field(default_factory=list)
+    edited: bool = False  # the user changed visual_intent
+
+    @property
+    def duration_ms(self) -> int:
+        """Length of the scene."""
+        return self.end_ms - self.start_ms
+
+
+class Segments(Versioned):
+    """segments.json: the storyboard."""
+
+    fingerprint: str = ""
+    provider: str = "local"
+    scenes: list[Scene]
+
+
+# --------------------------------------------------------------------------- prompts.json
+
+
+class ImageRecord(Model):
+    """The outcome of drawing one prompt version."""
+
+    status: Literal["ok", "blocked", "failed"]
+    file: str | None = None  # images/seg_001_v2.png
+    fingerprint: str = ""
+    sha256: str = ""
+    provider: str = "local"
+    fallback: bool = False  # drawn by the local illustrator because the provider refused
+    reason: str = ""
+    model: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PromptVersion(Model):
+    """One version of a scene's prompt; each version gets its own picture."""
+
+    version: int
+    image_prompt: str
+    negative_prompt: str = ""
+    style_hints: list[str] = Field(default_factory=list)
+    origin: Literal["auto", "user", "regenerate", "restore"] = "auto"
+    source_fingerprint: str = ""  # fingerprint of the scene + style that an auto prompt came from
+    restored_from: int | None = None  # a restored version shows the picture of this earlier version
+    created_at: datetime = Field(default_factory=utcnow)
+    image: ImageRecord | None = None
+
+
+class ScenePrompts(Model):
+    """All prompt versions of one scene; the last one is current."""
+
+    id: str
+    versions: list[PromptVersion]
+
+    @property
+    def latest(self) -> PromptVersion:
+        """The current version (a render always uses it)."""
+        return self.versions[-1]
+
+
+class StyleBible(Model):
+    """Project-wide look that keeps scenes consistent."""
+
+    preset: str
+    palette: list[str]
+    setting: str
+    subject: str
+    look: str
+    negative: str = ""
+
+
+class Prompts(Versioned):
+    """prompts.json: prompts and versions per scene."""
+
+    fingerprint: str = ""
+    provider: str = "local"
+    style_bible: StyleBible
+    scenes: list[ScenePrompts]
+
+
+# --------------------------------------------------------------------------- jobs/*.json
+
+JobStatus = Literal["idle", "queued", "running", "done", "failed", "interrupted", "cancelled"]
+
+
+class StepProgress(Model):
+    """Progress of one pipeline step within a job."""
+
+    name: str
+    status: Literal["pending", "running", "done", "skipped", "failed"] = "pending"
+    done: int = 0
+    total: int = 0
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    message: str = ""
+
+
+class JobError(Model):
+    """An error seen during a job (retried or final)."""
+
+    step: str
+    message: str
+    attempt: int
+    final: bool = False
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Usage(Model):
+    """Provider usage accounting."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    images: int = 0
+    est_cost_usd: float = 0.0
+
+
+class Job(Versioned):
+    """jobs/pipeline.json and jobs/render.json."""
+
+    kind: Literal["pipeline", "render"]
+    status: JobStatus = "idle"
+    target: str = ""
+    pid: int | None = None
+    step: str = ""
+    steps: list[StepProgress] = Field(default_factory=list)
+    done: int = 0
+    total: int = 0
+    fraction: float = 0.0
+    eta_s: float | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    errors: list[JobError] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    message: str = ""

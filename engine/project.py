@@ -1,0 +1,279 @@
+"""User actions on a project: create, upload, edit, regenerate, restore, settings, delete.
+
+Each action takes the project lock briefly, checks the machine allows it
+*before* touching anything, writes files atomically and fires its trigger.
+A refused action changes nothing on disk.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine import machine
+from engine.audio.ingest import probe_and_normalise
+from engine.audio.lyrics import validate_lyrics_text
+from engine.config import get_settings
+from engine.errors import InputError, NotFoundError, StateError
+from engine.fingerprint import file_sha256
+from engine.lock import project_lock
+from engine.models import Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo
+from engine.providers import get_provider
+from engine.steps.prompt import scene_source_fingerprint
+from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, new_project_id
+
+log = logging.getLogger(__name__)
+
+EDIT_WAIT_S = 2.0
+AUDIO_EXTS = {".wav", ".mp3", ".ogg", ".oga", ".flac", ".m4a", ".aac", ".mp4", ".opus", ".aif", ".aiff", ".webm"}
+
+
+def _require(project: Project, trigger: str) -> None:
+    allowed = machine.allowed_triggers(project)
+    if trigger not in allowed:
+        raise StateError(
+            f"cannot {trigger!r} a project in state {project.state}; allowed: {', '.join(allowed) or 'none'}",
+            state=project.state, allowed=allowed,
+        )
+
+
+def create_project(*, settings: ProjectSettings | None = None, name: str = "", project_id: str | None = None) -> Project:
+    """Create an empty project (state CREATED) and return it."""
+    settings = settings or ProjectSettings()
+    from engine.styles import get_preset
+
+    get_preset(settings.style)
+    if settings.min_scene_ms > settings.max_scene_ms:
+        raise InputError("min_scene_ms must not exceed max_scene_ms")
+    folder = ProjectFolder(project_id or new_project_id())
+    if folder.exists():
+        raise InputError(f"project {folder.id} already exists")
+    project = Project(id=folder.id, name=name.strip()[:200], settings=settings)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    folder.save_project(project)
+    log.info("created project %s", folder.id)
+    return project
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name
+    return "".join(c for c in base if c.isalnum() or c in "._- ")[:120] or "upload"
+
+
+def upload_track(
+    project_id: str, *, audio: Path, original_name: str, lyrics_text: str | None = None, lyrics_name: str | None = None
+) -> Project:
+    """Store a track (any common audio format, checked by content) and optional lyrics (LRC or text)."""
+    folder = ProjectFolder(project_id)
+    with project_lock(folder, wait_s=EDIT_WAIT_S):
+        project = folder.load_project()
+        _require(project, "upload")
+        config = get_settings()
+        folder.source_dir.mkdir(parents=True, exist_ok=True)
+        incoming = folder.source_dir / ".incoming.wav"
+        try:
+            info = probe_and_normalise(
+                audio, incoming, max_duration_s=config.max_duration_s, min_duration_s=config.min_duration_s
+            )
+            lyrics_kind = None
+            if lyrics_text is not None and lyrics_text.strip():
+                lyrics_kind = validate_lyrics_text(lyrics_text, duration_ms=info.duration_ms)
+            ext = Path(_safe_name(original_name)).suffix.lower()
+            ext = ext if ext in AUDIO_EXTS else ".bin"
+            for old in folder.source_dir.glob("original.*"):
+                old.unlink()
+            original = folder.source_dir / f"original{ext}"
+            atomic_write_bytes(original, audio.read_bytes())
+            incoming.replace(folder.track_wav)
+        finally:
+            incoming.unlink(missing_ok=True)
+        lyrics_file = lyrics_sha = None
+        for old in folder.source_dir.glob("lyrics.*"):
+            old.unlink()
+        if lyrics_kind is not None:
+            path = folder.source_dir / f"lyrics.{'lrc' if lyrics_kind == 'lrc' else 'txt'}"
+            atomic_write_bytes(path, lyrics_text.encode("utf-8"))  # type: ignore[union-attr]
+            lyrics_file, lyrics_sha = folder.rel(path), file_sha256(path)
+        project.source = SourceInfo(
+            original_name=_safe_name(original_name), original_file=folder.rel(original),
+            sha256=file_sha256(folder.track_wav), duration_ms=info.duration_ms, sample_rate=info.sample_rate,
+            channels=info.channels, lyrics_file=lyrics_file, lyrics_sha256=lyrics_sha,
+        )
+        machine.fire(project, "upload")
+        folder.save_project(project)
+        return project
+
+
+def _scene_and_prompts(folder: ProjectFolder, scene_id: str) -> tuple[Any, Scene, Any, ScenePrompts | None]:
+    segments = folder.load_segments()
+    if segments is None:
+        raise NotFoundError("this project has no storyboard yet")
+    scene = next((s for s in segments.scenes if s.id == scene_id), None)
+    if scene is None:
+        raise NotFoundError(f"scene {scene_id} not found")
+    prompts = folder.load_prompts()
+    sp = next((p for p in prompts.scenes if p.id == scene_id), None) if prompts else None
+    return segments, scene, prompts, sp
+
+
+def edit_scene(
+    project_id: str,
+    scene_id: str,
+    *,
+    visual_intent: str | None = None,
+    image_prompt: str | None = None,
+    negative_prompt: str | None = None,
+    style_hints: list[str] | None = None,
+) -> Project:
+    """Change a scene's visual intent and/or its prompt; the project moves back to the step to redo."""
+    folder = ProjectFolder(project_id)
+    for label, text in (("visual_intent", visual_intent), ("image_prompt", image_prompt)):
+        if text is not None and not text.strip():
+            raise InputError(f"{label} must not be empty")
+        if text is not None and len(text) > 4000:
+            raise InputError(f"{label} is too long (max 4000 characters)")
+    with project_lock(folder, wait_s=EDIT_WAIT_S):
+        project = folder.load_project()
+        segments, scene, prompts, sp = _scene_and_prompts(folder, scene_id)
+        intent_changed = visual_intent is not None and visual_intent.strip() != scene.visual_intent
+        prompt_fields = {
+            k: v for k, v in (("image_prompt", image_prompt), ("negative_prompt", negative_prompt), ("style_hints", style_hints))
+            if v is not None
+        }
+        if prompt_fields and sp is None:
+            raise StateError("prompts are not written yet", state=project.state, allowed=machine.allowed_triggers(project))
+        prompt_changed = sp is not None and any(getattr(sp.latest, k) != v for k, v in prompt_fields.items())
+        if intent_changed:
+            _require(project, "edit_intent")
+        if prompt_changed:
+            _require(project, "edit_prompt")
+        if not intent_changed and not prompt_changed:
+            return project
+        if intent_changed:
+            scene.visual_intent = visual_intent.strip()  # type: ignore[union-attr]
+            scene.edited = True
+            atomic_write_json(folder.segments_json, segments)
+        if prompt_changed:
+            writer = get_provider(project.settings, get_settings()).writer
+            src_fp = scene_source_fingerprint(scene, prompts.style_bible, writer=f"{writer.name}/{writer.version}")
+            latest = sp.latest
+            fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in prompt_fields.items()}
+            if latest.image is None:
+                for k, v in fields.items():
+                    setattr(latest, k, v)
+                latest.origin, latest.source_fingerprint = "user", src_fp
+            else:
+                sp.versions.append(
+                    latest.model_copy(update={**fields, "version": latest.version + 1, "origin": "user",
+                                              "source_fingerprint": src_fp, "image": None, "restored_from": None})
+                )
+            atomic_write_json(folder.prompts_json, prompts)
+        machine.fire(project, "edit_intent" if intent_changed else "edit_prompt")
+        folder.save_project(project)
+        return project
+
+
+def regenerate_scene(project_id: str, scene_id: str) -> Project:
+    """Add a new version of one scene's picture (drawn by the next run towards IMAGED)."""
+    folder = ProjectFolder(project_id)
+    with project_lock(folder, wait_s=EDIT_WAIT_S):
+        project = folder.load_project()
+        _require(project, "regenerate")
+        _, _, prompts, sp = _scene_and_prompts(folder, scene_id)
+        if sp is None:
+            raise NotFoundError(f"scene {scene_id} has no prompt yet")
+        latest = sp.latest
+        if latest.image is not None:  # a pending (never drawn) version is simply drawn
+            sp.versions.append(
+                latest.model_copy(update={"version": latest.version + 1, "origin": "regenerate", "image": None, "restored_from": None})
+            )
+            atomic_write_json(folder.prompts_json, prompts)
+        machine.fire(project, "regenerate")
+        folder.save_project(project)
+        return project
+
+
+def restore_version(project_id: str, scene_id: str, version: int) -> Project:
+    """Make an earlier version current again: a new version showing that version's picture."""
+    folder = ProjectFolder(project_id)
+    with project_lock(folder, wait_s=EDIT_WAIT_S):
+        project = folder.load_project()
+        _require(project, "restore")
+        _, _, prompts, sp = _scene_and_prompts(folder, scene_id)
+        old = next((v for v in sp.versions if v.version == version), None) if sp else None
+        if sp is None or old is None:
+            raise NotFoundError(f"scene {scene_id} has no version {version}")
+        new_number = sp.latest.version + 1
+        new = old.model_copy(update={"version": new_number, "origin": "restore", "restored_from": old.restored_from or old.version, "image": None})
+        if old.image is not None and old.image.file:
+            src = folder.resolve(old.image.file)
+            if src.is_file():
+                dst = folder.image_path(scene_id, new_number)
+                atomic_write_bytes(dst, src.read_bytes())
+                new.image = old.image.model_copy(update={"file": folder.rel(dst)})
+        sp.versions.append(new)
+        atomic_write_json(folder.prompts_json, prompts)
+        machine.fire(project, "restore")
+        folder.save_project(project)
+        return project
+
+
+# Which settings make which step stale, and the trigger that rewinds the machine for them.
+_SETTING_TRIGGERS: list[tuple[set[str], str, str]] = [
+    ({"provider", "min_scene_ms", "max_scene_ms"}, "", machine.UPLOADED),
+    ({"style"}, "change_style", machine.SEGMENTED),
+    ({"aspect", "quality", "resolution", "seed"}, "change_frame", machine.PROMPTED),
+    ({"subtitles", "fps", "beat_pulse"}, "change_output", machine.IMAGED),
+]
+
+
+def update_settings(project_id: str, changes: dict[str, Any]) -> Project:
+    """Change project settings; the machine rewinds to the earliest step they affect."""
+    folder = ProjectFolder(project_id)
+    with project_lock(folder, wait_s=EDIT_WAIT_S):
+        project = folder.load_project()
+        try:
+            new = ProjectSettings.model_validate({**project.settings.model_dump(), **changes})
+        except ValidationError as exc:
+            raise InputError(f"bad settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        from engine.styles import get_preset
+
+        get_preset(new.style)
+        if new.min_scene_ms > new.max_scene_ms:
+            raise InputError("min_scene_ms must not exceed max_scene_ms")
+        changed = {k for k in ProjectSettings.model_fields if getattr(new, k) != getattr(project.settings, k)}
+        if not changed:
+            return project
+        if project.state == machine.FAILED:
+            raise StateError("resume or fix the failed project before changing settings", state=project.state, allowed=machine.allowed_triggers(project))
+        trigger = ""
+        for keys, trig, stale_from in _SETTING_TRIGGERS:
+            if changed & keys and machine.state_index(project.state) > machine.state_index(stale_from):
+                if not trig:
+                    raise StateError(
+                        f"{', '.join(sorted(changed & keys))} can only change before analysis; create a new project",
+                        state=project.state, allowed=machine.allowed_triggers(project),
+                    )
+                trigger = trigger or trig
+        if trigger:
+            _require(project, trigger)
+        project.settings = new
+        if trigger:
+            machine.fire(project, trigger)
+        folder.save_project(project)
+        return project
+
+
+def delete_project(project_id: str) -> None:
+    """Delete a project folder (BusyError while a run holds it)."""
+    folder = ProjectFolder(project_id)
+    if not folder.exists():
+        raise NotFoundError(f"project {project_id} not found")
+    with project_lock(folder):
+        trash = folder.path.with_name(f".deleted-{folder.id}")
+        shutil.rmtree(trash, ignore_errors=True)
+        folder.path.rename(trash)
+    shutil.rmtree(trash, ignore_errors=True)

@@ -1,0 +1,189 @@
+"""Drive a project through the machine: lock, replay, run steps with retries, fire triggers, persist.
+
+Replay: every step from the first up to the target is called in order. A step
+whose output is up to date (its fingerprint matches) returns at once, so
+finished work is never redone; a corrupt or stale output is recomputed. Steps
+past the project's state fire their trigger after they succeed, and
+project.json is written after every trigger, so a crash at any point is
+resumed by running again.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from engine import machine
+from engine.config import Settings, get_settings
+from engine.errors import CancelledError, InputError, ProviderError, StateError, StorybeatError
+from engine.jobs import JobTracker, ProgressCallback, job_is_dead
+from engine.lock import project_lock
+from engine.models import ErrorInfo, Project
+from engine.providers import get_provider
+from engine.providers.base import StepIO, UsageDelta
+from engine.steps import STEPS
+from engine.steps.common import StepContext
+from engine.storage import ProjectFolder
+
+log = logging.getLogger(__name__)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, ProviderError) and exc.transient
+
+
+def _backoff(config: Settings) -> Callable[[RetryCallState], float]:
+    """Exponential backoff with jitter, at least the provider's requested delay."""
+    import random
+
+    def wait(state: RetryCallState) -> float:
+        base = min(config.retry_max_s, config.retry_base_s * 2 ** (state.attempt_number - 1))
+        delay = base * (0.5 + random.random() / 2)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ProviderError) and exc.retry_after_s:
+            delay = max(delay, exc.retry_after_s)
+        return delay
+
+    return wait
+
+
+def steps_for(target: str) -> list[str]:
+    """The pipeline steps needed to reach ``target``."""
+    return [t for t, _, dest in machine.PIPELINE if machine.state_index(dest) <= machine.state_index(target)]
+
+
+def previous_run_crashed(folder: ProjectFolder, kind: str, config: Settings) -> bool:
+    """Whether the last job of this kind died without finishing (its attempt counts then carry over)."""
+    job = folder.load_job(kind)
+    return job.status == "interrupted" or job_is_dead(job, stale_after_s=config.stale_after_s)
+
+
+class Runner:
+    """One run of one project towards a target state."""
+
+    def __init__(
+        self,
+        project_id: str,
+        *,
+        target: str = machine.RENDERED,
+        kind: str = "pipeline",
+        preview: bool = False,
+        config: Settings | None = None,
+        on_progress: ProgressCallback | None = None,
+        stop_event: threading.Event | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if target not in machine.WORK_STATES:
+            raise InputError(f"cannot run towards {target!r}")
+        self.folder = ProjectFolder(project_id)
+        self.target = target
+        self.kind = kind
+        self.preview = preview
+        self.config = config or get_settings()
+        self.on_progress = on_progress
+        self.stop_event = stop_event or threading.Event()
+        self.sleep = sleep
+        self.work_done: dict[str, bool] = {}
+
+    def run(self) -> Project:
+        """Run under the project lock; returns the final project. Raises BusyError, StorybeatError."""
+        with project_lock(self.folder):
+            return self._run_locked()
+
+    # ------------------------------------------------------------------ internals
+    def _run_locked(self) -> Project:
+        project = self.folder.load_project()
+        if project.state == machine.CREATED or project.source is None:
+            raise InputError("no track uploaded yet: upload audio first")
+        crashed = previous_run_crashed(self.folder, self.kind, self.config)
+        names = steps_for(self.target)
+        tracker = JobTracker(
+            self.folder, self.kind, steps=names, target=self.target, keep_attempts=crashed and project.state != machine.FAILED,
+            heartbeat_s=self.config.heartbeat_s, on_change=self.on_progress,
+        )
+        with tracker:
+            try:
+                if project.state == machine.FAILED:
+                    machine.fire(project, "recover")
+                    self.folder.save_project(project)
+                provider = get_provider(project.settings, self.config)
+                for name in names:
+                    self._run_step(name, project, provider, tracker)
+            except CancelledError as exc:
+                tracker.finish("cancelled", str(exc))
+                raise
+            except StateError:
+                tracker.finish("failed", "illegal transition")
+                raise
+            except Exception as exc:
+                self._fail(project, tracker, exc)
+                raise
+            tracker.finish("done", f"{project.state}")
+        return project
+
+    def _run_step(self, name: str, project: Project, provider: object, tracker: JobTracker) -> None:
+        step = STEPS[name]
+        _, source, dest = next(p for p in machine.PIPELINE if p[0] == name)
+        fires = project.state == source or (name == "render" and project.state == machine.RENDERED and self.kind == "render")
+        ctx = StepContext(
+            folder=self.folder,
+            project=project,
+            provider=provider,  # type: ignore[arg-type]
+            progress=lambda done, total, message: tracker.progress(name, done, total, message),
+            io=StepIO(on_usage=lambda d: self._usage(tracker, d), should_stop=self.stop_event.is_set),
+            preview=self.preview,
+        )
+        remaining = self.config.step_attempts - tracker.attempts(name)
+        if remaining <= 0:
+            raise ProviderError(f"{name}: gave up after {tracker.attempts(name)} attempts")
+        retrying = Retrying(
+            stop=stop_after_attempt(remaining),
+            wait=_backoff(self.config),
+            retry=retry_if_exception(_is_transient),
+            reraise=True,
+            **({"sleep": self.sleep} if self.sleep else {}),
+        )
+        did_work = False
+        for attempt in retrying:
+            with attempt:
+                if self.stop_event.is_set():
+                    raise CancelledError("stopped on request")
+                number = tracker.start_attempt(name)
+                try:
+                    did_work = step.run(ctx)
+                except Exception as exc:
+                    final = not _is_transient(exc) or number >= self.config.step_attempts
+                    tracker.error(name, f"{type(exc).__name__}: {exc}", attempt=number, final=final)
+                    raise
+        self.work_done[name] = did_work
+        tracker.finish_step(name, skipped=not did_work)
+        if fires:
+            machine.fire(project, name)
+            self.folder.save_project(project)
+        elif did_work:
+            log.warning("%s: %s output was stale or corrupt and was recomputed", project.id, name)
+
+    @staticmethod
+    def _usage(tracker: JobTracker, delta: UsageDelta) -> None:
+        tracker.add_usage(
+            calls=delta.calls, prompt_tokens=delta.prompt_tokens, output_tokens=delta.output_tokens,
+            images=delta.images, cost_usd=delta.cost_usd,
+        )
+
+    def _fail(self, project: Project, tracker: JobTracker, exc: BaseException) -> None:
+        step = tracker.job.step or "run"
+        kind = type(exc).__name__
+        message = str(exc) or kind
+        if not isinstance(exc, StorybeatError):
+            log.exception("unexpected error in %s", step)
+        if project.state in machine.WORK_STATES:
+            machine.fire(project, "fail", error=ErrorInfo(step=step, message=message[:4000], kind=kind))
+            self.folder.save_project(project)
+        tracker.finish("failed", message[:500])
+
+
+def run_project(project_id: str, **kwargs: object) -> Project:
+    """Convenience: ``Runner(project_id, **kwargs).run()``."""
+    return Runner(project_id, **kwargs).run()  # type: ignore[arg-type]

@@ -1,0 +1,112 @@
+"""Step 5, render: the latest picture of every scene + the track -> renders/final_vN.mp4.
+
+The render's fingerprint covers every input (pictures by content hash, scene
+times, subtitles, settings); if the newest render of the same kind has the
+same fingerprint nothing is done. Per-scene segments are cached by
+fingerprint in renders/cache/, so a re-render after one edit re-encodes only
+the scenes it touches.
+"""
+from __future__ import annotations
+
+import logging
+
+from engine.errors import RenderError
+from engine.fingerprint import fingerprint
+from engine.models import RenderRecord
+from engine.render.render import render_video
+from engine.render.timeline import Clip, RenderSpec, SubtitleLine, build_timeline
+from engine.steps.common import StepContext
+
+log = logging.getLogger(__name__)
+
+STEP_VERSION = "1"
+PREVIEW_HEIGHT = 360
+
+
+def output_size(aspect: str, *, height: int) -> tuple[int, int]:
+    """Even output width x height for an aspect and a nominal resolution (short side = height)."""
+    w_ratio, h_ratio = (int(x) for x in aspect.split(":"))
+    if w_ratio >= h_ratio:
+        h = height
+        w = round(h * w_ratio / h_ratio / 2) * 2
+    else:
+        w = height
+        h = round(w * h_ratio / w_ratio / 2) * 2
+    return w, h
+
+
+def build_inputs(ctx: StepContext) -> tuple[list[Clip], list[SubtitleLine], RenderSpec, int]:
+    """Clips (latest picture per scene), subtitle lines, the render spec and the duration."""
+    analysis = ctx.require_analysis()
+    segments = ctx.require_segments()
+    prompts = ctx.require_prompts()
+    by_id = {sp.id: sp for sp in prompts.scenes}
+    clips = []
+    for scene in segments.scenes:
+        record = by_id[scene.id].latest.image if scene.id in by_id else None
+        if record is None or record.file is None:
+            raise RenderError(f"{scene.id} has no picture yet: run the draw step first")
+        path = ctx.folder.resolve(record.file)
+        if not path.is_file():
+            raise RenderError(f"{scene.id}: picture {record.file} is missing")
+        beats = tuple(b - scene.start_ms for b in analysis.beats_ms if scene.start_ms <= b < scene.end_ms)
+        clips.append(
+            Clip(
+                scene_id=scene.id, image_path=path, image_sha256=record.sha256,
+                start_ms=scene.start_ms, end_ms=scene.end_ms, mood=scene.mood, energy=scene.energy, beats_ms=beats,
+            )
+        )
+    s = ctx.project.settings
+    subtitles = [
+        SubtitleLine(text=line.text, start_ms=line.start_ms, end_ms=line.end_ms,
+                     words=tuple((w.text, w.start_ms, w.end_ms) for w in line.words))
+        for line in analysis.lyrics
+    ]
+    width, height = output_size(s.aspect, height=PREVIEW_HEIGHT if ctx.preview else s.resolution)
+    spec = RenderSpec(
+        width=width, height=height, fps=s.fps, preview=ctx.preview, subtitles=s.subtitles, beat_pulse=s.beat_pulse
+    )
+    return clips, subtitles, spec, analysis.duration_ms
+
+
+def run(ctx: StepContext) -> bool:
+    """Render unless the newest render of this kind is already up to date; True if a file was made."""
+    clips, subtitles, spec, duration_ms = build_inputs(ctx)
+    project = ctx.project
+    src = project.source
+    want = fingerprint(
+        "render", STEP_VERSION, [(c.scene_id, c.image_sha256, c.start_ms, c.end_ms, c.mood, c.energy) for c in clips],
+        subtitles if spec.subtitles else [], repr(spec), src.sha256 if src else "", project.settings.seed,
+    )
+    same_kind = [r for r in project.renders if r.preview == ctx.preview]
+    if same_kind and same_kind[-1].fingerprint == want and ctx.folder.resolve(same_kind[-1].file).is_file():
+        return False
+    version = max((r.version for r in project.renders), default=0) + 1
+    name = f"{'preview' if ctx.preview else 'final'}_v{version}.mp4"
+    out = ctx.folder.renders_dir / name
+    timeline = build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=project.settings.seed)
+    total_ms = duration_ms
+
+    def on_progress(fraction: float, eta_s: float | None) -> None:
+        ctx.progress(int(fraction * total_ms), total_ms, f"encoding {name}" + (f", {eta_s:.0f}s left" if eta_s else ""))
+
+    result = render_video(
+        timeline,
+        audio_path=ctx.folder.track_wav,
+        subtitles=subtitles if spec.subtitles else [],
+        out_path=out,
+        cache_dir=ctx.folder.render_cache_dir,
+        progress=on_progress,
+        should_stop=ctx.io.should_stop,
+    )
+    project.renders.append(
+        RenderRecord(
+            version=version, file=ctx.folder.rel(out), fingerprint=want, preview=ctx.preview,
+            width=result.width, height=result.height, duration_ms=result.duration_ms,
+            srt_file=ctx.folder.rel(result.srt_path) if result.srt_path else None,
+            lrc_file=ctx.folder.rel(result.lrc_path) if result.lrc_path else None,
+        )
+    )
+    ctx.folder.save_project(project)
+    log.info("rendered %s (%d segments reused, %d encoded)", name, result.segments_reused, result.segments_encoded)
+    return True

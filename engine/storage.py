@@ -1,0 +1,235 @@
+"""The project folder on disk: paths, atomic writes and typed JSON loading.
+
+Layout (names from the user's design)::
+
+    data/projects/{id}/
+      source/track.wav  source/original.<ext>  source/lyrics.(lrc|txt)
+      project.json analysis.json segments.json prompts.json
+      images/seg_001_v1.png   renders/final_v1.mp4   jobs/pipeline.json jobs/render.json
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from engine.config import get_settings
+from engine.errors import InputError, NotFoundError
+from engine.models import SCHEMA_VERSION, Analysis, Job, Project, Prompts, Segments
+
+M = TypeVar("M", bound=BaseModel)
+
+PROJECT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{2,63}$")
+SCENE_ID_RE = re.compile(r"^seg_\d{3,4}$")
+
+
+def new_project_id() -> str:
+    """A fresh random project id (12 hex characters)."""
+    return secrets.token_hex(6)
+
+
+def validate_project_id(project_id: str) -> str:
+    """Return ``project_id`` if it is a safe folder name, else raise InputError."""
+    if not isinstance(project_id, str) or not PROJECT_ID_RE.match(project_id):
+        raise InputError(f"invalid project id {project_id!r}: use 3-64 of a-z, 0-9, '-' and '_'")
+    return project_id
+
+
+def validate_scene_id(scene_id: str) -> str:
+    """Return ``scene_id`` if it looks like seg_001, else raise InputError."""
+    if not isinstance(scene_id, str) or not SCENE_ID_RE.match(scene_id):
+        raise InputError(f"invalid scene id {scene_id!r}: expected e.g. seg_001")
+    return scene_id
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so a rename inside it is durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, replace, fsync folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write_json(path: Path, model: BaseModel) -> None:
+    """Serialise a pydantic model to ``path`` atomically."""
+    atomic_write_bytes(path, model.model_dump_json(indent=2).encode() + b"\n")
+
+
+def read_model(path: Path, model_type: type[M]) -> M:
+    """Load and validate a JSON file; InputError if it is corrupt or of an unknown schema version."""
+    try:
+        raw = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise NotFoundError(f"{path.name} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path.name} is corrupt: {exc}") from None
+    if isinstance(raw, dict) and raw.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+        raise InputError(f"{path.name} has unknown schema_version {raw.get('schema_version')!r}")
+    try:
+        return model_type.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(f"{path.name} is invalid: {exc.error_count()} error(s): {exc.errors()[0]['msg']}") from None
+
+
+def try_read_model(path: Path, model_type: type[M]) -> M | None:
+    """Like read_model, but None for a missing, corrupt or unknown file (a step then recomputes)."""
+    try:
+        return read_model(path, model_type)
+    except InputError:
+        return None
+
+
+class ProjectFolder:
+    """Paths and typed accessors of one project folder."""
+
+    def __init__(self, project_id: str, root: Path | None = None) -> None:
+        self.id = validate_project_id(project_id)
+        base = root if root is not None else get_settings().projects_dir
+        self.path = base / self.id
+
+    # paths -----------------------------------------------------------------
+    @property
+    def project_json(self) -> Path:
+        """project.json."""
+        return self.path / "project.json"
+
+    @property
+    def analysis_json(self) -> Path:
+        """analysis.json."""
+        return self.path / "analysis.json"
+
+    @property
+    def segments_json(self) -> Path:
+        """segments.json."""
+        return self.path / "segments.json"
+
+    @property
+    def prompts_json(self) -> Path:
+        """prompts.json."""
+        return self.path / "prompts.json"
+
+    @property
+    def source_dir(self) -> Path:
+        """source/."""
+        return self.path / "source"
+
+    @property
+    def track_wav(self) -> Path:
+        """source/track.wav, the normalised upload."""
+        return self.source_dir / "track.wav"
+
+    @property
+    def images_dir(self) -> Path:
+        """images/."""
+        return self.path / "images"
+
+    @property
+    def renders_dir(self) -> Path:
+        """renders/."""
+        return self.path / "renders"
+
+    @property
+    def render_cache_dir(self) -> Path:
+        """renders/cache/: per-scene segments keyed by fingerprint."""
+        return self.renders_dir / "cache"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """jobs/."""
+        return self.path / "jobs"
+
+    @property
+    def lock_file(self) -> Path:
+        """jobs/.lock, held by whoever works on the project."""
+        return self.jobs_dir / ".lock"
+
+    def job_json(self, kind: str) -> Path:
+        """jobs/pipeline.json or jobs/render.json."""
+        if kind not in ("pipeline", "render"):
+            raise InputError(f"unknown job kind {kind!r}")
+        return self.jobs_dir / f"{kind}.json"
+
+    def image_path(self, scene_id: str, version: int) -> Path:
+        """images/seg_001_v2.png."""
+        return self.images_dir / f"{validate_scene_id(scene_id)}_v{int(version)}.png"
+
+    def render_path(self, version: int) -> Path:
+        """renders/final_v3.mp4."""
+        return self.renders_dir / f"final_v{int(version)}.mp4"
+
+    def rel(self, path: Path) -> str:
+        """Path relative to the project folder, as stored in JSON."""
+        return path.relative_to(self.path).as_posix()
+
+    def resolve(self, rel_path: str) -> Path:
+        """A stored relative path back to an absolute one, refusing anything outside the folder."""
+        full = (self.path / rel_path).resolve()
+        if self.path.resolve() not in full.parents:
+            raise InputError(f"path {rel_path!r} escapes the project folder")
+        return full
+
+    def exists(self) -> bool:
+        """Whether project.json exists."""
+        return self.project_json.is_file()
+
+    # typed files -------------------------------------------------------------
+    def load_project(self) -> Project:
+        """project.json (NotFoundError if the project does not exist)."""
+        if not self.exists():
+            raise NotFoundError(f"project {self.id} not found")
+        return read_model(self.project_json, Project)
+
+    def save_project(self, project: Project) -> None:
+        """Write project.json atomically."""
+        atomic_write_json(self.project_json, project)
+
+    def load_analysis(self) -> Analysis | None:
+        """analysis.json or None if missing/corrupt."""
+        return try_read_model(self.analysis_json, Analysis)
+
+    def load_segments(self) -> Segments | None:
+        """segments.json or None if missing/corrupt."""
+        return try_read_model(self.segments_json, Segments)
+
+    def load_prompts(self) -> Prompts | None:
+        """prompts.json or None if missing/corrupt."""
+        return try_read_model(self.prompts_json, Prompts)
+
+    def load_job(self, kind: str) -> Job:
+        """jobs/<kind>.json, or a fresh idle job if missing/corrupt."""
+        return try_read_model(self.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
+
+    def save_job(self, job: Job) -> None:
+        """Write jobs/<kind>.json atomically."""
+        atomic_write_json(self.job_json(job.kind), job)
+
+
+def list_project_ids(root: Path | None = None) -> list[str]:
+    """Ids of all projects under the data root, sorted."""
+    base = root if root is not None else get_settings().projects_dir
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if PROJECT_ID_RE.match(p.name) and (p / "project.json").is_file())

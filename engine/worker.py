@@ -1,0 +1,54 @@
+"""Start a detached worker process (``python -m engine run ...``) for the API."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.config import get_settings
+from engine.jobs import pid_alive
+from engine.storage import ProjectFolder
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def spawn_worker(project_id: str, *, command: str = "run", target: str | None = None, preview: bool = False) -> int:
+    """Start ``python -m engine <command> <id>`` in its own session (survives an API restart); returns its pid."""
+    folder = ProjectFolder(project_id)
+    folder.jobs_dir.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "engine", command, project_id, "--quiet"]
+    if target:
+        args += ["--target", target]
+    if preview:
+        args.append("--preview")
+    env = dict(os.environ)
+    env["STORYBEAT_DATA"] = str(get_settings().data.resolve())
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    log_path = folder.jobs_dir / "worker.log"
+    with open(log_path, "ab") as log_file:
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            args, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True, env=env, cwd=REPO_ROOT
+        )
+    log.info("started worker pid %d: %s", proc.pid, " ".join(args[1:]))
+    _reap_later(proc)
+    return proc.pid
+
+
+def _reap_later(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Wait for the child in a daemon thread so it never lingers as a zombie."""
+    import threading
+
+    threading.Thread(target=proc.wait, daemon=True).start()
+
+
+def stop_worker(pid: int | None) -> bool:
+    """Ask a worker to stop (SIGTERM: it finishes the current unit and records 'cancelled')."""
+    if not pid_alive(pid):
+        return False
+    os.kill(pid, signal.SIGTERM)  # type: ignore[arg-type]
+    return True
