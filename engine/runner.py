@@ -22,7 +22,7 @@ from engine.jobs import JobTracker, ProgressCallback, job_is_dead
 from engine.lock import project_lock
 from engine.models import ErrorInfo, Project
 from engine.providers import get_provider
-from engine.providers.base import StepIO, UsageDelta
+from engine.providers.base import Provider, StepIO, UsageDelta
 from engine.steps import STEPS
 from engine.steps.common import StepContext
 from engine.storage import ProjectFolder
@@ -74,6 +74,7 @@ class Runner:
         on_progress: ProgressCallback | None = None,
         stop_event: threading.Event | None = None,
         sleep: Callable[[float], None] | None = None,
+        provider: Provider | None = None,
     ) -> None:
         if target not in machine.WORK_STATES:
             raise InputError(f"cannot run towards {target!r}")
@@ -85,6 +86,7 @@ class Runner:
         self.on_progress = on_progress
         self.stop_event = stop_event or threading.Event()
         self.sleep = sleep
+        self.provider = provider  # None: chosen from the project's settings
         self.work_done: dict[str, bool] = {}
 
     def run(self) -> Project:
@@ -108,7 +110,7 @@ class Runner:
                 if project.state == machine.FAILED:
                     machine.fire(project, "recover")
                     self.folder.save_project(project)
-                provider = get_provider(project.settings, self.config)
+                provider = self.provider or get_provider(project.settings, self.config)
                 for name in names:
                     self._run_step(name, project, provider, tracker)
             except CancelledError as exc:
@@ -123,14 +125,14 @@ class Runner:
             tracker.finish("done", f"{project.state}")
         return project
 
-    def _run_step(self, name: str, project: Project, provider: object, tracker: JobTracker) -> None:
+    def _run_step(self, name: str, project: Project, provider: Provider, tracker: JobTracker) -> None:
         step = STEPS[name]
         _, source, dest = next(p for p in machine.PIPELINE if p[0] == name)
         fires = project.state == source or (name == "render" and project.state == machine.RENDERED and self.kind == "render")
         ctx = StepContext(
             folder=self.folder,
             project=project,
-            provider=provider,  # type: ignore[arg-type]
+            provider=provider,
             progress=lambda done, total, message: tracker.progress(name, done, total, message),
             io=StepIO(on_usage=lambda d: self._usage(tracker, d), should_stop=self.stop_event.is_set),
             preview=self.preview,

@@ -52,3 +52,32 @@ def stop_worker(pid: int | None) -> bool:
         return False
     os.kill(pid, signal.SIGTERM)  # type: ignore[arg-type]
     return True
+
+
+def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipeline", preview: bool = False) -> int:
+    """Check a run can start, record it as queued, and start a detached worker; returns its pid.
+
+    BusyError if a worker holds the project; StateError if the project cannot
+    move towards ``target`` (e.g. nothing uploaded yet).
+    """
+    from engine import machine
+    from engine.errors import StateError
+    from engine.lock import project_lock
+    from engine.models import Job, utcnow
+
+    folder = ProjectFolder(project_id)
+    with project_lock(folder, wait_s=1.0):
+        project = folder.load_project()
+        state = project.failed_from if project.state == machine.FAILED else project.state
+        allowed = machine.allowed_triggers(project)
+        if state in (None, machine.CREATED) or target not in machine.WORK_STATES:
+            raise StateError(f"cannot run a project in state {project.state}: upload a track first", state=project.state, allowed=allowed)
+        if kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
+            raise StateError(f"cannot render in state {project.state}: make the pictures first", state=project.state, allowed=allowed)
+        job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow())  # type: ignore[arg-type]
+        previous = folder.load_job(kind)
+        job.steps, job.usage = previous.steps, previous.usage
+        folder.save_job(job)
+    command = "render" if kind == "render" else "run"
+    pid = spawn_worker(project_id, command=command, target=None if command == "render" else target, preview=preview)
+    return pid

@@ -1,13 +1,159 @@
-"""Locating and running the ffmpeg binary (imageio-ffmpeg's, or STORYBEAT_FFMPEG)."""
+"""Locating and running the ffmpeg binary (imageio-ffmpeg's, or STORYBEAT_FFMPEG), and probing its output."""
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import imageio_ffmpeg
+
+from engine.errors import CancelledError, RenderError
+
+log = logging.getLogger(__name__)
+
+STDERR_TAIL_LINES = 25
 
 
 @functools.cache
 def ffmpeg_path() -> str:
     """Path of the ffmpeg executable: ``$STORYBEAT_FFMPEG`` if set, else the bundled one."""
     return os.environ.get("STORYBEAT_FFMPEG") or imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def parse_progress_line(line: str) -> tuple[str, str] | None:
+    """A ``key=value`` line of ``-progress`` output as a pair, or None."""
+    key, sep, value = line.strip().partition("=")
+    return (key, value) if sep and key else None
+
+
+def _tail(text: str, *, lines: int = STDERR_TAIL_LINES) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+class FfmpegProcess:
+    """One running ffmpeg with ``-progress pipe:1``: reports frames done, can be killed from another thread."""
+
+    def __init__(self, args: list[str], *, on_frames: Callable[[int], None] | None = None) -> None:
+        self.args = [ffmpeg_path(), *args]
+        self.on_frames = on_frames
+        self._proc: subprocess.Popen[str] | None = None
+        self._killed = False
+        self._lock = threading.Lock()
+
+    def kill(self) -> None:
+        """Stop ffmpeg at once (the caller decides what error that becomes)."""
+        with self._lock:
+            self._killed = True
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.kill()
+
+    @property
+    def killed(self) -> bool:
+        """True once :meth:`kill` was called."""
+        return self._killed
+
+    def run(self, *, what: str = "ffmpeg") -> None:
+        """Run to the end; RenderError with the stderr tail on failure, CancelledError if killed."""
+        log.debug("running %s", " ".join(self.args))
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as err:
+            with self._lock:
+                if self._killed:
+                    raise CancelledError(f"{what} cancelled")
+                try:
+                    self._proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                                  stderr=err, text=True, encoding="utf-8", errors="replace")
+                except OSError as exc:
+                    raise RenderError(f"{what}: cannot start ffmpeg ({exc})") from exc
+            proc = self._proc
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                pair = parse_progress_line(line)
+                if pair and pair[0] == "frame" and self.on_frames is not None and pair[1].isdigit():
+                    self.on_frames(int(pair[1]))
+            code = proc.wait()
+            if self._killed:
+                raise CancelledError(f"{what} cancelled")
+            if code != 0:
+                err.seek(0)
+                tail = _tail(err.read())
+                raise RenderError(f"{what} failed (ffmpeg exit code {code})", stderr_tail=tail)
+
+
+def run_ffmpeg(args: list[str], *, what: str = "ffmpeg", on_frames: Callable[[int], None] | None = None) -> None:
+    """Run ffmpeg with ``args`` (no binary) to completion; RenderError with the stderr tail if it fails."""
+    FfmpegProcess(args, on_frames=on_frames).run(what=what)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ``ffmpeg -i`` says about a file (ffprobe is not bundled)."""
+
+    duration_ms: int | None
+    video_codec: str | None
+    pix_fmt: str | None
+    width: int | None
+    height: int | None
+    fps: float | None
+    audio_codec: str | None
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"Stream #\S+.*?: Video: (\w+)[^,]*, (\w+)(?:\([^)]*\))?, (\d+)x(\d+)")
+_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
+
+
+def probe(path: Path) -> MediaInfo:
+    """Codec, pixel format, size, frame rate and duration of a media file."""
+    out = subprocess.run([ffmpeg_path(), "-hide_banner", "-nostdin", "-i", str(path)],
+                         capture_output=True, text=True, errors="replace").stderr
+    if "Invalid data" in out or "No such file" in out:
+        raise RenderError(f"cannot read {path}", stderr_tail=_tail(out))
+    d = _DURATION.search(out)
+    duration = None if d is None else int(round((int(d[1]) * 3600 + int(d[2]) * 60 + float(d[3])) * 1000))
+    v = _VIDEO.search(out)
+    fps = _FPS.search(out)
+    a = _AUDIO.search(out)
+    return MediaInfo(duration_ms=duration, video_codec=v[1] if v else None, pix_fmt=v[2] if v else None,
+                     width=int(v[3]) if v else None, height=int(v[4]) if v else None,
+                     fps=float(fps[1]) if fps else None, audio_codec=a[1] if a else None)
+
+
+def count_video_frames(path: Path) -> int:
+    """Number of video frames in a file (demuxed, not decoded)."""
+    out = subprocess.run([ffmpeg_path(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+                          "-f", "null", "-", "-progress", "pipe:1", "-nostats"], capture_output=True, text=True)
+    frames = [int(v) for k, v in (parse_progress_line(x) or ("", "") for x in out.stdout.splitlines())
+              if k == "frame" and v.isdigit()]
+    if out.returncode != 0 or not frames:
+        raise RenderError(f"cannot count frames of {path}", stderr_tail=_tail(out.stderr))
+    return frames[-1]
+
+
+def top_level_atoms(path: Path) -> list[str]:
+    """The MP4 top-level box types in file order (``moov`` before ``mdat`` means faststart)."""
+    atoms: list[str] = []
+    size_total = path.stat().st_size
+    with path.open("rb") as fh:
+        pos = 0
+        while pos + 8 <= size_total:
+            fh.seek(pos)
+            header = fh.read(16)
+            size = int.from_bytes(header[:4], "big")
+            kind = header[4:8].decode("latin-1")
+            if size == 1:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:
+                size = size_total - pos
+            if size < 8:
+                break
+            atoms.append(kind)
+            pos += size
+    return atoms

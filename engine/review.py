@@ -1,0 +1,41 @@
+"""Review helpers: the contact sheet of a project's storyboard."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.contact_sheet import SheetItem, make_contact_sheet
+from engine.errors import InputError
+from engine.storage import ProjectFolder
+
+
+def _clock(ms: int) -> str:
+    return f"{ms // 60000}:{ms // 1000 % 60:02d}"
+
+
+def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
+    """Write ``<project>/contact_sheet.png`` (or ``out``): every scene's current picture, lyric and version."""
+    folder = ProjectFolder(project_id)
+    project = folder.load_project()
+    segments, prompts = folder.load_segments(), folder.load_prompts()
+    if segments is None or prompts is None:
+        raise InputError("no pictures yet: run the pipeline to IMAGED first")
+    by_id = {sp.id: sp for sp in prompts.scenes}
+    items = []
+    for scene in segments.scenes:
+        latest = by_id[scene.id].latest
+        if latest.image is None or latest.image.file is None:
+            continue
+        items.append(
+            SheetItem(
+                image_path=folder.resolve(latest.image.file), scene_id=scene.id,
+                time_range=f"{_clock(scene.start_ms)}-{_clock(scene.end_ms)}",
+                lyric=scene.lyric_text or f"({scene.section}, {scene.mood})", version=latest.version,
+            )
+        )
+    if not items:
+        raise InputError("no pictures yet: run the pipeline to IMAGED first")
+    sheet = make_contact_sheet(items, title=f"{project.name or project.id} - {project.settings.style}")
+    target = out or folder.path / "contact_sheet.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(target, optimize=True)
+    return target

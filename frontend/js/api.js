@@ -1,0 +1,332 @@
+// @ts-check
+/**
+ * The only module that talks to the server.
+ *
+ * `Api` is an EventTarget: `watch(projectId)` re-emits the server's live
+ * updates as DOM events, from Server-Sent Events when they work and from
+ * polling otherwise. Every failed request throws an {@link ApiError}.
+ *
+ * Events (all `CustomEvent`, payload in `detail`):
+ *   - `project`    ProjectPublic  (state, allowed, renders, busy changed)
+ *   - `job`        Job & {kind}   (progress of the pipeline or render job)
+ *   - `connection` {mode: "sse"|"polling"|"closed"}
+ */
+
+/** @typedef {import("./types.js").ProjectPublic} ProjectPublic */
+/** @typedef {import("./types.js").ProjectSummary} ProjectSummary */
+/** @typedef {import("./types.js").Job} Job */
+/** @typedef {import("./types.js").Scene} Scene */
+/** @typedef {import("./types.js").StylePreset} StylePreset */
+
+/** An HTTP error from the API, with the status and FastAPI's `detail`. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status (0 for a network failure)
+   * @param {unknown} detail the `detail` field of the body, or the body text
+   * @param {string} url the request URL
+   */
+  constructor(status, detail, url) {
+    super(ApiError.describe(status, detail));
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = detail;
+    this.url = url;
+  }
+
+  /** Allowed triggers sent with a 409 for an illegal transition. @returns {string[]} */
+  get allowed() {
+    const d = /** @type {any} */ (this.detail);
+    return d && Array.isArray(d.allowed) ? d.allowed : [];
+  }
+
+  /** Whether the project was busy with another job (409 busy). */
+  get busy() {
+    const d = /** @type {any} */ (this.detail);
+    return Boolean(d && d.busy);
+  }
+
+  /**
+   * A human sentence for a status and detail.
+   * @param {number} status
+   * @param {unknown} detail
+   * @returns {string}
+   */
+  static describe(status, detail) {
+    if (status === 0) return "The server cannot be reached.";
+    if (typeof detail === "string") return detail;
+    if (Array.isArray(detail)) {
+      // pydantic validation errors
+      return detail
+        .map((e) => {
+          const loc = Array.isArray(e.loc) ? e.loc.filter((p) => p !== "body").join(".") : "";
+          return loc ? `${loc}: ${e.msg}` : String(e.msg);
+        })
+        .join("; ");
+    }
+    if (detail && typeof detail === "object" && "message" in detail) return String(/** @type {any} */ (detail).message);
+    const names = /** @type {Record<number, string>} */ ({
+      401: "Not authorised.", 404: "Not found.", 409: "Conflict.", 413: "The file is too large.",
+      415: "That file is not audio.", 422: "Invalid input.",
+    });
+    return names[status] || `Request failed (${status}).`;
+  }
+}
+
+const POLL_MS = 1500;
+const SSE_RETRY_LIMIT = 3;
+
+export class Api extends EventTarget {
+  /** @param {string} [base] URL prefix of the API ("" = same origin) */
+  constructor(base = "") {
+    super();
+    this.base = base;
+    /** @type {string|null} bearer token (when the server sets STORYBEAT_TOKEN) */
+    this.token = localStorage.getItem("storybeat.token");
+    /** @type {EventSource|null} */ this._source = null;
+    /** @type {number|null} */ this._pollTimer = null;
+    /** @type {string|null} */ this._watching = null;
+    this._sseFailures = 0;
+    /** @type {Record<string,string>} */ this._lastJob = {};
+    this._lastProject = "";
+  }
+
+  /**
+   * Send a request; parse JSON; throw ApiError when not ok.
+   * @param {string} method
+   * @param {string} path
+   * @param {{json?: unknown, form?: FormData, signal?: AbortSignal}} [opts]
+   * @returns {Promise<any>}
+   */
+  async request(method, path, opts = {}) {
+    const url = this.base + path;
+    /** @type {Record<string,string>} */
+    const headers = { Accept: "application/json" };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    /** @type {BodyInit|undefined} */
+    let body;
+    if (opts.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(opts.json);
+    } else if (opts.form) {
+      body = opts.form;
+    }
+    let res;
+    try {
+      res = await fetch(url, { method, headers, body, signal: opts.signal });
+    } catch (err) {
+      if (err instanceof DOMException && err.name === "AbortError") throw err;
+      throw new ApiError(0, String(err), url);
+    }
+    if (res.status === 204) return null;
+    const text = await res.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = text;
+    }
+    if (!res.ok) {
+      const detail = data && typeof data === "object" && "detail" in data ? data.detail : data;
+      throw new ApiError(res.status, detail, url);
+    }
+    return data;
+  }
+
+  /** Build a URL for a media file, adding the token as a query string is not supported: files are public to the page. @param {string} url */
+  fileUrl(url) {
+    return url.startsWith("http") ? url : this.base + url;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** @returns {Promise<{status:string, version:string, default_provider:string}>} */
+  health() { return this.request("GET", "/health"); }
+
+  /** @returns {Promise<any>} the machine spec plus `mermaid` */
+  machine() { return this.request("GET", "/machine"); }
+
+  /** @returns {Promise<StylePreset[]>} */
+  styles() { return this.request("GET", "/styles"); }
+
+  /** @returns {Promise<ProjectSummary[]>} */
+  listProjects() { return this.request("GET", "/projects"); }
+
+  /** @param {string} id @returns {Promise<ProjectPublic>} */
+  getProject(id) { return this.request("GET", `/projects/${enc(id)}`); }
+
+  /** @param {string} id @returns {Promise<{pipeline: Job, render: Job}>} */
+  jobs(id) { return this.request("GET", `/projects/${enc(id)}/jobs`); }
+
+  /** @param {string} id @returns {Promise<any>} analysis (404 before ANALYZED) */
+  analysis(id) { return this.request("GET", `/projects/${enc(id)}/analysis`); }
+
+  /** @param {string} id @returns {Promise<{style_bible:any, scenes: Scene[]}>} */
+  segments(id) { return this.request("GET", `/projects/${enc(id)}/segments`); }
+
+  // ----------------------------------------------------------------- writes
+
+  /**
+   * @param {{name?: string, settings?: Record<string, unknown>}} body
+   * @returns {Promise<ProjectPublic>}
+   */
+  createProject(body) { return this.request("POST", "/projects", { json: body }); }
+
+  /** @param {string} id @param {Record<string, unknown>} settings @returns {Promise<ProjectPublic>} */
+  updateSettings(id, settings) { return this.request("PATCH", `/projects/${enc(id)}`, { json: settings }); }
+
+  /** @param {string} id @returns {Promise<null>} */
+  deleteProject(id) { return this.request("DELETE", `/projects/${enc(id)}`); }
+
+  /**
+   * Upload the track and optional lyrics (a file or pasted text).
+   * @param {string} id
+   * @param {{audio: File, lyrics?: File|null, lyricsText?: string}} files
+   * @returns {Promise<ProjectPublic>}
+   */
+  upload(id, { audio, lyrics, lyricsText }) {
+    const form = new FormData();
+    form.append("audio", audio, audio.name);
+    if (lyrics) form.append("lyrics", lyrics, lyrics.name);
+    else if (lyricsText && lyricsText.trim()) form.append("lyrics_text", lyricsText);
+    return this.request("POST", `/projects/${enc(id)}/upload`, { form });
+  }
+
+  /** @param {string} id @param {{target?: string, preview?: boolean}} [body] */
+  run(id, body = {}) { return this.request("POST", `/projects/${enc(id)}/run`, { json: body }); }
+
+  /** @param {string} id */
+  resume(id) { return this.request("POST", `/projects/${enc(id)}/resume`, { json: {} }); }
+
+  /** @param {string} id @returns {Promise<{stopped: boolean}>} */
+  cancel(id) { return this.request("POST", `/projects/${enc(id)}/cancel`, { json: {} }); }
+
+  /** @param {string} id @param {{preview?: boolean}} [body] */
+  render(id, body = {}) { return this.request("POST", `/projects/${enc(id)}/render`, { json: body }); }
+
+  /**
+   * @param {string} id
+   * @param {string} sceneId
+   * @param {{visual_intent?: string, image_prompt?: string, negative_prompt?: string, style_hints?: string[]}} changes
+   * @returns {Promise<Scene>}
+   */
+  editScene(id, sceneId, changes) {
+    return this.request("PATCH", `/projects/${enc(id)}/segments/${enc(sceneId)}`, { json: changes });
+  }
+
+  /** @param {string} id @param {string} sceneId */
+  regenerate(id, sceneId) {
+    return this.request("POST", `/projects/${enc(id)}/segments/${enc(sceneId)}/regenerate`, { json: {} });
+  }
+
+  /** @param {string} id @param {string} sceneId @param {number} version @returns {Promise<Scene>} */
+  restore(id, sceneId, version) {
+    return this.request("POST", `/projects/${enc(id)}/segments/${enc(sceneId)}/restore`, { json: { version } });
+  }
+
+  // ------------------------------------------------------------ live updates
+
+  /**
+   * Follow one project: emit `project` and `job` events until `unwatch()`.
+   * Uses SSE; after repeated SSE failures (or without EventSource) it polls.
+   * @param {string} id
+   */
+  watch(id) {
+    this.unwatch();
+    this._watching = id;
+    this._sseFailures = 0;
+    this._lastJob = {};
+    this._lastProject = "";
+    // A token cannot be sent with EventSource: poll instead.
+    if (typeof EventSource === "undefined" || this.token || localStorage.getItem("storybeat.polling") === "1") {
+      this._startPolling();
+    } else {
+      this._startSse();
+    }
+  }
+
+  /** Stop following the current project. */
+  unwatch() {
+    if (this._source) this._source.close();
+    this._source = null;
+    if (this._pollTimer !== null) clearTimeout(this._pollTimer);
+    this._pollTimer = null;
+    if (this._watching) this._emit("connection", { mode: "closed" });
+    this._watching = null;
+  }
+
+  /** Ask for fresh project + jobs now (e.g. after an action), emitting events for what changed. */
+  async refresh() {
+    const id = this._watching;
+    if (!id) return;
+    const [project, jobs] = await Promise.all([this.getProject(id), this.jobs(id)]);
+    if (id !== this._watching) return;
+    this._emitProject(project);
+    this._emitJob({ ...jobs.pipeline, kind: "pipeline" });
+    this._emitJob({ ...jobs.render, kind: "render" });
+  }
+
+  _startSse() {
+    const id = /** @type {string} */ (this._watching);
+    const source = new EventSource(`${this.base}/projects/${enc(id)}/events`);
+    this._source = source;
+    source.addEventListener("open", () => {
+      this._sseFailures = 0;
+      this._emit("connection", { mode: "sse" });
+    });
+    source.addEventListener("project", (ev) => this._emitProject(JSON.parse(/** @type {MessageEvent} */ (ev).data)));
+    source.addEventListener("job", (ev) => this._emitJob(JSON.parse(/** @type {MessageEvent} */ (ev).data)));
+    source.addEventListener("error", () => {
+      if (this._source !== source) return;
+      this._sseFailures += 1;
+      if (source.readyState === EventSource.CLOSED || this._sseFailures >= SSE_RETRY_LIMIT) {
+        source.close();
+        this._source = null;
+        this._startPolling();
+      }
+    });
+  }
+
+  _startPolling() {
+    const id = this._watching;
+    this._emit("connection", { mode: "polling" });
+    const tick = async () => {
+      if (this._watching !== id) return;
+      try {
+        await this.refresh();
+      } catch (err) {
+        this._emit("poll-error", { error: err });
+      }
+      if (this._watching === id) this._pollTimer = window.setTimeout(tick, POLL_MS);
+    };
+    tick();
+  }
+
+  /** @param {ProjectPublic} project */
+  _emitProject(project) {
+    const key = JSON.stringify(project);
+    if (key === this._lastProject) return;
+    this._lastProject = key;
+    this._emit("project", project);
+  }
+
+  /** @param {Job & {kind: string}} job */
+  _emitJob(job) {
+    const key = JSON.stringify(job);
+    if (this._lastJob[job.kind] === key) return;
+    this._lastJob[job.kind] = key;
+    this._emit("job", job);
+  }
+
+  /** @param {string} type @param {unknown} detail */
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/** @param {string} s */
+function enc(s) {
+  return encodeURIComponent(s);
+}
+
+/** The app-wide API client. */
+export const api = new Api();

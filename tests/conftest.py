@@ -1,0 +1,35 @@
+"""Shared fixtures: an isolated data root per test."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.config import get_settings
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """STORYBEAT_DATA pointing at a fresh temp folder (settings cache cleared)."""
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setenv("STORYBEAT_DATA", str(root))
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    get_settings.cache_clear()
+    yield root
+    get_settings.cache_clear()
+
+
+def require_tool(path: str) -> None:
+    """Skip when a tool is missing, except in CI (CI=true), where that is a failure."""
+    if shutil.which(path) or Path(path).exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{path} is required in CI")
+    pytest.skip(f"{path} not installed")

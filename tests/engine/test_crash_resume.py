@@ -1,0 +1,169 @@
+"""Crash tests with real processes: SIGKILL a worker at several points, resume, compare.
+
+Each case starts ``python -m engine run`` on a project, SIGKILLs it at a chosen
+moment (during analysis, halfway through pictures, during render), runs
+``python -m engine resume`` and checks that the result equals an
+uninterrupted run and that no finished picture was redrawn.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import machine
+from engine.render.ffmpeg import ffmpeg_path
+from engine.storage import ProjectFolder
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh process."""
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"engine {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def start_worker(data: Path, project_id: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--quiet"], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def job(data: Path, project_id: str, kind: str = "pipeline") -> dict:
+    path = data / "projects" / project_id / "jobs" / f"{kind}.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def step(job_: dict, name: str) -> dict:
+    return next((s for s in job_.get("steps", []) if s["name"] == name), {})
+
+
+def kill_when(proc: subprocess.Popen[str], predicate, timeout_s: float = 300) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL ``proc`` as soon as ``predicate()`` holds (polled every 5 ms)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"worker finished before the kill point: {proc.stderr.read() if proc.stderr else ''}")
+        if predicate():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return
+        time.sleep(0.005)
+    proc.kill()
+    raise AssertionError("kill point never reached")
+
+
+def frame_md5s(mp4: Path) -> list[str]:
+    """Per-frame md5 of the decoded video and audio (container-independent comparison)."""
+    out = subprocess.run([ffmpeg_path(), "-v", "error", "-i", str(mp4), "-f", "framemd5", "-"], capture_output=True, text=True, check=True)
+    return [line.rsplit(",", 1)[-1].strip() for line in out.stdout.splitlines() if line and not line.startswith("#")]
+
+
+def snapshot(folder: ProjectFolder) -> dict[str, object]:
+    """What the outputs are, ignoring timestamps."""
+    prompts = json.loads(folder.prompts_json.read_text())
+    for sp in prompts["scenes"]:
+        for v in sp["versions"]:
+            v.pop("created_at", None)
+            if v.get("image"):
+                v["image"].pop("created_at", None)
+    project = folder.load_project()
+    render = folder.resolve(project.renders[-1].file)
+    return {
+        "analysis": json.loads(folder.analysis_json.read_text()),
+        "segments": json.loads(folder.segments_json.read_text()),
+        "prompts": prompts,
+        "images": {p.name: p.read_bytes() for p in sorted(folder.images_dir.glob("*.png"))},
+        "render_fingerprint": project.renders[-1].fingerprint,
+        "frames": frame_md5s(render),
+        "state": project.state,
+    }
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from engine.audio.sample import make_song
+
+    root = tmp_path_factory.mktemp("song")
+    wav = root / "song.wav"
+    make_song(wav, bpm=112, bars=12, sections=None, seed=11)
+    lrc = root / "song.lrc"
+    lrc.write_text("\n".join(f"[00:{4 + i * 4:02d}.00]line number {i} under the city lights" for i in range(5)) + "\n")
+    return wav, lrc
+
+
+@pytest.fixture(scope="module")
+def reference(song: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """An uninterrupted run of the same inputs."""
+    data = tmp_path_factory.mktemp("reference")
+    wav, lrc = song
+    project_id = cli(data, "new", str(wav), "--lyrics", str(lrc), "--provider", "local", "--style", "papercut").stdout.strip()
+    cli(data, "run", project_id, "--quiet")
+    return snapshot(ProjectFolder(project_id, root=data / "projects"))
+
+
+@pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "render"])
+def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[Path, Path], reference: dict, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    wav, lrc = song
+    project_id = cli(data, "new", str(wav), "--lyrics", str(lrc), "--provider", "local", "--style", "papercut").stdout.strip()
+    folder = ProjectFolder(project_id, root=data / "projects")
+
+    proc = start_worker(data, project_id)
+    if kill_point == "analysis":
+        kill_when(proc, lambda: step(job(data, project_id), "analyze").get("status") == "running")
+    elif kill_point == "half_pictures":
+        def half() -> bool:
+            s = step(job(data, project_id), "draw")
+            return s.get("total", 0) > 2 and s.get("done", 0) >= s["total"] // 2
+        kill_when(proc, half)
+    else:
+        kill_when(proc, lambda: step(job(data, project_id), "render").get("status") == "running"
+                  and step(job(data, project_id), "render").get("done", 0) > 0)
+
+    killed_state = folder.load_project().state
+    finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.images_dir.glob("*.png")} if folder.images_dir.exists() else {}
+    if kill_point == "half_pictures":
+        assert killed_state == machine.PROMPTED and finished, "expected to be killed among the pictures"
+    assert cli(data, "status", project_id).returncode == 0
+
+    out = cli(data, "resume", project_id, "--quiet")
+    assert "RENDERED" in out.stdout
+
+    for name, ident in finished.items():  # no finished picture was redone
+        p = folder.images_dir / name
+        assert (p.stat().st_ino, p.stat().st_mtime_ns) == ident, f"{name} was redrawn"
+    result = snapshot(folder)
+    for key in ("analysis", "segments", "prompts", "images", "render_fingerprint", "state"):
+        assert result[key] == reference[key], f"{key} differs from an uninterrupted run"
+    assert result["frames"] == reference["frames"], "the video differs from an uninterrupted run"
+    assert not list(folder.path.rglob("*.tmp")), "temp files left behind"
+
+
+def test_second_concurrent_run_is_busy(song: tuple[Path, Path], tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    wav, lrc = song
+    project_id = cli(data, "new", str(wav), "--lyrics", str(lrc), "--provider", "local").stdout.strip()
+    first = start_worker(data, project_id)
+    deadline = time.monotonic() + 60
+    while step(job(data, project_id), "analyze").get("status") != "running":
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.01)
+    second = cli(data, "run", project_id, "--quiet", check=False)
+    assert second.returncode == 3 and "busy" in second.stderr
+    assert first.wait(timeout=600) == 0
+    assert ProjectFolder(project_id, root=data / "projects").load_project().state == machine.RENDERED
