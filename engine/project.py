@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from engine import machine
 from engine.audio.ingest import probe_and_normalise
-from engine.audio.lyrics import validate_lyrics_text
 from engine.config import get_settings
 from engine.errors import InputError, NotFoundError, StateError
 from engine.fingerprint import file_sha256
@@ -80,6 +79,8 @@ def upload_track(
             )
             lyrics_kind = None
             if lyrics_text is not None and lyrics_text.strip():
+                from engine.audio.lyrics import validate_lyrics_text
+
                 lyrics_kind = validate_lyrics_text(lyrics_text, duration_ms=info.duration_ms)
             ext = Path(_safe_name(original_name)).suffix.lower()
             ext = ext if ext in AUDIO_EXTS else ".bin"

@@ -302,17 +302,22 @@ def _overlap_ms(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
     return max(0, min(a_end, b_end) - max(a_start, b_start))
 
 
-def lines_for_scene(lines: Sequence[LyricLine], *, start_ms: int, end_ms: int) -> list[LyricLine]:
+def lines_for_scene(
+    lines: Sequence[LyricLine], *, start_ms: int, end_ms: int, duration_ms: int | None = None
+) -> list[LyricLine]:
     """Lines shown in a scene: those whose midpoint falls in it, or that overlap it substantially.
 
     "Substantially" is at least 500 ms or half the line. Every line belongs to
-    the scene that contains its midpoint, so no line is ever lost.
+    the scene that contains its midpoint, so no line is ever lost; the last
+    scene (``end_ms == duration_ms``) also takes lines whose midpoint is at or
+    past the end of the track.
     """
     chosen = []
     for line in lines:
         mid = (line.start_ms + line.end_ms) // 2
         overlap = _overlap_ms(start_ms, end_ms, line.start_ms, line.end_ms)
-        if start_ms <= mid < end_ms or (overlap > 0 and overlap >= min(500, (line.end_ms - line.start_ms) / 2)):
+        home = start_ms <= mid < end_ms or (end_ms == duration_ms and mid >= end_ms)
+        if home or (overlap > 0 and overlap >= min(500, (line.end_ms - line.start_ms) / 2)):
             chosen.append(line)
     return chosen
 
@@ -359,7 +364,7 @@ def build_scenes(
     )
     scenes: list[Scene] = []
     for index, (start_ms, end_ms) in enumerate(zip(cuts, cuts[1:])):
-        shown = lines_for_scene(lines, start_ms=start_ms, end_ms=end_ms)
+        shown = lines_for_scene(lines, start_ms=start_ms, end_ms=end_ms, duration_ms=analysis.duration_ms)
         words: list[LyricWord] = [
             w for line in shown for w in line.words if _overlap_ms(start_ms, end_ms, w.start_ms, max(w.end_ms, w.start_ms + 1))
         ]

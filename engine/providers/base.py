@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.models import Analysis, ProjectSettings, PromptVersion, Scene, StyleBible
 
@@ -34,11 +34,17 @@ class StepIO:
 
 @dataclass(frozen=True)
 class Drawing:
-    """An illustrator's answer: PNG bytes, or the reason it was refused."""
+    """An illustrator's answer: a picture (PNG bytes or a PIL image), or the reason it was refused."""
 
     png: bytes | None
     blocked_reason: str = ""
     model: str = ""
+    image: Any = None  # a PIL.Image.Image, saves a decode when the illustrator draws locally
+
+    @property
+    def refused(self) -> bool:
+        """True when the provider gave no picture (safety block etc.)."""
+        return self.png is None and self.image is None
 
 
 class Analyst(Protocol):

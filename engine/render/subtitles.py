@@ -18,8 +18,13 @@ FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "DejaVu Sans"  # family name of the bundled DejaVuSans(-Bold).ttf
 
 
+def _cs(ms: int) -> int:
+    """Milliseconds to centiseconds, rounding halves up (no banker's rounding)."""
+    return max(0, (int(ms) + 5) // 10)
+
+
 def _ass_time(ms: int) -> str:
-    cs = max(0, int(round(ms / 10)))
+    cs = _cs(ms)
     h, rest = divmod(cs, 360_000)
     m, rest = divmod(rest, 6000)
     s, c = divmod(rest, 100)
@@ -35,7 +40,7 @@ def _srt_time(ms: int) -> str:
 
 
 def _lrc_time(ms: int) -> str:
-    cs = max(0, int(round(ms / 10)))
+    cs = _cs(ms)
     m, rest = divmod(cs, 6000)
     s, c = divmod(rest, 100)
     return f"{m:02d}:{s:02d}.{c:02d}"
@@ -94,12 +99,12 @@ def ass_event(line: SubtitleLine) -> str:
     if not words:
         return f"Dialogue: 0,{_ass_time(line.start_ms)},{_ass_time(line.end_ms)},Lyric,,0,0,0,,{_ass_text(line.text)}"
     parts: list[str] = []
-    cursor_cs = round(line.start_ms / 10)
+    cursor_cs = _cs(line.start_ms)
     for i, (text, w_start, w_end) in enumerate(words):
-        start_cs = max(cursor_cs, round(w_start / 10))
+        start_cs = max(cursor_cs, _cs(w_start))
         if start_cs > cursor_cs:  # a pause before this word: nothing lights up
             parts.append(f"{{\\k{start_cs - cursor_cs}}}")
-        end_cs = max(start_cs, round(w_end / 10))
+        end_cs = max(start_cs, _cs(w_end))
         sep = "" if i == len(words) - 1 else " "
         parts.append(f"{{\\kf{end_cs - start_cs}}}{_ass_text(text)}{sep}")
         cursor_cs = end_cs

@@ -84,21 +84,21 @@ def _draw_one(ctx: StepContext, scene: Scene, version: PromptVersion, prompts: P
     ill = ctx.provider.illustrator
     drawing = ill.draw(scene=scene, prompt=version, bible=prompts.style_bible, settings=s, width=width, height=height, seed=seed, io=ctx.io)
     meta = {META_FP: want, META_PROVIDER: ill.name, META_MODEL: drawing.model or ill.model_for(s)}
-    if drawing.png is None:
+    if drawing.refused:
         from engine.providers.local import LocalIllustrator  # the fallback is always local
 
         log.warning("%s v%d blocked by %s: %s", scene.id, version.version, ill.name, drawing.blocked_reason)
         fallback = LocalIllustrator().draw(
             scene=scene, prompt=version, bible=prompts.style_bible, settings=s, width=width, height=height, seed=seed, io=ctx.io
         )
-        assert fallback.png is not None
         meta.update({META_STATUS: "blocked", META_REASON: drawing.blocked_reason or "blocked", META_PROVIDER: "local"})
-        png = fallback.png
+        drawing = fallback
     else:
         meta[META_STATUS] = "ok"
-        png = drawing.png
-    image = Image.open(io.BytesIO(png))
-    image.load()
+    image = drawing.image
+    if image is None:
+        image = Image.open(io.BytesIO(drawing.png))  # type: ignore[arg-type]
+        image.load()
     return png_bytes(image.convert("RGB"), metadata=meta)
 
 

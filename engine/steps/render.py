@@ -14,25 +14,12 @@ from engine.errors import RenderError
 from engine.fingerprint import fingerprint
 from engine.models import RenderRecord
 from engine.render.render import render_video
-from engine.render.timeline import Clip, RenderSpec, SubtitleLine, build_timeline
+from engine.render.timeline import Clip, RenderSpec, SubtitleLine, build_timeline, render_spec
 from engine.steps.common import StepContext
 
 log = logging.getLogger(__name__)
 
 STEP_VERSION = "1"
-PREVIEW_HEIGHT = 360
-
-
-def output_size(aspect: str, *, height: int) -> tuple[int, int]:
-    """Even output width x height for an aspect and a nominal resolution (short side = height)."""
-    w_ratio, h_ratio = (int(x) for x in aspect.split(":"))
-    if w_ratio >= h_ratio:
-        h = height
-        w = round(h * w_ratio / h_ratio / 2) * 2
-    else:
-        w = height
-        h = round(w * h_ratio / w_ratio / 2) * 2
-    return w, h
 
 
 def build_inputs(ctx: StepContext) -> tuple[list[Clip], list[SubtitleLine], RenderSpec, int]:
@@ -62,9 +49,8 @@ def build_inputs(ctx: StepContext) -> tuple[list[Clip], list[SubtitleLine], Rend
                      words=tuple((w.text, w.start_ms, w.end_ms) for w in line.words))
         for line in analysis.lyrics
     ]
-    width, height = output_size(s.aspect, height=PREVIEW_HEIGHT if ctx.preview else s.resolution)
-    spec = RenderSpec(
-        width=width, height=height, fps=s.fps, preview=ctx.preview, subtitles=s.subtitles, beat_pulse=s.beat_pulse
+    spec = render_spec(
+        aspect=s.aspect, resolution=s.resolution, fps=s.fps, preview=ctx.preview, subtitles=s.subtitles, beat_pulse=s.beat_pulse
     )
     return clips, subtitles, spec, analysis.duration_ms
 

@@ -472,7 +472,8 @@ class FakeGemini:
 
     def start(self) -> FakeGemini:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-gemini", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-gemini", daemon=True)
         self._thread.start()
         self._write_state()
         return self
@@ -610,6 +611,7 @@ def _make_handler(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
     server_fake: FakeGemini
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet: route http.server's log to logging

@@ -1,0 +1,63 @@
+"""The offline provider: librosa analysis, beat-grid storyboard, template writer, procedural illustrator."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from engine.models import Analysis, ProjectSettings, PromptVersion, Scene, StyleBible
+from engine.providers.base import Drawing, Provider, StepIO
+
+
+class LocalAnalyst:
+    """Real signal analysis (tempo, beats, energy, key, sections) plus user lyrics (LRC or plain text)."""
+
+    name = "local"
+    version = "1"
+
+    def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
+        """Analyse the normalised track; time the lyrics (LRC as given, plain text on the vocal parts)."""
+        from engine.audio.features import load_and_analyze, to_analysis
+
+        features = load_and_analyze(wav)
+        analysis = to_analysis(features, provider=self.name)
+        if lyrics_text and lyrics_text.strip():
+            from engine.audio.lyrics import timed_lyrics
+
+            analysis.lyrics = timed_lyrics(lyrics_text, analysis=analysis)
+        return analysis
+
+
+class LocalIllustrator:
+    """The procedural numpy + Pillow illustrator: deterministic from prompt, seed and version."""
+
+    name = "local"
+    version = "1"
+
+    def model_for(self, settings: ProjectSettings) -> str:
+        """The local illustrator has one 'model' regardless of quality."""
+        return "procedural"
+
+    def draw(
+        self, *, scene: Scene, prompt: PromptVersion, bible: StyleBible, settings: ProjectSettings,
+        width: int, height: int, seed: int, io: StepIO,
+    ) -> Drawing:
+        """Draw the scene's picture for this prompt version."""
+        from engine.providers.local.illustrator import draw_scene
+
+        image = draw_scene(
+            prompt=prompt.image_prompt, mood=scene.mood, energy=scene.energy, style=bible.preset,
+            seed=seed, version=prompt.restored_from or prompt.version, width=width, height=height,
+        )
+        return Drawing(png=None, image=image, model="procedural")
+
+
+@functools.cache
+def local_provider() -> Provider:
+    """The offline provider bundle."""
+    from engine.providers.local.writer import LocalWriter
+    from engine.storyboard import LocalStoryboarder
+
+    return Provider(
+        name="local", analyst=LocalAnalyst(), storyboarder=LocalStoryboarder(), writer=LocalWriter(),
+        illustrator=LocalIllustrator(),
+    )

@@ -81,7 +81,7 @@ def to_image(arr: np.ndarray, *, size: tuple[int, int] | None = None) -> Image.I
     """float RGB/L array (0..255) -> Pillow image, optionally upscaled (bicubic) to ``size``."""
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     if size is not None and img.size != size:
-        img = img.resize(size, Image.BICUBIC)
+        img = img.resize(size, Image.BILINEAR)
     return img
 
 
@@ -94,19 +94,40 @@ def new_mask(size: tuple[int, int]) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     return m, ImageDraw.Draw(m)
 
 
+def padded_bbox(mask: Image.Image, pad_px: float) -> tuple[int, int, int, int] | None:
+    """The bounding box of a mask's non-zero pixels grown by ``pad_px`` and clipped (None if empty)."""
+    box = mask.getbbox()
+    if box is None:
+        return None
+    p = int(pad_px) + 1
+    return max(0, box[0] - p), max(0, box[1] - p), min(mask.width, box[2] + p), min(mask.height, box[3] + p)
+
+
 def soft_blur(img: Image.Image, *, radius_px: float, factor: int = 4) -> Image.Image:
-    """A wide Gaussian blur done at 1/``factor`` resolution (fast), returned at full size."""
+    """A wide Gaussian blur done at 1/``factor`` resolution (fast) on the mask's padded bbox, full size back."""
     if radius_px <= 0:
         return img
-    factor = max(1, min(factor, int(radius_px // 2) or 1))
-    small = img.reduce(factor) if factor > 1 else img
+    box = padded_bbox(img, radius_px * 3)
+    if box is None:
+        return img
+    crop = img.crop(box)
+    factor = max(1, min(factor, int(radius_px // 2) or 1, crop.width // 2 or 1, crop.height // 2 or 1))
+    small = crop.reduce(factor) if factor > 1 else crop
     small = small.filter(ImageFilter.GaussianBlur(radius_px / factor))
-    return small.resize(img.size, Image.BILINEAR) if factor > 1 else small
+    blurred = small.resize(crop.size, Image.BILINEAR) if factor > 1 else small
+    out = Image.new(img.mode, img.size, 0)
+    out.paste(blurred, box[:2])
+    return out
 
 
 def smooth_edges(mask: Image.Image) -> Image.Image:
-    """Anti-alias a hard mask with a 1-px box blur."""
-    return mask.filter(ImageFilter.BoxBlur(1))
+    """Anti-alias a hard mask with a 1-px box blur (only inside its bounding box)."""
+    box = padded_bbox(mask, 2)
+    if box is None:
+        return mask
+    out = Image.new("L", mask.size, 0)
+    out.paste(mask.crop(box).filter(ImageFilter.BoxBlur(1)), box[:2])
+    return out
 
 
 def scale_mask(mask: Image.Image, opacity: float) -> Image.Image:
@@ -140,24 +161,41 @@ def ridge_profile(rng: np.random.Generator, *, width: int, points: int, base_y: 
 # --------------------------------------------------------------------------- compositing
 
 
+def drop_shadow(mask: Image.Image, dx: int, dy: int) -> Image.Image:
+    """A mask moved by (dx, dy) and softened: a drop shadow."""
+    shifted = Image.new("L", mask.size, 0)
+    shifted.paste(mask, (dx, dy))
+    return soft_blur(shifted, radius_px=max(dx, 4) * 1.2)
+
+
+
 def paint(base: Image.Image, mask: Image.Image, color: RGB | Image.Image, *, opacity: float = 1.0) -> None:
-    """Paint ``color`` (a colour or an RGB image) onto ``base`` through ``mask``, in place."""
-    m = scale_mask(mask, opacity)
+    """Paint ``color`` (a colour or an RGB image) onto ``base`` through ``mask``, in place (only its bbox)."""
+    box = mask.getbbox()
+    if box is None:
+        return
+    m = scale_mask(mask.crop(box), opacity)
     if isinstance(color, Image.Image):
-        base.paste(color, (0, 0), m)
+        base.paste(color.crop(box), box[:2], m)
     else:
-        base.paste(color, (0, 0, base.width, base.height), m)
+        base.paste(color, box, m)
 
 
 def glow(base: Image.Image, mask: Image.Image, color: RGB, *, radius_px: float, strength: float = 1.0) -> Image.Image:
     """Screen a blurred, coloured copy of ``mask`` over ``base`` (neon / light glow); returns the new image."""
-    factor = 4 if radius_px >= 8 else 2
-    small = mask.reduce(factor).filter(ImageFilter.GaussianBlur(radius_px / factor))
+    box = padded_bbox(mask, radius_px * 2.5)
+    if box is None:
+        return base
+    crop = mask.crop(box)
+    factor = max(1, min(4 if radius_px >= 8 else 2, crop.width // 2 or 1, crop.height // 2 or 1))
+    small = (crop.reduce(factor) if factor > 1 else crop).filter(ImageFilter.GaussianBlur(radius_px / factor))
     if strength != 1.0:
         small = small.point(lambda v: min(255, int(v * strength)))
     tint = Image.new("RGB", small.size, color)
     light = ImageChops.multiply(Image.merge("RGB", (small, small, small)), tint)
-    return ImageChops.screen(base, light.resize(base.size, Image.BILINEAR))
+    region = base.crop(box)
+    base.paste(ImageChops.screen(region, light.resize(region.size, Image.BILINEAR)), box[:2])
+    return base
 
 
 def radial(size: tuple[int, int], *, cx: float, cy: float, radius_px: float, factor: int = 8) -> np.ndarray:

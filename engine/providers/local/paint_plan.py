@@ -120,6 +120,7 @@ class Plan:
     subject_x: float
     mirror: bool
     seed: int
+    hue_jitter: float = 0.0  # degrees: each version leans the palette a little warmer or cooler
     words: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -152,10 +153,11 @@ def mood_params(mood: str) -> tuple[float, float, float, float]:
     return (0.0, 1.0, 1.0, 1.0)
 
 
-def make_look(*, style: str, mood: str, energy: float) -> Look:
+def make_look(*, style: str, mood: str, energy: float, hue_jitter_deg: float = 0.0) -> Look:
     """The colour roles of ``style`` shifted by ``mood``; ``energy`` raises contrast and saturation."""
     pal = [hex_rgb(c) for c in get_preset(style).palette]
     hue, sat, val, con = mood_params(mood)
+    hue += hue_jitter_deg
     roles = {
         "synthwave": dict(dark=pal[0], mid=pal[1], deep=pal[2], warm=pal[3], light=pal[4], accent=pal[5], paper=pal[1], ink=(6, 1, 16)),
         "watercolor": dict(dark=pal[0], mid=pal[1], deep=pal[2], warm=pal[4], light=(255, 226, 178), accent=pal[4], paper=pal[5], ink=pal[0]),
@@ -165,8 +167,9 @@ def make_look(*, style: str, mood: str, energy: float) -> Look:
         "geometric": dict(dark=pal[0], mid=pal[1], deep=pal[4], warm=pal[3], light=pal[5], accent=pal[2], paper=pal[5], ink=pal[0]),
     }[style]
     keep = {"accent"} if style == "noir" else set()  # the noir red stays red
-    shifted = {k: (v if k in keep else shift(v, hue_deg=hue, sat_mul=sat, val_mul=val)) for k, v in roles.items()}
     e = min(max(energy, 0.0), 1.0)
+    sat *= 0.9 + 0.3 * e  # energy saturates the palette (cheaper than a saturation pass over the picture)
+    shifted = {k: (v if k in keep else shift(v, hue_deg=hue, sat_mul=sat, val_mul=val)) for k, v in roles.items()}
     return Look(style=style, treatment=TREATMENT[style], contrast=con * (0.92 + 0.22 * e),
                 saturation=0.9 + 0.3 * e, **shifted)
 
@@ -187,7 +190,12 @@ def plan_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
     words = words_of(prompt)
     rng = np.random.default_rng(seed_of("plan", style, prompt, mood, round(energy, 3), seed, version))
     skies = _hits(words, SKY_WORDS)
-    sky = skies[0] if skies else _default_sky(style, mood, rng)
+    if "cosmic" in skies:
+        sky = "cosmic"
+    elif skies:  # several named skies (rain at night under a setting sun): each version picks one
+        sky = skies[int(rng.integers(len(skies)))]
+    else:
+        sky = _default_sky(style, mood, rng)
     if style == "cosmic" and sky == "day":
         sky = "cosmic"
     grounds = _hits(words, GROUND_WORDS)
@@ -231,5 +239,5 @@ def plan_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
         style=style, sky=sky, grounds=tuple(grounds[:3]), lights=tuple(lights[:3]), subjects=tuple(subjects[:2]),
         particles=tuple(particles[:3]), energy=min(max(energy, 0.0), 1.0), horizon=horizon, light_x=light_x,
         light_y=max(0.12, light_y), subject_x=float(rng.uniform(0.25, 0.75)), mirror=bool(rng.random() < 0.5),
-        seed=seed_of("draw", style, prompt, mood, seed, version), words=words,
+        seed=seed_of("draw", style, prompt, mood, seed, version), hue_jitter=float(rng.uniform(-16, 16)), words=words,
     )

@@ -1,0 +1,634 @@
+"""Signal features of a track: tempo, beats, downbeats, onsets, energy curve, key, mood and sections.
+
+Pure functions over numpy arrays (librosa + numpy); the only file I/O is
+:func:`load_mono` / :func:`load_and_analyze` at the edge.
+
+Method, in short:
+
+* **Beats** - librosa's dynamic-programming tracker on a fine (5.8 ms hop)
+  log-mel onset envelope, then a half/double-tempo guard: a tracker locked
+  on half the pulse leaves strong onsets *between* its beats (-> double), one
+  locked on twice the pulse puts every other beat on weak onsets (-> halve);
+  the result is kept within 70-180 BPM where the evidence allows. Every beat
+  is then refined to the steepest rise of a 1.5 ms energy envelope next to it.
+* **Tempo** - from the beats, not from librosa's coarse estimate: the median
+  inter-beat interval gives each beat its index, and a least-squares line
+  through (index, time) gives the period to a fraction of a millisecond.
+* **Downbeats** (4 beats per bar) - for each of the four bar phases, evidence
+  accumulated over the whole track: harmonic change (chroma novelty) and
+  bass/kick energy on the beat; the strongest phase wins.
+* **Sections** - bar-synchronous MFCC/chroma/loudness features, a
+  self-similarity matrix and a checkerboard novelty curve; peaks become
+  boundaries on downbeats, their number bounded by the track's length.
+  Labels come from loudness and repetition (intro/outro at the ends when
+  quieter, breakdown for a quiet middle, chorus for the loudest repeated
+  material, bridge for a one-off late section, otherwise verse).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import engine.audio  # noqa: F401  (sets NUMBA_CACHE_DIR before librosa is imported)
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from engine.errors import InputError
+from engine.models import Analysis, EnergyCurve, LyricLine, Section
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_SR = 22050
+BEAT_HOP = 128  # 5.8 ms at 22.05 kHz
+FEATURE_HOP = 512  # 23 ms
+ENERGY_HOP_MS = 50
+BEATS_PER_BAR = 4
+MIN_BPM, MAX_BPM = 70.0, 180.0
+BODY_FMAX_HZ = 2500.0
+HALVE_PARITY = 0.12  # odd beats with < 12% of the even beats' body onsets: eighth notes
+MIN_RELATIVE_NOVELTY = 0.15  # a boundary needs at least 15% of the strongest one's novelty
+DOUBLE_MIDPOINT = 0.6  # body onsets between beats >= 60% of those on them: half notes
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+# Krumhansl-Kessler key profiles.
+_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+@dataclass(frozen=True)
+class SectionSpan:
+    """A section found by segmentation (before it becomes an ``engine.models.Section``)."""
+
+    label: str
+    start_ms: int
+    end_ms: int
+    energy: float
+    mood: str
+
+
+@dataclass(frozen=True)
+class SignalFeatures:
+    """Everything ``engine.models.Analysis`` needs except lyrics."""
+
+    duration_ms: int
+    tempo_bpm: float
+    beats_ms: list[int]
+    downbeats_ms: list[int]
+    onsets_ms: list[int]
+    energy: EnergyCurve
+    key: str
+    mode: str
+    mood: str
+    sections: list[SectionSpan]
+    beats_per_bar: int = BEATS_PER_BAR
+    extras: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_mono(wav_path: Path, *, sr: int = ANALYSIS_SR) -> np.ndarray:
+    """Read an audio file as mono float32 at ``sr``."""
+    try:
+        data, file_sr = sf.read(str(wav_path), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise InputError(f"cannot read audio {Path(wav_path).name}: {exc}") from exc
+    mono = data.mean(axis=1)
+    if file_sr != sr:
+        mono = librosa.resample(mono, orig_sr=file_sr, target_sr=sr, res_type="soxr_hq")
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------- small helpers
+
+
+def _robust_unit(x: np.ndarray, *, lo_pct: float = 0.0, hi_pct: float = 99.0) -> np.ndarray:
+    """Scale to 0..1 by percentiles (clipped)."""
+    if x.size == 0:
+        return x.astype(np.float64)
+    lo, hi = np.percentile(x, lo_pct), np.percentile(x, hi_pct)
+    if hi - lo < 1e-12:
+        return np.zeros_like(x, dtype=np.float64)
+    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _frames_ms(frames: np.ndarray, *, sr: int, hop: int) -> np.ndarray:
+    return np.asarray(frames, dtype=np.float64) * hop * 1000.0 / sr
+
+
+def _interp_env(env: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Linear interpolation of an envelope at fractional frame positions."""
+    return np.interp(pos, np.arange(len(env)), env, left=0.0, right=0.0)
+
+
+# ---------------------------------------------------------------------------- beats and tempo
+
+
+def onset_envelope(y: np.ndarray, sr: int, *, hop: int = BEAT_HOP) -> np.ndarray:
+    """Log-mel spectral-flux onset strength (one value per ``hop`` samples)."""
+    return librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_fft=1024, n_mels=64, fmax=min(11025, sr / 2))
+
+
+def _track(env: np.ndarray, sr: int, *, hop: int, bpm: float, tightness: float) -> np.ndarray:
+    _, frames = librosa.beat.beat_track(
+        onset_envelope=env, sr=sr, hop_length=hop, bpm=bpm, tightness=tightness, trim=True, units="frames"
+    )
+    return np.asarray(frames, dtype=np.int64)
+
+
+def _midpoint_ratio(env: np.ndarray, frames: np.ndarray) -> float:
+    """Mean (peak-held) onset strength half-way between beats relative to on the beats."""
+    if len(frames) < 4:
+        return 0.0
+    held = _local_max(env, 3)
+    on = held[frames].mean()
+    mids = np.round((frames[:-1] + frames[1:]) / 2.0).astype(int)
+    off = held[mids].mean()
+    return float(off / on) if on > 0 else 0.0
+
+
+def _parity_ratio(env: np.ndarray, frames: np.ndarray) -> tuple[float, int]:
+    """Weaker/stronger mean (peak-held) onset strength of even vs odd beats, and the stronger parity."""
+    if len(frames) < 4:
+        return 1.0, 0
+    held = _local_max(env, 3)
+    even, odd = held[frames[0::2]].mean(), held[frames[1::2]].mean()
+    if max(even, odd) <= 0:
+        return 1.0, 0
+    return float(min(even, odd) / max(even, odd)), int(odd > even)
+
+
+def _local_max(env: np.ndarray, radius: int) -> np.ndarray:
+    from scipy.ndimage import maximum_filter1d
+
+    return maximum_filter1d(env, size=2 * radius + 1, mode="nearest")
+
+
+def body_onset_envelope(y: np.ndarray, sr: int, *, hop: int = BEAT_HOP, fmax_hz: float = BODY_FMAX_HZ) -> np.ndarray:
+    """Onset strength of the bands below ``fmax_hz`` (kick, snare body, bass): where the pulse lives."""
+    mel = librosa.feature.melspectrogram(y=y, sr=sr, hop_length=hop, n_fft=1024, n_mels=64, fmax=sr / 2)
+    freqs = librosa.mel_frequencies(n_mels=64, fmax=sr / 2)
+    return librosa.onset.onset_strength(S=librosa.power_to_db(mel[freqs < fmax_hz]), sr=sr, hop_length=hop)
+
+
+def choose_tempo(env: np.ndarray, sr: int, *, body_env: np.ndarray | None = None, hop: int = BEAT_HOP) -> tuple[float, np.ndarray]:
+    """Track beats with a half/double-tempo guard; returns (bpm of the chosen level, beat frames).
+
+    ``env`` (full band) drives the tracker; ``body_env`` (the bands below
+    ~2.5 kHz, default: ``env``) decides the metrical level: every other beat
+    without body (only hi-hats) means the tracker counts eighths -> halve;
+    strong body half-way between beats means it counts half notes -> double.
+    Outside 70-180 BPM the level is moved into the range when possible.
+    """
+    body = env if body_env is None else body_env
+    rough = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=hop, ac_size=8.0))[0])
+    if rough <= 0:
+        return 0.0, np.zeros(0, dtype=np.int64)
+    frames = _track(env, sr, hop=hop, bpm=rough, tightness=200)
+    bpm = rough
+    seen: set[int] = set()
+    for _ in range(3):
+        if len(frames) < 8:
+            break
+        bpm = 60.0 * sr / hop / float(np.median(np.diff(frames)))
+        seen.add(int(round(bpm)))
+        mid = _midpoint_ratio(body, frames)
+        parity, strong = _parity_ratio(body, frames)
+        log.debug("tempo %.1f: body midpoint ratio %.2f, parity ratio %.2f", bpm, mid, parity)
+        if (bpm > MAX_BPM or parity < HALVE_PARITY) and bpm / 2 >= MIN_BPM - 5:
+            bpm /= 2
+            frames = frames[strong::2]
+        elif (bpm < MIN_BPM or mid > DOUBLE_MIDPOINT) and bpm * 2 <= MAX_BPM + 10:
+            bpm *= 2
+            frames = _track(env, sr, hop=hop, bpm=bpm, tightness=200)
+        else:
+            break
+        if int(round(bpm)) in seen:
+            break
+    return bpm, frames
+
+
+def refine_beats_ms(y: np.ndarray, sr: int, beats_ms: np.ndarray, *, radius_ms: float = 35.0) -> np.ndarray:
+    """Move each beat to the steepest energy rise within ``radius_ms`` (1.5 ms resolution); keeps order."""
+    if len(beats_ms) == 0:
+        return beats_ms
+    hop = max(1, int(sr * 0.0015))
+    win = hop * 4
+    n = len(y) // hop
+    frames = np.lib.stride_tricks.sliding_window_view(np.pad(y, (win // 2, win)), win)[::hop][:n]
+    energy = np.log(np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1)) + 1e-5)
+    rise = np.maximum(np.diff(energy, prepend=energy[0]), 0.0)
+    rise = np.convolve(rise, np.ones(3) / 3, mode="same")
+    out = np.array(beats_ms, dtype=np.float64)
+    r = int(radius_ms / 1000 * sr / hop)
+    for i, t in enumerate(out):
+        c = int(round(t / 1000 * sr / hop))
+        lo, hi = max(0, c - r), min(len(rise), c + r + 1)
+        if hi - lo < 3:
+            continue
+        seg = rise[lo:hi]
+        k = int(np.argmax(seg))
+        if seg[k] <= 1e-6:
+            continue
+        # the rise's centre is half a window after the onset, since frames are centred
+        out[i] = (lo + k) * hop * 1000.0 / sr
+    # keep strictly increasing
+    for i in range(1, len(out)):
+        if out[i] <= out[i - 1]:
+            out[i] = out[i - 1] + 1.0
+    return out
+
+
+def tempo_from_beats(beats_ms: np.ndarray) -> float:
+    """BPM from beat times: beats indexed by the median interval, then a least-squares period."""
+    if len(beats_ms) < 2:
+        return 0.0
+    diffs = np.diff(beats_ms)
+    med = float(np.median(diffs))
+    if med <= 0:
+        return 0.0
+    steps = np.maximum(1, np.round(diffs / med))
+    index = np.concatenate([[0.0], np.cumsum(steps)])
+    ok = np.abs(diffs / steps - med) < 0.12 * med  # ignore beats the tracker had to bend
+    keep = np.concatenate([[True], ok]) & np.concatenate([ok, [True]])
+    if keep.sum() < 2:
+        keep[:] = True
+    slope, _ = np.polyfit(index[keep], beats_ms[keep], 1)
+    if slope <= 0:
+        slope = med
+    return 60000.0 / float(slope)
+
+
+# ---------------------------------------------------------------------------- downbeats
+
+
+def beat_chroma(y: np.ndarray, sr: int, beats_ms: np.ndarray, *, hop: int = FEATURE_HOP) -> np.ndarray:
+    """Chroma averaged between consecutive beats, shape (12, n_beats)."""
+    chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=hop, n_fft=4096)
+    frames = np.round(np.asarray(beats_ms) / 1000 * sr / hop).astype(int)
+    frames = np.clip(frames, 0, chroma.shape[1] - 1)
+    sync = librosa.util.sync(chroma, np.append(frames, chroma.shape[1]), aggregate=np.mean, pad=False)
+    return sync[:, : len(frames)]
+
+
+def downbeat_phase(
+    *, chroma_beats: np.ndarray, low_onset_beats: np.ndarray, beats_per_bar: int = BEATS_PER_BAR
+) -> tuple[int, list[float]]:
+    """Bar phase (0..beats_per_bar-1) of the first downbeat from per-beat harmonic change and bass onsets.
+
+    Returns the phase and the score of every phase (higher = more downbeat-like).
+    """
+    n = chroma_beats.shape[1]
+    if n < beats_per_bar * 2:
+        return 0, [0.0] * beats_per_bar
+    c = chroma_beats / (np.linalg.norm(chroma_beats, axis=0, keepdims=True) + 1e-9)
+    change = np.zeros(n)
+    change[1:] = 1.0 - np.sum(c[:, 1:] * c[:, :-1], axis=0)
+    change[0] = change[1:].mean() if n > 1 else 0.0
+
+    def z(x: np.ndarray) -> np.ndarray:
+        sd = x.std()
+        return (x - x.mean()) / sd if sd > 1e-9 else np.zeros_like(x)
+
+    evidence = z(change) + 0.5 * z(np.asarray(low_onset_beats, dtype=np.float64))
+    scores = [float(evidence[p::beats_per_bar].mean()) for p in range(beats_per_bar)]
+    return int(np.argmax(scores)), scores
+
+
+def low_onset_at_beats(y: np.ndarray, sr: int, beats_ms: np.ndarray, *, hop: int = FEATURE_HOP) -> np.ndarray:
+    """Onset strength of the bass band (< ~150 Hz) at each beat."""
+    mel = librosa.feature.melspectrogram(y=y, sr=sr, hop_length=hop, n_fft=2048, n_mels=64, fmax=sr / 2)
+    freqs = librosa.mel_frequencies(n_mels=64, fmax=sr / 2)
+    low = librosa.power_to_db(mel[freqs < 150])
+    flux = np.maximum(0.0, np.diff(low, axis=1, prepend=low[:, :1])).mean(axis=0)
+    frames = np.round(np.asarray(beats_ms) / 1000 * sr / hop).astype(int)
+    peak = _local_max(flux, 2)
+    return peak[np.clip(frames, 0, len(peak) - 1)]
+
+
+# ---------------------------------------------------------------------------- energy, key, mood
+
+
+def energy_curve(y: np.ndarray, sr: int, *, hop_ms: int = ENERGY_HOP_MS) -> EnergyCurve:
+    """RMS loudness, onset strength and brightness every ``hop_ms``, each scaled to 0..1.
+
+    RMS is mapped from dB over the track's top 40 dB; onset strength by its
+    99th percentile; brightness is the spectral centroid on a log scale
+    from 300 Hz (0) to 5 kHz (1), so it is comparable between tracks.
+    """
+    hop = 256
+    rms = librosa.feature.rms(y=y, frame_length=1024, hop_length=hop)[0]
+    onset = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop)
+    centroid = librosa.feature.spectral_centroid(y=y, sr=sr, n_fft=2048, hop_length=hop)[0]
+    frame_t = np.arange(len(rms)) * hop / sr
+    n_out = max(1, int(np.ceil(len(y) / sr * 1000 / hop_ms)))
+    t_out = np.arange(n_out) * hop_ms / 1000.0
+    win = max(1, int(round(hop_ms / 1000 * sr / hop)))
+    kernel = np.ones(win) / win
+    rms_db = librosa.amplitude_to_db(np.convolve(rms, kernel, mode="same"), ref=1.0, top_db=None)
+    top = np.percentile(rms_db, 99) if rms_db.size else 0.0
+    rms_u = np.clip((rms_db - (top - 40.0)) / 40.0, 0.0, 1.0)
+    if np.max(rms) < 1e-4:  # silence
+        rms_u = np.zeros_like(rms_u)
+    onset_s = _local_max(onset[: len(frame_t)], max(1, win // 2))
+    onset_u = _robust_unit(onset_s, hi_pct=99.0)
+    bright = np.clip((np.log2(np.maximum(centroid, 1.0)) - np.log2(300.0)) / (np.log2(5000.0) - np.log2(300.0)), 0, 1)
+    bright = np.where(rms > 1e-4, bright, 0.0)
+
+    def res(x: np.ndarray) -> list[float]:
+        v = np.interp(t_out, frame_t[: len(x)], x)
+        return [round(float(a), 4) for a in v]
+
+    return EnergyCurve(hop_ms=hop_ms, rms=res(rms_u), onset=res(onset_u), brightness=res(bright))
+
+
+def estimate_key(y: np.ndarray, sr: int, *, chroma: np.ndarray | None = None) -> tuple[str, str, float]:
+    """Key and mode by correlating mean chroma with the Krumhansl-Kessler profiles; (key, mode, correlation)."""
+    if chroma is None:
+        chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=FEATURE_HOP, n_fft=4096)
+    profile = chroma.mean(axis=1)
+    if profile.sum() <= 1e-9:
+        return "", "", 0.0
+    best = ("", "", -2.0)
+    for mode, ref in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
+        for pc in range(12):
+            r = float(np.corrcoef(profile, np.roll(ref, pc))[0, 1])
+            if r > best[2]:
+                best = (NOTE_NAMES[pc], mode, r)
+    return best
+
+
+def mood_word(*, energy: float, mode: str, brightness: float, tempo_bpm: float) -> str:
+    """One mood word from loudness (0..1), mode, brightness (0..1) and tempo."""
+    fast = tempo_bpm >= 115
+    minor = mode == "minor"
+    if energy < 0.25:
+        return "calm" if not minor else "melancholic"
+    if energy < 0.5:
+        if brightness > 0.55:
+            return "dreamy"
+        return "wistful" if minor else "warm"
+    if energy < 0.75:
+        if minor:
+            return "driving" if fast else "brooding"
+        return "uplifting" if fast else "hopeful"
+    if minor:
+        return "intense" if fast else "dramatic"
+    return "euphoric" if fast else "triumphant"
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+def bar_features(y: np.ndarray, sr: int, bars_ms: np.ndarray, *, hop: int = FEATURE_HOP) -> np.ndarray:
+    """Per-bar feature matrix (n_bars x d): z-scored MFCC, chroma, loudness and onset density."""
+    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=14, hop_length=hop)[1:]
+    chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=hop, n_fft=4096)
+    rms = librosa.amplitude_to_db(librosa.feature.rms(y=y, hop_length=hop)[0], ref=1.0, top_db=None)
+    onset = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop)
+    n = min(mfcc.shape[1], chroma.shape[1], len(rms), len(onset))
+    frames = np.clip(np.round(bars_ms / 1000 * sr / hop).astype(int), 0, n - 1)
+    bounds = np.append(frames, n)
+
+    def sync(x: np.ndarray) -> np.ndarray:
+        out = librosa.util.sync(np.atleast_2d(x)[:, :n], bounds, aggregate=np.mean, pad=False)
+        return out[:, : len(frames)]
+
+    parts = [sync(mfcc), 0.5 * sync(chroma), 2.0 * sync(rms), 1.5 * sync(onset)]
+    feats = np.vstack(parts).T
+    mu, sd = feats.mean(axis=0), feats.std(axis=0)
+    feats = (feats - mu) / np.where(sd > 1e-9, sd, 1.0)
+    for i, w in ((0, 1.0), (13, 0.5), (25, 2.0), (26, 1.5)):  # keep group weights after z-scoring
+        width = 13 if i == 0 else (12 if i == 13 else 1)
+        feats[:, i : i + width] *= w / np.sqrt(width)
+    return feats
+
+
+def novelty_curve(feats: np.ndarray, *, half_width: int = 3) -> np.ndarray:
+    """Foote novelty at every bar boundary from a Gaussian-tapered checkerboard over the self-similarity matrix."""
+    n = feats.shape[0]
+    if n < 2:
+        return np.zeros(n)
+    d = np.sqrt(((feats[:, None, :] - feats[None, :, :]) ** 2).sum(axis=-1))
+    scale = np.median(d[d > 0]) if np.any(d > 0) else 1.0
+    ssm = np.exp(-(d / scale) ** 2)
+    w = half_width
+    idx = np.arange(-w, w) + 0.5
+    sign = np.sign(idx)
+    taper = np.exp(-(idx / (w * 0.75)) ** 2)
+    kernel = np.outer(sign * taper, sign * taper)
+    padded = np.pad(ssm, w, mode="edge")
+    nov = np.zeros(n)
+    for i in range(1, n):
+        block = padded[i : i + 2 * w, i : i + 2 * w]
+        nov[i] = float((block * kernel).sum())
+    nov = np.maximum(nov, 0.0)
+    return nov
+
+
+def pick_boundaries(novelty: np.ndarray, *, min_bars: int, max_sections: int, min_sections: int) -> list[int]:
+    """Bar indices where sections start (always includes 0)."""
+    n = len(novelty)
+    if n == 0:
+        return [0]
+    inner = np.array(novelty, dtype=np.float64)
+    last_ok = n - (min_bars // 2 + 1)  # a section must not start in the last bars (the tail is unlike music)
+    inner[:min_bars] = 0.0
+    inner[last_ok + 1 :] = 0.0
+    peak = float(inner.max())
+    if peak <= 0:
+        cands: list[int] = []
+    else:
+        cands = [
+            i for i in range(min_bars, last_ok + 1)
+            if inner[i] >= MIN_RELATIVE_NOVELTY * peak
+            and inner[i] == inner[max(0, i - min_bars) : min(n, i + min_bars + 1)].max()
+        ]
+    cands.sort(key=lambda i: -inner[i])
+    chosen: list[int] = []
+    for i in cands:
+        if len(chosen) >= max_sections - 1:
+            break
+        if all(abs(i - j) >= min_bars for j in chosen):
+            chosen.append(i)
+    bounds = sorted([0, *chosen])
+    # too few for the length: split the longest sections at 8-bar multiples
+    while len(bounds) < min_sections:
+        edges = [*bounds, n]
+        lengths = [edges[k + 1] - edges[k] for k in range(len(bounds))]
+        k = int(np.argmax(lengths))
+        if lengths[k] < 2 * min_bars:
+            break
+        half = lengths[k] // 2
+        split = edges[k] + max(min_bars, (half // 4) * 4 or half)
+        bounds = sorted({*bounds, split})
+    return bounds
+
+
+def label_sections(
+    *, energies: list[float], feats: list[np.ndarray], n_bars: list[int]
+) -> list[str]:
+    """Label sections from their loudness (0..1) and repetition of their mean features."""
+    k = len(energies)
+    if k == 0:
+        return []
+    e = np.asarray(energies)
+    emax, emed = float(e.max()), float(np.median(e))
+    labels = [""] * k
+    if k == 1:
+        return ["verse"]
+    quiet = 0.85 * emax
+    if e[0] < min(quiet, emed + 1e-9) or (e[0] < quiet and n_bars[0] <= 4):
+        labels[0] = "intro"
+    if k > 2 and (e[-1] < min(quiet, emed + 1e-9) or (e[-1] < quiet and n_bars[-1] <= 4)):
+        labels[-1] = "outro"
+    for i in range(1, k - 1):
+        if not labels[i] and e[i] < 0.7 * emax and e[i] < emed:
+            labels[i] = "breakdown"
+    # repetition groups among the rest
+    rest = [i for i in range(k) if not labels[i]]
+    if not rest:
+        return labels
+    f = np.vstack([feats[i] for i in rest])
+    d = np.sqrt(((f[:, None, :] - f[None, :, :]) ** 2).sum(axis=-1))
+    scale = np.median(d[d > 0]) if np.any(d > 0) else 1.0
+    group = list(range(len(rest)))
+    for a in range(len(rest)):
+        for b in range(a):
+            if d[a, b] < 0.6 * scale and group[a] == a:
+                group[a] = group[b]
+    loudest = max(rest, key=lambda i: e[i])
+    chorus_group = group[rest.index(loudest)]
+    loud_enough = e[loudest] >= emed
+    for pos, i in enumerate(rest):
+        if loud_enough and (group[pos] == chorus_group or e[i] >= 0.97 * e[loudest]):
+            labels[i] = "chorus"
+    first_chorus = next((i for i in range(k) if labels[i] == "chorus"), k)
+    for pos, i in enumerate(rest):
+        if labels[i]:
+            continue
+        repeated = sum(1 for g in group if g == group[pos]) > 1
+        labels[i] = "bridge" if (not repeated and i > first_chorus and i >= k // 2 and k >= 5) else "verse"
+    return labels
+
+
+def segment_sections(
+    y: np.ndarray, sr: int, *, downbeats_ms: np.ndarray, duration_ms: int, energy: EnergyCurve, mode: str,
+    tempo_bpm: float,
+) -> list[SectionSpan]:
+    """Structural segmentation snapped to downbeats; covers 0..duration_ms without gaps."""
+    bars = np.asarray(downbeats_ms, dtype=np.float64)
+    dur_s = duration_ms / 1000.0
+    if len(bars) < 4:
+        e = float(np.mean(energy.rms)) if energy.rms else 0.0
+        b = float(np.mean(energy.brightness)) if energy.brightness else 0.0
+        return [SectionSpan("verse", 0, duration_ms, round(e, 3), mood_word(energy=e, mode=mode, brightness=b,
+                                                                               tempo_bpm=tempo_bpm))]
+    feats = bar_features(y, sr, bars)
+    bar_s = float(np.median(np.diff(bars))) / 1000.0
+    half_width = int(np.clip(round(8.0 / bar_s), 2, 4))
+    nov = novelty_curve(feats, half_width=half_width)
+    min_bars = max(2, int(round(6.0 / bar_s)))
+    max_sections = int(np.clip(round(dur_s / 12.0), 2, 16))
+    min_sections = int(np.clip(round(dur_s / 60.0), 1, 8))
+    starts = pick_boundaries(nov, min_bars=min_bars, max_sections=max_sections, min_sections=min_sections)
+    edges_ms = [0.0, *[bars[i] for i in starts[1:]], float(duration_ms)]
+    rms = np.asarray(energy.rms)
+    bright = np.asarray(energy.brightness)
+    energies, mean_feats, n_bars = [], [], []
+    for k in range(len(starts)):
+        a, b = int(edges_ms[k] / energy.hop_ms), max(int(edges_ms[k] / energy.hop_ms) + 1, int(edges_ms[k + 1] / energy.hop_ms))
+        energies.append(float(rms[a:b].mean()) if b <= len(rms) or a < len(rms) else 0.0)
+        end_bar = starts[k + 1] if k + 1 < len(starts) else len(bars)
+        mean_feats.append(feats[starts[k] : end_bar].mean(axis=0))
+        n_bars.append(end_bar - starts[k])
+    labels = label_sections(energies=energies, feats=mean_feats, n_bars=n_bars)
+    spans = []
+    for k, label in enumerate(labels):
+        a, b = int(edges_ms[k] / energy.hop_ms), max(int(edges_ms[k] / energy.hop_ms) + 1, int(edges_ms[k + 1] / energy.hop_ms))
+        br = float(bright[a:b].mean()) if a < len(bright) else 0.0
+        en = round(float(np.clip(energies[k], 0.0, 1.0)), 3)
+        spans.append(SectionSpan(label, int(round(edges_ms[k])), int(round(edges_ms[k + 1])), en,
+                                 mood_word(energy=en, mode=mode, brightness=br, tempo_bpm=tempo_bpm)))
+    return spans
+
+
+# ---------------------------------------------------------------------------- main entry
+
+
+def analyze_signal(y: np.ndarray, sr: int) -> SignalFeatures:
+    """Analyse a mono signal: tempo, beats, downbeats, onsets, energy, key, mood and sections."""
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise InputError("analyze_signal expects a mono signal")
+    if sr != ANALYSIS_SR:
+        y = librosa.resample(y, orig_sr=sr, target_sr=ANALYSIS_SR, res_type="soxr_hq")
+        sr = ANALYSIS_SR
+    duration_ms = int(round(len(y) / sr * 1000))
+    if duration_ms < 500:
+        raise InputError("the track is too short to analyse")
+    energy = energy_curve(y, sr)
+    silent = float(np.max(np.abs(y))) < 1e-4
+    if silent:
+        return SignalFeatures(
+            duration_ms=duration_ms, tempo_bpm=0.0, beats_ms=[], downbeats_ms=[], onsets_ms=[], energy=energy,
+            key="", mode="", mood="silent", sections=[SectionSpan("intro", 0, duration_ms, 0.0, "silent")],
+        )
+    env = onset_envelope(y, sr)
+    _, frames = choose_tempo(env, sr, body_env=body_onset_envelope(y, sr))
+    beats = refine_beats_ms(y, sr, _frames_ms(frames, sr=sr, hop=BEAT_HOP))
+    tempo = tempo_from_beats(beats)
+    onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=BEAT_HOP, backtrack=False)
+    onsets = _frames_ms(onset_frames, sr=sr, hop=BEAT_HOP)
+    chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=FEATURE_HOP, n_fft=4096)
+    key, mode, key_r = estimate_key(y, sr, chroma=chroma)
+    if len(beats) >= 2 * BEATS_PER_BAR:
+        cb = beat_chroma(y, sr, beats)
+        lo = low_onset_at_beats(y, sr, beats)
+        phase, _scores = downbeat_phase(chroma_beats=cb, low_onset_beats=lo)
+        downbeats = beats[phase::BEATS_PER_BAR]
+    else:
+        downbeats = beats[:1]
+    sections = segment_sections(
+        y, sr, downbeats_ms=downbeats, duration_ms=duration_ms, energy=energy, mode=mode, tempo_bpm=tempo
+    )
+    mean_e = float(np.mean(energy.rms)) if energy.rms else 0.0
+    mean_b = float(np.mean(energy.brightness)) if energy.brightness else 0.0
+    return SignalFeatures(
+        duration_ms=duration_ms, tempo_bpm=round(tempo, 2),
+        beats_ms=[int(round(b)) for b in beats], downbeats_ms=[int(round(b)) for b in downbeats],
+        onsets_ms=[int(round(o)) for o in onsets], energy=energy, key=key, mode=mode,
+        mood=mood_word(energy=mean_e, mode=mode, brightness=mean_b, tempo_bpm=tempo), sections=sections,
+        extras={"key_correlation": round(key_r, 3)},
+    )
+
+
+def load_and_analyze(wav_path: Path) -> SignalFeatures:
+    """Read a WAV (any rate/channels) and analyse it."""
+    return analyze_signal(load_mono(wav_path), ANALYSIS_SR)
+
+
+def to_analysis(
+    features: SignalFeatures, *, duration_ms: int | None = None, lyrics: list[LyricLine] | None = None,
+    provider: str = "local",
+) -> Analysis:
+    """The ``analysis.json`` model from signal features and (already timed) lyrics."""
+    dur = duration_ms if duration_ms is not None else features.duration_ms
+    sections = []
+    for i, s in enumerate(features.sections):
+        end = dur if i == len(features.sections) - 1 else min(s.end_ms, dur)
+        sections.append(Section(index=i, label=s.label, start_ms=min(s.start_ms, dur), end_ms=end, energy=s.energy,
+                                mood=s.mood))
+    within = [b for b in features.beats_ms if 0 <= b < dur]
+    summary = (
+        f"{features.tempo_bpm:.0f} BPM, {features.key} {features.mode}, {features.mood}; "
+        f"{len(sections)} sections: " + ", ".join(s.label for s in sections)
+    ).strip()
+    return Analysis(
+        provider=provider, duration_ms=dur, tempo_bpm=features.tempo_bpm, beats_ms=within,
+        downbeats_ms=[b for b in features.downbeats_ms if 0 <= b < dur], beats_per_bar=features.beats_per_bar,
+        onsets_ms=[o for o in features.onsets_ms if 0 <= o < dur], energy=features.energy, key=features.key,
+        mode=features.mode, mood=features.mood, sections=sections, lyrics=list(lyrics or []), summary=summary,
+    )

@@ -1,0 +1,136 @@
+"""The offline illustrator: one good-looking picture per scene from its prompt, with numpy + Pillow only.
+
+``draw_scene`` reads the prompt's words (night, sun, rain, city, sea, ...),
+the mood and the energy, and paints a layered composition in the chosen style
+preset: sky, light sources, far land, ground plane, silhouettes, particles and
+a per-style finish. Same inputs give the same pixels; a new ``version`` gives a
+different take. Pictures are drawn larger than the video frame
+(``canvas_size``) so the camera can zoom and pan.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from engine.errors import InputError
+from engine.providers.local import paint_figures as fig
+from engine.providers.local import paint_land as land
+from engine.providers.local import paint_sky as sky
+from engine.providers.local.paint_fx import Ctx, finish, make_wash, paint_glints, paint_rain, paint_snow
+from engine.providers.local.paint_plan import Plan, make_look, plan_scene
+from engine.styles import get_preset
+
+log = logging.getLogger(__name__)
+
+ILLUSTRATOR_VERSION = "1"
+MIN_SIDE_PX = 64
+MAX_SIDE_PX = 8192
+
+
+def canvas_size(aspect: str, *, out_height: int, headroom: float = 1.25) -> tuple[int, int]:
+    """Picture size for an aspect whose short side is ``out_height`` in the video, times ``headroom``.
+
+    720p 16:9 -> (1600, 900); 1080p 16:9 -> (2400, 1350); 720p 9:16 -> (900, 1600). Both sides even.
+    """
+    try:
+        w_ratio, h_ratio = (int(x) for x in aspect.split(":"))
+    except ValueError:
+        raise InputError(f"bad aspect {aspect!r}; use e.g. 16:9, 9:16 or 1:1") from None
+    if w_ratio <= 0 or h_ratio <= 0 or out_height <= 0 or headroom < 1.0:
+        raise InputError(f"bad canvas request: aspect={aspect!r} out_height={out_height} headroom={headroom}")
+    short = round(out_height * headroom / 2) * 2
+    long_ = round(short * max(w_ratio, h_ratio) / min(w_ratio, h_ratio) / 2) * 2
+    return (long_, short) if w_ratio >= h_ratio else (short, long_)
+
+
+def compose(plan: Plan, *, mood: str, width: int, height: int) -> Image.Image:
+    """Paint ``plan`` at ``width`` x ``height`` (back to front) and return the RGB picture."""
+    look = make_look(style=plan.style, mood=mood, energy=plan.energy, hue_jitter_deg=plan.hue_jitter)
+    rng = np.random.default_rng(plan.seed)
+    size = (width, height)
+    ctx = Ctx(plan=plan, look=look, rng=rng, size=size)
+    if look.treatment == "wash":
+        ctx.wash = make_wash(rng, size)
+    base = sky.paint_sky(plan, look, size, rng)
+    if "stars" in plan.particles or plan.sky in ("night", "cosmic"):
+        density = 1.6 if plan.sky == "cosmic" else (0.9 if plan.sky == "night" else 0.4)
+        if look.treatment not in ("wash", "flat", "paper") or plan.sky in ("night", "cosmic"):
+            base = sky.paint_stars(base, plan, look, rng, density=density * (0.6 if look.treatment in ("flat", "paper") else 1.0))
+    if "planet" in plan.lights or (plan.sky == "cosmic" and "sun" not in plan.lights and "moon" not in plan.lights):
+        base = sky.paint_planets(base, plan, look, rng)
+    if "sun" in plan.lights:
+        base = sky.paint_sun(base, plan, look)
+    elif "moon" in plan.lights:
+        base = sky.paint_moon(base, plan, look, rng)
+    if "heart" in plan.subjects:
+        base = fig.paint_heart(base, ctx)
+    if "bird" in plan.subjects:
+        base = fig.paint_birds(base, ctx)
+    for ground in land.GROUND_ORDER[:3]:
+        if ground in plan.grounds:
+            base = land.GROUND_PAINTERS[ground](base, ctx)
+    planes = [g for g in ("sea", "desert", "grid") if g in plan.grounds]
+    if planes:
+        base = land.GROUND_PAINTERS[planes[0]](base, ctx)
+    elif plan.horizon < 1.0:
+        base = land.paint_ground_plane(base, ctx)
+    if "road" in plan.grounds:
+        base = land.paint_road(base, ctx)
+    if "lamps" in plan.lights:
+        base = fig.paint_lamps(base, ctx)
+    for subject in ("train", "house", "tree", "car"):
+        if subject in plan.subjects:
+            base = fig.SUBJECT_PAINTERS[subject](base, ctx)
+    if "fire" in plan.lights:
+        base = fig.paint_fire(base, ctx)
+    if "figure" in plan.subjects or "couple" in plan.subjects:
+        base = fig.paint_people(base, ctx, count=2 if "couple" in plan.subjects else 1)
+    for particle in plan.particles:
+        if particle == "rain":
+            base = paint_rain(base, ctx)
+        elif particle == "snow":
+            base = paint_snow(base, ctx)
+        elif particle in ("fireflies", "embers", "bokeh"):
+            base = paint_glints(base, ctx, kind=particle)
+    if plan.mirror and plan.style != "synthwave":
+        base = base.transpose(Image.FLIP_LEFT_RIGHT)
+    return finish(base, ctx)
+
+
+def draw_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, version: int, width: int,
+               height: int) -> Image.Image:
+    """Draw one scene picture (RGB, ``width`` x ``height``) from its prompt, mood, energy and style preset.
+
+    Deterministic: the same arguments give the same pixels; another ``version`` gives a different take.
+    """
+    get_preset(style)  # raises InputError for an unknown style
+    if not (MIN_SIDE_PX <= width <= MAX_SIDE_PX and MIN_SIDE_PX <= height <= MAX_SIDE_PX):
+        raise InputError(f"picture size {width}x{height} outside {MIN_SIDE_PX}..{MAX_SIDE_PX} px")
+    plan = plan_scene(prompt=prompt, mood=mood, energy=energy, style=style, seed=seed, version=version)
+    log.debug("plan %s v%d: sky=%s grounds=%s lights=%s subjects=%s particles=%s", style, version, plan.sky,
+              plan.grounds, plan.lights, plan.subjects, plan.particles)
+    img = compose(plan, mood=mood, width=width, height=height)
+    return img.convert("RGB")
+
+
+def png_bytes(img: Image.Image, *, metadata: dict[str, str]) -> bytes:
+    """Encode ``img`` as PNG with one tEXt chunk per metadata item (deterministic bytes)."""
+    info = PngImagePlugin.PngInfo()
+    for key, value in metadata.items():
+        info.add_text(str(key), str(value))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", pnginfo=info, compress_level=6)
+    return buf.getvalue()
+
+
+def read_png_metadata(path: Path | str) -> dict[str, str]:
+    """The tEXt/iTXt chunks of a PNG file as a dict (raises for a file that is not a readable PNG)."""
+    with Image.open(path) as img:
+        if img.format != "PNG":
+            raise InputError(f"{path} is not a PNG")
+        img.load()  # text chunks after the image data are only seen once it is read
+        return {str(k): str(v) for k, v in getattr(img, "text", {}).items()}

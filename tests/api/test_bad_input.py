@@ -1,0 +1,166 @@
+"""Bad input gets the right status, never a 500, and changes nothing on disk."""
+from __future__ import annotations
+
+import concurrent.futures
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from tests.api.conftest import MAX_UPLOAD_MB, Server, tree_hash, wait_until_idle, wav_bytes
+
+P = "{pid}"  # replaced by a fresh project id (state CREATED)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad request and the status it must get."""
+
+    name: str
+    method: str
+    path: str
+    status: int
+    json: object = None
+    content: bytes | None = None
+    headers: dict = field(default_factory=dict)
+    files: dict | None = None
+    data: dict | None = None
+
+
+WAV = wav_bytes(seconds=3.0)
+TRUNCATED_WAV = WAV[: len(WAV) // 2]
+BIG = b"\0" * (MAX_UPLOAD_MB * 1024 * 1024 + 10)
+
+CASES = [
+    # unknown ids and path tricks
+    Case("unknown project", "GET", "/projects/nope-nope", 404),
+    Case("upper-case id", "GET", "/projects/ABCDEF", 404),
+    Case("encoded traversal id", "GET", "/projects/..%2F..%2Fetc", 404),
+    Case("dot id", "GET", "/projects/%2e%2e", 404),
+    Case("unknown project jobs", "GET", "/projects/zzzzzz/jobs", 404),
+    Case("unknown project events", "GET", "/projects/zzzzzz/events", 404),
+    Case("delete unknown", "DELETE", "/projects/zzzzzz", 404),
+    Case("patch unknown project", "PATCH", "/projects/zzzzzz", 404, json={"style": "noir"}),
+    Case("file traversal", "GET", f"/projects/{P}/files/..%2Fproject.json", 404),
+    Case("file json not served", "GET", f"/projects/{P}/files/project.json", 404),
+    Case("file absolute", "GET", f"/projects/{P}/files/%2Fetc%2Fpasswd", 404),
+    Case("file nested traversal", "GET", f"/projects/{P}/files/images/..%2F..%2F..%2Fproject.json", 404),
+    Case("file original upload not served", "GET", f"/projects/{P}/files/source/original.wav", 404),
+    Case("file missing image", "GET", f"/projects/{P}/files/images/seg_001_v1.png", 404),
+    Case("bad scene id", "PATCH", f"/projects/{P}/segments/seg_1%3Brm", 404, json={"visual_intent": "x"}),
+    Case("scene traversal", "POST", f"/projects/{P}/segments/..%2Fseg_001/regenerate", 404),
+    Case("style sample unknown", "GET", "/styles/..%2Fetc/sample.png", 404),
+    # analysis / storyboard before they exist
+    Case("analysis before analyze", "GET", f"/projects/{P}/analysis", 404),
+    Case("segments before segment", "GET", f"/projects/{P}/segments", 404),
+    Case("patch scene without storyboard", "PATCH", f"/projects/{P}/segments/seg_001", 404, json={"visual_intent": "x"}),
+    Case("restore without storyboard", "POST", f"/projects/{P}/segments/seg_001/restore", 404, json={"version": 1}),
+    Case("regenerate without storyboard", "POST", f"/projects/{P}/segments/seg_001/regenerate", 404),
+    # wrong types and bad JSON
+    Case("name not a string", "POST", "/projects", 422, json={"name": 5}),
+    Case("unknown style", "POST", "/projects", 422, json={"settings": {"style": "cubism"}}),
+    Case("bad aspect", "POST", "/projects", 422, json={"settings": {"aspect": "4:3"}}),
+    Case("bad resolution", "POST", "/projects", 422, json={"settings": {"resolution": 999}}),
+    Case("unknown setting", "POST", "/projects", 422, json={"settings": {"colour": "red"}}),
+    Case("min > max scene", "POST", "/projects", 422, json={"settings": {"min_scene_ms": 9000, "max_scene_ms": 3000}}),
+    Case("body is a list", "POST", "/projects", 422, json=[1, 2]),
+    Case("broken JSON", "POST", "/projects", 422, content=b'{"name": ', headers={"content-type": "application/json"}),
+    Case("name too long", "POST", "/projects", 422, json={"name": "x" * 1000}),
+    Case("patch fps as text", "PATCH", f"/projects/{P}", 422, json={"fps": "fast"}),
+    Case("patch unknown key", "PATCH", f"/projects/{P}", 422, json={"bogus": 1}),
+    Case("patch unknown style", "PATCH", f"/projects/{P}", 422, json={"style": "../../etc"}),
+    Case("run bad target", "POST", f"/projects/{P}/run", 422, json={"target": "DONE"}),
+    Case("run preview not bool", "POST", f"/projects/{P}/run", 422, json={"preview": "maybe"}),
+    Case("restore version 0", "POST", f"/projects/{P}/segments/seg_001/restore", 422, json={"version": 0}),
+    Case("restore version text", "POST", f"/projects/{P}/segments/seg_001/restore", 422, json={"version": "one"}),
+    Case("patch scene empty intent", "PATCH", f"/projects/{P}/segments/seg_001", 422, json={"visual_intent": ""}),
+    # illegal transitions
+    Case("run before upload", "POST", f"/projects/{P}/run", 409, json={}),
+    Case("render before upload", "POST", f"/projects/{P}/render", 409, json={"preview": True}),
+    Case("resume with nothing to resume", "POST", f"/projects/{P}/resume", 409),
+    # uploads
+    Case("upload as JSON", "POST", f"/projects/{P}/upload", 415, json={"audio": "x"}),
+    Case("upload text as audio", "POST", f"/projects/{P}/upload", 415, files={"audio": ("song.mp3", b"hello, this is not audio" * 50, "audio/mpeg")}),
+    Case("upload image as audio", "POST", f"/projects/{P}/upload", 415, files={"audio": ("song.wav", b"\x89PNG\r\n\x1a\n" + b"\0" * 500, "audio/wav")}),
+    Case("upload truncated wav", "POST", f"/projects/{P}/upload", 422, files={"audio": ("song.wav", TRUNCATED_WAV, "audio/wav")}),
+    Case("upload empty file", "POST", f"/projects/{P}/upload", 422, files={"audio": ("song.wav", b"", "audio/wav")}),
+    Case("upload too short", "POST", f"/projects/{P}/upload", 422, files={"audio": ("song.wav", wav_bytes(seconds=0.5), "audio/wav")}),
+    Case("upload too large", "POST", f"/projects/{P}/upload", 413, files={"audio": ("big.wav", BIG, "audio/wav")}),
+    Case("upload without audio", "POST", f"/projects/{P}/upload", 422, files={"lyrics_text": (None, "la la la")}),
+    Case("upload form-urlencoded", "POST", f"/projects/{P}/upload", 415, data={"lyrics_text": "la la la"}),
+    Case("upload audio as text field", "POST", f"/projects/{P}/upload", 422, files={"x": (None, "y")}, data={"audio": "not a file"}),
+    Case("upload unknown field", "POST", f"/projects/{P}/upload", 422, files={"audio": ("a.wav", WAV, "audio/wav"), "evil": ("e", b"e")}),
+    Case("upload lyrics not UTF-8", "POST", f"/projects/{P}/upload", 422, files={"audio": ("a.wav", WAV, "audio/wav"), "lyrics": ("l.txt", b"\xff\xfe\xfa bad", "text/plain")}),
+    Case("upload to unknown project", "POST", "/projects/zzzzzz/upload", 404, files={"audio": ("a.wav", WAV, "audio/wav")}),
+    Case("upload no boundary", "POST", f"/projects/{P}/upload", 422, content=b"xx", headers={"content-type": "multipart/form-data"}),
+]
+
+
+def test_corpus_is_big_enough() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.fixture(scope="module")
+def created_id(server: Server) -> str:
+    with server.client() as c:
+        return c.post("/projects", json={"name": "corpus"}).json()["id"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(server: Server, created_id: str, case: Case) -> None:
+    before = tree_hash(server.data)
+    with server.client() as c:
+        url = case.path.replace(P, created_id)
+        kwargs: dict = {"headers": case.headers}
+        for key in ("json", "content", "files", "data"):
+            if getattr(case, key) is not None:
+                kwargs[key] = getattr(case, key)
+        resp = c.request(case.method, url, **kwargs)
+    assert resp.status_code == case.status, resp.text[:500]
+    body = resp.json()
+    assert "detail" in body
+    if case.status == 409:
+        detail = body["detail"]
+        assert detail["message"] and detail["state"] == "CREATED" and detail["allowed"] == ["upload"]
+    assert tree_hash(server.data) == before, "a refused request changed files on disk"
+
+
+def test_unknown_routes_and_methods(client: httpx.Client) -> None:
+    assert client.get("/nothing-here").status_code == 404
+    assert client.put("/projects").status_code == 405
+
+
+def test_concurrent_runs_start_one_worker(server: Server) -> None:
+    with server.client() as c:
+        pid = c.post("/projects", json={"name": "race"}).json()["id"]
+        up = c.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=3.0), "audio/wav")})
+        assert up.status_code == 200, up.text
+
+        def start(_: int) -> httpx.Response:
+            with server.client() as cc:
+                return cc.post(f"/projects/{pid}/run", json={"target": "ANALYZED"})
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            responses = list(pool.map(start, range(6)))
+        codes = sorted(r.status_code for r in responses)
+        assert codes == [202] + [409] * 5, [r.text for r in responses]
+        assert all(r.json()["detail"]["busy"] is True for r in responses if r.status_code == 409)
+        busy = c.get(f"/projects/{pid}").json()
+        if busy["busy"]:
+            refused = c.delete(f"/projects/{pid}")
+            assert refused.status_code in (409, 204)
+        project = wait_until_idle(c, pid)
+        assert project["state"] in ("ANALYZED", "UPLOADED")
+
+
+def test_cancel_stops_the_worker(server: Server) -> None:
+    with server.client() as c:
+        pid = c.post("/projects", json={"name": "stop"}).json()["id"]
+        assert c.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=4.0), "audio/wav")}).status_code == 200
+        assert c.post(f"/projects/{pid}/cancel").json() == {"stopped": False}
+        assert c.post(f"/projects/{pid}/run", json={"target": "RENDERED"}).status_code == 202
+        stopped = c.post(f"/projects/{pid}/cancel")
+        assert stopped.status_code == 202 and stopped.json() == {"stopped": True}
+        project = wait_until_idle(c, pid, timeout_s=60)
+        assert project["jobs"]["pipeline"]["status"] == "cancelled"
+        assert not project["busy"] and project["state"] != "RENDERED"

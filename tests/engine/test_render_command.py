@@ -1,0 +1,217 @@
+"""Pure parts of the render engine: timeline frame maths, motion choice, and the ffmpeg argument builders."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.errors import InputError
+from engine.render import command
+from engine.render.timeline import (
+    MOTIONS,
+    Clip,
+    RenderSpec,
+    build_timeline,
+    camera_window,
+    clip_progress,
+    ms_to_frame,
+    pulse_at,
+    render_spec,
+)
+
+SPEC = RenderSpec(width=320, height=180, fps=30)
+
+
+def _clips(starts_ms: list[int], *, energy: float = 0.5, mood: str = "happy", beats: bool = False) -> list[Clip]:
+    ends = starts_ms[1:] + [starts_ms[-1] + 3000]
+    return [Clip(scene_id=f"seg_{i:03d}", image_path=Path(f"/img/seg_{i:03d}.png"), image_sha256=f"sha{i}",
+                 start_ms=s, end_ms=e, mood=mood, energy=energy,
+                 beats_ms=tuple(range(s, e, 500)) if beats else ())
+            for i, (s, e) in enumerate(zip(starts_ms, ends))]
+
+
+@st.composite
+def _songs(draw: st.DrawFn) -> tuple[list[Clip], int, RenderSpec]:
+    fps = draw(st.sampled_from([12, 24, 25, 30, 60]))
+    n = draw(st.integers(min_value=1, max_value=25))
+    gaps = draw(st.lists(st.integers(min_value=1, max_value=9000), min_size=n, max_size=n))
+    starts = [0]
+    for g in gaps[:-1]:
+        starts.append(starts[-1] + g)
+    duration = starts[-1] + max(gaps[-1], 100)  # at least one frame of audio
+    energy = draw(st.floats(min_value=0.0, max_value=1.0))
+    mood = draw(st.sampled_from(["calm", "happy", "dark", "energetic", ""]))
+    spec = RenderSpec(width=64, height=36, fps=fps, beat_pulse=draw(st.booleans()))
+    return _clips(starts, energy=energy, mood=mood, beats=True), duration, spec
+
+
+@settings(max_examples=300, deadline=None)
+@given(song=_songs(), seed=st.integers(min_value=0, max_value=2**32))
+def test_timeline_frames_sum_to_audio_and_cut_on_boundaries(song, seed) -> None:
+    clips, duration_ms, spec = song
+    tl = build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=seed)
+    total = ms_to_frame(duration_ms, fps=spec.fps)
+    assert tl.total_frames == total
+    assert abs(total * 1000 / spec.fps - duration_ms) <= 500 / spec.fps + 1e-6  # within half a frame of the audio
+    # clips tile the video; each boundary is the frame of the scene's start time
+    assert tl.clips[0].start_frame == 0 and tl.clips[-1].end_frame == total
+    for a, b in zip(tl.clips, tl.clips[1:]):
+        assert a.end_frame == b.start_frame == ms_to_frame(b.clip.start_ms, fps=spec.fps)
+        assert a.dur_frames > 0
+    # segments tile the video exactly, in order, without gaps or overlaps
+    pos = 0
+    for seg in tl.segments:
+        assert seg.start_frame == pos and seg.dur_frames > 0
+        pos = seg.end_frame
+    assert pos == total
+    # transitions are centred on their boundary and stay inside both clips
+    for tr, (a, b) in zip(tl.transitions, zip(tl.clips, tl.clips[1:])):
+        assert tr.boundary_frame == a.end_frame
+        assert tr.start_frame == tr.boundary_frame - tr.dur_frames // 2
+        assert a.start_frame <= tr.start_frame and tr.end_frame <= b.end_frame
+    # never the same camera move twice in a row
+    kinds = [tc.motion.kind for tc in tl.clips]
+    assert all(k in MOTIONS for k in kinds)
+    assert all(x != y for x, y in zip(kinds, kinds[1:]))
+    # deterministic from the seed
+    assert build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=seed) == tl
+
+
+@settings(max_examples=150, deadline=None)
+@given(song=_songs(), seed=st.integers(min_value=0, max_value=1000))
+def test_camera_window_stays_inside_the_picture(song, seed) -> None:
+    clips, duration_ms, spec = song
+    tl = build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=seed)
+    for tc in tl.clips:
+        for frame in {tc.visible_start_frame, (tc.visible_start_frame + tc.visible_end_frame) // 2, tc.visible_end_frame - 1}:
+            zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
+                                         pulse=pulse_at(tc, frame=frame, fps=spec.fps))
+            assert zoom >= 1.0 - 1e-9
+            half = 0.5 / zoom
+            assert cx - half >= -1e-9 and cx + half <= 1 + 1e-9
+            assert cy - half >= -1e-9 and cy + half <= 1 + 1e-9
+
+
+def test_frame_boundaries_round_to_the_nearest_frame() -> None:
+    tl = build_timeline(_clips([0, 1016, 2017, 3049]), duration_ms=5999, spec=SPEC, seed=3)
+    assert [tc.start_frame for tc in tl.clips] == [0, 30, 61, 91]
+    assert tl.total_frames == 180
+
+
+def test_scene_that_rounds_to_nothing_is_dropped() -> None:
+    tl = build_timeline(_clips([0, 1000, 1010, 2000]), duration_ms=4000, spec=SPEC, seed=0)
+    assert [tc.clip.scene_id for tc in tl.clips] == ["seg_000", "seg_002", "seg_003"]
+
+
+def test_energy_picks_transition_family_and_length() -> None:
+    calm = build_timeline(_clips([0, 5000, 10000]), duration_ms=15000, spec=SPEC, seed=1)
+    loud = build_timeline(_clips([0, 5000, 10000], energy=0.9), duration_ms=15000, spec=SPEC, seed=1)
+    calm = build_timeline([replace(c, energy=0.1, mood="calm") for c in _clips([0, 5000, 10000])],
+                          duration_ms=15000, spec=SPEC, seed=1)
+    assert all(t.kind in ("fade", "fadeblack", "dissolve") and t.dur_frames == 30 for t in calm.transitions)
+    assert all(t.kind in ("slideleft", "zoomin", "hblur", "fade") and t.dur_frames == 10 for t in loud.transitions)
+
+
+def test_very_short_scenes_get_a_hard_cut() -> None:
+    tl = build_timeline(_clips([0, 100, 200]), duration_ms=300, spec=SPEC, seed=0)
+    assert [t.kind for t in tl.transitions] == ["cut", "cut"]
+    assert [s.kind for s in tl.segments] == ["scene", "scene", "scene"]
+
+
+def test_long_scene_is_split_into_chunks() -> None:
+    tl = build_timeline(_clips([0]), duration_ms=20_000, spec=SPEC, seed=0)
+    assert [s.dur_frames for s in tl.segments] == [200, 200, 200]
+
+
+def test_beat_pulse_only_in_energetic_scenes_and_when_enabled() -> None:
+    loud = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000, spec=SPEC, seed=0)
+    assert loud.clips[0].pulse_beat_frames[:3] == (0, 15, 30)
+    quiet = build_timeline(_clips([0, 4000], energy=0.2, beats=True), duration_ms=8000, spec=SPEC, seed=0)
+    assert all(not tc.pulse_beat_frames for tc in quiet.clips)
+    off = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000,
+                         spec=replace(SPEC, beat_pulse=False), seed=0)
+    assert all(not tc.pulse_beat_frames for tc in off.clips)
+    tc = loud.clips[0]
+    assert pulse_at(tc, frame=14, fps=30) < pulse_at(tc, frame=17, fps=30)  # rises just after the beat
+    assert 0.0 < pulse_at(tc, frame=17, fps=30) <= 0.0125
+
+
+def test_render_spec_sizes() -> None:
+    assert (render_spec(aspect="16:9", resolution=1080).width, render_spec(aspect="16:9", resolution=1080).height) == (1920, 1080)
+    assert (render_spec(aspect="9:16", resolution=720).width, render_spec(aspect="9:16", resolution=720).height) == (720, 1280)
+    assert render_spec(aspect="1:1", resolution=720).width == 720
+    prev = render_spec(aspect="16:9", resolution=1080, preview=True)
+    assert (prev.width, prev.height, prev.preset, prev.preview) == (640, 360, "ultrafast", True)
+    with pytest.raises(InputError):
+        render_spec(aspect="4:3", resolution=720)
+    with pytest.raises(InputError):
+        RenderSpec(width=321, height=180)
+
+
+def _eval_expr(expr: str, *, W: float, H: float, n: int) -> float:
+    """Evaluate an ffmpeg expression of our builders in Python (same functions, same precedence)."""
+    import math
+
+    env = {"W": W, "H": H, "clip": lambda x, lo, hi: min(max(x, lo), hi), "exp": math.exp,
+           "gte": lambda a, b: float(a >= b), "lt": lambda a, b: float(a < b), "n_": n}
+    return eval(expr.replace("in+", "n_+"), {"__builtins__": {}}, env)  # noqa: S307 - test-only, our own text
+
+
+def test_motion_expressions_follow_the_python_camera_path() -> None:
+    tl = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000, spec=SPEC, seed=5)
+    seg = tl.segments[-1]
+    tc = tl.clips[1]
+    exprs = command.motion_exprs(tc, abs_start_frame=seg.start_frame, fps=30)
+    for n in (0, 7, seg.dur_frames - 1):
+        frame = seg.start_frame + n
+        zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
+                                     pulse=pulse_at(tc, frame=frame, fps=30))
+        assert _eval_expr(exprs["x0"], W=320, H=180, n=n) == pytest.approx(320 * (cx - 0.5 / zoom), abs=1e-6)
+        assert _eval_expr(exprs["y3"], W=320, H=180, n=n) == pytest.approx(180 * (cy + 0.5 / zoom), abs=1e-6)
+
+
+def test_segment_args_scene_and_transition() -> None:
+    tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
+    scene, trans = tl.segments[0], tl.segments[1]
+    args = command.segment_args(scene, timeline=tl, out_path=Path("/c/s.mp4"))
+    assert args[args.index("-i") + 1] == "/img/seg_000.png"
+    graph = args[args.index("-filter_complex") + 1]
+    assert "loop=loop=" in graph and "perspective=" in graph and "eval=frame" in graph
+    assert "zoompan" not in graph
+    assert "fade=t=in:start_frame=0" in graph  # the video starts from black
+    assert args[args.index("-frames:v") + 1] == str(scene.dur_frames)
+    for flag, value in (("-c:v", "libx264"), ("-pix_fmt", "yuv420p"), ("-r", "30"), ("-preset", "veryfast")):
+        assert args[args.index(flag) + 1] == value
+    assert args[-1] == "/c/s.mp4" and "-progress" in args
+    targs = command.segment_args(trans, timeline=tl, out_path=Path("/c/t.mp4"))
+    assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["/img/seg_000.png", "/img/seg_001.png"]
+    tgraph = targs[targs.index("-filter_complex") + 1]
+    assert f"xfade=transition={trans.transition}:duration=" in tgraph and ":offset=0" in tgraph
+
+
+def test_subtitles_are_burned_with_shifted_time_and_bundled_fonts() -> None:
+    tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
+    seg = tl.segments[-1]
+    graph = command.segment_graph(seg, timeline=tl, ass_path=Path("/tmp/a b:c.ass"), fonts_dir=Path("/f/fonts"))
+    assert f"setpts=(N+{seg.start_frame})/(30*TB),ass=filename=/tmp/a b\\\\:c.ass:fontsdir=/f/fonts" in graph
+    assert "fade=t=out" in graph  # the last segment fades to black
+
+
+def test_escape_option_value() -> None:
+    assert command.escape_option_value("plain/path.ass") == "plain/path.ass"
+    assert command.escape_option_value("it's") == "it\\\\\\'s"
+    assert command.escape_option_value("a,b;[c]") == "a\\,b\\;\\[c\\]"
+
+
+def test_concat_list_and_mux_args() -> None:
+    text = command.concat_list([Path("/c/a.mp4"), Path("/c/it's.mp4")])
+    assert text == "file '/c/a.mp4'\nfile '/c/it'\\''s.mp4'\n"
+    args = command.mux_args(list_path=Path("/c/l.txt"), audio_m4a=Path("/c/a.m4a"), out_path=Path("/o/v.mp4"))
+    assert args[args.index("-f") + 1] == "concat"
+    assert args[args.index("-c") + 1] == "copy"
+    assert args[args.index("-movflags") + 1] == "+faststart"
+    aargs = command.audio_args(Path("/s/track.wav"), out_path=Path("/c/a.m4a"), duration_ms=6000)
+    assert aargs[aargs.index("-c:a") + 1] == "aac" and aargs[aargs.index("-t") + 1] == "6"

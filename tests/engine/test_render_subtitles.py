@@ -1,0 +1,78 @@
+"""Subtitle writers: ASS (karaoke, bundled font), SRT, LRC."""
+from __future__ import annotations
+
+import re
+
+from PIL import ImageFont
+
+from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, events_between, to_ass, to_lrc, to_srt
+from engine.render.timeline import SubtitleLine
+
+LINES = [
+    SubtitleLine("Hello bright world", 1000, 3500, (("Hello", 1000, 1400), ("bright", 1600, 2100), ("world", 2100, 3000))),
+    SubtitleLine("no words {here}\\", 4000, 6000),
+    SubtitleLine("  ", 6000, 7000),  # blank: skipped everywhere
+    SubtitleLine("last", 62_345, 65_000),
+]
+
+
+def test_bundled_font_matches_the_family_named_in_the_styles() -> None:
+    files = sorted(FONTS_DIR.glob("*.ttf"))
+    assert files, "a font must be bundled"
+    assert (FONTS_DIR / "LICENSE").is_file()
+    families = {ImageFont.truetype(str(f), 20).getname()[0] for f in files}
+    assert FONT_FAMILY in families
+    ass = to_ass(LINES, width=1280, height=720)
+    styles = [ln for ln in ass.splitlines() if ln.startswith("Style:")]
+    assert styles and all(ln.split(",")[1] == FONT_FAMILY for ln in styles)
+
+
+def test_ass_header_is_sized_for_the_video_with_outline_and_shadow() -> None:
+    ass = to_ass(LINES, width=1080, height=1920)
+    assert "PlayResX: 1080" in ass and "PlayResY: 1920" in ass
+    style = next(ln for ln in ass.splitlines() if ln.startswith("Style: Lyric"))
+    fields = style[len("Style: "):].split(",")
+    size, outline, shadow, alignment = float(fields[2]), float(fields[16]), float(fields[17]), fields[18]
+    assert size == round(1080 * 0.06)
+    assert outline >= 2 and shadow > 0 and alignment == "2"
+
+
+def test_ass_karaoke_tags_add_up_to_the_word_times() -> None:
+    ass = to_ass(LINES, width=1280, height=720)
+    events = [ln for ln in ass.splitlines() if ln.startswith("Dialogue:")]
+    assert len(events) == 3
+    first = events[0]
+    assert first.startswith("Dialogue: 0,0:00:01.00,0:00:03.50,Karaoke,")
+    ks = [int(k) for k in re.findall(r"\\kf?(\d+)", first)]
+    assert ks == [40, 20, 50, 90]  # Hello 0.4 s, a 0.2 s pause, bright 0.5 s, world 0.9 s
+    assert sum(ks) * 10 == 3000 - 1000
+    plain = events[1]
+    assert ",Lyric," in plain and "{" not in plain.split(",,", 1)[1] and "\\k" not in plain  # braces neutralised
+    assert events[2].startswith("Dialogue: 0,0:01:02.35,0:01:05.00,Lyric,")
+
+
+def test_srt() -> None:
+    srt = to_srt(LINES)
+    assert srt.startswith("1\n00:00:01,000 --> 00:00:03,500\nHello bright world\n\n2\n00:00:04,000 --> 00:00:06,000\n")
+    assert "3\n00:01:02,345 --> 00:01:05,000\nlast\n" in srt
+    assert "4\n" not in srt
+
+
+def test_lrc_with_word_tags_and_clearing_gaps() -> None:
+    lrc = to_lrc(LINES).splitlines()
+    assert lrc[0] == "[00:01.00]<00:01.00>Hello <00:01.60>bright <00:02.10>world"
+    assert lrc[1] == "[00:03.50]"  # gap before the next line clears the text
+    assert lrc[2] == "[00:04.00]no words {here}\\"
+    assert lrc[-2:] == ["[01:02.35]last", "[01:05.00]"]
+
+
+def test_events_between_picks_overlapping_lines() -> None:
+    assert len(events_between(LINES, start_ms=0, end_ms=900)) == 0
+    assert len(events_between(LINES, start_ms=3000, end_ms=4500)) == 2
+    assert len(events_between(LINES, start_ms=60_000, end_ms=70_000)) == 1
+
+
+def test_empty_inputs() -> None:
+    assert to_srt([]) == ""
+    assert to_lrc([]) == ""
+    assert "Dialogue" not in to_ass([], width=640, height=360)

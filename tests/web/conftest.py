@@ -1,0 +1,141 @@
+"""Browser-test fixtures: a real ``python -m api`` server, Debian's chromium driven by Playwright, a short song."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ARTIFACTS, REPO, require_tool
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SHOTS = ARTIFACTS / "web"
+DOCS_IMG = REPO / "docs" / "img"
+
+
+@dataclass
+class UiServer:
+    """A running API + UI server with its own data root."""
+
+    base_url: str
+    data: Path
+    proc: subprocess.Popen  # type: ignore[type-arg]
+
+    def client(self) -> httpx.Client:
+        """An httpx client for set-up steps the test does not drive through the page."""
+        return httpx.Client(base_url=self.base_url, timeout=60.0)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    """``python -m api`` on a free port, local provider, fresh data root; stopped after the module."""
+    root = tmp_path_factory.mktemp("web")
+    data = root / "data"
+    data.mkdir()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBEAT_") and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+    env.update(STORYBEAT_DATA=str(data), PYTHONPATH=str(REPO))
+    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", "warning"],
+                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            pytest.fail(f"API server did not start:\n{(root / 'server.log').read_text(errors='replace')[-3000:]}")
+        time.sleep(0.1)
+    yield UiServer(base_url=base, data=data, proc=proc)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian chromium (never a downloaded browser)."""
+    require_tool(CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh desktop-size page; console errors and page errors are collected in ``page.errors``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1)  # type: ignore[attr-defined]
+    pg = context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda exc: pg.errors.append(f"pageerror: {exc}"))
+    pg.on("console", lambda msg: pg.errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    pg.set_default_timeout(20_000)
+    yield pg
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        pg.screenshot(path=str(SHOTS / f"FAILED_{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:  # type: ignore[type-arg]
+    """Remember each phase's outcome on the item, so the page fixture can screenshot failures."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A short synthetic song (120 BPM, 8 bars, about 17 s) and a timed LRC for it."""
+    from engine.audio.sample import make_song
+
+    folder = tmp_path_factory.mktemp("song")
+    wav = folder / "neon_nights.wav"
+    make_song(wav, bpm=120, bars=8, seed=3)
+    lrc = (
+        "[00:01.00]Streetlights hum a song in blue\n"
+        "[00:05.00]We are running with the night\n"
+        "[00:09.00]Hold on tight, the city's ours\n"
+        "[00:12.00]Hearts like neon burning bright\n"
+    )
+    return wav, lrc
+
+
+def shoot(page: object, name: str, *, full_page: bool = True, docs: bool = False) -> Path:
+    """Save a screenshot to test-artifacts/web/ (and to docs/img/ when STORYBEAT_UPDATE_DOCS=1 and ``docs``)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
+    if docs and os.environ.get("STORYBEAT_UPDATE_DOCS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        (DOCS_IMG / f"{name}.png").write_bytes(path.read_bytes())
+    return path
