@@ -1,6 +1,7 @@
 """Fingerprints tie every output to the inputs, settings and step version that made it."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -12,6 +13,8 @@ from pydantic import BaseModel
 def _default(obj: Any) -> Any:
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
     if isinstance(obj, Path):
         return obj.as_posix()
     if isinstance(obj, (set, frozenset)):

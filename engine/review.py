@@ -28,7 +28,7 @@ def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
         items.append(
             SheetItem(
                 image_path=folder.resolve(latest.image.file), scene_id=scene.id,
-                time_range=f"{_clock(scene.start_ms)}-{_clock(scene.end_ms)}",
+                time_text=f"{_clock(scene.start_ms)}-{_clock(scene.end_ms)}",
                 lyric=scene.lyric_text or f"({scene.section}, {scene.mood})", version=latest.version,
             )
         )

@@ -48,8 +48,9 @@ ENERGY_HOP_MS = 50
 BEATS_PER_BAR = 4
 MIN_BPM, MAX_BPM = 70.0, 180.0
 BODY_FMAX_HZ = 2500.0
-HALVE_PARITY = 0.12  # odd beats with < 12% of the even beats' body onsets: eighth notes
+HALVE_PARITY = 0.2  # odd beats with < 20% of the even beats' body onsets: eighth notes
 MIN_RELATIVE_NOVELTY = 0.15  # a boundary needs at least 15% of the strongest one's novelty
+CHORUS_ENERGY_MARGIN = 0.05  # a chorus is within ~2 dB of the loudest section
 DOUBLE_MIDPOINT = 0.6  # body onsets between beats >= 60% of those on them: half notes
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # Krumhansl-Kessler key profiles.
@@ -123,12 +124,57 @@ def _interp_env(env: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return np.interp(pos, np.arange(len(env)), env, left=0.0, right=0.0)
 
 
+@dataclass(frozen=True)
+class Spectra:
+    """Spectral intermediates computed once per track and shared by every feature.
+
+    ``fine_*``: 1024-point STFT, hop 128 (5.8 ms) - onsets and beats.
+    ``coarse_*``: 4096-point STFT, hop 512 (23 ms) - chroma, MFCC, loudness, brightness.
+    """
+
+    sr: int
+    n_samples: int
+    fine_hop: int
+    fine_mel_db: np.ndarray  # (64, n) log-mel
+    fine_mel_hz: np.ndarray  # (64,) band centres
+    coarse_hop: int
+    chroma: np.ndarray  # (12, m)
+    mfcc: np.ndarray  # (13, m), without c0
+    rms: np.ndarray  # (m,) linear
+    centroid_hz: np.ndarray  # (m,)
+    coarse_onset: np.ndarray  # (m,)
+    bass_flux: np.ndarray  # (m,) onset strength of the bands below ~150 Hz
+
+
+def compute_spectra(y: np.ndarray, sr: int) -> Spectra:
+    """All spectral intermediates of a mono signal (chroma assumes A440 tuning)."""
+    fine_hop, coarse_hop = BEAT_HOP, FEATURE_HOP
+    fine_mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=1024, hop_length=fine_hop, n_mels=64, fmax=sr / 2)
+    stft = np.abs(librosa.stft(y, n_fft=4096, hop_length=coarse_hop))
+    power = stft**2
+    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=96, fmax=sr / 2)
+    mel_db = librosa.power_to_db(mel)
+    mel_hz = librosa.mel_frequencies(n_mels=96, fmax=sr / 2)
+    low = mel_db[mel_hz < 150]
+    bass_flux = np.maximum(0.0, np.diff(low, axis=1, prepend=low[:, :1])).mean(axis=0)
+    return Spectra(
+        sr=sr, n_samples=len(y), fine_hop=fine_hop, fine_mel_db=librosa.power_to_db(fine_mel),
+        fine_mel_hz=librosa.mel_frequencies(n_mels=64, fmax=sr / 2), coarse_hop=coarse_hop,
+        chroma=librosa.feature.chroma_stft(S=power, sr=sr, tuning=0.0),
+        mfcc=librosa.feature.mfcc(S=mel_db, n_mfcc=14)[1:],
+        rms=librosa.feature.rms(S=stft, frame_length=4096)[0],
+        centroid_hz=librosa.feature.spectral_centroid(S=stft, sr=sr, n_fft=4096)[0],
+        coarse_onset=librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=coarse_hop),
+        bass_flux=bass_flux,
+    )
+
+
 # ---------------------------------------------------------------------------- beats and tempo
 
 
-def onset_envelope(y: np.ndarray, sr: int, *, hop: int = BEAT_HOP) -> np.ndarray:
-    """Log-mel spectral-flux onset strength (one value per ``hop`` samples)."""
-    return librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_fft=1024, n_mels=64, fmax=min(11025, sr / 2))
+def onset_envelope(spectra: Spectra) -> np.ndarray:
+    """Log-mel spectral-flux onset strength on the fine grid (all bands)."""
+    return librosa.onset.onset_strength(S=spectra.fine_mel_db, sr=spectra.sr, hop_length=spectra.fine_hop)
 
 
 def _track(env: np.ndarray, sr: int, *, hop: int, bpm: float, tightness: float) -> np.ndarray:
@@ -142,7 +188,7 @@ def _midpoint_ratio(env: np.ndarray, frames: np.ndarray) -> float:
     """Mean (peak-held) onset strength half-way between beats relative to on the beats."""
     if len(frames) < 4:
         return 0.0
-    held = _local_max(env, 3)
+    held = _local_max(env, 6)
     on = held[frames].mean()
     mids = np.round((frames[:-1] + frames[1:]) / 2.0).astype(int)
     off = held[mids].mean()
@@ -153,7 +199,7 @@ def _parity_ratio(env: np.ndarray, frames: np.ndarray) -> tuple[float, int]:
     """Weaker/stronger mean (peak-held) onset strength of even vs odd beats, and the stronger parity."""
     if len(frames) < 4:
         return 1.0, 0
-    held = _local_max(env, 3)
+    held = _local_max(env, 6)
     even, odd = held[frames[0::2]].mean(), held[frames[1::2]].mean()
     if max(even, odd) <= 0:
         return 1.0, 0
@@ -166,11 +212,10 @@ def _local_max(env: np.ndarray, radius: int) -> np.ndarray:
     return maximum_filter1d(env, size=2 * radius + 1, mode="nearest")
 
 
-def body_onset_envelope(y: np.ndarray, sr: int, *, hop: int = BEAT_HOP, fmax_hz: float = BODY_FMAX_HZ) -> np.ndarray:
+def body_onset_envelope(spectra: Spectra, *, fmax_hz: float = BODY_FMAX_HZ) -> np.ndarray:
     """Onset strength of the bands below ``fmax_hz`` (kick, snare body, bass): where the pulse lives."""
-    mel = librosa.feature.melspectrogram(y=y, sr=sr, hop_length=hop, n_fft=1024, n_mels=64, fmax=sr / 2)
-    freqs = librosa.mel_frequencies(n_mels=64, fmax=sr / 2)
-    return librosa.onset.onset_strength(S=librosa.power_to_db(mel[freqs < fmax_hz]), sr=sr, hop_length=hop)
+    band = spectra.fine_mel_db[spectra.fine_mel_hz < fmax_hz]
+    return librosa.onset.onset_strength(S=band, sr=spectra.sr, hop_length=spectra.fine_hop)
 
 
 def choose_tempo(env: np.ndarray, sr: int, *, body_env: np.ndarray | None = None, hop: int = BEAT_HOP) -> tuple[float, np.ndarray]:
@@ -183,7 +228,9 @@ def choose_tempo(env: np.ndarray, sr: int, *, body_env: np.ndarray | None = None
     Outside 70-180 BPM the level is moved into the range when possible.
     """
     body = env if body_env is None else body_env
-    rough = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=hop, ac_size=8.0))[0])
+    step = 4
+    coarse = _local_max(env, step // 2)[::step]
+    rough = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=coarse, sr=sr, hop_length=hop * step, ac_size=8.0))[0])
     if rough <= 0:
         return 0.0, np.zeros(0, dtype=np.int64)
     frames = _track(env, sr, hop=hop, bpm=rough, tightness=200)
@@ -241,6 +288,18 @@ def refine_beats_ms(y: np.ndarray, sr: int, beats_ms: np.ndarray, *, radius_ms: 
     return out
 
 
+def beat_grid_index(beats_ms: np.ndarray) -> np.ndarray:
+    """Index of every beat on the pulse grid: gaps (missed beats) advance it by their length in median intervals."""
+    if len(beats_ms) == 0:
+        return np.zeros(0, dtype=np.int64)
+    diffs = np.diff(np.asarray(beats_ms, dtype=np.float64))
+    med = float(np.median(diffs)) if len(diffs) else 0.0
+    if med <= 0:
+        return np.arange(len(beats_ms), dtype=np.int64)
+    steps = np.maximum(1, np.round(diffs / med)).astype(np.int64)
+    return np.concatenate([[0], np.cumsum(steps)])
+
+
 def tempo_from_beats(beats_ms: np.ndarray) -> float:
     """BPM from beat times: beats indexed by the median interval, then a least-squares period."""
     if len(beats_ms) < 2:
@@ -249,8 +308,8 @@ def tempo_from_beats(beats_ms: np.ndarray) -> float:
     med = float(np.median(diffs))
     if med <= 0:
         return 0.0
-    steps = np.maximum(1, np.round(diffs / med))
-    index = np.concatenate([[0.0], np.cumsum(steps)])
+    index = beat_grid_index(beats_ms).astype(np.float64)
+    steps = np.diff(index)
     ok = np.abs(diffs / steps - med) < 0.12 * med  # ignore beats the tracker had to bend
     keep = np.concatenate([[True], ok]) & np.concatenate([ok, [True]])
     if keep.sum() < 2:
@@ -264,21 +323,24 @@ def tempo_from_beats(beats_ms: np.ndarray) -> float:
 # ---------------------------------------------------------------------------- downbeats
 
 
-def beat_chroma(y: np.ndarray, sr: int, beats_ms: np.ndarray, *, hop: int = FEATURE_HOP) -> np.ndarray:
+def beat_chroma(spectra: Spectra, beats_ms: np.ndarray) -> np.ndarray:
     """Chroma averaged between consecutive beats, shape (12, n_beats)."""
-    chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=hop, n_fft=4096)
-    frames = np.round(np.asarray(beats_ms) / 1000 * sr / hop).astype(int)
+    chroma = spectra.chroma
+    frames = np.round(np.asarray(beats_ms) / 1000 * spectra.sr / spectra.coarse_hop).astype(int)
     frames = np.clip(frames, 0, chroma.shape[1] - 1)
     sync = librosa.util.sync(chroma, np.append(frames, chroma.shape[1]), aggregate=np.mean, pad=False)
     return sync[:, : len(frames)]
 
 
 def downbeat_phase(
-    *, chroma_beats: np.ndarray, low_onset_beats: np.ndarray, beats_per_bar: int = BEATS_PER_BAR
+    *, chroma_beats: np.ndarray, low_onset_beats: np.ndarray, grid_index: np.ndarray | None = None,
+    beats_per_bar: int = BEATS_PER_BAR,
 ) -> tuple[int, list[float]]:
-    """Bar phase (0..beats_per_bar-1) of the first downbeat from per-beat harmonic change and bass onsets.
+    """Bar phase (0..beats_per_bar-1) on the beat grid from per-beat harmonic change and bass onsets.
 
-    Returns the phase and the score of every phase (higher = more downbeat-like).
+    A beat is a downbeat when ``grid_index % beats_per_bar == phase`` (``grid_index``
+    defaults to 0, 1, 2, ...). Returns the phase and the score of every phase
+    (higher = more downbeat-like).
     """
     n = chroma_beats.shape[1]
     if n < beats_per_bar * 2:
@@ -293,63 +355,56 @@ def downbeat_phase(
         return (x - x.mean()) / sd if sd > 1e-9 else np.zeros_like(x)
 
     evidence = z(change) + 0.5 * z(np.asarray(low_onset_beats, dtype=np.float64))
-    scores = [float(evidence[p::beats_per_bar].mean()) for p in range(beats_per_bar)]
+    idx = np.arange(n) if grid_index is None else np.asarray(grid_index)[:n]
+    scores = [float(evidence[idx % beats_per_bar == p].mean()) if np.any(idx % beats_per_bar == p) else -np.inf
+              for p in range(beats_per_bar)]
     return int(np.argmax(scores)), scores
 
 
-def low_onset_at_beats(y: np.ndarray, sr: int, beats_ms: np.ndarray, *, hop: int = FEATURE_HOP) -> np.ndarray:
-    """Onset strength of the bass band (< ~150 Hz) at each beat."""
-    mel = librosa.feature.melspectrogram(y=y, sr=sr, hop_length=hop, n_fft=2048, n_mels=64, fmax=sr / 2)
-    freqs = librosa.mel_frequencies(n_mels=64, fmax=sr / 2)
-    low = librosa.power_to_db(mel[freqs < 150])
-    flux = np.maximum(0.0, np.diff(low, axis=1, prepend=low[:, :1])).mean(axis=0)
-    frames = np.round(np.asarray(beats_ms) / 1000 * sr / hop).astype(int)
-    peak = _local_max(flux, 2)
+def low_onset_at_beats(spectra: Spectra, beats_ms: np.ndarray) -> np.ndarray:
+    """Onset strength of the bass band (< ~150 Hz) at each beat (peak within +-2 frames)."""
+    frames = np.round(np.asarray(beats_ms) / 1000 * spectra.sr / spectra.coarse_hop).astype(int)
+    peak = _local_max(spectra.bass_flux, 2)
     return peak[np.clip(frames, 0, len(peak) - 1)]
 
 
 # ---------------------------------------------------------------------------- energy, key, mood
 
 
-def energy_curve(y: np.ndarray, sr: int, *, hop_ms: int = ENERGY_HOP_MS) -> EnergyCurve:
+def energy_curve(spectra: Spectra, *, hop_ms: int = ENERGY_HOP_MS) -> EnergyCurve:
     """RMS loudness, onset strength and brightness every ``hop_ms``, each scaled to 0..1.
 
     RMS is mapped from dB over the track's top 40 dB; onset strength by its
     99th percentile; brightness is the spectral centroid on a log scale
     from 300 Hz (0) to 5 kHz (1), so it is comparable between tracks.
     """
-    hop = 256
-    rms = librosa.feature.rms(y=y, frame_length=1024, hop_length=hop)[0]
-    onset = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop)
-    centroid = librosa.feature.spectral_centroid(y=y, sr=sr, n_fft=2048, hop_length=hop)[0]
+    sr, hop = spectra.sr, spectra.coarse_hop
+    rms, onset, centroid = spectra.rms, spectra.coarse_onset, spectra.centroid_hz
     frame_t = np.arange(len(rms)) * hop / sr
-    n_out = max(1, int(np.ceil(len(y) / sr * 1000 / hop_ms)))
+    n_out = max(1, int(np.ceil(spectra.n_samples / sr * 1000 / hop_ms)))
     t_out = np.arange(n_out) * hop_ms / 1000.0
     win = max(1, int(round(hop_ms / 1000 * sr / hop)))
-    kernel = np.ones(win) / win
-    rms_db = librosa.amplitude_to_db(np.convolve(rms, kernel, mode="same"), ref=1.0, top_db=None)
+    rms_s = np.convolve(rms, np.ones(win) / win, mode="same") if win > 1 else rms
+    rms_db = librosa.amplitude_to_db(rms_s, ref=1.0, top_db=None)
     top = np.percentile(rms_db, 99) if rms_db.size else 0.0
     rms_u = np.clip((rms_db - (top - 40.0)) / 40.0, 0.0, 1.0)
-    if np.max(rms) < 1e-4:  # silence
+    if rms.size == 0 or np.max(rms) < 1e-4:  # silence
         rms_u = np.zeros_like(rms_u)
-    onset_s = _local_max(onset[: len(frame_t)], max(1, win // 2))
-    onset_u = _robust_unit(onset_s, hi_pct=99.0)
+    onset_u = _robust_unit(_local_max(onset, max(1, win // 2)), hi_pct=99.0)
     bright = np.clip((np.log2(np.maximum(centroid, 1.0)) - np.log2(300.0)) / (np.log2(5000.0) - np.log2(300.0)), 0, 1)
     bright = np.where(rms > 1e-4, bright, 0.0)
 
     def res(x: np.ndarray) -> list[float]:
-        v = np.interp(t_out, frame_t[: len(x)], x)
+        v = np.interp(t_out, frame_t[: len(x)], x[: len(frame_t)])
         return [round(float(a), 4) for a in v]
 
     return EnergyCurve(hop_ms=hop_ms, rms=res(rms_u), onset=res(onset_u), brightness=res(bright))
 
 
-def estimate_key(y: np.ndarray, sr: int, *, chroma: np.ndarray | None = None) -> tuple[str, str, float]:
+def estimate_key(chroma: np.ndarray) -> tuple[str, str, float]:
     """Key and mode by correlating mean chroma with the Krumhansl-Kessler profiles; (key, mode, correlation)."""
-    if chroma is None:
-        chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=FEATURE_HOP, n_fft=4096)
     profile = chroma.mean(axis=1)
-    if profile.sum() <= 1e-9:
+    if profile.sum() <= 1e-9 or np.ptp(profile) <= 1e-9:
         return "", "", 0.0
     best = ("", "", -2.0)
     for mode, ref in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
@@ -382,28 +437,25 @@ def mood_word(*, energy: float, mode: str, brightness: float, tempo_bpm: float) 
 # ---------------------------------------------------------------------------- sections
 
 
-def bar_features(y: np.ndarray, sr: int, bars_ms: np.ndarray, *, hop: int = FEATURE_HOP) -> np.ndarray:
-    """Per-bar feature matrix (n_bars x d): z-scored MFCC, chroma, loudness and onset density."""
-    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=14, hop_length=hop)[1:]
-    chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=hop, n_fft=4096)
-    rms = librosa.amplitude_to_db(librosa.feature.rms(y=y, hop_length=hop)[0], ref=1.0, top_db=None)
-    onset = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop)
-    n = min(mfcc.shape[1], chroma.shape[1], len(rms), len(onset))
-    frames = np.clip(np.round(bars_ms / 1000 * sr / hop).astype(int), 0, n - 1)
+def bar_features(spectra: Spectra, bars_ms: np.ndarray) -> np.ndarray:
+    """Per-bar feature matrix (n_bars x 27): z-scored MFCC, chroma, loudness and onset density, group-weighted."""
+    rms_db = librosa.amplitude_to_db(spectra.rms, ref=1.0, top_db=None)
+    n = min(spectra.mfcc.shape[1], spectra.chroma.shape[1], len(rms_db), len(spectra.coarse_onset))
+    frames = np.clip(np.round(bars_ms / 1000 * spectra.sr / spectra.coarse_hop).astype(int), 0, n - 1)
     bounds = np.append(frames, n)
 
     def sync(x: np.ndarray) -> np.ndarray:
         out = librosa.util.sync(np.atleast_2d(x)[:, :n], bounds, aggregate=np.mean, pad=False)
         return out[:, : len(frames)]
 
-    parts = [sync(mfcc), 0.5 * sync(chroma), 2.0 * sync(rms), 1.5 * sync(onset)]
-    feats = np.vstack(parts).T
-    mu, sd = feats.mean(axis=0), feats.std(axis=0)
-    feats = (feats - mu) / np.where(sd > 1e-9, sd, 1.0)
-    for i, w in ((0, 1.0), (13, 0.5), (25, 2.0), (26, 1.5)):  # keep group weights after z-scoring
-        width = 13 if i == 0 else (12 if i == 13 else 1)
-        feats[:, i : i + width] *= w / np.sqrt(width)
-    return feats
+    groups = [(sync(spectra.mfcc), 1.0), (sync(spectra.chroma), 0.5), (sync(rms_db), 2.0),
+              (sync(spectra.coarse_onset), 1.5)]
+    cols = []
+    for block, weight in groups:
+        f = block.T
+        mu, sd = f.mean(axis=0), f.std(axis=0)
+        cols.append((f - mu) / np.where(sd > 1e-9, sd, 1.0) * (weight / np.sqrt(f.shape[1])))
+    return np.hstack(cols)
 
 
 def novelty_curve(feats: np.ndarray, *, half_width: int = 3) -> np.ndarray:
@@ -503,7 +555,8 @@ def label_sections(
     chorus_group = group[rest.index(loudest)]
     loud_enough = e[loudest] >= emed
     for pos, i in enumerate(rest):
-        if loud_enough and (group[pos] == chorus_group or e[i] >= 0.97 * e[loudest]):
+        near_top = e[i] >= e[loudest] - CHORUS_ENERGY_MARGIN
+        if loud_enough and near_top and (group[pos] == chorus_group or e[i] >= e[loudest] - CHORUS_ENERGY_MARGIN / 2):
             labels[i] = "chorus"
     first_chorus = next((i for i in range(k) if labels[i] == "chorus"), k)
     for pos, i in enumerate(rest):
@@ -515,7 +568,7 @@ def label_sections(
 
 
 def segment_sections(
-    y: np.ndarray, sr: int, *, downbeats_ms: np.ndarray, duration_ms: int, energy: EnergyCurve, mode: str,
+    spectra: Spectra, *, downbeats_ms: np.ndarray, duration_ms: int, energy: EnergyCurve, mode: str,
     tempo_bpm: float,
 ) -> list[SectionSpan]:
     """Structural segmentation snapped to downbeats; covers 0..duration_ms without gaps."""
@@ -526,7 +579,7 @@ def segment_sections(
         b = float(np.mean(energy.brightness)) if energy.brightness else 0.0
         return [SectionSpan("verse", 0, duration_ms, round(e, 3), mood_word(energy=e, mode=mode, brightness=b,
                                                                                tempo_bpm=tempo_bpm))]
-    feats = bar_features(y, sr, bars)
+    feats = bar_features(spectra, bars)
     bar_s = float(np.median(np.diff(bars))) / 1000.0
     half_width = int(np.clip(round(8.0 / bar_s), 2, 4))
     nov = novelty_curve(feats, half_width=half_width)
@@ -569,30 +622,32 @@ def analyze_signal(y: np.ndarray, sr: int) -> SignalFeatures:
     duration_ms = int(round(len(y) / sr * 1000))
     if duration_ms < 500:
         raise InputError("the track is too short to analyse")
-    energy = energy_curve(y, sr)
+    spectra = compute_spectra(y, sr)
+    energy = energy_curve(spectra)
     silent = float(np.max(np.abs(y))) < 1e-4
     if silent:
         return SignalFeatures(
             duration_ms=duration_ms, tempo_bpm=0.0, beats_ms=[], downbeats_ms=[], onsets_ms=[], energy=energy,
             key="", mode="", mood="silent", sections=[SectionSpan("intro", 0, duration_ms, 0.0, "silent")],
         )
-    env = onset_envelope(y, sr)
-    _, frames = choose_tempo(env, sr, body_env=body_onset_envelope(y, sr))
-    beats = refine_beats_ms(y, sr, _frames_ms(frames, sr=sr, hop=BEAT_HOP))
+    env = onset_envelope(spectra)
+    _, frames = choose_tempo(env, sr, body_env=body_onset_envelope(spectra), hop=spectra.fine_hop)
+    beats = refine_beats_ms(y, sr, _frames_ms(frames, sr=sr, hop=spectra.fine_hop))
     tempo = tempo_from_beats(beats)
-    onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=BEAT_HOP, backtrack=False)
-    onsets = _frames_ms(onset_frames, sr=sr, hop=BEAT_HOP)
-    chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=FEATURE_HOP, n_fft=4096)
-    key, mode, key_r = estimate_key(y, sr, chroma=chroma)
+    onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=spectra.fine_hop, backtrack=False)
+    onsets = _frames_ms(onset_frames, sr=sr, hop=spectra.fine_hop)
+    key, mode, key_r = estimate_key(spectra.chroma)
     if len(beats) >= 2 * BEATS_PER_BAR:
-        cb = beat_chroma(y, sr, beats)
-        lo = low_onset_at_beats(y, sr, beats)
-        phase, _scores = downbeat_phase(chroma_beats=cb, low_onset_beats=lo)
-        downbeats = beats[phase::BEATS_PER_BAR]
+        grid = beat_grid_index(beats)
+        phase, _scores = downbeat_phase(
+            chroma_beats=beat_chroma(spectra, beats), low_onset_beats=low_onset_at_beats(spectra, beats),
+            grid_index=grid,
+        )
+        downbeats = beats[grid % BEATS_PER_BAR == phase]
     else:
         downbeats = beats[:1]
     sections = segment_sections(
-        y, sr, downbeats_ms=downbeats, duration_ms=duration_ms, energy=energy, mode=mode, tempo_bpm=tempo
+        spectra, downbeats_ms=downbeats, duration_ms=duration_ms, energy=energy, mode=mode, tempo_bpm=tempo
     )
     mean_e = float(np.mean(energy.rms)) if energy.rms else 0.0
     mean_b = float(np.mean(energy.brightness)) if energy.brightness else 0.0

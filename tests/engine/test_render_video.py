@@ -249,3 +249,17 @@ def test_cancel_kills_ffmpeg_and_raises(tmp_path: Path) -> None:
     assert not alive, "ffmpeg still running after cancel"
     assert not [p for p in (tmp_path / "c").glob("seg_*.mp4")]  # nothing half-written is left as a cached segment
     assert not list((tmp_path / "c").glob(".*tmp*"))
+
+
+@pytest.mark.parametrize("aspect", ["9:16", "1:1"])
+def test_preview_render_in_other_aspects(tmp_path: Path, aspect: str) -> None:
+    from engine.render.timeline import render_spec
+
+    spec = render_spec(aspect=aspect, resolution=1080, preview=True)
+    clips = _clips(tmp_path, n=2, scene_ms=1000)
+    tl = build_timeline(clips, duration_ms=2000, spec=spec, seed=3)
+    res = render_video(tl, audio_path=_wav(tmp_path / "a.wav", seconds=2.0), subtitles=SUBS[:1],
+                       out_path=tmp_path / "p.mp4", cache_dir=tmp_path / "c")
+    info = probe(res.out_path)
+    assert (info.width, info.height) == (spec.width, spec.height) and spec.height >= spec.width
+    assert count_video_frames(res.out_path) == round(2000 * spec.fps / 1000)

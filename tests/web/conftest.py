@@ -115,17 +115,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A short synthetic song (120 BPM, 8 bars, about 17 s) and a timed LRC for it."""
+    """A short synthetic song (140 BPM, 8 bars, about 14 s) and a timed LRC for it."""
     from engine.audio.sample import make_song
 
     folder = tmp_path_factory.mktemp("song")
     wav = folder / "neon_nights.wav"
-    make_song(wav, bpm=120, bars=8, seed=3)
+    make_song(wav, bpm=140, bars=8, sections=[("verse", 4), ("chorus", 4)], seed=3)
     lrc = (
         "[00:01.00]Streetlights hum a song in blue\n"
-        "[00:05.00]We are running with the night\n"
-        "[00:09.00]Hold on tight, the city's ours\n"
-        "[00:12.00]Hearts like neon burning bright\n"
+        "[00:04.50]We are running with the night\n"
+        "[00:08.00]Hold on tight, the city's ours\n"
+        "[00:11.00]Hearts like neon burning bright\n"
     )
     return wav, lrc
 

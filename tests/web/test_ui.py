@@ -38,14 +38,15 @@ def _current_state(page: Page) -> str:
 
 
 def _upload_via_api(server: UiServer, song: tuple[Path, str], *, name: str, run_to: str | None = None) -> str:
+    """Set up a project without the page (upload, and optionally run with a quick preview render)."""
     wav, lrc = song
     with server.client() as http:
-        pid = http.post("/projects", json={"name": name}).json()["id"]
+        pid = http.post("/projects", json={"name": name, "settings": {"fps": 12}}).json()["id"]
         with wav.open("rb") as fh:
             res = http.post(f"/projects/{pid}/upload", files={"audio": (wav.name, fh, "audio/wav")}, data={"lyrics_text": lrc})
         assert res.status_code == 200, res.text
         if run_to:
-            assert http.post(f"/projects/{pid}/run", json={"target": run_to}).status_code == 202
+            assert http.post(f"/projects/{pid}/run", json={"target": run_to, "preview": True}).status_code == 202
             deadline = time.monotonic() + PIPELINE_TIMEOUT_MS / 1000
             while http.get(f"/projects/{pid}").json()["state"] != run_to:
                 assert time.monotonic() < deadline, http.get(f"/projects/{pid}/jobs").text
@@ -64,13 +65,13 @@ def test_projects_screen_create_open_delete(page: Page, ui_server: UiServer) -> 
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
     first = _create_via_ui(page, "Keep me")
-    page.get_by_role("link", name="All projects").click()
+    page.get_by_role("link", name="All projects", exact=True).click()
     second = _create_via_ui(page, "Delete me")
-    page.get_by_role("link", name="All projects").click()
+    page.get_by_role("link", name="All projects", exact=True).click()
     rows = page.locator("[data-project-id]")
     expect(rows.filter(has_text="Keep me")).to_have_count(1)
     expect(rows.filter(has_text="Delete me")).to_have_count(1)
-    shoot(page, "ui_projects")
+    shoot(page, "ui_projects_new")
     page.get_by_role("button", name="Delete Delete me").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Delete “Delete me”?")
@@ -90,6 +91,8 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
     wav, lrc = song
     page.goto(ui_server.base_url + "/")
     pid = _create_via_ui(page, "Neon nights")
+    with ui_server.client() as http:  # test speed only: 12 fps renders (not a UI setting)
+        assert http.patch(f"/projects/{pid}", json={"fps": 12}).status_code == 200
     # settings: pick 1:1 and the watercolour style; each change is saved at once
     page.locator("label[for='aspect-1x1']").click()
     expect(page.get_by_role("status").filter(has_text="Settings saved")).to_have_count(1)
@@ -106,7 +109,7 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
 
     page.locator("#panel-setup input[type=file][accept^='audio']").set_input_files(str(wav))
     expect(page.locator(".chosen")).to_contain_text(wav.name)
-    page.get_by_label("Lyrics").fill(lrc)
+    page.get_by_role("textbox", name="Lyrics").fill(lrc)
     shoot(page, "ui_setup", docs=True)
     page.get_by_role("button", name="Upload & generate").click()
 
@@ -202,6 +205,12 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
     page.evaluate("() => { const v = document.querySelector('video.player'); v.pause(); v.currentTime = 6; }")
     time.sleep(0.5)
     shoot(page, "ui_video", docs=True)
+    # back on the projects screen the finished project shows its thumbnail
+    page.get_by_role("link", name="All projects", exact=True).click()
+    row = page.locator(f"[data-project-id='{pid}']")
+    expect(row.locator("img")).to_be_visible()
+    expect(row.locator(".badge")).to_have_text("Rendered")
+    shoot(page, "ui_projects", docs=True)
     assert page.errors == [], page.errors  # type: ignore[attr-defined]
 
 
@@ -287,7 +296,7 @@ def test_blocked_scene_polling_phone_and_keyboard(browser: object, ui_server: Ui
         shoot(page, "ui_phone_setup")
         page.get_by_role("tab", name="Video").click()
         expect(page.locator(".render-item")).to_have_count(1)
-        expect(page.locator(".render-item .badge")).to_have_text("final")
+        expect(page.locator(".render-item .badge")).to_have_text("preview")
         _assert_no_horizontal_scroll(page)
         shoot(page, "ui_phone_video")
         assert errors == [], errors

@@ -7,7 +7,7 @@ them further than their *order* and their rough position:
 * :func:`repair_line_times` keeps the transcript's line order and makes the
   times valid: inside ``[0, duration_ms]``, starts strictly increasing by at
   least ``min_line_ms``, no overlaps. A transcript that drifted past the end
-  (a quarter or more of its lines end beyond the track) is first rescaled
+  (more than a quarter of its lines, and at least two, end beyond the track) is first rescaled
   linearly to the track's length. Lines whose start or end changed by more
   than ``move_tolerance_ms`` are flagged ``moved``.
 * :func:`snap_starts` then aligns each start to the nearest onset (the
@@ -49,13 +49,13 @@ def _clamp(value: int, low: int, high: int) -> int:
 
 
 def rescale_if_drifting(spans: Sequence[tuple[int, int]], *, duration_ms: int) -> list[tuple[int, int]]:
-    """Spans rescaled to ``duration_ms`` when a quarter or more of them end past the track, else unchanged."""
+    """Spans rescaled to ``duration_ms`` when more than a quarter of them (and at least two) end past the track."""
     spans = [(int(s), int(e)) for s, e in spans]
     if not spans or duration_ms <= 0:
         return spans
     past = sum(1 for s, e in spans if max(s, e) > duration_ms)
     last = max(max(s, e) for s, e in spans)
-    if past == 0 or past < DRIFT_FRACTION * len(spans) or last <= 0:
+    if past < 2 or past <= DRIFT_FRACTION * len(spans) or last <= 0:
         return spans
     factor = duration_ms / last
     return [(round(s * factor), round(e * factor)) for s, e in spans]
@@ -70,9 +70,11 @@ def repair_line_times(
 ) -> list[TimedLine]:
     """Valid, ordered, non-overlapping times for transcript lines ``(text, start_ms, end_ms)``.
 
-    Empty lines are dropped; the order of the rest is kept. When the lines do
-    not fit at ``min_line_ms`` each, the minimum shrinks to share the track
-    evenly. ``moved`` marks lines whose start or end moved by more than
+    Empty lines are dropped; the order of the rest is kept. A start that is
+    not at least ``min_line_ms`` after the previous start is impossible: it
+    moves to the previous line's (given) end when that fits, else just after
+    the previous start. When the lines do not fit at ``min_line_ms`` each,
+    the minimum shrinks to share the track evenly. ``moved`` marks lines whose start or end moved by more than
     ``move_tolerance_ms`` from what was given.
     """
     kept = [(t.strip(), int(s), int(e)) for t, s, e in lines if t and t.strip()]
@@ -84,7 +86,9 @@ def repair_line_times(
     # Starts: clamped, then non-decreasing by at least `gap` (forward), then room left at the end (backward).
     starts = [_clamp(s, 0, duration_ms - gap) for s, _ in scaled]
     for i in range(1, n):
-        starts[i] = max(starts[i], starts[i - 1] + gap)
+        if starts[i] < starts[i - 1] + gap:  # an impossible start: after the previous line, if it fits
+            room = duration_ms - (n - i) * gap
+            starts[i] = max(starts[i - 1] + gap, min(scaled[i - 1][1], room))
     limit = duration_ms - gap
     for i in range(n - 1, -1, -1):
         starts[i] = min(starts[i], limit)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from engine.models import Analysis, ProjectSettings, PromptVersion, Scene, StyleBible
+from engine.models import Analysis, LyricLine, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, Provider, StepIO
+from engine.providers.local.illustrator import ILLUSTRATOR_VERSION
 
 
 class LocalAnalyst:
@@ -21,17 +22,28 @@ class LocalAnalyst:
         features = load_and_analyze(wav)
         analysis = to_analysis(features, provider=self.name)
         if lyrics_text and lyrics_text.strip():
-            from engine.audio.lyrics import timed_lyrics
-
             analysis.lyrics = timed_lyrics(lyrics_text, analysis=analysis)
         return analysis
+
+
+def timed_lyrics(text: str, *, analysis: Analysis) -> list[LyricLine]:
+    """User lyrics with times: LRC as given; plain text spread over the vocal sections on beats."""
+    from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines
+
+    parsed = parse_lyrics(text, duration_ms=analysis.duration_ms)
+    if isinstance(parsed, ParsedPlain):
+        return place_plain_lines(
+            parsed.lines, duration_ms=analysis.duration_ms, energy=analysis.energy,
+            beats_ms=analysis.beats_ms, sections=analysis.sections,
+        )
+    return parsed
 
 
 class LocalIllustrator:
     """The procedural numpy + Pillow illustrator: deterministic from prompt, seed and version."""
 
     name = "local"
-    version = "1"
+    version = ILLUSTRATOR_VERSION
 
     def model_for(self, settings: ProjectSettings) -> str:
         """The local illustrator has one 'model' regardless of quality."""

@@ -232,6 +232,42 @@ def paint_grid(base: Image.Image, ctx: Ctx) -> Image.Image:
     return glow(base, haze, lk.warm, radius_px=30 * u, strength=1.0)
 
 
+def paint_paper_hills(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """Paper cut-out depth: two soft hill layers sitting on the horizon, each with its drop shadow."""
+    W, H = base.size
+    rng, hy = ctx.rng, ctx.plan.horizon * H
+    for i, depth in enumerate((0.15, 0.4)):
+        xs, ys = ridge_profile(rng, width=W, points=160, base_y=hy - H * (0.05 - 0.02 * i), amp_px=H * 0.07, roughness=0.35, octaves=3)
+        mask, d = new_mask(base.size)
+        d.polygon(profile_polygon(xs, ys, bottom=int(hy) + 4), fill=255)
+        base = fill_shape(base, smooth_edges(mask), layer_color(ctx, depth), ctx)
+    return base
+
+
+def paint_bauhaus(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """Geometric style: a few bold flat shapes (half disc, triangle, bar, ring) balancing the sky."""
+    W, H = base.size
+    rng, lk, u = ctx.rng, ctx.look, ctx.unit
+    colors = [lk.accent, lk.warm, lk.deep, lk.light]
+    side = 0.12 if ctx.plan.light_x > 0.5 else 0.88
+    for k in range(int(rng.integers(2, 4))):
+        mask, d = new_mask(base.size)
+        x = W * (side + float(rng.uniform(-0.08, 0.08)) * (1 + k))
+        y = H * float(rng.uniform(0.12, max(0.2, ctx.plan.horizon - 0.15)))
+        s = H * float(rng.uniform(0.06, 0.14))
+        kind = int(rng.integers(4))
+        if kind == 0:
+            d.pieslice((x - s, y - s, x + s, y + s), 180, 360, fill=255)
+        elif kind == 1:
+            d.polygon([(x - s, y + s * 0.8), (x + s, y + s * 0.8), (x, y - s)], fill=255)
+        elif kind == 2:
+            d.rectangle((x - s * 1.6, y - s * 0.12, x + s * 1.6, y + s * 0.12), fill=255)
+        else:
+            d.ellipse((x - s, y - s, x + s, y + s), outline=255, width=max(3, int(14 * u)))
+        paint(base, smooth_edges(mask), colors[int(rng.integers(len(colors)))], opacity=0.9)
+    return base
+
+
 GROUND_PAINTERS = {
     "mountains": paint_mountains,
     "forest": paint_forest,

@@ -1,0 +1,133 @@
+"""The Gemini analyst: local signal analysis, enriched by Gemini listening to the track.
+
+The local analyst always runs first (tempo, beats, onsets, energy, sections,
+and user lyrics when given). Gemini then hears the uploaded track (Files
+API) and answers, as structured JSON, the vocal transcription with
+timestamps, the language, mood, genre and a summary. Its timestamps are
+validated and aligned to the signal (:mod:`engine.providers.gemini.align`);
+user-supplied lyrics always win over the transcription.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from engine.errors import CancelledError
+from engine.models import Analysis, LyricLine, ProjectSettings, Section
+from engine.providers.base import Analyst, StepIO
+from engine.providers.gemini.align import align_lines, best_overlap
+from engine.providers.gemini.client import GeminiClient
+from engine.providers.gemini.estimate import UsageRouter
+from engine.providers.gemini.schemas import AnalysisAnswer
+
+log = logging.getLogger(__name__)
+
+MAX_LYRICS_CHARS = 6000
+SYSTEM = (
+    "You are a careful music analyst. You listen to songs and answer only with JSON that follows the "
+    "given schema. Times are integer milliseconds from the start of the audio."
+)
+
+
+def _clock(ms: int) -> str:
+    return f"{ms // 60000}:{ms // 1000 % 60:02d}"
+
+
+def analysis_prompt(local: Analysis, *, lyrics_text: str | None) -> str:
+    """The instruction sent with the audio (carries ``duration_ms`` and the kind marker)."""
+    lines = [
+        "storybeat:kind=analysis",
+        f"The attached track lasts duration_ms: {local.duration_ms} ({_clock(local.duration_ms)}).",
+        f"A signal analysis found about {local.tempo_bpm:.0f} BPM, key {local.key or '?'} {local.mode}, "
+        f"sections: " + ", ".join(f"{s.label} {_clock(s.start_ms)}-{_clock(s.end_ms)}" for s in local.sections) + ".",
+        "Answer with:",
+        "- language: the ISO 639-1 code of the sung language ('' if instrumental);",
+        "- mood: one or two words for the overall mood; genre: the genre;",
+        "- summary: one or two sentences about what the song is about and how it feels;",
+        "- sections: label (intro, verse, chorus, bridge, breakdown, outro), start_ms, end_ms, mood, energy 0..1;",
+    ]
+    if lyrics_text:
+        lines += [
+            "- lyrics: an EMPTY list. The artist supplied the lyrics below; do not transcribe.",
+            "Lyrics supplied by the artist:",
+            lyrics_text.strip()[:MAX_LYRICS_CHARS],
+        ]
+    else:
+        lines += [
+            "- lyrics: every sung line in order, with start_ms and end_ms of the line within the track "
+            "(never past duration_ms); an empty list if there are no vocals.",
+        ]
+    return "\n".join(lines)
+
+
+def _section_moods(sections: list[Section], answer: AnalysisAnswer, *, duration_ms: int) -> list[Section]:
+    """The local sections (signal timing kept) with Gemini's mood words where its sections overlap."""
+    spans = [(min(s.start_ms, duration_ms), min(s.end_ms, duration_ms)) for s in answer.sections]
+    if not spans:
+        return sections
+    out = []
+    for section in sections:
+        k = best_overlap(spans, start_ms=section.start_ms, end_ms=section.end_ms)
+        mood = answer.sections[k].mood.strip() if k is not None else ""
+        out.append(section.model_copy(update={"mood": mood[:40] or section.mood}))
+    return out
+
+
+def enrich_analysis(local: Analysis, answer: AnalysisAnswer, *, keep_local_lyrics: bool) -> Analysis:
+    """The local analysis with Gemini's transcription (aligned), language, mood and summary (pure).
+
+    With ``keep_local_lyrics`` (the user supplied lyrics) the transcription is ignored.
+    """
+    lyrics = list(local.lyrics)
+    if not keep_local_lyrics:
+        aligned = align_lines(
+            [(line.text, line.start_ms, line.end_ms) for line in answer.lyrics],
+            duration_ms=local.duration_ms, onsets_ms=local.onsets_ms,
+        )
+        lyrics = [
+            LyricLine(index=i, text=line.text, start_ms=line.start_ms, end_ms=line.end_ms, source="gemini", moved=line.moved)
+            for i, line in enumerate(aligned)
+        ]
+        moved = sum(1 for line in lyrics if line.moved)
+        if moved:
+            log.info("%d of %d transcribed lines had invalid times and were moved", moved, len(lyrics))
+    summary_bits = [answer.genre.strip(), answer.summary.strip(), local.summary]
+    summary = " | ".join(bit for bit in summary_bits if bit)
+    language = answer.language.strip()[:16] or None
+    return local.model_copy(update={
+        "provider": "gemini",
+        "lyrics": lyrics,
+        "language": language,
+        "mood": answer.mood.strip()[:40] or local.mood,
+        "summary": summary[:2000],
+        "sections": _section_moods(local.sections, answer, duration_ms=local.duration_ms),
+    })
+
+
+class GeminiAnalyst:
+    """:class:`engine.providers.base.Analyst` that runs ``base`` (local) then asks Gemini to listen."""
+
+    name = "gemini"
+
+    def __init__(self, client: GeminiClient, *, model: str, base: Analyst, router: UsageRouter,
+                 poll_interval_s: float = 2.0) -> None:
+        self.client = client
+        self.model = model
+        self.base = base
+        self.router = router
+        self.poll_interval_s = poll_interval_s
+        self.version = f"1+{base.name}/{base.version}+{model}"
+
+    def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
+        """Local analysis of ``wav``, enriched by Gemini (upload, poll until ACTIVE, structured answer)."""
+        local = self.base.analyze(wav=wav, lyrics_text=lyrics_text, settings=settings, io=io)
+        if io.should_stop():
+            raise CancelledError("stopped on request")
+        has_lyrics = bool(lyrics_text and lyrics_text.strip())
+        with self.router.to(io):
+            audio = self.client.upload_audio(Path(wav), "audio/wav", poll_interval_s=self.poll_interval_s)
+            answer = self.client.generate_json(
+                self.model, contents=[audio, analysis_prompt(local, lyrics_text=lyrics_text if has_lyrics else None)],
+                schema=AnalysisAnswer, system=SYSTEM, temperature=0.2,
+            )
+        return enrich_analysis(local, answer, keep_local_lyrics=has_lyrics or bool(local.lyrics))

@@ -1,0 +1,165 @@
+"""Tempo, beats, downbeats, energy, key and sections on synthetic songs with known truth."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.audio.features import (
+    analyze_signal,
+    beat_grid_index,
+    downbeat_phase,
+    estimate_key,
+    mood_word,
+    pick_boundaries,
+    tempo_from_beats,
+    to_analysis,
+)
+from engine.audio.sample import make_demo_song
+from engine.errors import InputError
+from engine.models import Analysis
+from tests.engine.songs import TEMPO_SONGS, analysed, beat_errors_ms, hit_fraction
+
+
+@pytest.mark.parametrize(("bpm", "seed", "bars"), TEMPO_SONGS)
+def test_tempo_within_one_percent(bpm: float, seed: int, bars: int) -> None:
+    _, features = analysed(bpm, seed, bars)
+    assert abs(features.tempo_bpm - bpm) / bpm < 0.01
+
+
+@pytest.mark.parametrize(("bpm", "seed", "bars"), TEMPO_SONGS)
+def test_beats_within_20_ms(bpm: float, seed: int, bars: int) -> None:
+    truth, features = analysed(bpm, seed, bars)
+    errors = beat_errors_ms(features.beats_ms, truth.beats_ms)
+    assert np.median(errors) < 20.0
+    assert np.mean(errors < 70.0) > 0.9  # almost every true beat is found
+    assert len(features.beats_ms) <= len(truth.beats_ms) * 1.1  # and not at double tempo
+
+
+@pytest.mark.parametrize(("bpm", "seed", "bars"), TEMPO_SONGS)
+def test_downbeat_phase(bpm: float, seed: int, bars: int) -> None:
+    truth, features = analysed(bpm, seed, bars)
+    assert hit_fraction(features.downbeats_ms, truth.downbeats_ms, tol_ms=90.0) >= 0.7
+    assert abs(len(features.downbeats_ms) - len(truth.downbeats_ms)) <= 2
+
+
+@pytest.mark.parametrize(("bpm", "seed", "bars"), TEMPO_SONGS)
+def test_sections_near_true_boundaries(bpm: float, seed: int, bars: int) -> None:
+    truth, features = analysed(bpm, seed, bars)
+    bar_ms = 4 * 60000.0 / bpm
+    found = [s.start_ms for s in features.sections[1:]]
+    for boundary in truth.boundaries_ms:  # every true boundary found within two bars
+        assert min(abs(f - boundary) for f in found) <= 2 * bar_ms + 100
+    assert len(features.sections) <= len(truth.sections) + 2
+    sections = features.sections
+    assert sections[0].start_ms == 0 and sections[-1].end_ms == features.duration_ms
+    assert all(a.end_ms == b.start_ms for a, b in zip(sections, sections[1:]))
+
+
+@pytest.mark.parametrize(("bpm", "seed", "bars"), TEMPO_SONGS)
+def test_section_labels_and_energy(bpm: float, seed: int, bars: int) -> None:
+    truth, features = analysed(bpm, seed, bars)
+    labels = [s.label for s in features.sections]
+    assert labels[0] == "intro"
+    assert "chorus" in labels
+    by_label: dict[str, list[float]] = {}
+    for s in features.sections:
+        by_label.setdefault(s.label, []).append(s.energy)
+    assert max(by_label["chorus"]) > max(by_label["intro"])
+    assert all(0.0 <= s.energy <= 1.0 for s in features.sections)
+    # the loud chorus is louder than the sparse breakdown in the energy curve too
+    hop = features.energy.hop_ms
+    rms = np.asarray(features.energy.rms)
+    spans = {label: (start, end) for label, start, end in truth.sections}
+    c0, c1 = spans["chorus"]
+    b0, b1 = spans["breakdown"]
+    assert rms[int(c0 / hop): int(c1 / hop)].mean() > rms[int(b0 / hop): int(b1 / hop)].mean() + 0.05
+
+
+@pytest.mark.parametrize(("bpm", "seed", "bars"), TEMPO_SONGS)
+def test_key_and_mode(bpm: float, seed: int, bars: int) -> None:
+    truth, features = analysed(bpm, seed, bars)
+    assert (features.key, features.mode) == (truth.key, truth.mode)
+
+
+def test_energy_curve_shape() -> None:
+    truth, features = analysed(*TEMPO_SONGS[1])
+    curve = features.energy
+    assert 50 <= curve.hop_ms <= 100
+    n = len(curve.rms)
+    assert n == len(curve.onset) == len(curve.brightness)
+    assert abs(n * curve.hop_ms - truth.duration_ms) <= curve.hop_ms
+    for values in (curve.rms, curve.onset, curve.brightness):
+        assert min(values) >= 0.0 and max(values) <= 1.0
+
+
+def test_to_analysis_is_a_valid_model() -> None:
+    _, features = analysed(*TEMPO_SONGS[0])
+    analysis = to_analysis(features, duration_ms=features.duration_ms, lyrics=[])
+    again = Analysis.model_validate_json(analysis.model_dump_json())
+    assert again.tempo_bpm == features.tempo_bpm
+    assert again.beats_ms == sorted(again.beats_ms)
+    assert set(again.downbeats_ms) <= set(again.beats_ms)
+    assert [s.index for s in again.sections] == list(range(len(again.sections)))
+
+
+def test_demo_song_is_analysable(tmp_path) -> None:
+    from engine.audio.features import load_and_analyze
+    from engine.audio.sample import DEMO_BPM
+
+    wav, lrc = make_demo_song(tmp_path)
+    assert wav.exists() and lrc.exists()
+    features = load_and_analyze(wav)
+    assert abs(features.tempo_bpm - DEMO_BPM) / DEMO_BPM < 0.01
+    assert 45_000 <= features.duration_ms <= 62_000
+
+
+def test_silence_is_not_an_error() -> None:
+    features = analyze_signal(np.zeros(22050 * 3, dtype=np.float32), 22050)
+    assert features.beats_ms == [] and features.sections[0].end_ms == features.duration_ms
+
+
+def test_too_short_signal_raises() -> None:
+    with pytest.raises(InputError):
+        analyze_signal(np.zeros(100, dtype=np.float32), 22050)
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def test_tempo_from_beats_survives_missed_beats() -> None:
+    period = 60000.0 / 123.0
+    beats = np.arange(64) * period + 250.0
+    beats = np.delete(beats, [10, 11, 40])  # the tracker lost three beats
+    assert abs(tempo_from_beats(beats) - 123.0) < 0.05
+    grid = beat_grid_index(beats)
+    assert grid[-1] == 63 and list(grid[:10]) == list(range(10))
+
+
+def test_downbeat_phase_from_chord_changes() -> None:
+    rng = np.random.default_rng(0)
+    n = 64
+    chords = rng.random((12, n // 4 + 1))
+    chroma = np.repeat(chords, 4, axis=1)[:, 2 : 2 + n]  # chords change on every beat with index % 4 == 2
+    phase, scores = downbeat_phase(chroma_beats=chroma, low_onset_beats=np.zeros(n))
+    assert phase == 2 and scores[2] == max(scores)
+
+
+def test_pick_boundaries_respects_limits() -> None:
+    novelty = np.zeros(40)
+    novelty[[8, 9, 20, 30, 39]] = [5.0, 4.0, 3.0, 1.0, 9.0]
+    starts = pick_boundaries(novelty, min_bars=3, max_sections=4, min_sections=1)
+    assert starts == [0, 8, 20, 30]  # 9 is too close to 8, 39 is in the tail
+
+
+def test_key_of_pure_c_major_triads() -> None:
+    chroma = np.zeros((12, 10))
+    chroma[[0, 4, 7], :] = 1.0
+    chroma[[2, 5, 9, 11], :] = 0.3
+    key, mode, r = estimate_key(chroma)
+    assert (key, mode) == ("C", "major") and r > 0.5
+
+
+def test_mood_words_follow_energy() -> None:
+    calm = mood_word(energy=0.1, mode="major", brightness=0.3, tempo_bpm=80)
+    loud = mood_word(energy=0.9, mode="major", brightness=0.6, tempo_bpm=128)
+    assert calm != loud and calm == "calm" and loud == "euphoric"

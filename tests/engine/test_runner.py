@@ -1,0 +1,190 @@
+"""The runner with the real local provider: retries, FAILED and resume, stop, idempotence, incremental edits."""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine import machine
+from engine import project as actions
+from engine.errors import CancelledError, ProviderError
+from engine.models import ProjectSettings
+from engine.providers.base import Provider
+from engine.providers.local import local_provider
+from engine.runner import Runner
+from engine.storage import ProjectFolder
+
+LRC = "[00:00.50]Night city lights\n[00:03.00]Running down the road\n[00:05.50]Hearts on fire\n"
+
+
+class FlakyIllustrator:
+    """The real local illustrator, failing the first ``failures`` calls (transient or not)."""
+
+    def __init__(self, failures: int, *, transient: bool = True, retry_after_s: float | None = None) -> None:
+        self.inner = local_provider().illustrator
+        self.name, self.version = self.inner.name, self.inner.version
+        self.failures, self.transient, self.retry_after_s = failures, transient, retry_after_s
+        self.calls: list[str] = []
+
+    def model_for(self, s: ProjectSettings) -> str:
+        return self.inner.model_for(s)
+
+    def draw(self, **kw):  # type: ignore[no-untyped-def]
+        self.calls.append(kw["scene"].id)
+        if self.failures > 0:
+            self.failures -= 1
+            raise ProviderError("rate limited (test)", transient=self.transient, retry_after_s=self.retry_after_s)
+        return self.inner.draw(**kw)
+
+
+def provider_with(illustrator: object) -> Provider:
+    base = local_provider()
+    return Provider(name="local", analyst=base.analyst, storyboarder=base.storyboarder, writer=base.writer,
+                    illustrator=illustrator)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def prompted_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder analysed, storyboarded and prompted once (copied per test)."""
+    import os
+
+    from engine.audio.sample import make_song
+    from engine.config import get_settings
+
+    root = tmp_path_factory.mktemp("tpl")
+    old = os.environ.get("STORYBEAT_DATA")
+    os.environ["STORYBEAT_DATA"] = str(root / "data")
+    get_settings.cache_clear()
+    try:
+        wav = root / "song.wav"
+        make_song(wav, bpm=120, bars=4, sections=None, seed=5)
+        settings = ProjectSettings(style="noir", min_scene_ms=2000, max_scene_ms=4000)
+        project = actions.create_project(settings=settings, project_id="tpl-project")
+        actions.upload_track(project.id, audio=wav, original_name="song.wav", lyrics_text=LRC)
+        Runner(project.id, target=machine.PROMPTED).run()
+        return root / "data" / "projects" / project.id
+    finally:
+        if old is None:
+            os.environ.pop("STORYBEAT_DATA", None)
+        else:
+            os.environ["STORYBEAT_DATA"] = old
+        get_settings.cache_clear()
+
+
+@pytest.fixture
+def project_id(prompted_template: Path, data_root: Path) -> str:
+    shutil.copytree(prompted_template, data_root / "projects" / "tpl-project")
+    return "tpl-project"
+
+
+def sleeps() -> tuple[list[float], object]:
+    recorded: list[float] = []
+    return recorded, recorded.append
+
+
+def test_transient_errors_are_retried_with_backoff(project_id: str) -> None:
+    ill = FlakyIllustrator(2, retry_after_s=7.0)
+    recorded, sleep = sleeps()
+    project = Runner(project_id, target=machine.IMAGED, provider=provider_with(ill), sleep=sleep).run()
+    assert project.state == machine.IMAGED
+    assert len(recorded) == 2 and all(s >= 7.0 for s in recorded), "server retry delay honoured"
+    job = ProjectFolder(project_id).load_job("pipeline")
+    draw = next(s for s in job.steps if s.name == "draw")
+    assert draw.attempts == 3 and draw.status == "done"
+    assert [e.final for e in job.errors] == [False, False]
+
+
+def test_permanent_error_fails_with_reason_and_resume_redoes_nothing(project_id: str) -> None:
+    folder = ProjectFolder(project_id)
+    ill = FlakyIllustrator(0)
+    scenes = folder.load_segments().scenes
+    # fail on the second picture: the first must survive and not be drawn again
+    ill_fail = FlakyIllustrator(0, transient=False)
+    real_draw = ill_fail.draw
+
+    def draw_then_fail(**kw):  # type: ignore[no-untyped-def]
+        if kw["scene"].id == scenes[1].id and not getattr(draw_then_fail, "failed", False):
+            draw_then_fail.failed = True  # type: ignore[attr-defined]
+            raise ProviderError("prompt refused by policy (test)", transient=False)
+        return real_draw(**kw)
+
+    ill_fail.draw = draw_then_fail  # type: ignore[method-assign]
+    with pytest.raises(ProviderError):
+        Runner(project_id, target=machine.RENDERED, provider=provider_with(ill_fail), sleep=lambda s: None).run()
+    project = folder.load_project()
+    assert project.state == machine.FAILED and project.failed_from == machine.PROMPTED
+    assert project.error is not None and project.error.step == "draw" and "refused by policy" in project.error.message
+    assert folder.load_job("pipeline").status == "failed"
+    first = folder.image_path(scenes[0].id, 1)
+    ident = first.stat().st_mtime_ns
+
+    ill = FlakyIllustrator(0)
+    project = Runner(project_id, target=machine.IMAGED, provider=provider_with(ill)).run()
+    assert project.state == machine.IMAGED and project.error is None
+    assert scenes[0].id not in ill.calls, "a finished picture was drawn again"
+    assert first.stat().st_mtime_ns == ident
+
+
+def test_retries_exhausted_fail_the_project(project_id: str) -> None:
+    ill = FlakyIllustrator(100)
+    with pytest.raises(ProviderError):
+        Runner(project_id, target=machine.IMAGED, provider=provider_with(ill), sleep=lambda s: None).run()
+    folder = ProjectFolder(project_id)
+    project = folder.load_project()
+    assert project.state == machine.FAILED
+    job = folder.load_job("pipeline")
+    assert len(ill.calls) == 3 and job.errors[-1].final
+
+
+def test_stop_request_cancels_and_keeps_state(project_id: str) -> None:
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(CancelledError):
+        Runner(project_id, target=machine.IMAGED, stop_event=stop).run()
+    folder = ProjectFolder(project_id)
+    assert folder.load_project().state == machine.PROMPTED
+    assert folder.load_job("pipeline").status == "cancelled"
+
+
+def test_second_run_is_a_no_op_and_edit_redraws_one_scene(project_id: str) -> None:
+    folder = ProjectFolder(project_id)
+    first = Runner(project_id, target=machine.RENDERED, preview=True)
+    first.run()
+    again = Runner(project_id, target=machine.RENDERED, preview=True)
+    project = again.run()
+    assert not any(again.work_done.values()), again.work_done
+    assert len(project.renders) == 1
+
+    scene = folder.load_segments().scenes[1]
+    actions.edit_scene(project_id, scene.id, visual_intent="a red umbrella alone in a flooded square")
+    assert folder.load_project().state == machine.SEGMENTED
+    ill = FlakyIllustrator(0)
+    runner = Runner(project_id, target=machine.RENDERED, preview=True, provider=provider_with(ill))
+    project = runner.run()
+    assert ill.calls == [scene.id]
+    assert project.state == machine.RENDERED and [r.version for r in project.renders] == [1, 2]
+    sp = next(p for p in folder.load_prompts().scenes if p.id == scene.id)
+    assert [v.version for v in sp.versions] == [1, 2] and "umbrella" in sp.latest.image_prompt
+
+
+def test_regenerate_and_restore_versions(project_id: str) -> None:
+    folder = ProjectFolder(project_id)
+    Runner(project_id, target=machine.IMAGED).run()
+    scene_id = folder.load_segments().scenes[0].id
+    actions.regenerate_scene(project_id, scene_id)
+    ill = FlakyIllustrator(0)
+    Runner(project_id, target=machine.IMAGED, provider=provider_with(ill)).run()
+    assert ill.calls == [scene_id]
+    v1, v2 = folder.image_path(scene_id, 1), folder.image_path(scene_id, 2)
+    assert v1.read_bytes() != v2.read_bytes(), "a regenerate must give a new picture"
+    actions.restore_version(project_id, scene_id, 1)
+    ill = FlakyIllustrator(0)
+    project = Runner(project_id, target=machine.IMAGED, provider=provider_with(ill)).run()
+    assert project.state == machine.IMAGED and ill.calls == [], "restoring reuses the old picture"
+    sp = next(p for p in folder.load_prompts().scenes if p.id == scene_id)
+    assert sp.latest.version == 3 and sp.latest.restored_from == 1
+    from PIL import Image
+
+    assert list(Image.open(folder.image_path(scene_id, 3)).getdata())[:5000] == list(Image.open(v1).getdata())[:5000]
