@@ -119,11 +119,6 @@ def _frames_ms(frames: np.ndarray, *, sr: int, hop: int) -> np.ndarray:
     return np.asarray(frames, dtype=np.float64) * hop * 1000.0 / sr
 
 
-def _interp_env(env: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """Linear interpolation of an envelope at fractional frame positions."""
-    return np.interp(pos, np.arange(len(env)), env, left=0.0, right=0.0)
-
-
 @dataclass(frozen=True)
 class Spectra:
     """Spectral intermediates computed once per track and shared by every feature.

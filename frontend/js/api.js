@@ -132,9 +132,22 @@ export class Api extends EventTarget {
     return data;
   }
 
-  /** Build a URL for a media file, adding the token as a query string is not supported: files are public to the page. @param {string} url */
+  /**
+   * The URL of a file or stream for <img>/<video>/EventSource, which cannot send
+   * headers: the token (when set) travels as `?token=`.
+   * @param {string} url a path from the API (e.g. `/projects/x/files/images/a.png`)
+   */
   fileUrl(url) {
-    return url.startsWith("http") ? url : this.base + url;
+    const full = url.startsWith("http") ? url : this.base + url;
+    if (!this.token) return full;
+    return `${full}${full.includes("?") ? "&" : "?"}token=${encodeURIComponent(this.token)}`;
+  }
+
+  /** Remember (or forget, with null) the bearer token. @param {string|null} token */
+  setToken(token) {
+    this.token = token || null;
+    if (this.token) localStorage.setItem("storybeat.token", this.token);
+    else localStorage.removeItem("storybeat.token");
   }
 
   // ------------------------------------------------------------------ reads
@@ -236,8 +249,7 @@ export class Api extends EventTarget {
     this._sseFailures = 0;
     this._lastJob = {};
     this._lastProject = "";
-    // A token cannot be sent with EventSource: poll instead.
-    if (typeof EventSource === "undefined" || this.token || localStorage.getItem("storybeat.polling") === "1") {
+    if (typeof EventSource === "undefined" || localStorage.getItem("storybeat.polling") === "1") {
       this._startPolling();
     } else {
       this._startSse();
@@ -267,7 +279,7 @@ export class Api extends EventTarget {
 
   _startSse() {
     const id = /** @type {string} */ (this._watching);
-    const source = new EventSource(`${this.base}/projects/${enc(id)}/events`);
+    const source = new EventSource(this.fileUrl(`/projects/${enc(id)}/events`));
     this._source = source;
     source.addEventListener("open", () => {
       this._sseFailures = 0;

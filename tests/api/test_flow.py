@@ -57,7 +57,12 @@ def test_full_flow(server: Server) -> None:
         assert run.status_code == 202, run.text
         assert run.json()["pid"] > 0 and run.json()["job"]["status"] in ("queued", "running")
 
-        events = read_events(server, pid, until=lambda ev: any(n == "project" and d["state"] == "IMAGED" and not d["busy"] for n, d in ev))
+        def settled(ev: list[tuple[str, dict]]) -> bool:
+            return any(n == "project" and not d["busy"] and d["state"] in ("IMAGED", "FAILED") for n, d in ev)
+
+        events = read_events(server, pid, until=settled)
+        final = [d for n, d in events if n == "project"][-1]
+        assert final["state"] == "IMAGED", final["error"]
         kinds = {n for n, _ in events}
         assert {"project", "job"} <= kinds
         job_events = [d for n, d in events if n == "job" and d["kind"] == "pipeline"]

@@ -15,7 +15,7 @@ from engine.models import Analysis, EnergyCurve, LyricLine, ProjectSettings, Pro
 from engine.providers.base import StepIO, UsageDelta
 from engine.providers.gemini import GeminiClient, estimate_run, gemini_provider
 from engine.providers.gemini.align import (
-    TimedLine, align_lines, proposed_cuts, repair_line_times, snap_scene_cuts, snap_starts,
+    align_lines, proposed_cuts, repair_line_times, snap_scene_cuts, snap_starts,
 )
 from engine.providers.gemini.analyst import enrich_analysis
 from engine.providers.gemini.estimate import expected_scenes
@@ -75,7 +75,7 @@ def client(fake_gemini: FakeGemini) -> GeminiClient:  # noqa: F811
 
 
 @pytest.fixture
-def provider(client: GeminiClient, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def provider(client: GeminiClient):  # type: ignore[no-untyped-def]
     from engine.providers.local import local_provider
 
     return gemini_provider(Settings(), client=client, local=local_provider())
@@ -362,3 +362,20 @@ def test_estimate_counts_calls_images_and_cost() -> None:
                         steps=("draw",), config=config)
     assert (left.calls, left.images, left.scenes) == (1, 1, 4)
     assert json.loads(json.dumps(left.to_dict()))["images"] == 1
+
+
+def test_analyst_keeps_user_lyrics_and_asks_only_for_the_rest(provider, fake_gemini: FakeGemini, tmp_path: Path) -> None:  # noqa: F811
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "song.wav"
+    make_song(wav, bpm=120, bars=8, sections=None, seed=5)
+    lrc = "[00:02.00]first line of the song\n[00:07.00]second line of the song\n"
+    sink = Sink()
+    analysis = provider.analyst.analyze(wav=wav, lyrics_text=lrc, settings=ProjectSettings(), io=sink.io())
+    assert [line.text for line in analysis.lyrics] == ["first line of the song", "second line of the song"]
+    assert all(line.source != "gemini" for line in analysis.lyrics)
+    assert analysis.provider == "gemini" and analysis.language == "en" and analysis.beats_ms
+    assert fake_gemini.count("upload.start") == 1 and fake_gemini.count("generateContent") == 1
+    text = json.dumps(fake_gemini.calls_to("generateContent")[0].body)
+    assert "do not transcribe" in text and "second line of the song" in text and f"duration_ms: {analysis.duration_ms}" in text
+    assert [d.calls for d in sink.deltas] == [1]  # the upload and polls are not model calls

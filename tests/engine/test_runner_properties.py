@@ -158,11 +158,11 @@ class ProjectMachine(RuleBasedStateMachine):
             assert tree_digest(self.folder.path) == before, "a refused action changed files"
 
     # ------------------------------------------------------------------ rules
-    @rule(target=st.sampled_from([machine.ANALYZED, machine.PROMPTED, machine.IMAGED, machine.RENDERED]),
+    @rule(goal=st.sampled_from([machine.ANALYZED, machine.PROMPTED, machine.IMAGED, machine.RENDERED]),
           crash_after=st.one_of(st.none(), st.integers(min_value=1, max_value=25)))
-    def run(self, target: str, crash_after: int | None) -> None:
+    def run(self, goal: str, crash_after: int | None) -> None:
         try:
-            self._runner(target, crash_after).run()
+            self._runner(goal, crash_after).run()
         except SimulatedCrash:
             pass
         except StorybeatError:

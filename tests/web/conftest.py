@@ -100,8 +100,12 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     pg.set_default_timeout(20_000)
     yield pg
     SHOTS.mkdir(parents=True, exist_ok=True)
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        pg.screenshot(path=str(SHOTS / f"FAILED_{request.node.name}.png"), full_page=True)
+    failed_shot = SHOTS / f"FAILED_{request.node.name}.png"
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        pg.screenshot(path=str(failed_shot), full_page=True)
+    else:
+        failed_shot.unlink(missing_ok=True)
     context.close()
 
 

@@ -65,6 +65,19 @@ def test_projects_screen_create_open_delete(page: Page, ui_server: UiServer) -> 
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
     first = _create_via_ui(page, "Keep me")
+    # drag and drop on the drop zone: audio is accepted (shown with a player), other files are refused
+    drop = """([name, type]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(64)], name, {type}));
+        document.querySelector('.dropzone').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }"""
+    page.evaluate(drop, ["notes.pdf", "application/pdf"])
+    expect(page.get_by_role("alert").filter(has_text="does not look like an audio file")).to_have_count(1)
+    expect(page.locator(".chosen")).to_be_empty()
+    page.evaluate(drop, ["take1.wav", "audio/wav"])
+    expect(page.locator(".chosen")).to_contain_text("take1.wav")
+    expect(page.locator(".chosen audio")).to_have_count(1)
+    expect(page.get_by_role("button", name="Upload & generate")).to_be_enabled()
     page.get_by_role("link", name="All projects", exact=True).click()
     second = _create_via_ui(page, "Delete me")
     page.get_by_role("link", name="All projects", exact=True).click()
@@ -113,15 +126,16 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
     shoot(page, "ui_setup", docs=True)
     page.get_by_role("button", name="Upload & generate").click()
 
-    # the live diagram: it moves through the pipeline and lands on RENDERED
+    # the live diagram: it moves through the pipeline and lands on RENDERED (live over SSE)
     expect(page.get_by_role("tab", name="Pipeline")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("body")).to_have_attribute("data-connection", "sse")
     seen: set[str] = set()
     deadline = time.monotonic() + PIPELINE_TIMEOUT_MS / 1000
     running_shot = False
     while time.monotonic() < deadline:
         state = _current_state(page)
         seen.add(state)
-        if not running_shot and state in ("SEGMENTED", "PROMPTED") :
+        if not running_shot and state in ("SEGMENTED", "PROMPTED"):
             shoot(page, "ui_pipeline_running", docs=True)
             running_shot = True
         if state == "RENDERED" and page.locator("[data-action=cancel]").count() == 0:
@@ -225,6 +239,8 @@ def test_failed_state_shows_reason_and_resume(page: Page, ui_server: UiServer, s
     expect(alert).to_contain_text("the illustrator ran out of paint")
     expect(page.locator("[data-action=recover]")).to_be_visible()
     expect(page.locator("[data-action=analyze]")).to_have_count(0)
+    expect(page.locator(".job-errors")).to_contain_text("Analyse: the illustrator ran out of paint")
+    expect(page.locator(".job-errors summary")).to_have_text("2 retried errors")
     shoot(page, "ui_failed", docs=True)
     page.locator("[data-action=recover]").click()
     # resume leaves FAILED and continues the pipeline from UPLOADED
@@ -235,16 +251,24 @@ def test_failed_state_shows_reason_and_resume(page: Page, ui_server: UiServer, s
 
 
 def _fail_project(server: UiServer, pid: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Put a project into FAILED the way a runner does (engine.machine.fire), as if a step had failed."""
+    """Put a project into FAILED the way a runner does: a failed pipeline job, then the ``fail`` trigger."""
     from engine import machine
     from engine.config import get_settings
-    from engine.models import ErrorInfo
+    from engine.models import ErrorInfo, Job, JobError, StepProgress, utcnow
     from engine.storage import ProjectFolder
 
     monkeypatch.setenv("STORYBEAT_DATA", str(server.data))
     get_settings.cache_clear()
     try:
         folder = ProjectFolder(pid)
+        message = "the illustrator ran out of paint"
+        folder.save_job(Job(
+            kind="pipeline", status="failed", target="RENDERED", step="analyze", started_at=utcnow(), finished_at=utcnow(),
+            steps=[StepProgress(name="analyze", status="failed", attempts=3)] + [StepProgress(name=n) for n in machine.STEP_NAMES[1:]],
+            errors=[JobError(step="analyze", message="rate limited (429)", attempt=a) for a in (1, 2)]
+            + [JobError(step="analyze", message=message, attempt=3, final=True)],
+            message=message,
+        ))
         project = folder.load_project()
         machine.fire(project, "fail", error=ErrorInfo(step="analyze", message="the illustrator ran out of paint", kind="ProviderError"))
         folder.save_project(project)

@@ -1,0 +1,57 @@
+"""Dependencies shared by the routers: settings, bearer token, validated project and scene ids."""
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from engine.config import Settings, get_settings
+from engine.errors import InputError, NotFoundError
+from engine.storage import ProjectFolder, validate_project_id, validate_scene_id
+
+from api.errors import UnauthorizedError
+
+
+def settings_dep() -> Settings:
+    """The process-wide settings."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+
+
+def require_token(request: Request, settings: SettingsDep) -> None:
+    """When STORYBEAT_TOKEN is set, every route needs ``Authorization: Bearer <token>`` (or ``?token=`` for SSE/media)."""
+    if not settings.token:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        given = request.query_params.get("token", "")
+    if not given or not hmac.compare_digest(given.strip().encode(), settings.token.encode()):
+        raise UnauthorizedError("missing or wrong bearer token")
+
+
+def project_folder(project_id: Annotated[str, Path(description="project id")]) -> ProjectFolder:
+    """The folder of an existing project; 404 for an unknown or malformed id."""
+    try:
+        validate_project_id(project_id)
+    except InputError:
+        raise NotFoundError(f"project {project_id[:80]!r} not found") from None
+    folder = ProjectFolder(project_id)
+    if not folder.exists():
+        raise NotFoundError(f"project {project_id} not found")
+    return folder
+
+
+def scene_id(seg_id: Annotated[str, Path(description="scene id, e.g. seg_001")]) -> str:
+    """A well-formed scene id; 404 for anything else (it cannot exist)."""
+    try:
+        return validate_scene_id(seg_id)
+    except InputError:
+        raise NotFoundError(f"scene {seg_id[:40]!r} not found") from None
+
+
+FolderDep = Annotated[ProjectFolder, Depends(project_folder)]
+SceneIdDep = Annotated[str, Depends(scene_id)]

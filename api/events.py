@@ -1,0 +1,87 @@
+"""Server-sent events of one project: ``project`` and ``job`` events when the files change, pings while idle.
+
+The server polls project.json and jobs/*.json (mtime + size) every ``poll_s``;
+workers are separate processes, so the files are the only source of truth.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from engine.errors import StorybeatError
+from engine.storage import ProjectFolder
+
+from api.views import project_public
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.3
+PING_S = 15.0
+
+
+def sse(event: str, data: dict) -> str:
+    """One SSE message (``event:`` line, one ``data:`` line of compact JSON, blank line)."""
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _project_key(view: dict) -> str:
+    """What makes a ``project`` event worth sending (not the job details, which have their own event)."""
+    keep = {k: v for k, v in view.items() if k != "jobs"}
+    return json.dumps(keep, sort_keys=True, default=str)
+
+
+async def project_events(
+    folder: ProjectFolder,
+    *,
+    is_disconnected: Callable[[], object],
+    poll_s: float = POLL_S,
+    ping_s: float = PING_S,
+) -> AsyncIterator[str]:
+    """Yield SSE text: first the current project and both jobs, then every change; ends on disconnect or deletion."""
+    stamps: dict[str, tuple[int, int] | None] = {}
+    last_project_key = ""
+    last_ping = time.monotonic()
+    first = True
+    paths = {"project": folder.project_json, "pipeline": folder.job_json("pipeline"), "render": folder.job_json("render")}
+    yield "retry: 2000\n\n"
+    while True:
+        if await is_disconnected():  # type: ignore[misc]
+            return
+        now_stamps = {name: _stamp(path) for name, path in paths.items()}
+        if now_stamps["project"] is None:
+            yield sse("deleted", {"id": folder.id})
+            return
+        changed = [name for name, st in now_stamps.items() if first or st != stamps.get(name)]
+        if changed:
+            stamps = now_stamps
+            try:
+                view = project_public(folder).model_dump(mode="json")
+            except StorybeatError as exc:  # a file mid-replace or deleted: try again next tick
+                log.debug("events %s: %s", folder.id, exc)
+                view = None
+            if view is not None:
+                for kind in ("pipeline", "render"):
+                    if first or kind in changed:
+                        yield sse("job", {"kind": kind, **view["jobs"][kind]})
+                key = _project_key(view)
+                if key != last_project_key:
+                    last_project_key = key
+                    yield sse("project", view)
+                last_ping = time.monotonic()
+            first = False
+        if time.monotonic() - last_ping >= ping_s:
+            last_ping = time.monotonic()
+            yield ": ping\n\n"
+        await asyncio.sleep(poll_s)

@@ -1,0 +1,278 @@
+"""Request and response models of the REST API (a schema family per resource).
+
+Responses never expose internal fields (fingerprints, absolute paths, pids of
+other projects); files are referred to by URL under ``/projects/{id}/files/``.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.models import (
+    Aspect,
+    EnergyCurve,
+    ErrorInfo,
+    HistoryEntry,
+    Job,
+    LyricLine,
+    ProviderName,
+    Quality,
+    Section,
+    SourceInfo,
+    StyleBible,
+)
+
+TargetState = Literal["UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED", "IMAGED", "RENDERED"]
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown keys are an error (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- system
+
+
+class Health(BaseModel):
+    """GET /health."""
+
+    status: Literal["ok"] = "ok"
+    version: str
+    default_provider: str
+
+
+class MachinePublic(BaseModel):
+    """GET /machine: engine.machine.machine_spec() plus the Mermaid diagram."""
+
+    model_config = ConfigDict(extra="allow")
+
+    states: list[str]
+    initial: str
+    pipeline: list[dict[str, Any]]
+    edits: list[dict[str, Any]]
+    transitions: list[dict[str, Any]]
+    mermaid: str
+
+
+class StylePublic(BaseModel):
+    """One style preset."""
+
+    id: str
+    label: str
+    description: str
+    palette: list[str]
+    sample_url: str
+
+
+# --------------------------------------------------------------------------- projects
+
+
+class SettingsUpdate(Strict):
+    """Partial project settings (POST /projects, PATCH /projects/{id}); omitted keys keep their value."""
+
+    style: str | None = Field(default=None, max_length=64)
+    aspect: Aspect | None = None
+    resolution: Literal[720, 1080] | None = None
+    fps: int | None = Field(default=None, ge=12, le=60)
+    subtitles: bool | None = None
+    quality: Quality | None = None
+    provider: ProviderName | None = None
+    min_scene_ms: int | None = Field(default=None, ge=500, le=30_000)
+    max_scene_ms: int | None = Field(default=None, ge=1000, le=60_000)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    beat_pulse: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the keys the client sent."""
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+class ProjectCreate(Strict):
+    """POST /projects."""
+
+    name: str = Field(default="", max_length=200)
+    settings: SettingsUpdate | None = None
+
+
+class RenderPublic(BaseModel):
+    """One finished render with download URLs."""
+
+    version: int
+    preview: bool
+    url: str
+    srt_url: str | None = None
+    lrc_url: str | None = None
+    width: int
+    height: int
+    duration_ms: int
+    created_at: datetime
+
+
+class JobsPublic(BaseModel):
+    """GET /projects/{id}/jobs."""
+
+    pipeline: Job
+    render: Job
+
+
+class ProjectPublic(BaseModel):
+    """GET /projects/{id}: the project, what may happen next, and its jobs."""
+
+    id: str
+    name: str
+    state: str
+    failed_from: str | None = None
+    error: ErrorInfo | None = None
+    settings: dict[str, Any]
+    source: SourceInfo | None = None
+    allowed: list[str]
+    busy: bool
+    resumable: bool = Field(description="a run was interrupted or failed: POST /projects/{id}/resume continues it")
+    jobs: JobsPublic
+    renders: list[RenderPublic]
+    history: list[HistoryEntry]
+    created_at: datetime
+    updated_at: datetime
+    thumbnail_url: str | None = None
+    audio_url: str | None = None
+
+
+class ProjectSummary(BaseModel):
+    """One row of GET /projects."""
+
+    id: str
+    name: str
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    thumbnail_url: str | None = None
+    duration_ms: int | None = None
+
+
+# --------------------------------------------------------------------------- runs
+
+
+class RunRequest(Strict):
+    """POST /projects/{id}/run."""
+
+    target: TargetState = "RENDERED"
+    preview: bool = False
+
+
+class RenderRequest(Strict):
+    """POST /projects/{id}/render."""
+
+    preview: bool = False
+
+
+class RunAccepted(BaseModel):
+    """202: a worker was started."""
+
+    pid: int
+    job: Job
+
+
+class CancelResult(BaseModel):
+    """POST /projects/{id}/cancel."""
+
+    stopped: bool
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+class AnalysisPublic(BaseModel):
+    """GET /projects/{id}/analysis."""
+
+    duration_ms: int
+    tempo_bpm: float
+    beats_ms: list[int]
+    downbeats_ms: list[int]
+    beats_per_bar: int
+    sections: list[Section]
+    energy: EnergyCurve
+    lyrics: list[LyricLine]
+    key: str = ""
+    mode: str = ""
+    mood: str = ""
+    language: str | None = None
+    summary: str = ""
+    provider: str
+
+
+# --------------------------------------------------------------------------- segments
+
+SceneStatus = Literal["ok", "blocked", "failed", "pending"]
+
+
+class VersionPublic(BaseModel):
+    """One prompt version of a scene and its picture."""
+
+    version: int
+    origin: str
+    image_prompt: str
+    negative_prompt: str
+    style_hints: list[str]
+    image_url: str | None = None
+    status: SceneStatus
+    reason: str = ""
+    fallback: bool = False
+    restored_from: int | None = None
+    created_at: datetime
+
+
+class ScenePublic(BaseModel):
+    """A scene with its current prompt and picture, and all versions."""
+
+    id: str
+    index: int
+    start_ms: int
+    end_ms: int
+    lyric_text: str
+    visual_intent: str
+    mood: str
+    energy: float
+    section: str
+    edited: bool
+    version: int | None = None
+    image_prompt: str | None = None
+    negative_prompt: str | None = None
+    style_hints: list[str] = Field(default_factory=list)
+    image_url: str | None = None
+    status: SceneStatus
+    reason: str = ""
+    fallback: bool = False
+    versions: list[VersionPublic]
+
+
+class SegmentsPublic(BaseModel):
+    """GET /projects/{id}/segments."""
+
+    style_bible: StyleBible | None = None
+    scenes: list[ScenePublic]
+
+
+class SceneUpdate(Strict):
+    """PATCH /projects/{id}/segments/{seg_id}."""
+
+    visual_intent: str | None = Field(default=None, min_length=1, max_length=4000)
+    image_prompt: str | None = Field(default=None, min_length=1, max_length=4000)
+    negative_prompt: str | None = Field(default=None, max_length=4000)
+    style_hints: list[str] | None = Field(default=None, max_length=32)
+
+
+class RestoreRequest(Strict):
+    """POST /projects/{id}/segments/{seg_id}/restore."""
+
+    version: int = Field(ge=1, le=100_000)
+
+
+class RegenerateAccepted(BaseModel):
+    """202 for a regenerate: the scene's new version and the worker drawing it."""
+
+    scene: ScenePublic
+    pid: int | None
+    job: Job

@@ -1,0 +1,144 @@
+"""Build the public views (schemas) from a project folder: read-only, never writes."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from engine import machine
+from engine.config import get_settings
+from engine.jobs import job_is_dead
+from engine.models import ImageRecord, Job, Project, PromptVersion, Scene, ScenePrompts
+from engine.storage import ProjectFolder
+
+from api.schemas import (
+    JobsPublic,
+    ProjectPublic,
+    ProjectSummary,
+    RenderPublic,
+    ScenePublic,
+    SegmentsPublic,
+    VersionPublic,
+)
+
+log = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 20
+
+
+def file_url(project_id: str, rel_path: str | None) -> str | None:
+    """The download URL of a file stored relative to the project folder."""
+    if not rel_path:
+        return None
+    return f"/projects/{project_id}/files/{quote(rel_path)}"
+
+
+def load_jobs(folder: ProjectFolder) -> JobsPublic:
+    """Both job files (fresh idle jobs when missing)."""
+    return JobsPublic(pipeline=folder.load_job("pipeline"), render=folder.load_job("render"))
+
+
+def job_active(job: Job) -> bool:
+    """A job whose worker is queued or running and alive."""
+    return job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=get_settings().stale_after_s)
+
+
+def job_resumable(job: Job) -> bool:
+    """A job that stopped without finishing (interrupted, or dead while claiming to run)."""
+    if job.status == "interrupted":
+        return True
+    return job.status in ("queued", "running") and job_is_dead(job, stale_after_s=get_settings().stale_after_s)
+
+
+def _image_status(image: ImageRecord | None) -> str:
+    return "pending" if image is None else image.status
+
+
+def _thumbnail(folder: ProjectFolder) -> str | None:
+    prompts = folder.load_prompts()
+    if prompts is None:
+        return None
+    for sp in prompts.scenes:
+        image = sp.latest.image
+        if image is not None and image.status == "ok" and image.file:
+            return file_url(folder.id, image.file)
+    return None
+
+
+def project_public(folder: ProjectFolder, project: Project | None = None) -> ProjectPublic:
+    """The full public view of a project."""
+    project = project or folder.load_project()
+    jobs = load_jobs(folder)
+    busy = job_active(jobs.pipeline) or job_active(jobs.render)
+    resumable = not busy and (project.state == machine.FAILED or job_resumable(jobs.pipeline) or job_resumable(jobs.render))
+    renders = [
+        RenderPublic(
+            version=r.version, preview=r.preview, url=file_url(project.id, r.file) or "",
+            srt_url=file_url(project.id, r.srt_file), lrc_url=file_url(project.id, r.lrc_file),
+            width=r.width, height=r.height, duration_ms=r.duration_ms, created_at=r.created_at,
+        )
+        for r in project.renders
+    ]
+    return ProjectPublic(
+        id=project.id, name=project.name, state=project.state, failed_from=project.failed_from, error=project.error,
+        settings=project.settings.model_dump(mode="json"), source=project.source,
+        allowed=machine.allowed_triggers(project), busy=busy, resumable=resumable, jobs=jobs, renders=renders,
+        history=project.history[-HISTORY_LIMIT:], created_at=project.created_at, updated_at=project.updated_at,
+        thumbnail_url=_thumbnail(folder),
+        audio_url=file_url(project.id, project.source.wav_file) if project.source else None,
+    )
+
+
+def project_summary(folder: ProjectFolder) -> ProjectSummary:
+    """One row of the project list."""
+    project = folder.load_project()
+    return ProjectSummary(
+        id=project.id, name=project.name, state=project.state, created_at=project.created_at,
+        updated_at=project.updated_at, thumbnail_url=_thumbnail(folder),
+        duration_ms=project.source.duration_ms if project.source else None,
+    )
+
+
+def _version_public(project_id: str, v: PromptVersion) -> VersionPublic:
+    image = v.image
+    return VersionPublic(
+        version=v.version, origin=v.origin, image_prompt=v.image_prompt, negative_prompt=v.negative_prompt,
+        style_hints=list(v.style_hints), image_url=file_url(project_id, image.file if image else None),
+        status=_image_status(image), reason=image.reason if image else "", fallback=image.fallback if image else False,
+        restored_from=v.restored_from, created_at=v.created_at,
+    )
+
+
+def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None) -> ScenePublic:
+    """A scene with its current version and all versions."""
+    versions = [_version_public(project_id, v) for v in sp.versions] if sp else []
+    latest = versions[-1] if versions else None
+    return ScenePublic(
+        id=scene.id, index=scene.index, start_ms=scene.start_ms, end_ms=scene.end_ms, lyric_text=scene.lyric_text,
+        visual_intent=scene.visual_intent, mood=scene.mood, energy=scene.energy, section=scene.section,
+        edited=scene.edited, version=latest.version if latest else None,
+        image_prompt=latest.image_prompt if latest else None, negative_prompt=latest.negative_prompt if latest else None,
+        style_hints=latest.style_hints if latest else [], image_url=latest.image_url if latest else None,
+        status=latest.status if latest else "pending", reason=latest.reason if latest else "",
+        fallback=latest.fallback if latest else False, versions=versions,
+    )
+
+
+def segments_public(folder: ProjectFolder) -> SegmentsPublic | None:
+    """The storyboard with prompts and pictures, or None before SEGMENTED."""
+    segments = folder.load_segments()
+    if segments is None:
+        return None
+    prompts = folder.load_prompts()
+    by_id = {sp.id: sp for sp in prompts.scenes} if prompts else {}
+    return SegmentsPublic(
+        style_bible=prompts.style_bible if prompts else None,
+        scenes=[scene_public(folder.id, s, by_id.get(s.id)) for s in segments.scenes],
+    )
+
+
+def one_scene(folder: ProjectFolder, scene_id: str) -> ScenePublic | None:
+    """One scene's public view, or None when it does not exist."""
+    view = segments_public(folder)
+    if view is None:
+        return None
+    return next((s for s in view.scenes if s.id == scene_id), None)

@@ -1,0 +1,80 @@
+"""Start and stop detached workers for the API: one start at a time per project, never two runs."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from engine.errors import BusyError
+from engine.models import Job
+from engine.storage import ProjectFolder
+from engine.worker import start_run, stop_worker
+
+from api.views import job_active, load_jobs
+
+log = logging.getLogger(__name__)
+
+_guard = threading.Lock()
+_starting: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def start_guard(folder: ProjectFolder) -> Iterator[None]:
+    """Serialise starts of one project in this API process; BusyError if a worker is queued or running.
+
+    ``engine.worker.start_run`` releases the project lock before the worker takes
+    it, so two concurrent requests could otherwise both start a worker.
+    """
+    with _guard:
+        lock = _starting.setdefault(folder.id, threading.Lock())
+    if not lock.acquire(timeout=5):
+        raise BusyError(f"project {folder.id} is busy: a run is being started")
+    try:
+        jobs = load_jobs(folder)
+        if job_active(jobs.pipeline) or job_active(jobs.render):
+            raise BusyError(f"project {folder.id} is busy: a run is already in progress")
+        yield
+    finally:
+        lock.release()
+
+
+def start(folder: ProjectFolder, *, target: str, kind: str, preview: bool, before: Callable[[], object] | None = None) -> tuple[int, Job]:
+    """Start a worker (after ``before()``, e.g. an edit, inside the guard); returns its pid and the queued job."""
+    with start_guard(folder):
+        if before is not None:
+            before()
+        pid = start_run(folder.id, target=target, kind=kind, preview=preview)
+    log.info("project %s: %s worker %d towards %s", folder.id, kind, pid, target)
+    return pid, folder.load_job(kind)
+
+
+def _is_our_worker(pid: int, project_id: str) -> bool:
+    """Guard against pid reuse: the process must be ``python -m engine ... <project_id>``."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = fh.read().split(b"\0")
+    except OSError:
+        return True  # no /proc: trust the job file
+    return b"engine" in argv and project_id.encode() in argv
+
+
+def _wait_for_pid(folder: ProjectFolder, kind: str, *, wait_s: float) -> Job:
+    """A just-queued job has no pid until its worker starts: wait a moment for it."""
+    deadline = time.monotonic() + wait_s
+    job = folder.load_job(kind)
+    while job.status == "queued" and job.pid is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = folder.load_job(kind)
+    return job
+
+
+def stop(folder: ProjectFolder, *, wait_s: float = 5.0) -> bool:
+    """SIGTERM the project's running workers (waiting up to ``wait_s`` for a queued one to start); whether any was signalled."""
+    stopped = False
+    jobs = [_wait_for_pid(folder, kind, wait_s=wait_s) for kind in ("pipeline", "render")]
+    for job in jobs:
+        if job_active(job) and job.pid and _is_our_worker(job.pid, folder.id):
+            stopped = stop_worker(job.pid) or stopped
+    return stopped

@@ -1,0 +1,188 @@
+"""Benchmark the API under load: GET /projects/{id} latency with 100 concurrent pollers while a render runs,
+and 100 SSE clients (time to first event, events delivered). Prints a markdown table.
+
+Usage: .venv/bin/python bench/bench_api.py [--pollers 100] [--sse 100] [--seconds 20]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_wav(*, seconds: float, sample_rate: int = 22050, bpm: float = 112.0) -> bytes:
+    """A mono chord pad with a kick on every beat."""
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    pad = sum(np.sin(2 * np.pi * f * t) for f in (196.0, 246.94, 293.66)) / 6
+    phase = np.mod(t, 60.0 / bpm)
+    kick = np.sin(2 * np.pi * 55 * phase) * np.exp(-phase * 25) * 0.8
+    pcm = (np.clip(pad + kick, -1, 1) * 32000).astype("<i2").tobytes()
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm)
+    return buf.getvalue()
+
+
+def start_server(data: Path) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+    """``python -m api`` on a free port with its own data root."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBEAT_")}
+    env.update(STORYBEAT_DATA=str(data), PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", "warning"], cwd=REPO, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def wait_idle(client: httpx.Client, project_id: str, timeout_s: float = 600) -> dict:
+    """Poll until no worker runs."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        p = client.get(f"/projects/{project_id}").json()
+        if not p["busy"] and p["jobs"]["pipeline"]["status"] not in ("queued", "running") and p["jobs"]["render"]["status"] not in ("queued", "running"):
+            return p
+        time.sleep(0.5)
+    raise RuntimeError("timeout")
+
+
+async def pollers(base: str, project_id: str, *, n: int, seconds: float, busy_check) -> list[float]:
+    """``n`` clients (one connection each) GET the project in a loop for ``seconds`` (or until the render ends); latencies in ms."""
+    latencies: list[float] = []
+    stop_at = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        async def one() -> None:
+            while time.monotonic() < stop_at and busy_check():
+                t0 = time.perf_counter()
+                resp = await client.get(f"/projects/{project_id}")
+                latencies.append((time.perf_counter() - t0) * 1000)
+                resp.raise_for_status()
+                await asyncio.sleep(0.05)
+
+        await asyncio.gather(*(one() for _ in range(n)))
+    return latencies
+
+
+async def sse_clients(base: str, project_id: str, *, n: int, seconds: float) -> tuple[list[float], list[int]]:
+    """``n`` SSE clients: ms to the first event, and events each received within ``seconds``."""
+    firsts: list[float] = []
+    counts: list[int] = []
+    limits = httpx.Limits(max_connections=n + 5, max_keepalive_connections=n + 5)
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(30, read=seconds + 30), limits=limits) as client:
+        async def one() -> None:
+            t0 = time.perf_counter()
+            count = 0
+            first = None
+            try:
+                async with asyncio.timeout(seconds):
+                    async with client.stream("GET", f"/projects/{project_id}/events") as resp:
+                        async for line in resp.aiter_lines():
+                            if line.startswith("event: "):
+                                count += 1
+                                if first is None:
+                                    first = (time.perf_counter() - t0) * 1000
+            except TimeoutError:
+                pass
+            if first is not None:
+                firsts.append(first)
+            counts.append(count)
+
+        await asyncio.gather(*(one() for _ in range(n)))
+    return firsts, counts
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100)."""
+    if not values:
+        return float("nan")
+    return float(np.percentile(np.array(values), q))
+
+
+def main() -> int:
+    """Run both scenarios and print the table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pollers", type=int, default=100)
+    parser.add_argument("--sse", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--song-s", type=float, default=30.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = start_server(Path(tmp) / "data")
+        try:
+            with httpx.Client(base_url=base, timeout=60) as c:
+                pid = c.post("/projects", json={"name": "bench", "settings": {"provider": "local"}}).json()["id"]
+                c.post(f"/projects/{pid}/upload", files={"audio": ("bench.wav", make_wav(seconds=args.song_s), "audio/wav")}).raise_for_status()
+                c.post(f"/projects/{pid}/run", json={"target": "IMAGED"}).raise_for_status()
+                wait_idle(c, pid)
+                # idle baseline
+                idle = asyncio.run(pollers(base, pid, n=args.pollers, seconds=3.0, busy_check=lambda: True))
+                c.post(f"/projects/{pid}/render", json={"preview": False}).raise_for_status()
+                render_started = time.monotonic()
+
+                done = threading.Event()
+
+                def watch_render() -> None:  # a thread, so the pollers' event loop never blocks on it
+                    while not done.is_set():
+                        job = httpx.get(f"{base}/projects/{pid}/jobs", timeout=10).json()["render"]
+                        if job["status"] not in ("queued", "running"):
+                            done.set()
+                        done.wait(0.5)
+
+                watcher = threading.Thread(target=watch_render, daemon=True)
+                watcher.start()
+
+                def cached_rendering() -> bool:
+                    return not done.is_set()
+
+                async def under_load() -> tuple[list[float], tuple[list[float], list[int]]]:
+                    return await asyncio.gather(
+                        pollers(base, pid, n=args.pollers, seconds=args.seconds, busy_check=cached_rendering),
+                        sse_clients(base, pid, n=args.sse, seconds=min(args.seconds, 10.0)),
+                    )
+
+                busy, (sse_first, sse_counts) = asyncio.run(under_load())
+                project = wait_idle(c, pid)
+                done.set()
+                render_s = time.monotonic() - render_started
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    print(f"| scenario | clients | requests | p50 ms | p99 ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    print(f"| GET /projects/{{id}}, idle | {args.pollers} | {len(idle)} | {pct(idle, 50):.1f} | {pct(idle, 99):.1f} | {max(idle):.1f} |")
+    print(f"| GET /projects/{{id}}, render running | {args.pollers} | {len(busy)} | {pct(busy, 50):.1f} | {pct(busy, 99):.1f} | {max(busy) if busy else float('nan'):.1f} |")
+    print(f"| SSE first event, render running | {args.sse} | {len(sse_first)} connected | {pct(sse_first, 50):.1f} | {pct(sse_first, 99):.1f} | {max(sse_first) if sse_first else float('nan'):.1f} |")
+    print()
+    print(f"SSE events per client: median {statistics.median(sse_counts) if sse_counts else 0}, min {min(sse_counts) if sse_counts else 0}; "
+          f"render of a {args.song_s:.0f} s song took {render_s:.1f} s (state {project['state']}).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

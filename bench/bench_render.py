@@ -1,0 +1,242 @@
+"""Render benchmark: encode floor vs storybeat vs MoviePy, incremental re-render, peak memory.
+
+    .venv/bin/python bench/bench_render.py            # full: 60 s side by side at 1080p, 3-min song, 40 scenes
+    .venv/bin/python bench/bench_render.py --quick    # shorter videos at 720p
+
+Prints a markdown table.  MoviePy is the peer baseline (``pip install moviepy``,
+bench only); the encode floor is ffmpeg/x264 encoding already-moving raw frames
+of the same length, size and preset (the cost no renderer can avoid).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.fingerprint import file_sha256  # noqa: E402
+from engine.render.ffmpeg import ffmpeg_path  # noqa: E402
+from engine.render.render import render_video  # noqa: E402
+from engine.render.timeline import Clip, RenderSpec, SubtitleLine, build_timeline  # noqa: E402
+
+FPS = 30
+PRESET = "veryfast"
+CRF = 20
+
+
+def make_image(path: Path, *, seed: int, width: int = 1920, height: int = 1080) -> Path:
+    """A picture with shapes, gradients and fine grain (x264 cannot cheat on it)."""
+    rng = np.random.default_rng(seed)
+    small = rng.random((height // 40, width // 40, 3)) * 255
+    base = np.asarray(Image.fromarray(small.astype(np.uint8)).resize((width, height), Image.BICUBIC), np.float32)
+    grain = rng.normal(0, 12, (height, width, 1)).astype(np.float32)
+    Image.fromarray(np.clip(base + grain, 0, 255).astype(np.uint8)).save(path, compress_level=1)
+    return path
+
+
+def make_wav(path: Path, *, seconds: float, sample_rate: int = 44100) -> Path:
+    t = np.arange(int(sample_rate * seconds)) / sample_rate
+    sig = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))
+    data = np.repeat((sig * 32767).astype("<i2")[:, None], 2, axis=1)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(data.tobytes())
+    return path
+
+
+def make_song(folder: Path, *, seconds: float, scenes: int) -> tuple[list[Clip], Path, list[SubtitleLine]]:
+    """Pictures, a WAV and lyric lines for a synthetic song of equal-length scenes."""
+    scene_ms = int(seconds * 1000 / scenes)
+    clips = []
+    for i in range(scenes):
+        img = folder / f"seg_{i:03d}_v1.png"
+        if not img.exists():
+            make_image(img, seed=i % 12)  # 12 distinct pictures, like the notes' measurement
+        energy = 0.3 + 0.6 * ((i * 7) % 10) / 10
+        clips.append(Clip(f"seg_{i:03d}", img, file_sha256(img), i * scene_ms, (i + 1) * scene_ms, "happy", energy,
+                          tuple(range(i * scene_ms, (i + 1) * scene_ms, 500))))
+    lines = [SubtitleLine(f"line number {k} of the song", k * 4000 + 200, k * 4000 + 3600,
+                          tuple((w, k * 4000 + 200 + j * 700, k * 4000 + 800 + j * 700)
+                                for j, w in enumerate(["line", "number", str(k), "of", "song"])))
+             for k in range(int(seconds // 4))]
+    return clips, make_wav(folder / f"track_{int(seconds)}.wav", seconds=seconds), lines
+
+
+def cpu_seconds() -> float:
+    """User+system CPU of this process and its waited-for children (ffmpeg): fair when the machine is shared."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class PeakRss:
+    """Samples the summed RSS of this process and all its descendants (ffmpeg children included)."""
+
+    def __init__(self, *, interval_s: float = 0.05) -> None:
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _tree_rss(self) -> int:
+        children: dict[int, list[int]] = {}
+        rss: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                pid, ppid = int(stat.parent.name), int(fields[1])
+                children.setdefault(ppid, []).append(pid)
+                rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, IndexError, ValueError):
+                continue
+        total, todo = 0, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            total += rss.get(pid, 0)
+            todo.extend(children.get(pid, []))
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_bytes = max(self.peak_bytes, self._tree_rss())
+            time.sleep(self.interval_s)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def encode_floor(clips: list[Clip], *, spec: RenderSpec, frames: int, out: Path) -> tuple[float, float]:
+    """x264 encoding already-moving frames (the pictures slide by a pixel a frame) of the same length."""
+    w, h = spec.width, spec.height
+    planes = []
+    for c in clips[:12]:
+        img = Image.open(c.image_path).convert("RGB").resize((w + 200, h + 2), Image.BILINEAR)
+        y, u, v = (np.asarray(p) for p in img.convert("YCbCr").split())
+        planes.append((y, u[::2, ::2], v[::2, ::2]))
+    per_clip = frames // len(clips) + 1
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    proc = subprocess.Popen([ffmpeg_path(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                             "-s", f"{w}x{h}", "-r", str(spec.fps), "-i", "-", "-c:v", "libx264", "-preset",
+                             spec.preset, "-crf", str(spec.crf), "-pix_fmt", "yuv420p", str(out)],
+                            stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    for f in range(frames):
+        y, u, v = planes[(f // per_clip) % len(planes)]
+        dx = (f % per_clip) % 100 * 2
+        proc.stdin.write(np.ascontiguousarray(y[:h, dx:dx + w]).tobytes())
+        proc.stdin.write(np.ascontiguousarray(u[: h // 2, dx // 2:dx // 2 + w // 2]).tobytes())
+        proc.stdin.write(np.ascontiguousarray(v[: h // 2, dx // 2:dx // 2 + w // 2]).tobytes())
+    proc.stdin.close()
+    proc.wait()
+    return time.perf_counter() - t0, cpu_seconds() - c0
+
+
+def moviepy_render(clips: list[Clip], *, audio: Path, spec: RenderSpec, seconds: float, out: Path) -> tuple[float, float]:
+    """The same kind of video with MoviePy: slow zoom per scene, crossfades, the audio."""
+    from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, vfx
+
+    w, h = spec.width, spec.height
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    layers = []
+    fade = 0.5
+    for i, c in enumerate(clips):
+        start, end = c.start_ms / 1000, c.end_ms / 1000
+        dur = end - start + (fade if i + 1 < len(clips) else 0)
+        pic = np.asarray(Image.open(c.image_path).convert("RGB").resize((w, h), Image.BICUBIC))
+        clip = (ImageClip(pic).with_duration(dur)
+                .resized(lambda t, d=dur: 1.0 + 0.15 * t / d)
+                .with_position("center").with_start(start - (fade / 2 if i else 0)))
+        if i:
+            clip = clip.with_effects([vfx.CrossFadeIn(fade)])
+        layers.append(clip)
+    video = CompositeVideoClip(layers, size=(w, h)).with_duration(seconds).with_audio(AudioFileClip(str(audio)))
+    video.write_videofile(str(out), fps=spec.fps, codec="libx264", preset=spec.preset, audio_codec="aac",
+                          ffmpeg_params=["-crf", str(spec.crf), "-pix_fmt", "yuv420p"], logger=None, threads=2)
+    return time.perf_counter() - t0, cpu_seconds() - c0
+
+
+def timed_render(clips: list[Clip], *, audio: Path, lines: list[SubtitleLine], spec: RenderSpec, seconds: float,
+                 out: Path, cache: Path) -> tuple[float, float, int, object]:
+    """Wall time, CPU seconds and peak memory (bytes, process tree) of one storybeat render."""
+    tl = build_timeline(clips, duration_ms=int(seconds * 1000), spec=spec, seed=1)
+    with PeakRss() as mem:
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        res = render_video(tl, audio_path=audio, subtitles=lines, out_path=out, cache_dir=cache, workers=2)
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    return wall, cpu, mem.peak_bytes, res
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter videos at 720p")
+    parser.add_argument("--skip-moviepy", action="store_true")
+    args = parser.parse_args()
+    side_s, song_s, height = (15.0, 40.0, 720) if args.quick else (60.0, 180.0, 1080)
+    width = height * 16 // 9
+    spec = RenderSpec(width=width, height=height, fps=FPS, preset=PRESET, crf=CRF)
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="bench_render_") as tmp_s:
+        tmp = Path(tmp_s)
+        clips, audio, lines = make_song(tmp, seconds=side_s, scenes=int(side_s // 5))
+        frames = int(round(side_s * FPS))
+        floor, floor_cpu = encode_floor(clips, spec=spec, frames=frames, out=tmp / "floor.mp4")
+        rows.append((f"encode floor: x264 on moving raw frames, {side_s:.0f} s {height}p", f"{floor:.1f} s",
+                     f"{floor_cpu:.1f} s", "1.00x"))
+        ours, ours_cpu, _, _ = timed_render(clips, audio=audio, lines=lines, spec=spec, seconds=side_s,
+                                            out=tmp / "ours.mp4", cache=tmp / "cache_side")
+        rows.append((f"storybeat full render (motion, transitions, subtitles, audio), {side_s:.0f} s {height}p",
+                     f"{ours:.1f} s", f"{ours_cpu:.1f} s",
+                     f"{ours / floor:.2f}x floor wall, {ours_cpu / floor_cpu:.2f}x floor CPU"))
+        if not args.skip_moviepy:
+            mp, mp_cpu = moviepy_render(clips, audio=audio, spec=spec, seconds=side_s, out=tmp / "moviepy.mp4")
+            rows.append((f"MoviePy 2 (zoom + crossfade + audio, no subtitles), {side_s:.0f} s {height}p",
+                         f"{mp:.1f} s", f"{mp_cpu:.1f} s",
+                         f"storybeat {mp / ours:.1f}x faster wall, {mp_cpu / ours_cpu:.1f}x less CPU"))
+
+        mem_rows = []
+        for scenes in (10, 40):
+            s_clips, s_audio, s_lines = make_song(tmp, seconds=song_s, scenes=scenes)
+            wall, cpu, peak, _ = timed_render(s_clips, audio=s_audio, lines=s_lines, spec=spec, seconds=song_s,
+                                              out=tmp / f"song_{scenes}.mp4", cache=tmp / f"cache_{scenes}")
+            mem_rows.append((scenes, wall, cpu, peak))
+            if scenes == 40:
+                edited = list(s_clips)
+                new_img = make_image(tmp / "seg_020_v2.png", seed=77)
+                edited[20] = replace(s_clips[20], image_path=new_img, image_sha256=file_sha256(new_img))
+                re_wall, re_cpu, _, res = timed_render(edited, audio=s_audio, lines=s_lines, spec=spec,
+                                                       seconds=song_s, out=tmp / "song_40_v2.mp4",
+                                                       cache=tmp / "cache_40")
+                rows.append((f"re-render after editing 1 of 40 scenes, {song_s:.0f} s song {height}p (full: {wall:.1f} s)",
+                             f"{re_wall:.1f} s", f"{re_cpu:.1f} s",
+                             f"{100 * re_wall / wall:.1f}% of full wall, {100 * re_cpu / cpu:.1f}% CPU; "
+                             f"{res.segments_encoded} segments encoded, {res.segments_reused} reused"))
+        for scenes, wall, cpu, peak in mem_rows:
+            rows.append((f"peak memory (process tree), {song_s:.0f} s {height}p, {scenes} scenes",
+                         f"{wall:.1f} s", f"{cpu:.1f} s", f"{peak / 2**20:.0f} MB peak"))
+    load = os.getloadavg()[0]
+    print(f"\n| measurement ({os.cpu_count()} cores, load {load:.1f}, {Path(ffmpeg_path()).name}) | wall | CPU | note |")
+    print("|---|---|---|---|")
+    for name, wall_s, cpu_s, note in rows:
+        print(f"| {name} | {wall_s} | {cpu_s} | {note} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+// @ts-check
+/**
+ * What each machine trigger means to a person, and how the UI performs it.
+ * `kind`: "run" starts a worker towards `target`; "render"/"resume" call those
+ * endpoints; "goto" sends the user to the screen where that edit is made.
+ */
+
+/** @typedef {{label:string, hint:string, kind:"run"|"render"|"resume"|"goto", target?:string, tab?:string, primary?:boolean}} ActionInfo */
+
+/** @type {Record<string, ActionInfo>} */
+export const ACTIONS = {
+  analyze: { label: "Analyse audio", hint: "tempo, beats, sections, lyrics", kind: "run", target: "ANALYZED" },
+  segment: { label: "Build storyboard", hint: "split the song into scenes", kind: "run", target: "SEGMENTED" },
+  prompt: { label: "Write prompts", hint: "one image prompt per scene", kind: "run", target: "PROMPTED" },
+  draw: { label: "Draw pictures", hint: "one picture per scene", kind: "run", target: "IMAGED" },
+  render: { label: "Render video", hint: "MP4 with motion, subtitles and audio", kind: "render" },
+  recover: { label: "Resume", hint: "continue from where it failed", kind: "resume", primary: true },
+  upload: { label: "Replace track", hint: "upload another song or lyrics", kind: "goto", tab: "setup" },
+  edit_intent: { label: "Edit scenes", hint: "intent, prompt, versions", kind: "goto", tab: "storyboard" },
+  edit_prompt: { label: "Edit prompts", hint: "change a scene's image prompt", kind: "goto", tab: "storyboard" },
+  regenerate: { label: "Regenerate a picture", hint: "new version of one scene", kind: "goto", tab: "storyboard" },
+  restore: { label: "Restore a version", hint: "bring back an earlier picture", kind: "goto", tab: "storyboard" },
+  change_style: { label: "Change settings", hint: "style, aspect, subtitles", kind: "goto", tab: "setup" },
+  change_frame: { label: "Change settings", hint: "aspect, quality, subtitles", kind: "goto", tab: "setup" },
+  change_output: { label: "Change settings", hint: "subtitles (re-render only)", kind: "goto", tab: "setup" },
+};
+
+/** Triggers the machine uses internally; never offered as buttons. */
+export const HIDDEN = new Set(["fail"]);
+
+/** Work states from which "Generate video" (run to RENDERED) makes sense. */
+export const GENERATE_FROM = new Set(["UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED", "IMAGED"]);
+
+/**
+ * Group allowed triggers into the buttons to show, de-duplicating "goto" tabs.
+ * Pure: used by the action bar and by tests of the UI logic.
+ * @param {string} state
+ * @param {string[]} allowed
+ * @returns {{trigger:string, info:ActionInfo}[]}
+ */
+export function actionsFor(state, allowed) {
+  /** @type {{trigger:string, info:ActionInfo}[]} */
+  const out = [];
+  const tabs = new Set();
+  for (const trigger of allowed) {
+    if (HIDDEN.has(trigger)) continue;
+    const info = ACTIONS[trigger] || { label: trigger, hint: "", kind: "goto", tab: "pipeline" };
+    if (info.kind === "goto") {
+      if (tabs.has(info.tab)) continue;
+      tabs.add(info.tab);
+    }
+    out.push({ trigger, info });
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+// @ts-check
+/** Screen 5: render progress with ETA, the video player, downloads, preview vs final. */
+import { api } from "../api.js";
+import { h, replace } from "../dom.js";
+import { ago, clock } from "../format.js";
+import { renderJobProgress } from "./jobProgress.js";
+import { guarded, toast } from "./toast.js";
+
+/** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
+/** @typedef {import("../types.js").Render} Render */
+/** @typedef {import("../types.js").Job} Job */
+
+/**
+ * Mount the video screen. Returns `update(project)` and `job(job)` for live changes.
+ * @param {HTMLElement} host
+ * @param {ProjectPublic} project
+ */
+export function mountRenderPanel(host, project) {
+  let current = project;
+  /** @type {number|null} */ let shownVersion = null;
+  const progress = h("div", { class: "job card", "aria-live": "polite" });
+  const player = h("div", { class: "player-host" });
+  const list = h("ul", { class: "render-list", "aria-label": "Renders" });
+  const previewBtn = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn", "data-action": "render-preview", onclick: () => start(true) }, "Preview render", h("span", { class: "btn-hint" }, "fast, lower resolution")));
+  const finalBtn = /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: "btn btn-primary", "data-action": "render-final", onclick: () => start(false) }, "Final render", h("span", { class: "btn-hint" }, "full quality MP4")));
+  const why = h("p", { class: "muted small" });
+
+  replace(host, h("section", { class: "screen video-screen", "aria-labelledby": "video-title" },
+    h("div", { class: "screen-head" }, h("h2", { id: "video-title" }, "Video")),
+    h("div", { class: "video-grid" },
+      h("div", null, player),
+      h("div", { class: "video-side" },
+        h("div", { class: "card" }, h("h3", null, "Render"), h("div", { class: "row" }, previewBtn, finalBtn), why),
+        progress,
+        h("div", { class: "card" }, h("h3", null, "Downloads"), list)))));
+
+  /** @param {boolean} preview */
+  function start(preview) {
+    return guarded(async () => {
+      if (current.state === "RENDERED" || current.allowed.includes("render")) await api.render(current.id, { preview });
+      else await api.run(current.id, { target: "RENDERED", preview });
+      toast(preview ? "Preview render started." : "Final render started.");
+      await api.refresh();
+    });
+  }
+
+  /** @param {Render} r */
+  function showPlayer(r) {
+    shownVersion = r.version;
+    const portrait = r.height > r.width;
+    replace(player, h("figure", { class: `player-frame${portrait ? " portrait" : ""}` },
+      h("video", {
+        class: "player", controls: true, preload: "metadata", playsinline: true,
+        src: api.fileUrl(r.url), "aria-label": `Render v${r.version}${r.preview ? " (preview)" : ""}`,
+      }),
+      h("figcaption", { class: "muted small" },
+        `v${r.version} · ${r.preview ? "preview" : "final"} · ${r.width}×${r.height} · ${clock(r.duration_ms)} · ${ago(r.created_at)}`)));
+  }
+
+  /** @param {ProjectPublic} p */
+  function update(p) {
+    current = p;
+    const renders = [...(p.renders || [])].sort((a, b) => b.version - a.version);
+    const canRender = !p.busy && (p.allowed.includes("render") || ["UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED"].includes(p.state));
+    previewBtn.disabled = finalBtn.disabled = !canRender;
+    why.textContent = p.busy ? "Working… the buttons come back when the job ends."
+      : canRender ? (p.state === "RENDERED" ? "The latest version of every scene is used." : "Missing steps run first.")
+        : p.state === "FAILED" ? "Resume the failed run first (Pipeline tab)." : "Upload a song first.";
+    if (!renders.length) {
+      if (shownVersion !== null || !player.firstChild) replace(player, h("div", { class: "player-empty" }, h("span", { "aria-hidden": "true" }, "▶"), h("p", null, "No video yet. Generate or render to see it here.")));
+      shownVersion = null;
+    } else if (shownVersion === null || !renders.some((r) => r.version === shownVersion) || renders[0].version > shownVersion) {
+      showPlayer(renders[0]);
+    }
+    replace(list, renders.length ? renders.map((r) => h("li", { class: `render-item${r.version === shownVersion ? " current" : ""}` },
+      h("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => { showPlayer(r); update(current); }, "aria-label": `Play render v${r.version}` }, "▶"),
+      h("span", { class: "render-name" }, `v${r.version}`, " ", h("span", { class: `badge${r.preview ? " badge-dim" : ""}` }, r.preview ? "preview" : "final")),
+      h("span", { class: "muted small" }, `${r.width}×${r.height} · ${ago(r.created_at)}`),
+      h("span", { class: "downloads" },
+        h("a", { href: api.fileUrl(r.url), download: "", class: "dl", "data-kind": "mp4" }, "MP4"),
+        r.srt_url ? h("a", { href: api.fileUrl(r.srt_url), download: "", class: "dl", "data-kind": "srt" }, "SRT") : null,
+        r.lrc_url ? h("a", { href: api.fileUrl(r.lrc_url), download: "", class: "dl", "data-kind": "lrc" }, "LRC") : null)))
+      : h("li", { class: "muted" }, "Nothing rendered yet."));
+  }
+
+  /** @param {Job} j */
+  function job(j) {
+    renderJobProgress(progress, j, { title: "Render job" });
+  }
+
+  update(project);
+  job(project.jobs?.render);
+  return { update, job };
+}

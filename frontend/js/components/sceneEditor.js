@@ -1,0 +1,146 @@
+// @ts-check
+/** The scene dialog: edit intent/prompt, regenerate, browse and restore versions. */
+import { api } from "../api.js";
+import { h, replace, uniqueId } from "../dom.js";
+import { ago, range } from "../format.js";
+import { STATUS_TEXT } from "./sceneCard.js";
+import { guarded, toast } from "./toast.js";
+
+/** @typedef {import("../types.js").Scene} Scene */
+/** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
+
+/**
+ * Open the editor for one scene. `reload()` fetches fresh scenes after a change.
+ * @param {string} projectId
+ * @param {Scene} scene
+ * @param {{reload: () => Promise<Scene[]>, project: () => ProjectPublic}} ctx
+ * @returns {{update: (scenes: Scene[]) => void, close: () => void}}
+ */
+export function openSceneEditor(projectId, scene, ctx) {
+  let current = scene;
+  const titleId = uniqueId("scene-title");
+  const dialog = /** @type {HTMLDialogElement} */ (h("dialog", { class: "modal scene-editor", "aria-labelledby": titleId }));
+  const intentId = uniqueId("intent");
+  const promptId = uniqueId("prompt");
+  const negId = uniqueId("neg");
+
+  const intent = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: intentId, rows: "3", maxlength: "4000" }));
+  const prompt = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: promptId, rows: "6", maxlength: "4000" }));
+  const negative = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: negId, rows: "2", maxlength: "4000" }));
+  const picture = h("div", { class: "editor-picture" });
+  const head = h("div", { class: "editor-head" });
+  const versions = h("ol", { class: "versions", "aria-label": "Versions" });
+  const note = h("p", { class: "muted small", "aria-live": "polite" });
+
+  const saveBtn = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "btn btn-primary", "data-action": "save-scene" }, "Save changes"));
+  const regenBtn = /** @type {HTMLButtonElement} */ (h("button", {
+    type: "button", class: "btn", "data-action": "regenerate",
+    onclick: () => guarded(async () => {
+      if (dirty()) await save();
+      await api.regenerate(projectId, current.id);
+      toast(`Drawing a new version of scene ${current.index + 1}…`);
+      note.textContent = "A new picture is being drawn; it appears here when ready.";
+      update(await ctx.reload());
+      await api.refresh();
+    }),
+  }, "↻ Regenerate picture"));
+
+  const form = h("form", {
+    class: "editor-form",
+    onsubmit: (/** @type {SubmitEvent} */ ev) => { ev.preventDefault(); guarded(save); },
+  },
+  h("label", { for: intentId }, "Visual intent ", h("span", { class: "muted" }, "— what the scene shows; the prompt is rewritten from it")),
+  intent,
+  h("label", { for: promptId }, "Image prompt ", h("span", { class: "muted" }, "— sent to the illustrator as is")),
+  prompt,
+  h("details", { class: "neg" }, h("summary", null, "Negative prompt"), h("label", { for: negId, class: "sr-only" }, "Negative prompt"), negative),
+  h("div", { class: "row" }, saveBtn, regenBtn),
+  note);
+
+  const closeBtn = h("button", { type: "button", class: "btn btn-ghost modal-close", "aria-label": "Close", onclick: () => dialog.close() }, "✕");
+  dialog.append(
+    h("div", { class: "modal-top" }, h("h2", { id: titleId }), closeBtn),
+    h("div", { class: "editor-grid" }, h("div", null, picture, head), form),
+    h("h3", null, "Versions"),
+    versions);
+
+  function dirty() {
+    return intent.value.trim() !== current.visual_intent || prompt.value.trim() !== current.image_prompt.trim()
+      || negative.value.trim() !== (current.negative_prompt || "").trim();
+  }
+
+  async function save() {
+    /** @type {Record<string, string>} */
+    const changes = {};
+    if (intent.value.trim() !== current.visual_intent) changes.visual_intent = intent.value;
+    if (prompt.value.trim() !== current.image_prompt.trim()) changes.image_prompt = prompt.value;
+    if (negative.value.trim() !== (current.negative_prompt || "").trim()) changes.negative_prompt = negative.value;
+    if (!Object.keys(changes).length) {
+      toast("Nothing changed.");
+      return;
+    }
+    const updated = await api.editScene(projectId, current.id, changes);
+    toast(changes.visual_intent && !changes.image_prompt
+      ? "Intent saved. Run Generate to rewrite the prompt and redraw."
+      : "Saved. Regenerate to draw it, or Generate to redo what changed.", { kind: "ok" });
+    fill(updated, true);
+    await api.refresh();
+  }
+
+  /** @param {Scene} s @param {boolean} force overwrite the text boxes */
+  function fill(s, force) {
+    const wasDirty = dirty();
+    current = s;
+    const title = /** @type {HTMLElement} */ (dialog.querySelector(`#${titleId}`));
+    title.textContent = `Scene ${s.index + 1} · ${range(s.start_ms, s.end_ms)}`;
+    if (force || !wasDirty) {
+      intent.value = s.visual_intent;
+      prompt.value = s.image_prompt;
+      negative.value = s.negative_prompt || "";
+    }
+    replace(picture, s.image_url
+      ? h("img", { src: api.fileUrl(s.image_url), alt: `Current picture, version ${s.version}` })
+      : h("div", { class: "thumb-empty big" }, STATUS_TEXT[s.status] || "No picture"),
+    s.status === "blocked" || s.status === "failed"
+      ? h("p", { class: "flag-box", role: "note" }, h("strong", null, STATUS_TEXT[s.status]), s.reason ? `: ${s.reason}` : "")
+      : null,
+    s.fallback ? h("p", { class: "flag-box flag-fallback" }, `Drawn by the local illustrator instead: ${s.reason}`) : null);
+    replace(head,
+      h("p", { class: "scene-lyric" }, s.lyric_text ? `“${s.lyric_text}”` : "♪ instrumental"),
+      h("div", { class: "chips" }, h("span", { class: "chip" }, s.section), h("span", { class: "chip chip-mood" }, s.mood),
+        h("span", { class: "chip" }, `energy ${(s.energy * 100).toFixed(0)}%`), h("span", { class: "chip" }, `v${s.version}`)));
+    if (s.status === "ok" && note.textContent.startsWith("A new picture")) note.textContent = "";
+    replace(versions, [...s.versions].reverse().map((v) => {
+      const isCurrent = v.version === s.version;
+      return h("li", { class: `version status-${v.status}${isCurrent ? " current" : ""}`, "data-version": String(v.version) },
+        v.image_url ? h("img", { src: api.fileUrl(v.image_url), alt: `Version ${v.version}`, loading: "lazy" }) : h("div", { class: "thumb-empty" }, v.status === "pending" ? "…" : "⚠"),
+        h("div", { class: "version-meta" },
+          h("strong", null, `v${v.version}`), " ", h("span", { class: "muted" }, v.origin),
+          h("div", { class: "muted small" }, ago(v.created_at)),
+          v.status !== "ok" ? h("div", { class: "small error-text" }, STATUS_TEXT[v.status] || v.status) : null),
+        isCurrent ? h("span", { class: "badge" }, "current")
+          : h("button", {
+            type: "button", class: "btn btn-small", "data-action": "restore", "aria-label": `Restore version ${v.version}`,
+            onclick: () => guarded(async () => {
+              const restored = await api.restore(projectId, current.id, v.version);
+              toast(`Version ${v.version} is current again (as v${restored.version}). Render to use it.`, { kind: "ok" });
+              fill(restored, true);
+              await api.refresh();
+            }),
+          }, "Restore"));
+    }));
+  }
+
+  /** @param {Scene[]} scenes */
+  function update(scenes) {
+    const s = scenes.find((x) => x.id === current.id);
+    if (s) fill(s, false);
+  }
+
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.appendChild(dialog);
+  fill(scene, true);
+  dialog.showModal();
+  intent.focus();
+  return { update, close: () => dialog.close() };
+}

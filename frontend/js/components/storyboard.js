@@ -1,0 +1,90 @@
+// @ts-check
+/** Screen 4: the storyboard — timeline of the song plus the scenes in time order. */
+import { api, ApiError } from "../api.js";
+import { h, replace } from "../dom.js";
+import { sceneCard } from "./sceneCard.js";
+import { openSceneEditor } from "./sceneEditor.js";
+import { timeline } from "./timeline.js";
+
+/** @typedef {import("../types.js").Scene} Scene */
+/** @typedef {import("../types.js").Analysis} Analysis */
+/** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
+
+/**
+ * Mount the storyboard. Returns `reload()`, called when the project or a job changes.
+ * @param {HTMLElement} host
+ * @param {() => ProjectPublic} getProject
+ * @returns {{reload: () => Promise<void>}}
+ */
+export function mountStoryboard(host, getProject) {
+  /** @type {Analysis|null} */ let analysis = null;
+  /** @type {Scene[]} */ let scenes = [];
+  /** @type {string|null} */ let selected = null;
+  /** @type {{update: (s: Scene[]) => void, close: () => void}|null} */ let editor = null;
+  let loading = false;
+  let again = false;
+
+  const tl = h("div", { class: "timeline-host card" });
+  const summary = h("p", { class: "muted small", "aria-live": "polite" });
+  const grid = h("ol", { class: "scene-grid", "aria-label": "Scenes in time order" });
+  replace(host, h("section", { class: "screen storyboard-screen", "aria-labelledby": "sb-title" },
+    h("div", { class: "screen-head" }, h("h2", { id: "sb-title" }, "Storyboard"), summary),
+    tl, grid));
+
+  /** @param {Scene} s */
+  function open(s) {
+    selected = s.id;
+    draw();
+    editor = openSceneEditor(getProject().id, s, {
+      reload: async () => { await reload(); return scenes; },
+      project: getProject,
+    });
+  }
+
+  function draw() {
+    // keep keyboard focus on the same scene across redraws
+    const active = /** @type {HTMLElement|null} */ (document.activeElement);
+    const focusScene = active?.closest("[data-scene-id]")?.getAttribute("data-scene-id");
+    const focusTl = active?.classList.contains("tl-scene") ? Array.from(active.parentElement?.children || []).indexOf(active) : -1;
+    replace(tl, timeline(analysis, scenes, { selected, onPick: open }));
+    if (!scenes.length) {
+      replace(grid, h("li", { class: "empty muted" }, "Scenes appear here once the storyboard step has run. Press “Generate video” on the Pipeline tab."));
+      summary.textContent = "";
+      return;
+    }
+    const flagged = scenes.filter((s) => s.status === "blocked" || s.status === "failed").length;
+    const pending = scenes.filter((s) => s.status === "pending").length;
+    summary.textContent = `${scenes.length} scenes${flagged ? ` · ${flagged} ${flagged === 1 ? "needs" : "need"} attention` : ""}${pending ? ` · ${pending} not drawn yet` : ""}. Click a scene to edit it.`;
+    replace(grid, scenes.map((s) => sceneCard(s, { onOpen: open, selected: s.id === selected })));
+    if (focusScene) /** @type {HTMLElement|null} */ (grid.querySelector(`[data-scene-id="${focusScene}"] .scene-open`))?.focus();
+    if (focusTl >= 0) /** @type {HTMLElement|null} */ (tl.querySelectorAll(".tl-scene")[focusTl])?.focus();
+  }
+
+  async function reload() {
+    if (loading) { again = true; return; }
+    loading = true;
+    const id = getProject().id;
+    try {
+      const [a, seg] = await Promise.all([
+        api.analysis(id).catch(notYet),
+        api.segments(id).catch(notYet),
+      ]);
+      analysis = a;
+      scenes = seg ? [...seg.scenes].sort((x, y) => x.start_ms - y.start_ms) : [];
+      draw();
+      if (editor) editor.update(scenes);
+    } finally {
+      loading = false;
+    }
+    if (again) { again = false; await reload(); }
+  }
+
+  draw();
+  return { reload };
+}
+
+/** 404/409 before the step ran: no data yet. @param {unknown} err */
+function notYet(err) {
+  if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return null;
+  throw err;
+}
