@@ -276,3 +276,28 @@ class RegenerateAccepted(BaseModel):
     scene: ScenePublic
     pid: int | None
     job: Job
+
+
+class StepEstimatePublic(BaseModel):
+    """Predicted model usage of one pipeline step."""
+
+    step: str
+    model: str
+    calls: int
+    prompt_tokens: int
+    output_tokens: int
+    images: int
+    cost_usd: float
+
+
+class EstimatePublic(BaseModel):
+    """Pre-flight estimate of a run (list prices; an estimate, not a bill)."""
+
+    provider: str
+    scenes: int
+    calls: int
+    prompt_tokens: int
+    output_tokens: int
+    images: int
+    cost_usd: float
+    steps: list[StepEstimatePublic]

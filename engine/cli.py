@@ -60,12 +60,13 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _run(project_id: str, *, target: str, kind: str, preview: bool, quiet: bool) -> int:
+def _run(project_id: str, *, target: str, kind: str, preview: bool, quiet: bool, lock_wait_s: float = 0.0) -> int:
     from engine.runner import Runner
 
     bar = ProgressBar(not quiet)
     try:
-        project = Runner(project_id, target=target, kind=kind, preview=preview, on_progress=bar, stop_event=_stop_on_signals()).run()
+        runner = Runner(project_id, target=target, kind=kind, preview=preview, on_progress=bar, stop_event=_stop_on_signals())
+        project = runner.run(lock_wait_s=lock_wait_s)
     finally:
         bar.close()
     print(f"{project.id}: {project.state}")
@@ -103,7 +104,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the pipeline towards a target state (default RENDERED)."""
     kind = "render" if args.target == machine.RENDERED and _state(args.id) in (machine.IMAGED, machine.RENDERED) else "pipeline"
-    return _run(args.id, target=args.target, kind=kind, preview=args.preview, quiet=args.quiet)
+    return _run(args.id, target=args.target, kind=kind, preview=args.preview, quiet=args.quiet, lock_wait_s=args.lock_wait)
 
 
 def _state(project_id: str) -> str:
@@ -112,7 +113,7 @@ def _state(project_id: str) -> str:
 
 def cmd_render(args: argparse.Namespace) -> int:
     """(Re-)render the video from the latest version of every scene."""
-    return _run(args.id, target=machine.RENDERED, kind="render", preview=args.preview, quiet=args.quiet)
+    return _run(args.id, target=machine.RENDERED, kind="render", preview=args.preview, quiet=args.quiet, lock_wait_s=args.lock_wait)
 
 
 def resume_plan(project_id: str) -> tuple[str, str, bool] | None:
@@ -123,13 +124,16 @@ def resume_plan(project_id: str) -> tuple[str, str, bool] | None:
     project = folder.load_project()
     config = get_settings()
     jobs = [folder.load_job(k) for k in ("pipeline", "render")]
-    jobs.sort(key=lambda j: j.started_at.timestamp() if j.started_at else 0)
+    # the newest job; on a tie (e.g. none ever started) the pipeline job, which can always continue
+    jobs.sort(key=lambda j: (j.started_at.timestamp() if j.started_at else 0, j.kind == "pipeline"))
     last = jobs[-1]
     interrupted = last.status == "interrupted" or job_is_dead(last, stale_after_s=config.stale_after_s)
     if not interrupted and project.state != machine.FAILED:
         return None
     target = last.target if last.target in machine.WORK_STATES else machine.RENDERED
-    return target, last.kind, False
+    state = project.failed_from if project.state == machine.FAILED else project.state
+    kind = last.kind if last.kind == "pipeline" or state in (machine.IMAGED, machine.RENDERED) else "pipeline"
+    return target, kind, False
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -210,6 +214,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """Pre-flight estimate of what a run still costs (Gemini calls, tokens, pictures, USD; zero for local)."""
+    from engine.providers.gemini.estimate import estimate_project
+
+    est = estimate_project(args.id)
+    if args.json:
+        print(json.dumps(est.to_dict(), indent=2))
+        return EXIT_OK
+    print(f"{args.id}: provider {est.provider}, {est.scenes} scenes")
+    for s in est.steps:
+        print(f"  {s.step:8} {s.model:28} {s.calls:4} calls {s.images:4} images  ~${s.cost_usd:.4f}")
+    print(f"  total: {est.calls} calls, {est.images} images, {est.prompt_tokens + est.output_tokens} tokens, ~${est.cost_usd:.4f} (list-price estimate)")
+    return EXIT_OK
+
+
 def cmd_machine(args: argparse.Namespace) -> int:
     """Print the state machine (JSON or Mermaid)."""
     if args.mermaid:
@@ -276,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--target", default=machine.RENDERED, choices=machine.WORK_STATES[1:])
         p.add_argument("--preview", action="store_true", help="fast low-resolution render")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--lock-wait", type=float, default=0.0, help=argparse.SUPPRESS)
     p = add("resume", cmd_resume, "continue after a crash without redoing finished work")
     p.add_argument("id", nargs="?")
     p.add_argument("--all", action="store_true", help="every interrupted project")
@@ -302,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--preview", action="store_true", help="fast low-resolution render")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--lock-wait", type=float, default=0.0, help=argparse.SUPPRESS)
+    p = add("estimate", cmd_estimate, "what a run still costs with the chosen provider (estimate)")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
     p = add("machine", cmd_machine, "print the state machine")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--json", action="store_true")

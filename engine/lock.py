@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import portalocker
 
-from engine.errors import BusyError
+from engine.errors import BusyError, NotFoundError
 from engine.storage import ProjectFolder
 
 
@@ -21,6 +21,8 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
     The OS releases the lock when the holder dies (even by SIGKILL), so a crash
     never leaves a project locked.
     """
+    if not folder.path.is_dir():
+        raise NotFoundError(f"project {folder.id} not found")
     folder.jobs_dir.mkdir(parents=True, exist_ok=True)
     handle = open(folder.lock_file, "a+")  # noqa: SIM115 - closed in finally
     try:

@@ -89,9 +89,12 @@ class Runner:
         self.provider = provider  # None: chosen from the project's settings
         self.work_done: dict[str, bool] = {}
 
-    def run(self) -> Project:
-        """Run under the project lock; returns the final project. Raises BusyError, StorybeatError."""
-        with project_lock(self.folder):
+    def run(self, *, lock_wait_s: float = 0.0) -> Project:
+        """Run under the project lock; returns the final project. Raises BusyError, StorybeatError.
+
+        ``lock_wait_s`` > 0 lets a worker started by the API wait out a short edit.
+        """
+        with project_lock(self.folder, wait_s=lock_wait_s):
             return self._run_locked()
 
     # ------------------------------------------------------------------ internals
@@ -99,6 +102,13 @@ class Runner:
         project = self.folder.load_project()
         if project.state == machine.CREATED or project.source is None:
             raise InputError("no track uploaded yet: upload audio first")
+        state = project.failed_from if project.state == machine.FAILED else project.state
+        if self.kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
+            raise StateError(
+                f"cannot render in state {project.state}: make the pictures first",
+                state=project.state, allowed=machine.allowed_triggers(project),
+            )
+        provider = self.provider or get_provider(project.settings, self.config)  # a missing key changes nothing
         crashed = previous_run_crashed(self.folder, self.kind, self.config)
         names = steps_for(self.target)
         tracker = JobTracker(
@@ -110,7 +120,6 @@ class Runner:
                 if project.state == machine.FAILED:
                     machine.fire(project, "recover")
                     self.folder.save_project(project)
-                provider = self.provider or get_provider(project.settings, self.config)
                 for name in names:
                     self._run_step(name, project, provider, tracker)
             except CancelledError as exc:

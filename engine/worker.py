@@ -21,7 +21,7 @@ def spawn_worker(project_id: str, *, command: str = "run", target: str | None = 
     """Start ``python -m engine <command> <id>`` in its own session (survives an API restart); returns its pid."""
     folder = ProjectFolder(project_id)
     folder.jobs_dir.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "engine", command, project_id, "--quiet"]
+    args = [sys.executable, "-m", "engine", command, project_id, "--quiet", "--lock-wait", "5"]
     if target:
         args += ["--target", target]
     if preview:
@@ -57,27 +57,32 @@ def stop_worker(pid: int | None) -> bool:
 def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipeline", preview: bool = False) -> int:
     """Check a run can start, record it as queued, and start a detached worker; returns its pid.
 
-    BusyError if a worker holds the project; StateError if the project cannot
-    move towards ``target`` (e.g. nothing uploaded yet).
+    BusyError if a worker holds the project or a job is already queued or
+    running; StateError if the project cannot move towards ``target`` (e.g.
+    nothing uploaded yet). The worker records its pid when it starts.
     """
     from engine import machine
-    from engine.errors import StateError
+    from engine.config import get_settings as settings
+    from engine.errors import BusyError, StateError
+    from engine.jobs import job_is_dead
     from engine.lock import project_lock
     from engine.models import Job, utcnow
 
     folder = ProjectFolder(project_id)
     with project_lock(folder, wait_s=1.0):
         project = folder.load_project()
+        for other in (folder.load_job("pipeline"), folder.load_job("render")):
+            if other.status in ("queued", "running") and not job_is_dead(other, stale_after_s=settings().stale_after_s):
+                raise BusyError(f"project {project_id} is busy: a {other.kind} run is {other.status}")
         state = project.failed_from if project.state == machine.FAILED else project.state
         allowed = machine.allowed_triggers(project)
         if state in (None, machine.CREATED) or target not in machine.WORK_STATES:
             raise StateError(f"cannot run a project in state {project.state}: upload a track first", state=project.state, allowed=allowed)
         if kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
             raise StateError(f"cannot render in state {project.state}: make the pictures first", state=project.state, allowed=allowed)
-        job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow())  # type: ignore[arg-type]
         previous = folder.load_job(kind)
-        job.steps, job.usage = previous.steps, previous.usage
-        folder.save_job(job)
+        job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),  # type: ignore[arg-type]
+                  steps=previous.steps, usage=previous.usage)
+        folder.save_job(job)  # from here a second start sees "queued" and is refused
     command = "render" if kind == "render" else "run"
-    pid = spawn_worker(project_id, command=command, target=None if command == "render" else target, preview=preview)
-    return pid
+    return spawn_worker(project_id, command=command, target=None if command == "render" else target, preview=preview)

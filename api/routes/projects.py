@@ -12,7 +12,7 @@ from engine.storage import ProjectFolder, list_project_ids
 
 from api.deps import FolderDep, SettingsDep
 from api.errors import UnsupportedMediaError, responses
-from api.schemas import AnalysisPublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
+from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
 from api.uploads import receive_upload
 from api.views import job_active, load_jobs, project_public, project_summary
 
@@ -135,3 +135,11 @@ def analysis(folder: FolderDep) -> AnalysisPublic:
     if data is None:
         raise NotFoundError("no analysis yet: run the pipeline to ANALYZED first")
     return AnalysisPublic.model_validate(data.model_dump(exclude={"fingerprint", "schema_version", "onsets_ms"}))
+
+
+@router.get("/{project_id}/estimate", response_model=EstimatePublic, responses=responses(401, 404, 422))
+def estimate(folder: FolderDep) -> EstimatePublic:
+    """Pre-flight estimate of what the rest of the run costs (Gemini calls, tokens, pictures, USD; 0 for local)."""
+    from engine.providers.gemini.estimate import estimate_project
+
+    return EstimatePublic.model_validate(estimate_project(folder.id).to_dict())

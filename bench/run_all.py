@@ -1,0 +1,83 @@
+"""Run every benchmark and write docs/benchmarks.md (``make bench``; ``--quick`` for shorter runs).
+
+Each bench script prints a markdown section; this collects them with the
+machine's description and the load at the start, so numbers can be read in
+context. Speed is measured here, never asserted in tests.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "docs" / "benchmarks.md"
+
+BENCHES: list[tuple[str, str, list[str], list[str]]] = [
+    # (title, script, full args, quick args)
+    ("Audio analysis", "bench_analysis.py", [], []),
+    ("Storyboard", "bench_storyboard.py", [], ["--quick"]),
+    ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),
+    ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),
+    ("API", "bench_api.py", [], ["--pollers", "30", "--sse", "30", "--seconds", "8"]),
+]
+
+
+def machine_line() -> str:
+    """CPU, cores, Python and the 1-minute load when the run started."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load {load:.1f} at start"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benches (all, or those named) and rewrite docs/benchmarks.md."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("only", nargs="*", help="titles or script names to run (default: all)")
+    args = parser.parse_args(argv)
+    sections = [
+        "# Benchmarks",
+        "",
+        f"Made by `make bench` (`bench/run_all.py{' --quick' if args.quick else ''}`) on "
+        f"{dt.date.today().isoformat()}: {machine_line()}.",
+        "Wall times on a shared 2-core machine are noisy; where a bench reports CPU seconds, those are the fairer number.",
+        "",
+    ]
+    failed = 0
+    for title, script, full, quick in BENCHES:
+        if args.only and title not in args.only and script not in args.only:
+            continue
+        cmd = [sys.executable, str(REPO / "bench" / script), *(quick if args.quick else full)]
+        started = time.monotonic()
+        print(f"== {title}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        took = time.monotonic() - started
+        body = proc.stdout.strip()
+        if proc.returncode != 0:
+            failed += 1
+            body += f"\n\n**bench failed (exit {proc.returncode})**\n\n```\n{proc.stderr[-2000:]}\n```"
+        body = body.replace("\n# ", "\n### ").removeprefix("# ")
+        sections += [f"## {title}", "", f"`{' '.join(Path(c).name if i == 1 else c for i, c in enumerate(cmd[1:], 1))}` ({took:.0f} s)", "", body, ""]
+    if args.only and OUT.exists():
+        print("\n".join(sections))
+    else:
+        OUT.write_text("\n".join(sections) + "\n")
+        print(f"wrote {OUT}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

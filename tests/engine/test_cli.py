@@ -1,0 +1,58 @@
+"""The CLI in real processes: exit codes, bad input, status, machine, estimate, contact sheet."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("GEMINI_API_KEY", None)
+    full_env.pop("GOOGLE_API_KEY", None)
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=full_env, cwd=REPO, timeout=600)
+
+
+def test_machine_exports(tmp_path: Path) -> None:
+    spec = json.loads(cli(tmp_path, "machine", "--json").stdout)
+    assert spec["states"][0] == "CREATED" and "FAILED" in spec["states"]
+    assert cli(tmp_path, "machine", "--mermaid").stdout.startswith("stateDiagram-v2")
+
+
+def test_bad_input_exit_codes_and_nothing_left_behind(tmp_path: Path) -> None:
+    junk = tmp_path / "song.mp3"
+    junk.write_text("this is not audio at all, just text pretending " * 50)
+    proc = cli(tmp_path / "data", "new", str(junk))
+    assert proc.returncode == 2 and "error:" in proc.stderr
+    projects = tmp_path / "data" / "projects"
+    assert not projects.exists() or not [p for p in projects.iterdir() if not p.name.startswith(".")]
+    assert cli(tmp_path / "data", "status", "nope-missing").returncode == 2
+    assert cli(tmp_path / "data", "status", "../../etc").returncode == 2
+    assert cli(tmp_path / "data", "new", str(tmp_path / "missing.wav")).returncode == 2
+
+
+def test_new_status_estimate_and_illegal_render(tmp_path: Path) -> None:
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "s.wav"
+    make_song(wav, bpm=100, bars=3, sections=None, seed=1)
+    data = tmp_path / "data"
+    proc = cli(data, "new", str(wav), "--provider", "gemini", "--style", "noir")
+    assert proc.returncode == 0, proc.stderr
+    project_id = proc.stdout.strip()
+    status = json.loads(cli(data, "status", project_id, "--json").stdout)
+    assert status["project"]["state"] == "UPLOADED" and "analyze" in status["allowed"]
+    est = json.loads(cli(data, "estimate", project_id, "--json").stdout)
+    assert est["provider"] == "gemini" and est["images"] == est["scenes"] > 0 and est["cost_usd"] > 0
+    refused = cli(data, "render", project_id)
+    assert refused.returncode == 2 and "cannot" in refused.stderr
+    # running a gemini project without a key is a clear error, and the project is not broken by it
+    failed = cli(data, "run", project_id, "--quiet")
+    assert failed.returncode == 2 and "GEMINI_API_KEY" in failed.stderr
+    assert json.loads(cli(data, "status", project_id, "--json").stdout)["project"]["state"] == "UPLOADED"
