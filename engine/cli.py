@@ -34,7 +34,7 @@ class ProgressBar:
         width = 30
         filled = int(job.fraction * width)
         eta = f" ETA {int(job.eta_s) // 60}:{int(job.eta_s) % 60:02d}" if job.eta_s is not None and job.status == "running" else ""
-        units = f" {job.done}/{job.total}" if job.total > 1 else ""
+        units = f" {job.done}/{job.total}" if 1 < job.total < 1000 else ""  # scenes, not milliseconds
         line = f"\r[{'#' * filled}{'.' * (width - filled)}] {job.fraction * 100:5.1f}% {job.step}{units}{eta}"
         if line != self._last:
             sys.stderr.write(line.ljust(70))

@@ -211,12 +211,27 @@ class JobTracker:
         self.job.eta_s = self._eta()
 
     def _eta(self) -> float | None:
-        """Seconds left: from the running step's own rate when it has one, else the overall rate."""
+        """Seconds left: the running step at its own pace, later steps at the run's pace per unit of weight."""
         started = self.job.started_at
         if not started or self.job.fraction <= 0.01:
             return None
         elapsed = (utcnow() - started).total_seconds()
-        return round(elapsed * (1 - self.job.fraction) / self.job.fraction, 1)
+        overall = elapsed * (1 - self.job.fraction) / self.job.fraction
+        current = self.step(self.job.step) if self.job.step else None
+        step_start = self._step_started.get(self.job.step)
+        if current is None or step_start is None or current.status != "running" or not current.total:
+            return round(overall, 1)
+        done_part = current.done / current.total
+        if done_part < 0.05:
+            return round(overall, 1)
+        step_elapsed = time.monotonic() - step_start
+        step_left = step_elapsed * (1 - done_part) / done_part
+        names = [s.name for s in self.job.steps]
+        later = names[names.index(current.name) + 1:] if current.name in names else []
+        later_w = sum(STEP_WEIGHTS.get(n, 1.0) for n in later if self.step(n).status == "pending")
+        total_w = sum(STEP_WEIGHTS.get(n, 1.0) for n in names) or 1.0
+        pace = elapsed / max(self.job.fraction * total_w, 1e-6)  # seconds per unit of weight so far
+        return round(step_left + pace * later_w, 1)
 
 
 def elapsed_s(since: datetime | None) -> float:

@@ -10,7 +10,6 @@ raises :class:`engine.errors.InputError` and leaves nothing at ``wav_out``.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -53,15 +52,6 @@ class ProbeResult:
     codec: str
     sample_rate: int
     channels: int
-
-
-def sha256_file(path: Path, *, chunk_bytes: int = 1 << 20) -> str:
-    """Full sha256 (hex) of a file's contents."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------- content sniffing

@@ -3,11 +3,16 @@
 Nothing here runs ffmpeg or touches files; the runner in ``render.py`` does.
 
 Camera motion uses the ``perspective`` filter with per-frame expressions: the
-four corners of a sub-pixel crop window of the (once scaled) picture are sent
-to the output's corners with bilinear interpolation, so a slow zoom or pan has
-no integer-rounding jitter (the naive ``zoompan`` rounds the window to whole
-pixels and visibly shakes).  The picture is decoded and scaled once per
-segment and repeated with the ``loop`` filter.
+four corners of a sub-pixel crop window of the picture are sent to the
+output's corners with bilinear interpolation, so a slow zoom or pan has no
+integer-rounding jitter (the naive ``zoompan`` rounds the window to whole
+pixels and visibly shakes).
+
+Each picture is decoded, cover-scaled and converted to yuv420p **once per
+render** into a raw "still" (:func:`still_args`); every segment that shows it
+reads those raw bytes (no PNG decode, no scaling) and repeats the frame with
+the ``loop`` filter, so the warp and the crossfade work on planar 4:2:0
+(1.5 bytes per pixel) instead of RGB.
 """
 from __future__ import annotations
 
@@ -67,15 +72,33 @@ def motion_exprs(tc: TimedClip, *, abs_start_frame: int, fps: int) -> dict[str, 
     return {"x0": left, "y0": top, "x1": right, "y1": top, "x2": left, "y2": bottom, "x3": right, "y3": bottom}
 
 
+def still_filters(spec: RenderSpec) -> str:
+    """Filters that turn a picture into a raw still: cover-scale to the output size, centre-crop, yuv420p."""
+    w, h = spec.width, spec.height
+    flags = "bilinear" if spec.preview else "lanczos"
+    return (f"scale=w={w}:h={h}:force_original_aspect_ratio=increase:flags={flags},"
+            f"crop={w}:{h},setsar=1,format=yuv420p")
+
+
+def still_args(image_path: Path, *, spec: RenderSpec, out_path: Path) -> list[str]:
+    """ffmpeg arguments that write one picture as a raw yuv420p frame of the output size (done once per render)."""
+    return [*_COMMON, *image_input_args(image_path, fps=spec.fps), "-vf", still_filters(spec),
+            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", str(out_path)]
+
+
+def still_input_args(path: Path, *, spec: RenderSpec) -> list[str]:
+    """A raw still written by :func:`still_args` as an input (read once, never scaled again)."""
+    return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", f"{spec.width}x{spec.height}",
+            "-framerate", str(spec.fps), "-i", str(path)]
+
+
 def clip_chain(tc: TimedClip, *, spec: RenderSpec, input_label: str, out_label: str,
                abs_start_frame: int, dur_frames: int) -> str:
-    """Filter chain: picture -> cover-scaled once -> repeated ``dur_frames`` times -> moving camera."""
-    w, h, fps = spec.width, spec.height, spec.fps
+    """Filter chain: raw still -> repeated ``dur_frames`` times -> moving camera (planar yuv420p throughout)."""
+    fps = spec.fps
     exprs = motion_exprs(tc, abs_start_frame=abs_start_frame, fps=fps)
     persp = ":".join(f"{k}={_graph_expr(v)}" for k, v in exprs.items())
-    flags = "bilinear" if spec.preview else "lanczos"
-    return (f"[{input_label}]scale=w={w}:h={h}:force_original_aspect_ratio=increase:flags={flags},"
-            f"crop={w}:{h},setsar=1,format=yuv420p,"
+    return (f"[{input_label}]setsar=1,"
             f"loop=loop={dur_frames - 1}:size=1:start=0,setpts=N/({fps}*TB),"
             f"perspective={persp}:interpolation=linear:sense=source:eval=frame[{out_label}]")
 
@@ -133,12 +156,17 @@ def image_input_args(path: Path, *, fps: int) -> list[str]:
     return ["-f", "image2", "-pattern_type", "none", "-framerate", str(fps), "-i", str(path)]
 
 
-def segment_args(seg: Segment, *, timeline: Timeline, out_path: Path, ass_path: Path | None = None,
-                 fonts_dir: Path | None = None) -> list[str]:
-    """ffmpeg arguments (without the binary) that encode one segment to ``out_path`` (MP4, video only)."""
+def segment_args(seg: Segment, *, timeline: Timeline, still_paths: list[Path], out_path: Path,
+                 ass_path: Path | None = None, fonts_dir: Path | None = None) -> list[str]:
+    """ffmpeg arguments (without the binary) that encode one segment to ``out_path`` (MP4, video only).
+
+    ``still_paths`` are the raw stills (:func:`still_args`) of ``seg.clip_indexes``, in that order.
+    """
+    if len(still_paths) != len(seg.clip_indexes):
+        raise ValueError(f"{seg.name}: {len(seg.clip_indexes)} clips but {len(still_paths)} stills")
     args = list(_COMMON)
-    for idx in seg.clip_indexes:
-        args += image_input_args(timeline.clips[idx].clip.image_path, fps=timeline.spec.fps)
+    for path in still_paths:
+        args += still_input_args(path, spec=timeline.spec)
     args += ["-filter_complex", segment_graph(seg, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir),
              "-map", "[vout]", "-frames:v", str(seg.dur_frames)]
     args += video_encoder_args(timeline.spec)

@@ -5,6 +5,15 @@ into ``cache_dir`` under its fingerprint (everything that affects its pixels,
 the encoder settings and :data:`RENDER_VERSION`).  A re-render after one scene
 changed re-encodes only the segments whose fingerprint changed and joins the
 rest as they are, so its output is frame-identical to a fresh full render.
+
+Before the segments, each picture that a segment to encode shows is decoded and
+scaled once into a raw yuv420p "still" in ``cache_dir`` (see ``command.still_args``),
+so no segment decodes a PNG or scales anything.
+
+The cache is pruned after every successful render (:func:`prune_cache`): a file
+survives if the newest render of some output format (one small manifest per
+width x height x preview, e.g. the newest final *and* the newest preview) uses
+it, or if it was written or used in the last :data:`CACHE_KEEP_S` seconds.
 """
 from __future__ import annotations
 
@@ -27,7 +36,9 @@ from engine.render.timeline import Segment, SubtitleLine, Timeline
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: segments read raw yuv420p stills made once per render
+CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
+_CACHE_PATTERNS = ("seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")
 ProgressFn = Callable[[float, "float | None"], None]
 
 
@@ -63,8 +74,56 @@ def segment_fingerprint(seg: Segment, *, timeline: Timeline, subtitles: list[Sub
         subs = [ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY),
                 *events_between(subtitles, start_ms=seg.start_frame * 1000 / fps, end_ms=seg.end_frame * 1000 / fps)]
     images = [timeline.clips[i].clip.image_sha256 for i in seg.clip_indexes]
-    return fingerprint(RENDER_VERSION, "segment", graph, images, subs, command.video_encoder_args(spec),
-                       seg.dur_frames, ffmpeg_path())
+    return fingerprint(RENDER_VERSION, "segment", graph, images, command.still_filters(spec), subs,
+                       command.video_encoder_args(spec), seg.dur_frames, ffmpeg_path())
+
+
+def still_name(image_sha256: str, *, timeline: Timeline) -> str:
+    """File name of a picture's raw still for this output format (content + scaling + version)."""
+    spec = timeline.spec
+    return f"still_{fingerprint(RENDER_VERSION, 'still', image_sha256, command.still_filters(spec), ffmpeg_path())}.yuv"
+
+
+def manifest_name(timeline: Timeline) -> str:
+    """Name of the manifest listing the cache files of the newest render of this output format."""
+    spec = timeline.spec
+    return f"manifest_{spec.width}x{spec.height}{'_preview' if spec.preview else ''}.txt"
+
+
+def prune_cache(cache_dir: Path, *, keep_names: set[str], now_s: float | None = None,
+                max_age_s: float = CACHE_KEEP_S) -> list[Path]:
+    """Delete cache files that no manifest names, not in ``keep_names`` and untouched for ``max_age_s``.
+
+    Manifests (``manifest_*.txt``, one per output format) list the files of the newest
+    render of that format.  Returns the deleted paths.
+    """
+    now_s = time.time() if now_s is None else now_s
+    keep = set(keep_names)
+    for manifest in cache_dir.glob("manifest_*.txt"):
+        try:
+            keep.update(line.strip() for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip())
+        except OSError:
+            continue
+    deleted: list[Path] = []
+    for pattern in _CACHE_PATTERNS:
+        for path in cache_dir.glob(pattern):
+            try:
+                if path.name in keep or not path.is_file() or now_s - path.stat().st_mtime < max_age_s:
+                    continue
+                path.unlink()
+                deleted.append(path)
+            except OSError as exc:  # a file vanishing under us is fine
+                log.debug("cannot prune %s: %s", path, exc)
+    if deleted:
+        log.info("pruned %d old files from the render cache %s", len(deleted), cache_dir)
+    return deleted
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 class _Progress:
@@ -102,25 +161,77 @@ class _Progress:
             self.callback(fraction, eta)
 
 
-def _encode_segment(seg: Segment, *, timeline: Timeline, target: Path, ass_path: Path | None,
-                    procs: dict[str, FfmpegProcess], progress: _Progress, lock: threading.Lock,
-                    stop_flag: threading.Event) -> None:
+class _Jobs:
+    """The running ffmpeg processes of one render, so a cancel or a failure can kill them all."""
+
+    def __init__(self) -> None:
+        self.procs: dict[str, FfmpegProcess] = {}
+        self.lock = threading.Lock()
+        self.stop_flag = threading.Event()
+
+    def run(self, name: str, args: list[str], *, target: Path, tmp: Path, what: str,
+            on_frames: Callable[[int], None] | None = None) -> None:
+        """Run ffmpeg writing ``tmp``, then move it to ``target`` (atomic); cleans up on any failure."""
+        proc = FfmpegProcess(args, on_frames=on_frames)
+        with self.lock:  # registered under the lock, so a cancel either sees it or it sees the cancel
+            if self.stop_flag.is_set():
+                raise CancelledError("render cancelled")
+            self.procs[name] = proc
+        try:
+            proc.run(what=what)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+            with self.lock:
+                self.procs.pop(name, None)
+
+    def kill_all(self) -> None:
+        """Stop every running ffmpeg and refuse to start new ones."""
+        self.stop_flag.set()
+        with self.lock:
+            running = list(self.procs.values())
+        for proc in running:
+            proc.kill()
+
+
+def _make_still(image_path: Path, *, timeline: Timeline, target: Path, jobs: _Jobs) -> None:
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.yuv")
+    jobs.run(target.name, command.still_args(image_path, spec=timeline.spec, out_path=tmp), target=target, tmp=tmp,
+             what=f"preparing the picture {Path(image_path).name}")
+    size = target.stat().st_size
+    expected = timeline.spec.width * timeline.spec.height * 3 // 2
+    if size != expected:
+        target.unlink(missing_ok=True)
+        raise RenderError(f"picture {image_path}: raw still has {size} bytes, expected {expected}")
+
+
+def _encode_segment(seg: Segment, *, timeline: Timeline, stills: list[Path], target: Path,
+                    ass_path: Path | None, jobs: _Jobs, progress: _Progress) -> None:
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
-    args = command.segment_args(seg, timeline=timeline, out_path=tmp, ass_path=ass_path,
+    args = command.segment_args(seg, timeline=timeline, still_paths=stills, out_path=tmp, ass_path=ass_path,
                                 fonts_dir=FONTS_DIR if ass_path else None)
-    proc = FfmpegProcess(args, on_frames=lambda n: progress.update(seg.name, n))
-    with lock:  # registered under the lock, so a cancel either sees it or it sees the cancel
-        if stop_flag.is_set():
-            raise CancelledError("render cancelled")
-        procs[seg.name] = proc
+    jobs.run(seg.name, args, target=target, tmp=tmp, what=f"encoding {seg.name}",
+             on_frames=lambda n: progress.update(seg.name, n))
+    progress.update(seg.name, seg.dur_frames)
+
+
+def _wait_all(futures: list[Future[None]], *, jobs: _Jobs, tracker: _Progress,
+              should_stop: Callable[[], bool] | None) -> None:
+    """Wait for ``futures``, reporting progress; on the first failure or a stop, kill everything and raise."""
     try:
-        proc.run(what=f"encoding {seg.name}")
-        os.replace(tmp, target)
-        progress.update(seg.name, seg.dur_frames)
-    finally:
-        tmp.unlink(missing_ok=True)
-        with lock:
-            procs.pop(seg.name, None)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+            for fut in done:
+                fut.result()  # raises the first failure
+            if should_stop is not None and should_stop():
+                raise CancelledError("render cancelled")
+            tracker.report()
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        jobs.kill_all()
+        raise
 
 
 def _encode_audio(audio_path: Path, *, target: Path, timeline: Timeline) -> None:
@@ -172,36 +283,30 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     log.info("render %dx%d: %d segments, %d cached, %d to encode", spec.width, spec.height, len(planned),
              len(planned) - len(todo), len(todo))
 
-    procs: dict[str, FfmpegProcess] = {}
-    lock = threading.Lock()
-    stop_flag = threading.Event()
+    jobs = _Jobs()
     tracker.report()
+    stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a segment to encode shows
+    for seg, _ in todo:
+        for idx in seg.clip_indexes:
+            clip = timeline.clips[idx].clip
+            stills.setdefault(clip.image_sha256, cache_dir / still_name(clip.image_sha256, timeline=timeline))
+    image_of = {tc.clip.image_sha256: Path(tc.clip.image_path) for tc in timeline.clips}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures: list[Future[None]] = []
+        for sha, still in stills.items():
+            if still.is_file() and still.stat().st_size == spec.width * spec.height * 3 // 2:
+                continue
+            futures.append(pool.submit(_make_still, image_of[sha], timeline=timeline, target=still, jobs=jobs))
+        _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
+        # longest first keeps both workers busy to the end
+        futures = []
         if not audio_m4a.is_file():
             futures.append(pool.submit(_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline))
-        # longest first keeps both workers busy to the end
-        for seg, target in sorted(todo, key=lambda st: -st[0].dur_frames * len(st[0].clip_indexes)):
-            futures.append(pool.submit(_encode_segment, seg, timeline=timeline, target=target, ass_path=ass_path,
-                                       procs=procs, progress=tracker, lock=lock, stop_flag=stop_flag))
-        try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
-                for fut in done:
-                    fut.result()  # raises the first failure
-                if should_stop is not None and should_stop():
-                    raise CancelledError("render cancelled")
-                tracker.report()
-        except BaseException:
-            stop_flag.set()
-            for fut in futures:
-                fut.cancel()
-            with lock:
-                running = list(procs.values())
-            for proc in running:
-                proc.kill()
-            raise
+        futures += [pool.submit(_encode_segment, seg, timeline=timeline,
+                               stills=[stills[timeline.clips[i].clip.image_sha256] for i in seg.clip_indexes],
+                               target=target, ass_path=ass_path, jobs=jobs, progress=tracker)
+                   for seg, target in sorted(todo, key=lambda st: -st[0].dur_frames * len(st[0].clip_indexes))]
+        _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
 
     list_path = cache_dir / f".concat_{uuid.uuid4().hex[:8]}.txt"
     tmp_out = out_path.with_name(f".{out_path.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
@@ -222,6 +327,14 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         lrc_path = out_path.with_suffix(".lrc")
         _atomic_write_text(srt_path, to_srt(subtitles))
         _atomic_write_text(lrc_path, to_lrc(subtitles))
+    all_stills = {still_name(tc.clip.image_sha256, timeline=timeline) for tc in timeline.clips}
+    used = {t.name for _, t, _ in planned} | {n for n in all_stills if (cache_dir / n).is_file()} | {audio_m4a.name}
+    if ass_path is not None:
+        used.add(ass_path.name)
+    for name in used:
+        _touch(cache_dir / name)
+    _atomic_write_text(cache_dir / manifest_name(timeline), "\n".join(sorted(used)) + "\n")
+    prune_cache(cache_dir, keep_names=used)
     tracker.report(force=1.0)
     overall = fingerprint(RENDER_VERSION, [t.name for _, t, _ in planned], audio_fp)
     return RenderResult(out_path=out_path, duration_ms=timeline.duration_ms, width=spec.width, height=spec.height,

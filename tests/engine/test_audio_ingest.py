@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.audio.ingest import AudioInfo, parse_probe, probe_and_normalise, sha256_file, sniff_container
+from engine.audio.ingest import AudioInfo, parse_probe, probe_and_normalise, sniff_container
+from engine.fingerprint import file_sha256 as sha256_file
 from engine.errors import InputError
 from engine.render.ffmpeg import ffmpeg_path
 from tests.engine.songs import song

@@ -176,8 +176,8 @@ def test_motion_expressions_follow_the_python_camera_path() -> None:
 def test_segment_args_scene_and_transition() -> None:
     tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
     scene, trans = tl.segments[0], tl.segments[1]
-    args = command.segment_args(scene, timeline=tl, out_path=Path("/c/s.mp4"))
-    assert args[args.index("-i") + 1] == "/img/seg_000.png"
+    args = command.segment_args(scene, timeline=tl, still_paths=[Path("/c/a.yuv")], out_path=Path("/c/s.mp4"))
+    assert args[args.index("-i") + 1] == "/c/a.yuv"
     graph = args[args.index("-filter_complex") + 1]
     assert "loop=loop=" in graph and "perspective=" in graph and "eval=frame" in graph
     assert "zoompan" not in graph
@@ -186,8 +186,8 @@ def test_segment_args_scene_and_transition() -> None:
     for flag, value in (("-c:v", "libx264"), ("-pix_fmt", "yuv420p"), ("-r", "30"), ("-preset", "veryfast")):
         assert args[args.index(flag) + 1] == value
     assert args[-1] == "/c/s.mp4" and "-progress" in args
-    targs = command.segment_args(trans, timeline=tl, out_path=Path("/c/t.mp4"))
-    assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["/img/seg_000.png", "/img/seg_001.png"]
+    targs = command.segment_args(trans, timeline=tl, still_paths=[Path("/c/a.yuv"), Path("/c/b.yuv")], out_path=Path("/c/t.mp4"))
+    assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["/c/a.yuv", "/c/b.yuv"]
     tgraph = targs[targs.index("-filter_complex") + 1]
     assert f"xfade=transition={trans.transition}:duration=" in tgraph and ":offset=0" in tgraph
 

@@ -1,0 +1,50 @@
+"""Job files: progress, ETA, attempts kept across a crash, dead-worker detection."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from engine.jobs import JobTracker, job_is_dead
+from engine.models import Job, utcnow
+from engine.project import create_project
+from engine.storage import ProjectFolder
+
+
+def test_progress_eta_and_persisted_attempts(data_root: Path) -> None:
+    folder = ProjectFolder(create_project().id)
+    tracker = JobTracker(folder, "pipeline", steps=["analyze", "draw"], target="IMAGED", keep_attempts=False)
+    assert tracker.job.eta_s is None
+    tracker.start_attempt("analyze")
+    tracker.finish_step("analyze")
+    tracker.start_attempt("draw")
+    tracker.progress("draw", 3, 10, "drawing")
+    on_disk = tracker.job  # disk writes of small steps are throttled (0.2 s) and carried by the heartbeat
+    assert on_disk.status == "running" and on_disk.step == "draw" and (on_disk.done, on_disk.total) == (3, 10)
+    assert 0 < on_disk.fraction < 1 and on_disk.eta_s is not None and on_disk.eta_s >= 0
+    tracker.finish_step("draw")
+    assert folder.load_job("pipeline").steps[1].status == "done"
+    # a crash: a new tracker that keeps attempts sees the persisted counts
+    again = JobTracker(folder, "pipeline", steps=["analyze", "draw"], target="IMAGED", keep_attempts=True)
+    assert again.attempts("draw") == 1 and again.attempts("analyze") == 1
+    again.finish("done")
+    done = folder.load_job("pipeline")
+    assert done.status == "done" and done.fraction == 1.0 and done.eta_s == 0.0
+    fresh = JobTracker(folder, "pipeline", steps=["analyze", "draw"], target="IMAGED", keep_attempts=False)
+    assert fresh.attempts("draw") == 0
+
+
+def test_dead_workers_are_detected() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    assert job_is_dead(Job(kind="pipeline", status="running", pid=proc.pid, heartbeat_at=utcnow()), stale_after_s=30)
+    import os
+
+    alive = Job(kind="pipeline", status="running", pid=os.getpid(), heartbeat_at=utcnow())
+    assert not job_is_dead(alive, stale_after_s=30)
+    silent = Job(kind="pipeline", status="running", pid=os.getpid(), heartbeat_at=utcnow() - timedelta(hours=1))
+    assert job_is_dead(silent, stale_after_s=30)
+    assert not job_is_dead(Job(kind="render", status="done", pid=proc.pid), stale_after_s=30)
+    old_queue = Job(kind="render", status="queued", started_at=utcnow() - timedelta(minutes=5))
+    assert job_is_dead(old_queue, stale_after_s=30)
