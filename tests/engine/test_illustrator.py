@@ -9,7 +9,7 @@ from PIL import Image, ImageFilter
 
 from engine.errors import InputError
 from engine.providers.local.illustrator import canvas_size, draw_scene, png_bytes, read_png_metadata
-from engine.providers.local.paint_plan import plan_scene, words_of
+from engine.providers.local.paint_plan import plan_scene, split_prompt, words_of
 from engine.styles import PRESETS
 
 W, H = 480, 270
@@ -179,3 +179,110 @@ def test_read_png_metadata_rejects_non_png(tmp_path) -> None:
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage")
     with pytest.raises(Exception):
         read_png_metadata(broken)
+
+
+# --------------------------------------------------------------------------- composition and variety
+
+DEMO_LINES = [
+    "Streetlights hum a song in blue",
+    "I trace the skyline back to you",
+    "Every window holds a spark",
+    "A thousand stories in the dark",
+    "We are running with the night",
+    "Hearts like neon burning bright",
+    "Hold on tight, the city's ours",
+    "Dancing underneath the stars",
+]
+
+
+def project_prompts(style: str) -> list[tuple[str, str, float]]:
+    """(prompt, mood, energy) per lyric line of one project, written by the local writer."""
+    from engine.models import LyricLine, Scene
+    from engine.providers.local.writer import style_bible_for, visual_intent_for, write_prompt
+    from tests.engine.test_storyboard import synthetic_analysis
+
+    analysis = synthetic_analysis().model_copy(update={"lyrics": [
+        LyricLine(index=i, text=t, start_ms=i * 4000, end_ms=i * 4000 + 3000) for i, t in enumerate(DEMO_LINES)]})
+    bible = style_bible_for(analysis, preset_id=style, seed=0)
+    out = []
+    for i, text in enumerate(DEMO_LINES):
+        draft = Scene(id=f"seg_{i + 1:03d}", index=i, start_ms=i * 4000, end_ms=i * 4000 + 4000, lyric_text=text,
+                      visual_intent="", mood="brooding", energy=0.7, section="verse" if i < 4 else "chorus")
+        scene = draft.model_copy(update={"visual_intent": visual_intent_for(draft, analysis=analysis, index=i, style=bible)})
+        out.append((write_prompt(scene, bible=bible)[0], scene.mood, scene.energy))
+    return out
+
+
+@pytest.mark.parametrize("style", ["watercolor", "noir", "synthwave"])
+def test_one_projects_lyric_lines_give_varied_compositions_and_pictures(style: str) -> None:
+    prompts = project_prompts(style)
+    plans = [plan_scene(prompt=p, mood=m, energy=e, style=style, seed=0, version=1) for p, m, e in prompts]
+    compositions = {(pl.shot, pl.sky, pl.grounds, pl.subjects, pl.pose) for pl in plans}
+    assert len(compositions) >= 7, compositions
+    assert len({pl.shot for pl in plans}) >= 4, [pl.shot for pl in plans]
+    pics = [draw(p, style=style, mood=m, energy=e, seed=0, size=(240, 135)) for p, m, e in prompts]
+    diffs = [mad(a, b) for i, a in enumerate(pics) for b in pics[i + 1:]]
+    assert float(np.mean(diffs)) > 22, np.mean(diffs)
+    assert min(diffs) > 6
+
+
+def test_lyric_words_choose_their_own_pictures() -> None:
+    def plan(prompt: str):
+        return plan_scene(prompt=prompt, mood="calm", energy=0.6, style="watercolor", seed=1, version=1)
+
+    assert plan("A couple dances beneath a crowd of dancers").pose == "dance"
+    assert plan("A couple dances beneath a crowd of dancers").crowd >= 2
+    running = plan("A lone figure runs toward the hills")
+    assert running.pose == "run" and "road" in running.grounds
+    assert plan("A couple reaches out to a wall of lit windows in the dark").shot == "facade"
+    assert plan("A figure walks down a dark street of glowing windows").shot == "street"
+    stars = plan("A couple gazes up at a sky full of stars. Setting: a sprawling city of towers. Soft light, medium shot.")
+    assert stars.shot == "sky" and stars.sky == "night" and "stars" in stars.particles
+    assert "city" in stars.grounds and stars.horizon > 0.85, "the setting only as a thin strip under the sky"
+    heart = plan("A couple bursts through a huge glowing neon heart. Setting: a city. Moody light, dramatic close-up.")
+    assert heart.shot == "close" and heart.subjects[0] == "heart"
+    assert "embers" in plan("Every window holds a spark").particles
+
+
+def test_setting_is_a_fallback_background_only() -> None:
+    sea = plan_scene(prompt="A figure stands by the restless sea. Setting: a sprawling city of towers and bridges. Soft light.",
+                     mood="calm", energy=0.4, style="noir", seed=2, version=1)
+    assert sea.grounds == ("sea",), "the scene's own place wins over the project's setting"
+    nowhere = plan_scene(prompt="A figure holds two hands clasped tight. Setting: a sprawling city of towers and bridges.",
+                         mood="calm", energy=0.4, style="noir", seed=2, version=1)
+    assert nowhere.grounds == ("city",)
+
+
+@pytest.mark.parametrize(
+    ("camera", "shot"),
+    [("close-up", "close"), ("dramatic close-up", "close"), ("dynamic low-angle shot", "low"), ("sweeping aerial view", "high"),
+     ("gentle high-angle view", "high"), ("wide establishing shot", "wide"), ("over-the-shoulder view", "over"),
+     ("medium shot", "medium")],
+)
+def test_camera_words_choose_the_framing(camera: str, shot: str) -> None:
+    prompt = f"A lone figure walks toward the mountains. Setting: high mountain passes. Soft moonlight, {camera}. Ink."
+    plan = plan_scene(prompt=prompt, mood="calm", energy=0.5, style="noir", seed=4, version=1)
+    assert plan.shot == shot
+    assert split_prompt(prompt)[1] == "high mountain passes"
+
+
+def test_close_up_people_are_bigger_than_a_wide_shot() -> None:
+    def plan(camera: str):
+        return plan_scene(prompt=f"A lone figure on the plain at sunset. Setting: open plains. Soft light, {camera}.",
+                          mood="calm", energy=0.5, style="geometric", seed=3, version=1)
+
+    close, wide, low = plan("close-up"), plan("wide establishing shot"), plan("dynamic low-angle shot")
+    assert close.subject_scale > 4 * wide.subject_scale
+    assert close.subject_x in (1 / 3, 2 / 3), "close-ups put the subject on a third"
+    assert low.horizon > 0.75 > close.horizon, "a low angle shows mostly sky"
+    assert mad(draw(close_prompt := "A lone figure on the plain at sunset. Setting: open plains. Soft light, close-up.", style="noir"),
+               draw(close_prompt.replace("close-up", "wide establishing shot"), style="noir")) > 15
+
+
+def test_dutch_angle_tilts_the_picture() -> None:
+    prompt = "A lone figure on a road in the desert. Setting: a desert. Harsh light, {}."
+    tilted = plan_scene(prompt=prompt.format("tilted dutch angle"), mood="", energy=0.5, style="papercut", seed=1, version=1)
+    assert 3.5 < abs(tilted.tilt_deg) < 7.5
+    assert plan_scene(prompt=prompt.format("medium shot"), mood="", energy=0.5, style="papercut", seed=1, version=1).tilt_deg == 0
+    img = draw(prompt.format("tilted dutch angle"), style="papercut")
+    assert img.size == (W, H) and arr(img).std() > 20

@@ -210,3 +210,29 @@ def test_any_lyric_gives_a_sentence_and_a_full_prompt(lyric, index, energy, sect
     assert intent.endswith(".") and "\n" not in intent and len(intent) > 40
     prompt, negative, hints = write_prompt(draft.model_copy(update={"visual_intent": intent}), bible=style_bible_for(analysis, preset_id=preset, seed=0))
     assert prompt.startswith(intent[:-1]) and negative and hints
+
+
+def test_scene_settings_move_within_the_project_setting_by_section():
+    from engine.providers.local.writer import scene_setting, setting_kind
+
+    city = vocab.SETTINGS["city"]
+    assert setting_kind(city) == "city" and setting_kind(vocab.DEFAULT_SETTINGS["cosmic"][0]) == "space"
+    assert setting_kind("a quiet small town") == "land"
+    verses = {scene_setting(setting=city, section="Verse 1", index=i) for i in range(8)}
+    choruses = {scene_setting(setting=city, section="chorus", index=i) for i in range(8)}
+    assert len(verses) >= 3 and len(choruses) >= 2 and not verses & choruses
+    assert all(s.endswith(f" in {city}") for s in verses | choruses)
+    assert any("street" in s for s in verses) and any("rooftop" in s or "sky" in s for s in choruses)
+    assert scene_setting(setting=city, section="weird", index=5) == scene_setting(setting=city, section="weird", index=5)
+    analysis = synthetic_analysis()
+    bible = style_bible_for(analysis, preset_id="noir", seed=0)
+    prompts = [write_prompt(with_intent(scene(index=i, lyric="Hold me", section="verse"), analysis), bible=bible)[0] for i in range(4)]
+    assert len({p.split("Setting: ")[1].split(".")[0] for p in prompts}) >= 3
+
+
+def test_lyric_imagery_names_drawable_things():
+    assert "heart" in images_in("Hearts like neon burning bright")[0]
+    assert "windows" in images_in("Every window holds a spark")[0]
+    assert any("road" in p for p in images_in("We are running with the night"))
+    assert "street" in images_in("A thousand stories in the dark")[-1]
+    assert "dancers" in images_in("Dancing underneath the stars")[0]

@@ -60,9 +60,20 @@ def _hold_lock(root: str, ready: multiprocessing.Event, release: multiprocessing
     from engine.config import get_settings
 
     get_settings.cache_clear()
-    with project_lock(ProjectFolder("abc123")):
+    folder = ProjectFolder("abc123")
+    folder.path.mkdir(parents=True, exist_ok=True)
+    with project_lock(folder):
         ready.set()
         release.wait(10)
+
+
+def test_lock_refuses_an_unknown_project_without_creating_it(data_root: Path) -> None:
+    from engine.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        with project_lock(ProjectFolder("ghost-project")):
+            pass
+    assert not (data_root / "projects" / "ghost-project").exists()
 
 
 def test_lock_is_exclusive_across_processes_and_freed_by_death(data_root: Path) -> None:

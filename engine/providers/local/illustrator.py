@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from engine.styles import get_preset
 
 log = logging.getLogger(__name__)
 
-ILLUSTRATOR_VERSION = "1"
+ILLUSTRATOR_VERSION = "2"
 MIN_SIDE_PX = 64
 MAX_SIDE_PX = 8192
 
@@ -56,6 +57,8 @@ def compose(plan: Plan, *, mood: str, width: int, height: int) -> Image.Image:
     if look.treatment == "wash":
         ctx.wash = make_wash(rng, size)
     base = sky.paint_sky(plan, look, size, rng)
+    if plan.shot == "sky" and plan.sky in ("night", "cosmic"):
+        base = sky.paint_milky_way(base, plan, look, rng)
     if "stars" in plan.particles or plan.sky in ("night", "cosmic"):
         density = 1.6 if plan.sky == "cosmic" else (0.9 if plan.sky == "night" else 0.4)
         if look.treatment not in ("wash", "flat", "paper") or plan.sky in ("night", "cosmic"):
@@ -66,16 +69,74 @@ def compose(plan: Plan, *, mood: str, width: int, height: int) -> Image.Image:
         base = sky.paint_sun(base, plan, look)
     elif "moon" in plan.lights:
         base = sky.paint_moon(base, plan, look, rng)
-    if look.treatment == "flat":
+    if look.treatment == "flat" and plan.shot not in ("facade", "street"):
         base = land.paint_bauhaus(base, ctx)
     if "bird" in plan.subjects:
         base = fig.paint_birds(base, ctx)
+    if plan.shot in ("facade", "street"):
+        base = _compose_buildings(base, ctx)
+    else:
+        base = _compose_land(base, ctx)
+    for particle in plan.particles:
+        if particle == "rain":
+            base = paint_rain(base, ctx)
+        elif particle == "snow":
+            base = paint_snow(base, ctx)
+        elif particle in ("fireflies", "embers", "bokeh"):
+            base = paint_glints(base, ctx, kind=particle)
+    if plan.mirror and plan.style != "synthwave":
+        base = base.transpose(Image.FLIP_LEFT_RIGHT)
+    if plan.tilt_deg:
+        base = tilt(base, angle_deg=plan.tilt_deg)
+    return finish(base, ctx)
+
+
+def tilt(img: Image.Image, *, angle_deg: float) -> Image.Image:
+    """A dutch angle: rotate about the centre and zoom just enough to hide the corners."""
+    W, H = img.size
+    a = math.radians(abs(angle_deg))
+    zoom = math.cos(a) + math.sin(a) * max(W / H, H / W)
+    rotated = img.rotate(angle_deg, resample=Image.BILINEAR)
+    cw, ch = W / zoom, H / zoom
+    box = ((W - cw) / 2, (H - ch) / 2, (W + cw) / 2, (H + ch) / 2)
+    return rotated.resize((W, H), Image.BILINEAR, box=box)
+
+
+def _compose_buildings(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """Street and facade shots: the buildings fill the frame; people stand in the street or behind a window."""
+    plan = ctx.plan
+    if plan.shot == "facade":
+        base = land.paint_facade(base, ctx)
+        if "heart" in plan.subjects:
+            base = fig.paint_heart(base, ctx)
+        return base
+    base = land.paint_street(base, ctx)
+    if "lamps" in plan.lights:
+        base = fig.paint_lamps(base, ctx)
+    if "heart" in plan.subjects:
+        base = fig.paint_heart(base, ctx)
+    if "fire" in plan.lights:
+        base = fig.paint_fire(base, ctx)
+    return _people(base, ctx)
+
+
+def _people(base: Image.Image, ctx: Ctx) -> Image.Image:
+    subjects = ctx.plan.subjects
+    if "figure" in subjects or "couple" in subjects or ctx.plan.pose != "stand":
+        base = fig.paint_people(base, ctx, count=1 if "figure" in subjects and "couple" not in subjects else 2)
+    return base
+
+
+def _compose_land(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """Land shots (wide, medium, close, over, low, high, sky): horizon layers, planes, props, then people."""
+    plan, look = ctx.plan, ctx.look
+    close = plan.shot in ("close", "over")
     for ground in land.GROUND_ORDER[:3]:
         if ground in plan.grounds:
             base = land.GROUND_PAINTERS[ground](base, ctx)
     if look.treatment == "paper" and not ({"mountains", "desert"} & set(plan.grounds)) and plan.horizon < 1.0:
         base = land.paint_paper_hills(base, ctx)
-    if "heart" in plan.subjects:
+    if "heart" in plan.subjects and not close:
         base = fig.paint_heart(base, ctx)
     planes = [g for g in ("sea", "desert", "grid") if g in plan.grounds]
     if planes:
@@ -86,23 +147,14 @@ def compose(plan: Plan, *, mood: str, width: int, height: int) -> Image.Image:
         base = land.paint_road(base, ctx)
     if "lamps" in plan.lights:
         base = fig.paint_lamps(base, ctx)
-    for subject in ("train", "house", "tree", "car"):
+    for subject in ("train", "house", "tree", "car", "rooftop"):
         if subject in plan.subjects:
             base = fig.SUBJECT_PAINTERS[subject](base, ctx)
     if "fire" in plan.lights:
         base = fig.paint_fire(base, ctx)
-    if "figure" in plan.subjects or "couple" in plan.subjects:
-        base = fig.paint_people(base, ctx, count=2 if "couple" in plan.subjects else 1)
-    for particle in plan.particles:
-        if particle == "rain":
-            base = paint_rain(base, ctx)
-        elif particle == "snow":
-            base = paint_snow(base, ctx)
-        elif particle in ("fireflies", "embers", "bokeh"):
-            base = paint_glints(base, ctx, kind=particle)
-    if plan.mirror and plan.style != "synthwave":
-        base = base.transpose(Image.FLIP_LEFT_RIGHT)
-    return finish(base, ctx)
+    if "heart" in plan.subjects and close:
+        base = fig.paint_heart(base, ctx)
+    return _people(base, ctx)
 
 
 def draw_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, version: int, width: int,
@@ -115,7 +167,7 @@ def draw_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
     if not (MIN_SIDE_PX <= width <= MAX_SIDE_PX and MIN_SIDE_PX <= height <= MAX_SIDE_PX):
         raise InputError(f"picture size {width}x{height} outside {MIN_SIDE_PX}..{MAX_SIDE_PX} px")
     plan = plan_scene(prompt=prompt, mood=mood, energy=energy, style=style, seed=seed, version=version)
-    log.debug("plan %s v%d: sky=%s grounds=%s lights=%s subjects=%s particles=%s", style, version, plan.sky,
+    log.debug("plan %s v%d: shot=%s sky=%s grounds=%s lights=%s subjects=%s particles=%s", style, version, plan.shot, plan.sky,
               plan.grounds, plan.lights, plan.subjects, plan.particles)
     img = compose(plan, mood=mood, width=width, height=height)
     return img.convert("RGB")

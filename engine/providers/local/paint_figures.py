@@ -16,23 +16,68 @@ def subject_color(ctx: Ctx) -> RGB:
 
 
 def foot_y(ctx: Ctx) -> float:
-    """Where subjects stand, in pixels (in the foreground, below the horizon)."""
+    """Where subjects stand, in pixels: in the foreground, below the frame for close-ups, on a rooftop if there is one."""
+    H = ctx.size[1]
+    shot = ctx.plan.shot
+    if shot == "close":
+        return H * 1.1
+    if shot == "over":
+        return H * 1.45
+    if shot == "low":
+        return H * 0.985
+    if "rooftop" in ctx.plan.subjects:
+        return H * rooftop_y(ctx)
     hz = min(ctx.plan.horizon, 0.9)
-    return ctx.size[1] * (hz + (1 - hz) * 0.62)
+    return H * (hz + (1 - hz) * 0.62)
 
 
-def _person(d: ImageDraw.ImageDraw, *, x: float, foot: float, height_px: float, rng: np.random.Generator, lean: float = 0.0) -> None:
-    """One standing person (head, coat, legs, arms) with its feet at (x, foot)."""
+def rooftop_y(ctx: Ctx) -> float:
+    """The y of the rooftop's surface as a fraction of the height (below the horizon)."""
+    return min(0.93, max(ctx.plan.horizon + 0.12, 0.8))
+
+
+def _person(d: ImageDraw.ImageDraw, *, x: float, foot: float, height_px: float, rng: np.random.Generator, lean: float = 0.0,
+            pose: str = "stand", facing: float = 1.0) -> None:
+    """One person (head, coat, legs, arms) with its feet at (x, foot): standing, running (``facing`` +1 right) or dancing."""
     h = height_px
     coat = float(rng.uniform(0.0, 0.12))
     stance = float(rng.uniform(0.03, 0.07))
+    if pose == "run":
+        lean = 0.2 * facing
 
     def p(px: float, py: float) -> tuple[float, float]:
         return x + (px + lean * py) * h, foot - py * h
 
+    def limb(x0: float, y0: float, x1: float, y1: float, w: float) -> None:
+        d.line([p(x0, y0), p(x1, y1)], fill=255, width=max(2, int(w * h)))
+        r = w * h / 2
+        ex, ey = p(x1, y1)
+        d.ellipse((ex - r, ey - r, ex + r, ey + r), fill=255)
+
     d.ellipse([*p(-0.06, 0.995), *p(0.06, 0.865)], fill=255)
     d.polygon([p(-0.025, 0.88), p(0.025, 0.88), p(0.03, 0.83), p(-0.03, 0.83)], fill=255)
+    if pose == "run":
+        f = facing
+        d.polygon([p(-0.1, 0.83), p(0.1, 0.83), p(0.085, 0.45), p(-0.085, 0.45)], fill=255)
+        limb(0.0, 0.47, 0.16 * f, 0.26, 0.075)  # front thigh
+        limb(0.16 * f, 0.26, 0.2 * f, 0.02, 0.06)  # front shin
+        limb(0.0, 0.47, -0.1 * f, 0.24, 0.075)  # back thigh
+        limb(-0.1 * f, 0.24, -0.28 * f, 0.17, 0.06)  # back shin, kicked up
+        limb(0.06 * f, 0.8, 0.18 * f, 0.62, 0.05)
+        limb(0.18 * f, 0.62, 0.26 * f, 0.72, 0.045)  # front forearm up
+        limb(-0.06 * f, 0.8, -0.18 * f, 0.62, 0.05)
+        limb(-0.18 * f, 0.62, -0.22 * f, 0.48, 0.045)
+        return
     d.polygon([p(-0.115, 0.83), p(0.115, 0.83), p(0.1, 0.6), p(0.085 + coat, 0.42 - coat), p(-0.085 - coat, 0.42 - coat), p(-0.1, 0.6)], fill=255)
+    if pose == "dance":
+        kick = float(rng.uniform(-0.12, 0.12))
+        d.polygon([p(-0.075, 0.47), p(-0.005, 0.47), p(-stance - 0.04 + kick, 0.0), p(-stance - 0.1 + kick, 0.0)], fill=255)
+        d.polygon([p(0.005, 0.47), p(0.075, 0.47), p(stance + 0.1, 0.02), p(stance + 0.04, 0.02)], fill=255)
+        for side in (-1, 1):
+            reach = float(rng.uniform(0.16, 0.3))
+            limb(0.1 * side, 0.8, (0.1 + reach * 0.6) * side, 1.0, 0.05)
+            limb((0.1 + reach * 0.6) * side, 1.0, (0.1 + reach) * side, 1.22 - reach * 0.5, 0.045)
+        return
     d.polygon([p(-0.075, 0.47), p(-0.005, 0.47), p(-stance + 0.02, 0.0), p(-stance - 0.035, 0.0)], fill=255)
     d.polygon([p(0.005, 0.47), p(0.075, 0.47), p(stance + 0.035, 0.0), p(stance - 0.02, 0.0)], fill=255)
     d.polygon([p(-0.115, 0.82), p(-0.075, 0.8), p(-0.12, 0.45), p(-0.15, 0.46)], fill=255)
@@ -40,21 +85,51 @@ def _person(d: ImageDraw.ImageDraw, *, x: float, foot: float, height_px: float, 
 
 
 def paint_people(base: Image.Image, ctx: Ctx, *, count: int) -> Image.Image:
-    """A lone figure or a couple standing in the foreground, rim-lit in the glowing styles."""
+    """A lone figure or a couple (plus dancers around them), standing, running or dancing, sized by the shot."""
     W, H = base.size
+    plan, rng = ctx.plan, ctx.rng
     mask, d = new_mask(base.size)
-    x, foot = ctx.plan.subject_x * W, foot_y(ctx)
-    h = H * float(ctx.rng.uniform(0.2, 0.3))
+    x, foot = plan.subject_x * W, foot_y(ctx)
+    h = H * float(rng.uniform(0.2, 0.3)) * plan.subject_scale
+    facing = 1.0 if plan.subject_x < 0.5 else -1.0
+    gap = 0.085 if plan.pose == "stand" else 0.2
     if count == 1:
-        _person(d, x=x, foot=foot, height_px=h, rng=ctx.rng)
+        _person(d, x=x, foot=foot, height_px=h, rng=rng, pose=plan.pose, facing=facing)
     else:
-        _person(d, x=x - h * 0.085, foot=foot, height_px=h, rng=ctx.rng, lean=0.03)
-        _person(d, x=x + h * 0.085, foot=foot, height_px=h * 0.93, rng=ctx.rng, lean=-0.03)
-    if "sea" in ctx.plan.grounds:  # something to stand on: a rocky spit of shore
+        _person(d, x=x - h * gap, foot=foot, height_px=h, rng=rng, lean=0.03, pose=plan.pose, facing=facing)
+        _person(d, x=x + h * gap, foot=foot, height_px=h * 0.93, rng=rng, lean=-0.03, pose=plan.pose, facing=facing)
+    for k in range(plan.crowd):  # dancers around, a little further back and smaller
+        side = -1 if k % 2 == 0 else 1
+        dx = side * h * (0.45 + 0.32 * (k // 2) + float(rng.uniform(0, 0.1)))
+        _person(d, x=x + dx, foot=foot - h * 0.06 * (1 + k // 2), height_px=h * float(rng.uniform(0.78, 0.9)), rng=rng,
+                lean=float(rng.uniform(-0.06, 0.06)), pose="dance")
+    if plan.shot in ("close", "over", "low") or "rooftop" in plan.subjects:
+        pass  # no ground patch: cropped by the frame, or standing on the roof
+    elif "sea" in plan.grounds:  # something to stand on: a rocky spit of shore
         d.polygon([(x - h * 1.6, H + 5), (x - h * 0.7, foot - h * 0.02), (x + h * 0.5, foot - h * 0.03),
                    (x + h * 1.4, foot + h * 0.12), (x + h * 2.2, H + 5)], fill=255)
     else:
         d.ellipse((x - h * 0.3, foot - h * 0.015, x + h * 0.3, foot + h * 0.015), fill=255)
+    return fill_shape(base, smooth_edges(mask), subject_color(ctx), ctx, rim=ctx.look.accent)
+
+
+def paint_rooftop(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """A flat roof in the foreground with a parapet, a water tank and an antenna: the city lies below."""
+    W, H = base.size
+    u, rng = ctx.unit, ctx.rng
+    y = rooftop_y(ctx) * H
+    mask, d = new_mask(base.size)
+    d.rectangle((0, y, W, H), fill=255)
+    d.rectangle((0, y - 18 * u, W, y), fill=255)  # parapet
+    tx = W * (0.12 if ctx.plan.subject_x > 0.5 else 0.8) + float(rng.uniform(-40, 40)) * u
+    tw = 120 * u
+    d.rectangle((tx - tw / 2, y - tw * 1.3, tx + tw / 2, y - tw * 0.55), fill=255)  # water tank on legs
+    d.polygon([(tx - tw / 2, y - tw * 1.3), (tx, y - tw * 1.6), (tx + tw / 2, y - tw * 1.3)], fill=255)
+    for lx in (-0.4, 0.4):
+        d.line((tx + lx * tw, y - tw * 0.55, tx + lx * tw * 1.2, y), fill=255, width=max(2, int(6 * u)))
+    ax = W * float(rng.uniform(0.35, 0.65))
+    d.line((ax, y - 18 * u, ax, y - 260 * u), fill=255, width=max(2, int(5 * u)))
+    d.line((ax - 40 * u, y - 200 * u, ax + 40 * u, y - 200 * u), fill=255, width=max(2, int(4 * u)))
     return fill_shape(base, smooth_edges(mask), subject_color(ctx), ctx, rim=ctx.look.accent)
 
 
@@ -107,6 +182,8 @@ def paint_heart(base: Image.Image, ctx: Ctx) -> Image.Image:
     s = H * 0.011 * float(ctx.rng.uniform(0.8, 1.2))
     cx = (1 - ctx.plan.light_x) * W if ctx.plan.lights else W / 2
     cy = H * min(0.32, ctx.plan.horizon * 0.45)
+    if ctx.plan.shot in ("close", "over"):  # a close-up of the heart: big, on the third opposite the people
+        s, cx, cy = H * 0.026, (1 - ctx.plan.subject_x) * W, H * 0.45
     mask, d = new_mask(base.size)
     pts = []
     for i in range(120):
@@ -116,7 +193,7 @@ def paint_heart(base: Image.Image, ctx: Ctx) -> Image.Image:
     mask = smooth_edges(mask)
     col = ctx.look.accent if ctx.look.treatment in ("ink", "flat") else mix(ctx.look.warm, ctx.look.accent, 0.3)
     if ctx.look.treatment in ("neon", "rim"):
-        base = glow(base, mask, col, radius_px=30 * ctx.unit, strength=1.6)
+        base = glow(base, mask, col, radius_px=30 * ctx.unit * s / (H * 0.011), strength=1.6)
     return fill_shape(base, mask, col, ctx)
 
 
@@ -230,6 +307,7 @@ def paint_fire(base: Image.Image, ctx: Ctx) -> Image.Image:
 
 
 SUBJECT_PAINTERS = {
+    "rooftop": paint_rooftop,
     "car": paint_car,
     "tree": paint_tree,
     "house": paint_house,

@@ -45,7 +45,7 @@ def paint_mountains(base: Image.Image, ctx: Ctx) -> Image.Image:
     flat = ctx.look.treatment == "flat"
     for i in range(n):
         depth = (i + 0.5) / n * 0.8
-        amp = H * float(rng.uniform(0.12, 0.3)) * (1.2 - 0.35 * i)
+        amp = H * float(rng.uniform(0.12, 0.3)) * (1.2 - 0.35 * i) * ctx.plan.land_scale
         pts = int(rng.integers(5, 9)) if flat else 240
         xs, ys = ridge_profile(rng, width=W, points=pts, base_y=hy - amp * 0.45, amp_px=amp, roughness=0.5 if flat else 0.55,
                                octaves=2 if flat else 7)
@@ -68,7 +68,7 @@ def paint_forest(base: Image.Image, ctx: Ctx) -> Image.Image:
         x = -20.0
         base_y = hy + (depth - 0.45) * 40 * u
         while x < W + 20:
-            th = float(rng.uniform(60, 190)) * u * scale
+            th = float(rng.uniform(60, 190)) * u * scale * ctx.plan.land_scale
             tw = th * float(rng.uniform(0.28, 0.4))
             tiers = 3 if ctx.look.treatment != "flat" else 1
             for k in range(tiers):
@@ -94,7 +94,7 @@ def paint_city(base: Image.Image, ctx: Ctx) -> Image.Image:
         x = float(rng.uniform(-60, 0)) * u
         while x < W:
             bw = float(rng.uniform(45, 130)) * u
-            bh = float(rng.uniform(0.25, 1.0)) ** 1.5 * hmax * H + 30 * u
+            bh = (float(rng.uniform(0.25, 1.0)) ** 1.5 * hmax * H + 30 * u) * ctx.plan.land_scale
             top = hy - bh
             d.rectangle((x, top, x + bw, hy + 2), fill=255)
             if rng.random() < 0.25:
@@ -265,6 +265,106 @@ def paint_bauhaus(base: Image.Image, ctx: Ctx) -> Image.Image:
         else:
             d.ellipse((x - s, y - s, x + s, y + s), outline=255, width=max(3, int(14 * u)))
         paint(base, smooth_edges(mask), colors[int(rng.integers(len(colors)))], opacity=0.9)
+    return base
+
+
+def _window_colour(ctx: Ctx) -> RGB:
+    return {"neon": ctx.look.warm, "ink": (240, 236, 225), "rim": ctx.look.accent}.get(ctx.look.treatment, ctx.look.warm)
+
+
+def paint_street(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """A street seen from inside: two rows of buildings receding to the vanishing point, lit windows, a strip of sky."""
+    W, H = base.size
+    rng, u, lk = ctx.rng, ctx.unit, ctx.look
+    hy = ctx.plan.horizon * H
+    vx = W * (0.5 + (ctx.plan.subject_x - 0.5) * 0.4)
+    base = paint_road(base, ctx)
+    win_col = _window_colour(ctx)
+    for side, edge in ((-1, -0.04 * W), (1, 1.04 * W)):
+        walls, wd = new_mask(base.size)
+        shade, sd = new_mask(base.size)
+        wins, wi = new_mask(base.size)
+        z = 1.0
+        k = 0
+        while z < 30:
+            z1 = z * float(rng.uniform(1.25, 1.6))
+            height = H * float(rng.uniform(0.7, 1.5))  # building height at z = 1, in pixels above the horizon
+
+            def pt(zz: float, frac: float) -> tuple[float, float]:
+                """Screen point at depth zz, ``frac`` 0 street level .. 1 roof."""
+                x = vx + (edge - vx) / zz
+                return x, hy + ((H - hy) - frac * ((H - hy) + height)) / zz
+
+            poly = [pt(z, 0), pt(z, 1), pt(z1, 1), pt(z1, 0)]
+            (sd if k % 2 else wd).polygon(poly, fill=255)
+            rows = int(rng.integers(5, 9))
+            cols = max(1, int((z1 - z) * 3 / z))
+            lit_p = float(rng.uniform(0.3, 0.6))
+            for r_ in range(1, rows):
+                for c_ in range(cols + 1):
+                    if rng.random() >= lit_p:
+                        continue
+                    za = z + (z1 - z) * (c_ + 0.2) / (cols + 1)
+                    zb = z + (z1 - z) * (c_ + 0.75) / (cols + 1)
+                    fa, fb = r_ / rows + 0.02, (r_ + 0.55) / rows
+                    wi.polygon([pt(za, fa), pt(za, fb), pt(zb, fb), pt(zb, fa)], fill=int(rng.integers(170, 256)))
+            z, k = z1, k + 1
+        near = layer_color(ctx, 0.9)
+        base = fill_shape(base, smooth_edges(walls), near, ctx, rim=rim_color(ctx), shadow=False)
+        base = fill_shape(base, smooth_edges(shade), mix(near, layer_color(ctx, 0.55), 0.5), ctx, rim=rim_color(ctx), shadow=False)
+        if lk.treatment in ("neon", "rim", "ink", "wash"):
+            base = glow(base, wins, win_col, radius_px=10 * u, strength=1.3)
+        paint(base, wins, mix(win_col, (255, 255, 255), 0.25))
+    return base
+
+
+def paint_facade(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """A close view of apartment fronts: big window grids, some lit, the subject's silhouette in one of them."""
+    W, H = base.size
+    rng, u, lk = ctx.rng, ctx.unit, ctx.look
+    from engine.providers.local.paint_figures import _person, subject_color  # figures import this module's helpers
+
+    win_col = _window_colour(ctx)
+    x = -float(rng.uniform(0, 0.1)) * W
+    people, pd = new_mask(base.size)
+    wins, wi = new_mask(base.size)
+    frames, fd = new_mask(base.size)
+    chosen = False
+    k = 0
+    while x < W:
+        bw = W * float(rng.uniform(0.3, 0.55))
+        top = H * float(rng.uniform(0.08, 0.3))
+        wall, wd = new_mask(base.size)
+        wd.rectangle((x, top, x + bw, H), fill=255)
+        wd.rectangle((x - 8 * u, top - 14 * u, x + bw + 8 * u, top + 6 * u), fill=255)  # cornice
+        tone = layer_color(ctx, 0.7 if k % 2 else 0.9)
+        base = fill_shape(base, smooth_edges(wall), tone, ctx, rim=rim_color(ctx), shadow=False)
+        cols = int(rng.integers(2, 4))
+        cw = bw / cols
+        ww, wh = cw * 0.5, H * 0.16
+        y = top + H * 0.07
+        while y + wh < H * 1.05:
+            for c in range(cols):
+                wx = x + c * cw + (cw - ww) / 2
+                box = (wx, y, wx + ww, y + wh)
+                fd.rectangle((box[0] - 5 * u, box[3], box[2] + 5 * u, box[3] + 9 * u), fill=255)  # sill
+                if rng.random() < 0.55:
+                    wi.rectangle(box, fill=int(rng.integers(190, 256)))
+                    if not chosen and 0.2 * W < wx < 0.75 * W and y > H * 0.25:
+                        for j, dx in enumerate((0.33, 0.62)):  # the subject, seen through the window
+                            _person(pd, x=wx + ww * dx, foot=y + wh * 1.05, height_px=wh * (0.9 - 0.05 * j), rng=rng)
+                        chosen = True
+                    else:
+                        fd.rectangle((wx + ww * 0.47, y, wx + ww * 0.53, y + wh), fill=255)  # mullions
+                        fd.rectangle((wx, y + wh * 0.45, wx + ww, y + wh * 0.5), fill=255)
+            y += wh * 1.55
+        x += bw
+        k += 1
+    glow_col = win_col if lk.treatment != "ink" else (240, 236, 225)
+    base = glow(base, wins, glow_col, radius_px=28 * u, strength=1.2)
+    paint(base, wins, mix(glow_col, (255, 255, 255), 0.3))
+    paint(base, smooth_edges(frames), subject_color(ctx))
+    paint(base, smooth_edges(people), subject_color(ctx))
     return base
 
 

@@ -38,7 +38,7 @@ LIGHT_WORDS: dict[str, set[str]] = {
     "fire": {"fire", "flame", "flames", "burning", "candle", "bonfire", "campfire", "blaze", "burn"},
 }
 SUBJECT_WORDS: dict[str, set[str]] = {
-    "couple": {"couple", "lovers", "together", "two", "us", "embrace", "kiss", "hand", "hands"},
+    "couple": {"couple", "lovers", "together", "two", "us", "embrace", "kiss", "hand", "hands", "friends"},
     "figure": {"figure", "man", "woman", "girl", "boy", "person", "silhouette", "singer", "dancer", "lone", "alone",
                "walking", "stranger", "me", "myself", "i", "she", "he", "traveller", "traveler", "wanderer"},
     "car": {"car", "cars", "convertible", "driving", "drive", "ride", "wheels"},
@@ -46,13 +46,13 @@ SUBJECT_WORDS: dict[str, set[str]] = {
     "heart": {"heart", "hearts", "love", "loved", "loving", "heartbeat"},
     "bird": {"bird", "birds", "wings", "fly", "flying", "flight", "crow", "crows", "gull", "dove", "free", "freedom"},
     "train": {"train", "station", "rails", "railway", "tracks", "subway", "departure"},
-    "house": {"house", "home", "window", "windows", "cabin", "room", "door"},
+    "house": {"house", "home", "cabin", "door"},
 }
 PARTICLE_WORDS: dict[str, set[str]] = {
     "rain": {"rain", "raining", "rainy", "drizzle", "downpour", "tears", "crying", "storm"},
     "snow": {"snow", "snowing", "snowflakes", "winter", "frost", "frozen", "ice", "cold"},
     "fireflies": {"fireflies", "firefly", "glowing", "magic", "summer", "wish"},
-    "embers": {"embers", "ember", "sparks", "spark", "fire", "burning", "ashes", "ash", "flames"},
+    "embers": {"embers", "ember", "sparks", "spark", "fire", "burning", "ashes", "ash", "flames", "fireworks"},
     "stars": {"stars", "star", "starry", "starlight", "constellation", "constellations", "galaxy", "cosmos", "space"},
     "bokeh": {"bokeh", "lights", "glow", "dream", "dreams", "dreaming", "dreamy", "memories", "memory", "blur"},
 }
@@ -122,6 +122,63 @@ class Plan:
     seed: int
     hue_jitter: float = 0.0  # degrees: each version leans the palette a little warmer or cooler
     words: frozenset[str] = field(default_factory=frozenset)
+    shot: str = "medium"  # one of SHOTS: how the camera frames the scene
+    pose: str = "stand"  # stand | run | dance: what the people do
+    crowd: int = 0  # extra people around the subject (dancers)
+    subject_scale: float = 1.0  # people size relative to a medium shot
+    land_scale: float = 1.0  # height of skylines / ridges / trees relative to a medium shot
+    tilt_deg: float = 0.0  # a dutch angle: the finished picture is rotated by this much
+
+
+# Camera words of the writer (and of people) -> a shot; the first match in this order wins.
+CAMERA_WORDS: tuple[tuple[str, str], ...] = (
+    ("close-up", "close"), ("closeup", "close"), ("close", "close"), ("portrait", "close"),
+    ("over-the-shoulder", "over"), ("shoulder", "over"),
+    ("low-angle", "low"), ("worm's-eye", "low"),
+    ("aerial", "high"), ("high-angle", "high"), ("above", "high"), ("bird's-eye", "high"),
+    ("wide", "wide"), ("panoramic", "wide"), ("establishing", "wide"), ("distant", "wide"), ("landscape", "wide"),
+    ("medium", "medium"), ("tracking", "medium"), ("dutch", "medium"), ("rule-of-thirds", "medium"), ("symmetrical", "wide"),
+)
+SHOTS = ("wide", "medium", "close", "over", "low", "high", "sky", "street", "facade")
+# Scene words that decide the composition on their own (checked in the intent only).
+SKY_SHOT_WORDS = {"stars", "star", "starry", "sky", "skies", "moon", "heavens", "constellations", "starlight", "starfield", "galaxy"}
+STREET_WORDS = {"street", "streets", "streetlights", "streetlight", "streetlamps", "alley", "alleys", "avenue", "boulevard", "lane"}
+FACADE_WORDS = {"window", "windows", "facade", "apartment", "apartments", "balcony", "balconies", "room"}
+ROOFTOP_WORDS = {"rooftop", "rooftops", "roof", "roofs", "ledge"}
+DANCE_WORDS = {"dance", "dances", "dancing", "dancer", "dancers", "spins", "spinning", "twirl", "party", "crowd"}
+RUN_WORDS = {"run", "runs", "running", "runner", "runners", "race", "races", "racing", "sprint", "chase", "chasing", "escape"}
+# (horizon range, people scale, land scale) per shot
+SHOT_LAYOUT: dict[str, tuple[tuple[float, float], float, float]] = {
+    "wide": ((0.58, 0.7), 0.55, 0.85),
+    "medium": ((0.56, 0.72), 1.0, 1.0),
+    "close": ((0.5, 0.64), 2.9, 0.9),
+    "over": ((0.5, 0.62), 3.4, 0.9),
+    "low": ((0.8, 0.88), 2.0, 0.55),
+    "high": ((0.3, 0.4), 0.7, 0.7),
+    "sky": ((0.87, 0.93), 0.5, 0.35),
+    "street": ((0.5, 0.58), 1.0, 1.0),
+    "facade": ((0.9, 0.95), 1.0, 1.0),
+}
+
+
+def split_prompt(prompt: str) -> tuple[str, str, str]:
+    """(scene words, setting, the rest) of a prompt written as "<intent>. Setting: <setting>. <lighting>, ...".
+
+    A prompt without a "Setting:" part is all scene words.
+    """
+    m = re.search(r"\bsetting:\s*([^.]*)\.?", prompt, flags=re.IGNORECASE)
+    if m is None:
+        return prompt, "", ""
+    return prompt[: m.start()], m.group(1), prompt[m.end():]
+
+
+def camera_shot(text: str) -> str | None:
+    """The shot named by camera words in ``text`` (close, over, low, high, wide, medium), or None."""
+    low = text.lower()
+    for word, shot in CAMERA_WORDS:
+        if re.search(r"(?<![a-z-])" + re.escape(word) + r"(?![a-z])", low):
+            return shot
+    return None
 
 
 def words_of(prompt: str) -> frozenset[str]:
@@ -185,12 +242,36 @@ def _default_sky(style: str, mood: str, rng: np.random.Generator) -> str:
     return options[int(rng.integers(len(options)))]
 
 
+def choose_shot(*, scene_words: frozenset[str], all_words: frozenset[str], camera: str | None, has_ground: bool,
+                rng: np.random.Generator) -> str:
+    """The composition: the scene's own words first (street, windows, a sky with no ground), then the camera words."""
+    if scene_words & STREET_WORDS:
+        return "street"
+    if scene_words & FACADE_WORDS and not scene_words & ROOFTOP_WORDS:
+        return "facade"
+    if scene_words & SKY_SHOT_WORDS and not has_ground and camera not in ("close", "over"):
+        return "sky"
+    if camera is not None:
+        return camera
+    return ("wide", "medium", "medium", "low", "close")[int(rng.integers(5))]
+
+
 def plan_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, version: int) -> Plan:
-    """Pick the scene elements from the prompt words; seed and version choose layout and optional extras."""
+    """Pick the scene elements from the prompt words; seed and version choose layout and optional extras.
+
+    The scene's own words (before "Setting:") decide the sky, the ground, the
+    subjects and the composition; the setting only fills in a ground when the
+    scene names none, and the rest (lighting, style keywords) only a sky. Camera
+    words ("close-up", "low-angle", "aerial", "wide", "dutch angle") choose the
+    framing unless the scene's words call for a street, a wall of windows or an
+    open sky.
+    """
+    scene_text, setting_text, rest_text = split_prompt(prompt)
     words = words_of(prompt)
+    scene_w, setting_w, rest_w = words_of(scene_text), words_of(setting_text), words_of(rest_text)
     rng = np.random.default_rng(seed_of("plan", style, prompt, mood, round(energy, 3), seed, version))
-    skies = _hits(words, SKY_WORDS)
-    if "cosmic" in skies:
+    skies = _hits(scene_w, SKY_WORDS) or _hits(rest_w, SKY_WORDS) or _hits(setting_w, SKY_WORDS)
+    if "cosmic" in skies or "cosmic" in _hits(words, SKY_WORDS) and style == "cosmic":
         sky = "cosmic"
     elif skies:  # several named skies (rain at night under a setting sun): each version picks one
         sky = skies[int(rng.integers(len(skies)))]
@@ -198,30 +279,45 @@ def plan_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
         sky = _default_sky(style, mood, rng)
     if style == "cosmic" and sky == "day":
         sky = "cosmic"
-    grounds = _hits(words, GROUND_WORDS)
+    own_grounds = _hits(scene_w, GROUND_WORDS)
+    if "grid" in own_grounds and len(own_grounds) == 1 and style != "synthwave":
+        own_grounds = []
+    shot = choose_shot(scene_words=scene_w, all_words=words, camera=camera_shot(scene_text + " " + rest_text),
+                       has_ground=bool(own_grounds) or bool(scene_w & ROOFTOP_WORDS), rng=rng)
+    grounds = own_grounds or _hits(setting_w, GROUND_WORDS)
     if "grid" in grounds and style != "synthwave" and len(grounds) > 1:
         grounds.remove("grid")
-    if not grounds and sky != "cosmic":
+    if shot == "street":
+        grounds = [g for g in grounds if g in ("road",)]
+    if not grounds and sky != "cosmic" and shot != "street":
         pool = {"synthwave": ["grid", "mountains", "road", "city"], "watercolor": ["mountains", "forest", "sea"],
                 "noir": ["city", "road", "sea"], "papercut": ["mountains", "forest", "desert"],
                 "geometric": ["mountains", "sea", "desert"], "cosmic": ["mountains"]}[style]
         grounds = [pool[int(rng.integers(len(pool)))]]
+    pose = "dance" if scene_w & DANCE_WORDS else "run" if scene_w & RUN_WORDS else "stand"
+    if pose == "run" and "road" not in grounds and shot not in ("street", "facade", "sky"):
+        grounds.append("road")
     if style == "synthwave" and "grid" not in grounds and not ({"sea", "city"} & set(grounds)) and rng.random() < 0.5:
         grounds.append("grid")
-    lights = _hits(words, LIGHT_WORDS)
+    lights = _hits(scene_w | setting_w, LIGHT_WORDS)
     if not ({"sun", "moon"} & set(lights)):
         if sky in ("sunset", "day"):
             lights.insert(0, "sun")
-        elif sky == "night" and rng.random() < 0.65:
+        elif sky == "night" and rng.random() < (0.9 if shot == "sky" else 0.65):
             lights.insert(0, "moon")
         elif sky == "cosmic":
             lights.insert(0, "planet")
-    subjects = _hits(words, SUBJECT_WORDS)
+    subjects = _hits(scene_w, SUBJECT_WORDS)
     if "couple" in subjects and "figure" in subjects:
         subjects.remove("figure")
-    if "heart" in subjects and "couple" in subjects and rng.random() < 0.5:
+    if "heart" in subjects and "couple" in subjects and shot not in ("close", "over") and rng.random() < 0.5:
         subjects.remove("heart")
-    particles = _hits(words, PARTICLE_WORDS)
+    if shot in ("close", "over") and len(subjects) > 1 and "heart" in subjects:
+        subjects = ["heart"] + [s for s in subjects if s != "heart"]  # a close-up of the heart
+    if scene_w & ROOFTOP_WORDS and shot not in ("street", "facade"):
+        subjects.append("rooftop")
+    crowd = int(rng.integers(2, 5)) if pose == "dance" and ({"dancers", "crowd", "party"} & scene_w) else 0
+    particles = _hits(scene_w, PARTICLE_WORDS)
     if sky in ("night", "cosmic") and "stars" not in particles and "rain" not in particles:
         particles.append("stars")
     if sky == "storm" and "rain" not in particles and "snow" not in particles and rng.random() < 0.5:
@@ -230,14 +326,24 @@ def plan_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
         extra = {"synthwave": "bokeh", "watercolor": "fireflies", "noir": "rain", "papercut": "bokeh",
                  "geometric": "bokeh", "cosmic": "stars"}[style]
         particles.append(extra)
-    horizon = float(rng.uniform(0.56, 0.72)) if grounds else 1.05
-    if "sea" in grounds:
+    (h_lo, h_hi), subject_scale, land_scale = SHOT_LAYOUT[shot]
+    horizon = float(rng.uniform(h_lo, h_hi)) if grounds or shot in ("street", "facade", "sky") else 1.05
+    if "sea" in grounds and shot in ("wide", "medium"):
         horizon = float(rng.uniform(0.5, 0.62))
     light_x = float(rng.uniform(0.3, 0.7)) if "grid" in grounds or "road" in grounds else float(rng.uniform(0.2, 0.8))
     light_y = horizon - float(rng.uniform(0.05, 0.3)) if sky != "night" else float(rng.uniform(0.15, 0.35))
+    if shot == "high":
+        light_y = min(light_y, horizon - 0.08)
+    side = float(rng.choice([1 / 3, 2 / 3]))
+    subject_x = {"close": side, "over": 0.14 if side < 0.5 else 0.86, "street": 0.5 + (side - 0.5) * 0.3,
+                 "low": side}.get(shot, float(rng.uniform(0.25, 0.75)))
+    if "symmetrical" in rest_w or "symmetrical" in scene_w:
+        subject_x = 0.5
+    tilt = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(4.0, 7.0)) if "dutch" in words else 0.0
     return Plan(
-        style=style, sky=sky, grounds=tuple(grounds[:3]), lights=tuple(lights[:3]), subjects=tuple(subjects[:2]),
+        style=style, sky=sky, grounds=tuple(grounds[:3]), lights=tuple(lights[:3]), subjects=tuple(subjects[:3]),
         particles=tuple(particles[:3]), energy=min(max(energy, 0.0), 1.0), horizon=horizon, light_x=light_x,
-        light_y=max(0.12, light_y), subject_x=float(rng.uniform(0.25, 0.75)), mirror=bool(rng.random() < 0.5),
+        light_y=max(0.12, light_y), subject_x=subject_x, mirror=bool(rng.random() < 0.5),
         seed=seed_of("draw", style, prompt, mood, seed, version), hue_jitter=float(rng.uniform(-16, 16)), words=words,
+        shot=shot, pose=pose, crowd=crowd, subject_scale=subject_scale, land_scale=land_scale, tilt_deg=tilt,
     )

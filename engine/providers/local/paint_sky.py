@@ -246,3 +246,23 @@ def paint_stars(base: Image.Image, plan: Plan, look: Look, rng: np.random.Genera
     paint(base, mask, star_col)
     paint(base, bright, star_col)
     return base
+
+
+def paint_milky_way(base: Image.Image, plan: Plan, look: Look, rng: np.random.Generator) -> Image.Image:
+    """A diagonal band of glowing star dust across the sky (for open-sky shots)."""
+    W, H = base.size
+    w, h = W // LOW, H // LOW
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    slope = float(rng.uniform(-0.45, 0.45))
+    cy = h * float(rng.uniform(0.3, 0.5)) + slope * (xx - w / 2)
+    band = np.exp(-(((yy - cy) / (h * 0.16)) ** 2))
+    dust = fractal_noise(rng, width=w, height=h, cells=5, octaves=5, persistence=0.6)
+    a = np.clip(band * (0.35 + 0.9 * dust) - 0.2, 0, 1) * (0.55 if look.treatment != "wash" else 0.35)
+    a *= np.clip((plan.horizon * h - yy) / (0.1 * h), 0, 1)
+    col = mix(look.light, look.accent, 0.3) if look.treatment != "ink" else (225, 225, 225)
+    arr = np.asarray(base.resize((w, h), Image.BILINEAR), np.float32)
+    arr = arr + (np.array(col, np.float32) - arr) * a[..., None]
+    layer = to_image(arr, size=base.size)
+    mask = to_image(a * 255 * 2.5, size=base.size).convert("L")
+    base.paste(layer, (0, 0), mask)
+    return base

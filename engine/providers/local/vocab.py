@@ -25,13 +25,14 @@ IMAGERY: dict[str, str] = {
     "highway": "an endless empty road",
     "drive": "a car's headlights on an empty road",
     "car": "a vintage car with glowing tail lights",
-    "heart": "a glowing heart-shaped lantern",
+    "heart": "a huge glowing neon heart",
     "sky": "a vast open sky",
     "river": "a winding river",
     "mountain": "distant snowy mountains",
     "moon": "a full moon",
     "train": "a night train rushing past",
-    "window": "a lit window in the dark",
+    "window": "a wall of lit windows in the dark",
+    "run": "a night road racing into the distance",
     "dance": "a crowd of dancers",
     "light": "beams of light",
     "flower": "a field of blooming flowers",
@@ -85,7 +86,7 @@ ABSTRACT: dict[str, str] = {
     "cold": "frost spreading across glass",
     "fly": "wings spread wide",
     "fall": "falling autumn leaves",
-    "run": "footprints racing into the distance",
+    "story": "a dark street of glowing windows",
     "together": "two figures side by side",
     "goodbye": "a departing train",
     "forever": "an infinite horizon",
@@ -132,6 +133,57 @@ SETTINGS: dict[str, str] = {
     "house": "a quiet small town",
     "window": "a quiet small town",
     "train": "a railway line crossing the countryside",
+}
+
+# Where inside the project's setting a scene takes place, by the setting's kind and the scene's section
+# (a scene picks one by its index). Each place names something the offline illustrator can draw.
+SETTING_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("space", ("planet", "space", "nebula", "nebulae", "station", "orbit", "galaxy")),
+    ("city", ("city", "alley", "alleys", "towers", "streetlamps", "street", "shapes")),
+    ("coast", ("coast", "coastline", "sea", "harbour", "lakeside", "lake", "ocean", "river")),
+    ("road", ("highway", "road", "railway", "plains", "desert")),
+)
+SCENE_PLACES: dict[str, dict[str, tuple[str, ...]]] = {
+    "city": {
+        "intro": ("the skyline seen from across the water", "the edge of town under a wide sky"),
+        "verse": ("a rain-wet street between tall buildings", "the lit windows of an apartment block", "a quiet street corner under streetlamps", "a footbridge above the traffic"),
+        "chorus": ("the rooftops high above the skyline", "an open sky over the city lights", "a rooftop under the stars"),
+        "bridge": ("a harbour pier by the dark sea", "an empty highway out of the city", "a room with a tall window"),
+        "breakdown": ("an empty highway out of the city", "a harbour pier by the dark sea", "a room with a tall window"),
+        "outro": ("a long road leaving the city", "the skyline seen from across the water"),
+    },
+    "coast": {
+        "intro": ("a misty shore at first light", "a wide bay under a huge sky"),
+        "verse": ("a harbour street of little houses", "the lit windows of a seaside house", "a boardwalk by the water"),
+        "chorus": ("a cliff top above the sea", "an open sky over the waves", "the rooftops above the bay"),
+        "bridge": ("a lighthouse road along the coast", "a room with a tall window onto the sea"),
+        "breakdown": ("a still lake under the stars", "a coastal road at night"),
+        "outro": ("a long beach fading into the distance", "a wide bay under a huge sky"),
+    },
+    "space": {
+        "intro": ("a silent orbit above a blue planet", "a field of distant galaxies"),
+        "verse": ("the rocky surface of a moon", "the lit windows of a space station", "a crater rim under the planets"),
+        "chorus": ("an open sky full of stars and nebulae", "a ridge under a giant ringed planet"),
+        "bridge": ("a frozen sea on an alien world", "a long road across a desert planet"),
+        "breakdown": ("a frozen sea on an alien world", "a quiet dome with a tall window"),
+        "outro": ("a fading view of the planet from space", "a field of distant galaxies"),
+    },
+    "road": {
+        "intro": ("an empty highway at first light", "open plains under a wide sky"),
+        "verse": ("a small town main street", "the lit windows of a roadside motel", "a road through the hills"),
+        "chorus": ("an open sky over the plains", "a hilltop above the highway", "the rooftops of a small town"),
+        "bridge": ("a desert road under the stars", "a lake beside the road"),
+        "breakdown": ("a lake beside the road", "a room with a tall window"),
+        "outro": ("a long road into the distance", "open plains under a wide sky"),
+    },
+    "land": {
+        "intro": ("a misty valley at first light", "rolling hills under a wide sky"),
+        "verse": ("a village street of little houses", "the lit windows of a cottage", "a path through the forest"),
+        "chorus": ("a hilltop under an open sky", "the mountains under the stars", "the village rooftops"),
+        "bridge": ("a still lake in the hills", "a long road across the plains"),
+        "breakdown": ("a still lake in the hills", "a room with a tall window"),
+        "outro": ("a path fading into the distance", "rolling hills under a wide sky"),
+    },
 }
 
 # Settings per preset when the lyrics name no place (picked by mood and seed).

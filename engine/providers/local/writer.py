@@ -230,12 +230,35 @@ def camera_for(*, energy: float, index: int) -> str:
     return options[index % len(options)]
 
 
+def setting_kind(setting: str) -> str:
+    """The kind of a setting (city, coast, space, road, land) from its words."""
+    words = set(tokens(setting))
+    for kind, cues in vocab.SETTING_KINDS:
+        if words & set(cues):
+            return kind
+    return "land"
+
+
+def scene_setting(*, setting: str, section: str, index: int) -> str:
+    """Where in the project's ``setting`` one scene happens: a place for its section, rotating with ``index``.
+
+    Verses keep to streets and windows, choruses open up to rooftops and sky,
+    bridges and breakdowns leave for the sea, the road or a room; the project's
+    setting stays named so the video keeps its place.
+    """
+    places = vocab.SCENE_PLACES[setting_kind(setting)]
+    key = section_key(section)
+    options = places.get(key) or tuple(p for k in ("verse", "chorus", "bridge") for p in places[k])
+    return f"{options[index % len(options)]} in {setting}"
+
+
 def write_prompt(scene: Scene, *, bible: StyleBible) -> tuple[str, str, list[str]]:
     """(image_prompt, negative_prompt, style_hints) for one scene in the bible's style.
 
-    The prompt is: the scene's visual intent (subject and action), the
-    bible's setting, lighting from mood and energy, a camera framing, the
-    preset's style keywords and its palette as colour names.
+    The prompt is: the scene's visual intent (subject and action), a place
+    within the bible's setting for the scene's section (:func:`scene_setting`),
+    lighting from mood and energy, a camera framing, the preset's style
+    keywords and its palette as colour names.
     """
     intent = scene.visual_intent.strip().rstrip(".")
     if not scene.edited and bible.subject and bible.subject.lower() not in intent.lower():
@@ -245,7 +268,7 @@ def write_prompt(scene: Scene, *, bible: StyleBible) -> tuple[str, str, list[str
     colours = colour_names(bible.palette)
     parts = [
         f"{intent}.",
-        f"Setting: {bible.setting}.",
+        f"Setting: {scene_setting(setting=bible.setting, section=scene.section, index=scene.index)}.",
         f"{lighting[0].upper()}{lighting[1:]}, {camera}.",
         f"{bible.look[:1].upper()}{bible.look[1:]}.",
     ]
@@ -259,7 +282,7 @@ class LocalWriter:
     """The offline :class:`engine.providers.base.PromptWriter`."""
 
     name = "local"
-    version = "1"
+    version = "2"
 
     def style_bible(self, analysis: Analysis, scenes: list[Scene], *, settings: ProjectSettings, io: StepIO) -> StyleBible:
         """The bible from the project's style preset and seed."""
