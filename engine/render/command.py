@@ -1,37 +1,25 @@
-"""Pure builders of ffmpeg argument lists: scene segment, transition segment, audio, concat + mux.
+"""Pure builders of ffmpeg argument lists: raw still, scene segment, transition segment, audio, concat + mux.
 
 Nothing here runs ffmpeg or touches files; the runner in ``render.py`` does.
 
-Camera motion uses the ``perspective`` filter with per-frame expressions: the
-four corners of a sub-pixel crop window of the picture are sent to the
-output's corners with bilinear interpolation, so a slow zoom or pan has no
-integer-rounding jitter (the naive ``zoompan`` rounds the window to whole
-pixels and visibly shakes).
-
 Each picture is decoded, cover-scaled and converted to yuv420p **once per
-render** into a raw "still" (:func:`still_args`); every segment that shows it
-reads those raw bytes (no PNG decode, no scaling) and repeats the frame with
-the ``loop`` filter, so the warp and the crossfade work on planar 4:2:0
-(1.5 bytes per pixel) instead of RGB.
+render** into a raw "still" (:func:`still_args`).  The moving camera is drawn
+in Python (:mod:`engine.render.warp`, sub-pixel bilinear, so a slow zoom or pan
+has no whole-pixel jitter) and piped in as ``rawvideo`` yuv420p; a segment's
+graph only crossfades (``xfade``), fades the very ends, burns the subtitles and
+encodes, all in planar 4:2:0.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.render.timeline import (
-    PULSE_AMOUNT,
-    PULSE_ATTACK_FRAMES,
-    RenderSpec,
-    Segment,
-    TimedClip,
-    Timeline,
-)
+from engine.render.timeline import RenderSpec, Segment, Timeline
 
 _COMMON = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
 
 
 def _num(x: float) -> str:
-    """A number for an ffmpeg expression: compact, exact enough, never in exponent form."""
+    """A number for an ffmpeg option: compact, exact enough, never in exponent form."""
     text = f"{x:.10f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
 
@@ -40,36 +28,6 @@ def escape_option_value(value: str) -> str:
     """Escape a value for a filter option (level 1) and then for the filter graph (level 2)."""
     level1 = "".join("\\" + ch if ch in "\\':" else ch for ch in value)
     return "".join("\\" + ch if ch in "\\'[],;" else ch for ch in level1)
-
-
-def _graph_expr(expr: str) -> str:
-    """An expression inside a graph: commas are filter separators there, so escape them."""
-    return expr.replace(",", "\\,")
-
-
-def motion_exprs(tc: TimedClip, *, abs_start_frame: int, fps: int) -> dict[str, str]:
-    """Perspective corner expressions (``x0``..``y3``) of a clip's camera window, per output frame ``in``.
-
-    ``abs_start_frame`` is the absolute frame of the segment's first frame, so a move
-    that continues across segments keeps its path (it is a function of the absolute frame).
-    """
-    m = tc.motion
-    span = max(1, tc.visible_end_frame - tc.visible_start_frame - 1)
-    frame = f"(in+{abs_start_frame})"
-    t = f"clip(({frame}-{tc.visible_start_frame})/{span},0,1)"
-    e = f"(0.5*{t}+0.5*{t}*{t}*(3-2*{t}))"
-    pulse_terms = []
-    attack = PULSE_ATTACK_FRAMES * fps / 30.0
-    for b in tc.pulse_beat_frames:
-        x = f"(({frame}-{b})/{_num(attack)})"
-        pulse_terms.append(f"gte({frame},{b})*lt({x},12)*{x}*exp(1-{x})")
-    pulse = f"(1+{_num(PULSE_AMOUNT)}*({'+'.join(pulse_terms)}))" if pulse_terms else "1"
-    z = f"(({_num(m.zoom_from)}+{_num(m.zoom_to - m.zoom_from)}*{e})*{pulse})"
-    cx = f"({_num(m.cx_from)}+{_num(m.cx_to - m.cx_from)}*{e})" if m.cx_to != m.cx_from else _num(m.cx_from)
-    cy = f"({_num(m.cy_from)}+{_num(m.cy_to - m.cy_from)}*{e})" if m.cy_to != m.cy_from else _num(m.cy_from)
-    left, right = f"W*({cx}-0.5/{z})", f"W*({cx}+0.5/{z})"
-    top, bottom = f"H*({cy}-0.5/{z})", f"H*({cy}+0.5/{z})"
-    return {"x0": left, "y0": top, "x1": right, "y1": top, "x2": left, "y2": bottom, "x3": right, "y3": bottom}
 
 
 def still_filters(spec: RenderSpec) -> str:
@@ -86,21 +44,10 @@ def still_args(image_path: Path, *, spec: RenderSpec, out_path: Path) -> list[st
             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", str(out_path)]
 
 
-def still_input_args(path: Path, *, spec: RenderSpec) -> list[str]:
-    """A raw still written by :func:`still_args` as an input (read once, never scaled again)."""
+def raw_input_args(url: str, *, spec: RenderSpec) -> list[str]:
+    """A raw yuv420p video of the output size and rate as an input: a still file or a ``pipe:N`` of frames."""
     return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", f"{spec.width}x{spec.height}",
-            "-framerate", str(spec.fps), "-i", str(path)]
-
-
-def clip_chain(tc: TimedClip, *, spec: RenderSpec, input_label: str, out_label: str,
-               abs_start_frame: int, dur_frames: int) -> str:
-    """Filter chain: raw still -> repeated ``dur_frames`` times -> moving camera (planar yuv420p throughout)."""
-    fps = spec.fps
-    exprs = motion_exprs(tc, abs_start_frame=abs_start_frame, fps=fps)
-    persp = ":".join(f"{k}={_graph_expr(v)}" for k, v in exprs.items())
-    return (f"[{input_label}]setsar=1,"
-            f"loop=loop={dur_frames - 1}:size=1:start=0,setpts=N/({fps}*TB),"
-            f"perspective={persp}:interpolation=linear:sense=source:eval=frame[{out_label}]")
+            "-framerate", str(spec.fps), "-i", url]
 
 
 def _edges_and_subs(seg: Segment, *, timeline: Timeline, ass_path: Path | None, fonts_dir: Path | None) -> str:
@@ -127,11 +74,9 @@ def segment_graph(seg: Segment, *, timeline: Timeline, ass_path: Path | None = N
     spec = timeline.spec
     parts: list[str] = []
     labels: list[str] = []
-    for k, idx in enumerate(seg.clip_indexes):
-        tc = timeline.clips[idx]
+    for k, _ in enumerate(seg.clip_indexes):
         label = f"c{k}"
-        parts.append(clip_chain(tc, spec=spec, input_label=f"{k}:v", out_label=label,
-                                abs_start_frame=seg.start_frame, dur_frames=seg.dur_frames))
+        parts.append(f"[{k}:v]setsar=1[{label}]")
         labels.append(label)
     if seg.kind == "transition":
         dur_s = seg.dur_frames / spec.fps
@@ -156,17 +101,18 @@ def image_input_args(path: Path, *, fps: int) -> list[str]:
     return ["-f", "image2", "-pattern_type", "none", "-framerate", str(fps), "-i", str(path)]
 
 
-def segment_args(seg: Segment, *, timeline: Timeline, still_paths: list[Path], out_path: Path,
+def segment_args(seg: Segment, *, timeline: Timeline, input_urls: list[str], out_path: Path,
                  ass_path: Path | None = None, fonts_dir: Path | None = None) -> list[str]:
     """ffmpeg arguments (without the binary) that encode one segment to ``out_path`` (MP4, video only).
 
-    ``still_paths`` are the raw stills (:func:`still_args`) of ``seg.clip_indexes``, in that order.
+    ``input_urls`` name the raw yuv420p frame streams (e.g. ``pipe:5``) of ``seg.clip_indexes``,
+    in that order, each exactly ``seg.dur_frames`` frames long.
     """
-    if len(still_paths) != len(seg.clip_indexes):
-        raise ValueError(f"{seg.name}: {len(seg.clip_indexes)} clips but {len(still_paths)} stills")
+    if len(input_urls) != len(seg.clip_indexes):
+        raise ValueError(f"{seg.name}: {len(seg.clip_indexes)} clips but {len(input_urls)} inputs")
     args = list(_COMMON)
-    for path in still_paths:
-        args += still_input_args(path, spec=timeline.spec)
+    for url in input_urls:
+        args += raw_input_args(url, spec=timeline.spec)
     args += ["-filter_complex", segment_graph(seg, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir),
              "-map", "[vout]", "-frames:v", str(seg.dur_frames)]
     args += video_encoder_args(timeline.spec)

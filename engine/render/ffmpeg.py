@@ -1,6 +1,7 @@
 """Locating and running the ffmpeg binary (imageio-ffmpeg's, or STORYBEAT_FFMPEG), and probing its output."""
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
 import os
@@ -8,7 +9,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,15 +38,87 @@ def _tail(text: str, *, lines: int = STDERR_TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-class FfmpegProcess:
-    """One running ffmpeg with ``-progress pipe:1``: reports frames done, can be killed from another thread."""
+class FeedPipes:
+    """OS pipes that feed raw data into ffmpeg inputs named ``pipe:N`` (see :attr:`urls`)."""
 
-    def __init__(self, args: list[str], *, on_frames: Callable[[int], None] | None = None) -> None:
+    PIPE_BYTES = 1 << 20  # a bigger pipe buffer: fewer context switches per 1.4 MB frame
+
+    def __init__(self, count: int) -> None:
+        self.pairs = [os.pipe() for _ in range(count)]
+        self._open = {fd for pair in self.pairs for fd in pair}
+        self._lock = threading.Lock()
+        for _, write_fd in self.pairs:
+            try:
+                fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, self.PIPE_BYTES)
+            except (OSError, AttributeError):  # capped by /proc/sys/fs/pipe-max-size: the default still works
+                pass
+
+    @property
+    def urls(self) -> list[str]:
+        """ffmpeg input names of the read ends (the child keeps the same descriptor numbers)."""
+        return [f"pipe:{r}" for r, _ in self.pairs]
+
+    @property
+    def read_fds(self) -> tuple[int, ...]:
+        """The ends ffmpeg reads."""
+        return tuple(r for r, _ in self.pairs)
+
+    @property
+    def write_fds(self) -> tuple[int, ...]:
+        """The ends this process writes."""
+        return tuple(w for _, w in self.pairs)
+
+    def close(self, fd: int) -> None:
+        """Close one of the pipes' descriptors once (a number is never closed twice: it may be reused)."""
+        with self._lock:
+            if fd not in self._open:
+                return
+            self._open.discard(fd)
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+    def close_all(self) -> None:
+        """Close every descriptor still open (after a failure or a cancel)."""
+        for fd in (*self.read_fds, *self.write_fds):
+            self.close(fd)
+
+
+def _write_all(fd: int, data: memoryview | bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class FfmpegProcess:
+    """One running ffmpeg with ``-progress pipe:1``: reports frames done, can be killed from another thread.
+
+    ``feeds`` pairs :class:`FeedPipes` with one iterable of byte buffers per pipe; each is
+    written by its own thread while ffmpeg runs (a failing iterable kills ffmpeg and is re-raised).
+    """
+
+    def __init__(self, args: list[str], *, on_frames: Callable[[int], None] | None = None,
+                 feeds: tuple[FeedPipes, list[Iterable[memoryview | bytes]]] | None = None) -> None:
         self.args = [ffmpeg_path(), *args]
         self.on_frames = on_frames
+        self.feeds = feeds
         self._proc: subprocess.Popen[str] | None = None
         self._killed = False
         self._lock = threading.Lock()
+        self._feed_error: BaseException | None = None
+
+    def _feed(self, pipes: FeedPipes, fd: int, chunks: Iterable[memoryview | bytes]) -> None:
+        try:
+            for chunk in chunks:
+                _write_all(fd, chunk)
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading (it failed, or was killed): its exit code tells
+        except BaseException as exc:  # noqa: BLE001 - handed to run(), which re-raises it
+            self._feed_error = exc
+            self.kill()
+        finally:
+            pipes.close(fd)
 
     def kill(self) -> None:
         """Stop ffmpeg at once (the caller decides what error that becomes)."""
@@ -64,20 +137,47 @@ class FfmpegProcess:
         log.debug("running %s", " ".join(self.args))
         with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as err:
             with self._lock:
+                pipes, sources = self.feeds if self.feeds is not None else (None, [])
                 if self._killed:
+                    if pipes:
+                        pipes.close_all()
                     raise CancelledError(f"{what} cancelled")
                 try:
                     self._proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                                  stderr=err, text=True, encoding="utf-8", errors="replace")
+                                                  stderr=err, text=True, encoding="utf-8", errors="replace",
+                                                  pass_fds=pipes.read_fds if pipes else ())
                 except OSError as exc:
+                    if pipes:
+                        pipes.close_all()
                     raise RenderError(f"{what}: cannot start ffmpeg ({exc})") from exc
+            writers: list[threading.Thread] = []
+            if pipes:
+                for fd in pipes.read_fds:
+                    pipes.close(fd)  # only ffmpeg reads; it sees the end of input when the writer closes
+                for fd, chunks in zip(pipes.write_fds, sources):
+                    writers.append(threading.Thread(target=self._feed, args=(pipes, fd, chunks), daemon=True,
+                                                    name=f"ffmpeg-feed-{fd}"))
+                for t in writers:
+                    t.start()
             proc = self._proc
             assert proc.stdout is not None
-            for line in proc.stdout:
-                pair = parse_progress_line(line)
-                if pair and pair[0] == "frame" and self.on_frames is not None and pair[1].isdigit():
-                    self.on_frames(int(pair[1]))
-            code = proc.wait()
+            try:
+                for line in proc.stdout:
+                    pair = parse_progress_line(line)
+                    if pair and pair[0] == "frame" and self.on_frames is not None and pair[1].isdigit():
+                        self.on_frames(int(pair[1]))
+                code = proc.wait()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                for t in writers:
+                    t.join()
+                if pipes:
+                    pipes.close_all()
+                proc.stdout.close()
+            if self._feed_error is not None:
+                raise RenderError(f"{what}: producing frames failed ({self._feed_error})") from self._feed_error
             if self._killed:
                 raise CancelledError(f"{what} cancelled")
             if code != 0:

@@ -8,7 +8,9 @@ rest as they are, so its output is frame-identical to a fresh full render.
 
 Before the segments, each picture that a segment to encode shows is decoded and
 scaled once into a raw yuv420p "still" in ``cache_dir`` (see ``command.still_args``),
-so no segment decodes a PNG or scales anything.
+so no segment decodes a PNG or scales anything.  A segment's frames are warped from
+its still(s) by :mod:`engine.render.warp` in a feeder thread and piped into its ffmpeg
+(which only crossfades, fades, burns subtitles and encodes).
 
 The cache is pruned after every successful render (:func:`prune_cache`): a file
 survives if the newest render of some output format (one small manifest per
@@ -22,21 +24,23 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+
 from engine.errors import CancelledError, RenderError
 from engine.fingerprint import file_sha256, fingerprint
-from engine.render import command
-from engine.render.ffmpeg import FfmpegProcess, ffmpeg_path
+from engine.render import command, warp
+from engine.render.ffmpeg import FeedPipes, FfmpegProcess, ffmpeg_path
 from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, ass_header, events_between, to_ass, to_lrc, to_srt
-from engine.render.timeline import Segment, SubtitleLine, Timeline
+from engine.render.timeline import Segment, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 2  # 2: segments read raw yuv420p stills made once per render
+RENDER_VERSION = 2  # 2: the camera is warped by OpenCV from raw yuv420p stills made once per render
 CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
 _CACHE_PATTERNS = ("seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")
 ProgressFn = Callable[[float, "float | None"], None]
@@ -74,8 +78,17 @@ def segment_fingerprint(seg: Segment, *, timeline: Timeline, subtitles: list[Sub
         subs = [ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY),
                 *events_between(subtitles, start_ms=seg.start_frame * 1000 / fps, end_ms=seg.end_frame * 1000 / fps)]
     images = [timeline.clips[i].clip.image_sha256 for i in seg.clip_indexes]
-    return fingerprint(RENDER_VERSION, "segment", graph, images, command.still_filters(spec), subs,
-                       command.video_encoder_args(spec), seg.dur_frames, ffmpeg_path())
+    cameras = [_camera_key(timeline.clips[i]) for i in seg.clip_indexes]
+    return fingerprint(RENDER_VERSION, "segment", graph, images, cameras, seg.start_frame, seg.dur_frames,
+                       command.still_filters(spec), subs, command.video_encoder_args(spec), ffmpeg_path(),
+                       cv2.__version__)
+
+
+def _camera_key(tc: TimedClip) -> list[object]:
+    """Everything the camera path of a clip depends on (the warp reads nothing else)."""
+    m = tc.motion
+    return [m.kind, m.zoom_from, m.zoom_to, m.cx_from, m.cx_to, m.cy_from, m.cy_to,
+            tc.visible_start_frame, tc.visible_end_frame, list(tc.pulse_beat_frames)]
 
 
 def still_name(image_sha256: str, *, timeline: Timeline) -> str:
@@ -170,11 +183,14 @@ class _Jobs:
         self.stop_flag = threading.Event()
 
     def run(self, name: str, args: list[str], *, target: Path, tmp: Path, what: str,
-            on_frames: Callable[[int], None] | None = None) -> None:
+            on_frames: Callable[[int], None] | None = None,
+            feeds: tuple[FeedPipes, list[Iterable[memoryview]]] | None = None) -> None:
         """Run ffmpeg writing ``tmp``, then move it to ``target`` (atomic); cleans up on any failure."""
-        proc = FfmpegProcess(args, on_frames=on_frames)
+        proc = FfmpegProcess(args, on_frames=on_frames, feeds=feeds)
         with self.lock:  # registered under the lock, so a cancel either sees it or it sees the cancel
             if self.stop_flag.is_set():
+                if feeds is not None:
+                    feeds[0].close_all()
                 raise CancelledError("render cancelled")
             self.procs[name] = proc
         try:
@@ -208,10 +224,15 @@ def _make_still(image_path: Path, *, timeline: Timeline, target: Path, jobs: _Jo
 def _encode_segment(seg: Segment, *, timeline: Timeline, stills: list[Path], target: Path,
                     ass_path: Path | None, jobs: _Jobs, progress: _Progress) -> None:
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
-    args = command.segment_args(seg, timeline=timeline, still_paths=stills, out_path=tmp, ass_path=ass_path,
+    spec = timeline.spec
+    sources = [warp.clip_frames(warp.load_still(path, width=spec.width, height=spec.height), timeline.clips[idx],
+                                start_frame=seg.start_frame, dur_frames=seg.dur_frames, fps=spec.fps)
+               for idx, path in zip(seg.clip_indexes, stills)]
+    pipes = FeedPipes(len(sources))
+    args = command.segment_args(seg, timeline=timeline, input_urls=pipes.urls, out_path=tmp, ass_path=ass_path,
                                 fonts_dir=FONTS_DIR if ass_path else None)
     jobs.run(seg.name, args, target=target, tmp=tmp, what=f"encoding {seg.name}",
-             on_frames=lambda n: progress.update(seg.name, n))
+             on_frames=lambda n: progress.update(seg.name, n), feeds=(pipes, sources))
     progress.update(seg.name, seg.dur_frames)
 
 

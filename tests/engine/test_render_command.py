@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import InputError
-from engine.render import command
+from engine.errors import InputError, RenderError
+from engine.render import command, warp
 from engine.render.timeline import (
     MOTIONS,
     Clip,
@@ -151,45 +152,92 @@ def test_render_spec_sizes() -> None:
         RenderSpec(width=321, height=180)
 
 
-def _eval_expr(expr: str, *, W: float, H: float, n: int) -> float:
-    """Evaluate an ffmpeg expression of our builders in Python (same functions, same precedence)."""
-    import math
+def _ramp_still(width: int, height: int) -> warp.Still:
+    """Planes whose value is a linear ramp of the pixel position (bilinear interpolation is exact on it)."""
+    xs = np.arange(width, dtype=np.float64)
+    y = np.tile(40 + xs * 0.5, (height, 1)).astype(np.uint8)  # horizontal ramp, 0.5 per luma pixel
+    cys = np.arange(height // 2, dtype=np.float64)[:, None]
+    u = np.tile(30 + cys * 1.5, (1, width // 2)).astype(np.uint8)  # vertical ramp, 1.5 per chroma row
+    v = np.full((height // 2, width // 2), 128, np.uint8)
+    return warp.Still(y, u, v)
 
-    env = {"W": W, "H": H, "clip": lambda x, lo, hi: min(max(x, lo), hi), "exp": math.exp,
-           "gte": lambda a, b: float(a >= b), "lt": lambda a, b: float(a < b), "n_": n}
-    return eval(expr.replace("in+", "n_+"), {"__builtins__": {}}, env)  # noqa: S307 - test-only, our own text
+
+def test_warp_at_zoom_one_is_the_still_itself() -> None:
+    rng = np.random.default_rng(1)
+    still = warp.Still(*(rng.integers(0, 255, shape, dtype=np.uint8) for shape in ((36, 64), (18, 32), (18, 32))))
+    y, u, v = warp.warp_frame(still, zoom=1.0, cx=0.5, cy=0.5)
+    assert np.array_equal(y, still.y) and np.array_equal(u, still.u) and np.array_equal(v, still.v)
 
 
-def test_motion_expressions_follow_the_python_camera_path() -> None:
+def test_warp_maps_the_camera_window_with_sub_pixel_accuracy() -> None:
+    width, height = 320, 180
+    still = _ramp_still(width, height)
+    zoom, cx, cy = 1.25, 0.53, 0.47
+    y, u, _ = warp.warp_frame(still, zoom=zoom, cx=cx, cy=cy)
+    # output pixel x shows the source point at pixel-centre coordinate left + (x + 0.5) / zoom - 0.5
+    xs = np.arange(width)
+    src_x = width * (cx - 0.5 / zoom) + (xs + 0.5) / zoom - 0.5
+    assert np.abs(y[90].astype(float) - (40 + 0.5 * src_x)).max() <= 1.0
+    # the picture's point (cx, cy) lands on the output's centre, in the chroma planes too (chroma sited at y+0.5)
+    rows = np.arange(height // 2)
+    src_luma_y = height * (cy - 0.5 / zoom) + (2 * rows + 0.5 + 0.5) / zoom - 0.5
+    src_chroma_row = (src_luma_y - 0.5) / 2
+    assert np.abs(u[:, 80].astype(float) - (30 + 1.5 * src_chroma_row)).max() <= 1.0
+
+
+def test_motion_frames_follow_the_python_camera_path() -> None:
     tl = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000, spec=SPEC, seed=5)
-    seg = tl.segments[-1]
-    tc = tl.clips[1]
-    exprs = command.motion_exprs(tc, abs_start_frame=seg.start_frame, fps=30)
+    seg, tc = tl.segments[-1], tl.clips[1]
+    still = _ramp_still(320, 180)
+    chunks = list(warp.clip_frames(still, tc, start_frame=seg.start_frame, dur_frames=seg.dur_frames, fps=30))
+    assert len(chunks) == 3 * seg.dur_frames
+    assert [len(c) for c in chunks[:3]] == [320 * 180, 160 * 90, 160 * 90]
     for n in (0, 7, seg.dur_frames - 1):
         frame = seg.start_frame + n
         zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
                                      pulse=pulse_at(tc, frame=frame, fps=30))
-        assert _eval_expr(exprs["x0"], W=320, H=180, n=n) == pytest.approx(320 * (cx - 0.5 / zoom), abs=1e-6)
-        assert _eval_expr(exprs["y3"], W=320, H=180, n=n) == pytest.approx(180 * (cy + 0.5 / zoom), abs=1e-6)
+        expected = warp.warp_frame(still, zoom=zoom, cx=cx, cy=cy)[0]
+        assert bytes(chunks[3 * n]) == expected.tobytes()
+
+
+def test_load_still_checks_its_size(tmp_path: Path) -> None:
+    raw = tmp_path / "s.yuv"
+    raw.write_bytes(bytes(range(192)) * 18)  # 64x36 yuv420p is 3456 bytes
+    still = warp.load_still(raw, width=64, height=36)
+    assert (still.width, still.height, still.u.shape, still.v.shape) == (64, 36, (18, 32), (18, 32))
+    with pytest.raises(RenderError, match="expected"):
+        warp.load_still(raw, width=64, height=38)
 
 
 def test_segment_args_scene_and_transition() -> None:
     tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
     scene, trans = tl.segments[0], tl.segments[1]
-    args = command.segment_args(scene, timeline=tl, still_paths=[Path("/c/a.yuv")], out_path=Path("/c/s.mp4"))
-    assert args[args.index("-i") + 1] == "/c/a.yuv"
+    args = command.segment_args(scene, timeline=tl, input_urls=["pipe:7"], out_path=Path("/c/s.mp4"))
+    i = args.index("-i")
+    assert args[i + 1] == "pipe:7" and args[i - 8:i] == ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size",
+                                                         "320x180", "-framerate", "30"]
     graph = args[args.index("-filter_complex") + 1]
-    assert "loop=loop=" in graph and "perspective=" in graph and "eval=frame" in graph
-    assert "zoompan" not in graph
+    assert "perspective" not in graph and "zoompan" not in graph and "scale" not in graph  # the camera is in Python
     assert "fade=t=in:start_frame=0" in graph  # the video starts from black
     assert args[args.index("-frames:v") + 1] == str(scene.dur_frames)
     for flag, value in (("-c:v", "libx264"), ("-pix_fmt", "yuv420p"), ("-r", "30"), ("-preset", "veryfast")):
         assert args[args.index(flag) + 1] == value
     assert args[-1] == "/c/s.mp4" and "-progress" in args
-    targs = command.segment_args(trans, timeline=tl, still_paths=[Path("/c/a.yuv"), Path("/c/b.yuv")], out_path=Path("/c/t.mp4"))
-    assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["/c/a.yuv", "/c/b.yuv"]
+    targs = command.segment_args(trans, timeline=tl, input_urls=["pipe:7", "pipe:9"], out_path=Path("/c/t.mp4"))
+    assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["pipe:7", "pipe:9"]
     tgraph = targs[targs.index("-filter_complex") + 1]
     assert f"xfade=transition={trans.transition}:duration=" in tgraph and ":offset=0" in tgraph
+    with pytest.raises(ValueError):
+        command.segment_args(trans, timeline=tl, input_urls=["pipe:7"], out_path=Path("/c/t.mp4"))
+
+
+def test_still_args_scale_once_to_yuv420p() -> None:
+    args = command.still_args(Path("/img/a%d.png"), spec=SPEC, out_path=Path("/c/s.yuv"))
+    assert args[args.index("-pattern_type") + 1] == "none" and args[args.index("-i") + 1] == "/img/a%d.png"
+    vf = args[args.index("-vf") + 1]
+    assert vf.startswith("scale=w=320:h=180:force_original_aspect_ratio=increase:flags=lanczos,crop=320:180")
+    assert args[args.index("-frames:v") + 1] == "1" and args[-3:] == ["-pix_fmt", "yuv420p", "/c/s.yuv"]
+    assert "flags=bilinear" in command.still_filters(replace(SPEC, preview=True))
 
 
 def test_subtitles_are_burned_with_shifted_time_and_bundled_fonts() -> None:

@@ -3,6 +3,7 @@ incremental re-render, failures and cancel.  Small sizes keep the whole file to 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import wave
 from dataclasses import replace
@@ -263,3 +264,39 @@ def test_preview_render_in_other_aspects(tmp_path: Path, aspect: str) -> None:
     info = probe(res.out_path)
     assert (info.width, info.height) == (spec.width, spec.height) and spec.height >= spec.width
     assert count_video_frames(res.out_path) == round(2000 * spec.fps / 1000)
+
+
+def _feed_args(url: str, out: Path, *, frames: int) -> list[str]:
+    return ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-video_size", "32x16", "-framerate", "10",
+            "-i", url, "-frames:v", str(frames), "-c:v", "rawvideo", "-f", "rawvideo", str(out)]
+
+
+def test_feed_pipes_deliver_frames_in_order(tmp_path: Path) -> None:
+    from engine.render.ffmpeg import FeedPipes, FfmpegProcess
+
+    frames = [bytes([i]) * (32 * 16) for i in range(20)]
+    pipes = FeedPipes(1)
+    out = tmp_path / "o.raw"
+    FfmpegProcess(_feed_args(pipes.urls[0], out, frames=20), feeds=(pipes, [iter(frames)])).run()
+    assert out.read_bytes() == b"".join(frames)
+
+
+def test_a_failing_frame_source_or_ffmpeg_never_hangs(tmp_path: Path) -> None:
+    from engine.render.ffmpeg import FeedPipes, FfmpegProcess
+
+    def broken():
+        yield bytes(32 * 16)
+        raise ValueError("warp exploded")
+
+    open_fds = len(os.listdir("/proc/self/fd"))
+    pipes = FeedPipes(1)
+    with pytest.raises(RenderError, match="warp exploded"):
+        FfmpegProcess(_feed_args(pipes.urls[0], tmp_path / "o.raw", frames=20), feeds=(pipes, [broken()])).run()
+    # ffmpeg refusing its arguments while we still have frames to write: its error, not a hang or BrokenPipe
+    pipes = FeedPipes(1)
+    endless = (bytes(32 * 16) for _ in range(10_000))
+    with pytest.raises(RenderError) as info:
+        FfmpegProcess([*_feed_args(pipes.urls[0], tmp_path / "o.raw", frames=5), "-no-such-option"],
+                      feeds=(pipes, [endless])).run()
+    assert "no-such-option" in info.value.stderr_tail
+    assert len(os.listdir("/proc/self/fd")) == open_fds  # every pipe end closed
