@@ -42,6 +42,21 @@ def machine_line() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load {load:.1f} at start"
 
 
+def split_sections(text: str) -> tuple[str, dict[str, str]]:
+    """The preamble before the first '## ' heading, and each '## ' section by title."""
+    head, *rest = ("\n" + text).split("\n## ")
+    return head.strip("\n"), {part.split("\n", 1)[0].strip(): "## " + part.rstrip() for part in rest}
+
+
+def merge_sections(old: str, new: str) -> str:
+    """Replace (or add) the sections of ``new`` in ``old``, keeping the others and their order."""
+    old_head, old_parts = split_sections(old)
+    new_head, new_parts = split_sections(new)
+    merged = {**old_parts, **new_parts}
+    order = list(old_parts) + [t for t in new_parts if t not in old_parts]
+    return "\n\n".join([new_head or old_head, *(merged[t] for t in order)]) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benches (all, or those named) and rewrite docs/benchmarks.md."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -72,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         body = body.replace("\n# ", "\n### ").removeprefix("# ")
         sections += [f"## {title}", "", f"`{' '.join(Path(c).name if i == 1 else c for i, c in enumerate(cmd[1:], 1))}` ({took:.0f} s)", "", body, ""]
     if args.only and OUT.exists():
-        print("\n".join(sections))
+        OUT.write_text(merge_sections(OUT.read_text(), "\n".join(sections)))
     else:
         OUT.write_text("\n".join(sections) + "\n")
-        print(f"wrote {OUT}", file=sys.stderr)
+    print(f"wrote {OUT}", file=sys.stderr)
     return 1 if failed else 0
 
 
