@@ -7,8 +7,8 @@ from urllib.parse import quote
 from engine import machine
 from engine.config import get_settings
 from engine.jobs import job_is_dead
-from engine.models import ImageRecord, Job, Project, PromptVersion, Scene, ScenePrompts
-from engine.storage import ProjectFolder
+from engine.models import ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
+from engine.storage import ProjectFolder, read_model_cached
 
 from api.schemas import (
     JobsPublic,
@@ -34,7 +34,17 @@ def file_url(project_id: str, rel_path: str | None) -> str | None:
 
 def load_jobs(folder: ProjectFolder) -> JobsPublic:
     """Both job files (fresh idle jobs when missing)."""
-    return JobsPublic(pipeline=folder.load_job("pipeline"), render=folder.load_job("render"))
+    return JobsPublic(pipeline=_job(folder, "pipeline"), render=_job(folder, "render"))
+
+
+def _job(folder: ProjectFolder, kind: str) -> Job:
+    """A job file through the read cache (views never mutate it)."""
+    return read_model_cached(folder.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
+
+
+def _project(folder: ProjectFolder) -> Project:
+    """project.json through the read cache; NotFoundError/InputError as load_project when unreadable."""
+    return read_model_cached(folder.project_json, Project) or folder.load_project()
 
 
 def job_active(job: Job) -> bool:
@@ -54,7 +64,7 @@ def _image_status(image: ImageRecord | None) -> str:
 
 
 def _thumbnail(folder: ProjectFolder) -> str | None:
-    prompts = folder.load_prompts()
+    prompts = read_model_cached(folder.prompts_json, Prompts)
     if prompts is None:
         return None
     for sp in prompts.scenes:
@@ -66,7 +76,7 @@ def _thumbnail(folder: ProjectFolder) -> str | None:
 
 def project_public(folder: ProjectFolder, project: Project | None = None) -> ProjectPublic:
     """The full public view of a project."""
-    project = project or folder.load_project()
+    project = project or _project(folder)
     jobs = load_jobs(folder)
     busy = job_active(jobs.pipeline) or job_active(jobs.render)
     resumable = not busy and (project.state == machine.FAILED or job_resumable(jobs.pipeline) or job_resumable(jobs.render))
@@ -90,7 +100,7 @@ def project_public(folder: ProjectFolder, project: Project | None = None) -> Pro
 
 def project_summary(folder: ProjectFolder) -> ProjectSummary:
     """One row of the project list."""
-    project = folder.load_project()
+    project = _project(folder)
     return ProjectSummary(
         id=project.id, name=project.name, state=project.state, created_at=project.created_at,
         updated_at=project.updated_at, thumbnail_url=_thumbnail(folder),

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         if proc.returncode != 0:
             failed += 1
             body += f"\n\n**bench failed (exit {proc.returncode})**\n\n```\n{proc.stderr[-2000:]}\n```"
-        body = body.replace("\n# ", "\n### ").removeprefix("# ")
+        body = "\n".join("##" + line if line.startswith("#") else line for line in body.splitlines())
         sections += [f"## {title}", "", f"`{' '.join(Path(c).name if i == 1 else c for i, c in enumerate(cmd[1:], 1))}` ({took:.0f} s)", "", body, ""]
     if args.only and OUT.exists():
         OUT.write_text(merge_sections(OUT.read_text(), "\n".join(sections)))

@@ -6,6 +6,7 @@ The API, the CLI and the UI read :func:`machine_spec` / :func:`mermaid`.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -96,8 +97,15 @@ def _machine_for(project: Project) -> tuple[Machine, _Holder]:
 
 def allowed_triggers(project: Project) -> list[str]:
     """Triggers that may fire now (conditions included), in table order."""
-    machine, holder = _machine_for(project)
-    return [t for t in machine.get_triggers(project.state) if holder.may_trigger(t)]
+    return list(_allowed(project.state, project.failed_from))
+
+
+@functools.lru_cache(maxsize=64)
+def _allowed(state: str, failed_from: str | None) -> tuple[str, ...]:
+    """allowed_triggers depends only on the state and failed_from: computed once per pair."""
+    probe = Project(id="probe", state=state, failed_from=failed_from)
+    machine, holder = _machine_for(probe)
+    return tuple(t for t in machine.get_triggers(state) if holder.may_trigger(t))
 
 
 def next_step(state: str) -> str | None:

@@ -82,9 +82,17 @@ def atomic_write_json(path: Path, model: BaseModel) -> None:
 def read_model(path: Path, model_type: type[M]) -> M:
     """Load and validate a JSON file; InputError if it is corrupt or of an unknown schema version."""
     try:
-        raw = json.loads(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         raise NotFoundError(f"{path.name} does not exist") from None
+    try:
+        model = model_type.model_validate_json(data)  # fast path: pydantic-core parses and validates at once
+    except ValidationError:
+        model = None
+    if model is not None and getattr(model, "schema_version", SCHEMA_VERSION) == SCHEMA_VERSION:
+        return model
+    try:
+        raw = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path.name} is corrupt: {exc}") from None
     if isinstance(raw, dict) and raw.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
@@ -93,6 +101,32 @@ def read_model(path: Path, model_type: type[M]) -> M:
         return model_type.model_validate(raw)
     except ValidationError as exc:
         raise InputError(f"{path.name} is invalid: {exc.error_count()} error(s): {exc.errors()[0]['msg']}") from None
+
+
+_CACHE: dict[tuple[str, str], tuple[tuple[int, int, int], BaseModel]] = {}
+_CACHE_MAX = 256
+
+
+def read_model_cached(path: Path, model_type: type[M]) -> M | None:
+    """Like try_read_model, but reuses the parsed model while the file is unchanged (same inode, mtime, size).
+
+    For read-only callers (the API's views under polling load): the returned
+    object is shared, so it must never be mutated.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key, stamp = (str(path), model_type.__name__), (st.st_ino, st.st_mtime_ns, st.st_size)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]  # type: ignore[return-value]
+    model = try_read_model(path, model_type)
+    if model is not None:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = (stamp, model)
+    return model
 
 
 def try_read_model(path: Path, model_type: type[M]) -> M | None:
