@@ -13,7 +13,7 @@ from engine.storage import ProjectFolder, validate_project_id, validate_scene_id
 from api.errors import UnauthorizedError
 
 
-def settings_dep() -> Settings:
+async def settings_dep() -> Settings:
     """The process-wide settings."""
     return get_settings()
 
@@ -21,7 +21,7 @@ def settings_dep() -> Settings:
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
-def require_token(request: Request, settings: SettingsDep) -> None:
+async def require_token(request: Request, settings: SettingsDep) -> None:
     """When STORYBEAT_TOKEN is set, every route needs ``Authorization: Bearer <token>`` (or ``?token=`` for SSE/media)."""
     if not settings.token:
         return
@@ -33,7 +33,7 @@ def require_token(request: Request, settings: SettingsDep) -> None:
         raise UnauthorizedError("missing or wrong bearer token")
 
 
-def project_folder(project_id: Annotated[str, Path(description="project id")]) -> ProjectFolder:
+async def project_folder(project_id: Annotated[str, Path(description="project id")]) -> ProjectFolder:
     """The folder of an existing project; 404 for an unknown or malformed id."""
     try:
         validate_project_id(project_id)
@@ -45,7 +45,7 @@ def project_folder(project_id: Annotated[str, Path(description="project id")]) -
     return folder
 
 
-def scene_id(seg_id: Annotated[str, Path(description="scene id, e.g. seg_001")]) -> str:
+async def scene_id(seg_id: Annotated[str, Path(description="scene id, e.g. seg_001")]) -> str:
     """A well-formed scene id; 404 for anything else (it cannot exist)."""
     try:
         return validate_scene_id(seg_id)

@@ -71,17 +71,22 @@ def wait_idle(client: httpx.Client, project_id: str, timeout_s: float = 600) -> 
     raise RuntimeError("timeout")
 
 
-async def pollers(base: str, project_id: str, *, n: int, seconds: float, busy_check) -> list[float]:
-    """``n`` clients (one connection each) GET the project in a loop for ``seconds`` (or until the render ends); latencies in ms."""
+async def pollers(base: str, project_id: str, *, n: int, seconds: float, busy_check, warmup_s: float = 0.0) -> list[float]:
+    """``n`` clients (one connection each) GET the project in a loop for ``seconds`` (or until the render ends); latencies in ms.
+
+    Requests in the first ``warmup_s`` (the burst of 100 new connections) are not counted.
+    """
     latencies: list[float] = []
-    stop_at = time.monotonic() + seconds
+    count_from = time.monotonic() + warmup_s
+    stop_at = count_from + seconds
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         async def one() -> None:
             while time.monotonic() < stop_at and busy_check():
                 t0 = time.perf_counter()
                 resp = await client.get(f"/projects/{project_id}")
-                latencies.append((time.perf_counter() - t0) * 1000)
+                if time.monotonic() >= count_from:
+                    latencies.append((time.perf_counter() - t0) * 1000)
                 resp.raise_for_status()
                 await asyncio.sleep(0.05)
 
@@ -141,7 +146,7 @@ def main() -> int:
                 c.post(f"/projects/{pid}/run", json={"target": "IMAGED"}).raise_for_status()
                 wait_idle(c, pid)
                 # idle baseline
-                idle = asyncio.run(pollers(base, pid, n=args.pollers, seconds=3.0, busy_check=lambda: True))
+                idle = asyncio.run(pollers(base, pid, n=args.pollers, seconds=8.0, busy_check=lambda: True, warmup_s=2.0))
                 c.post(f"/projects/{pid}/render", json={"preview": False}).raise_for_status()
                 render_started = time.monotonic()
 

@@ -75,7 +75,7 @@ def create(body: ProjectCreate | None = None) -> ProjectPublic:
 
 
 @router.get("/{project_id}", response_model=ProjectPublic, responses=responses(401, 404))
-def read(folder: FolderDep) -> ProjectPublic:
+async def read(folder: FolderDep) -> ProjectPublic:
     """The project, its allowed triggers, jobs and renders."""
     return project_public(folder)
 

@@ -57,6 +57,6 @@ def cancel(folder: FolderDep) -> CancelResult:
 
 
 @router.get("/jobs", response_model=JobsPublic, responses=responses(401, 404))
-def jobs(folder: FolderDep) -> JobsPublic:
+async def jobs(folder: FolderDep) -> JobsPublic:
     """Progress, errors and usage of the pipeline and render jobs."""
     return load_jobs(folder)
