@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.providers.gemini.estimate import StepEstimate
+
 from engine.models import (
     Aspect,
     EnergyCurve,
@@ -278,18 +280,6 @@ class RegenerateAccepted(BaseModel):
     job: Job
 
 
-class StepEstimatePublic(BaseModel):
-    """Predicted model usage of one pipeline step."""
-
-    step: str
-    model: str
-    calls: int
-    prompt_tokens: int
-    output_tokens: int
-    images: int
-    cost_usd: float
-
-
 class EstimatePublic(BaseModel):
     """Pre-flight estimate of a run (list prices; an estimate, not a bill)."""
 
@@ -300,4 +290,4 @@ class EstimatePublic(BaseModel):
     output_tokens: int
     images: int
     cost_usd: float
-    steps: list[StepEstimatePublic]
+    steps: list[StepEstimate]  # the engine's own dataclass
