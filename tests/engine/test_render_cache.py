@@ -67,10 +67,10 @@ def test_cache_keeps_newest_final_and_preview_and_drops_the_rest(tmp_path: Path)
     edited[1] = replace(clips[1], image_path=new_img, image_sha256=file_sha256(new_img))
     tl_v2 = build_timeline(edited, duration_ms=3000, spec=final, seed=4)
     second = render_video(tl_v2, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "f2.mp4", cache_dir=cache)
-    assert second.segments_encoded == 3 and second.segments_reused == len(tl_v2.segments) - 3
+    assert second.segments_encoded == 2 and second.segments_reused == len(tl_v2.segments) - 2
 
     gone = v1_segments - set(cache.glob("seg_*.mp4"))
-    assert len(gone) == 3  # exactly the old final's segments that show the replaced picture
+    assert len(gone) == 2  # exactly the old final's segments that show the replaced picture
     assert not (cache / still_name(clips[1].image_sha256, timeline=tl_final)).exists()
     assert (cache / still_name(clips[1].image_sha256, timeline=tl_prev)).exists()  # the preview still uses it
     assert not list(cache.glob(".*tmp*")) and not list(cache.glob(".concat_*"))

@@ -211,24 +211,47 @@ def test_load_still_checks_its_size(tmp_path: Path) -> None:
 
 def test_segment_args_scene_and_transition() -> None:
     tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
-    scene, trans = tl.segments[0], tl.segments[1]
-    args = command.segment_args(scene, timeline=tl, input_urls=["pipe:7"], out_path=Path("/c/s.mp4"))
+    trans, scene = tl.segments  # scene 0 ends in the transition into scene 1; scene 1 stands alone
+    assert trans.transition and trans.clip_indexes == (0, 1) and not scene.transition
+    args = command.segment_args(scene, timeline=tl, input_url="pipe:7", out_path=Path("/c/s.mp4"))
     i = args.index("-i")
     assert args[i + 1] == "pipe:7" and args[i - 8:i] == ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size",
                                                          "320x180", "-framerate", "30"]
+    assert args.count("-i") == 1
     graph = args[args.index("-filter_complex") + 1]
     assert "perspective" not in graph and "zoompan" not in graph and "scale" not in graph  # the camera is in Python
-    assert "fade=t=in:start_frame=0" in graph  # the video starts from black
+    assert "xfade" not in graph and "fade=t=out" in graph  # the video ends in black
     assert args[args.index("-frames:v") + 1] == str(scene.dur_frames)
-    for flag, value in (("-c:v", "libx264"), ("-pix_fmt", "yuv420p"), ("-r", "30"), ("-preset", "veryfast")):
+    for flag, value in (("-c:v", "libx264"), ("-pix_fmt", "yuv420p"), ("-r", "30"), ("-preset", "veryfast"),
+                        ("-x264-params", SPEC.x264_params)):
         assert args[args.index(flag) + 1] == value
     assert args[-1] == "/c/s.mp4" and "-progress" in args
-    targs = command.segment_args(trans, timeline=tl, input_urls=["pipe:7", "pipe:9"], out_path=Path("/c/t.mp4"))
-    assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["pipe:7", "pipe:9"]
+    targs = command.segment_args(trans, timeline=tl, input_url="pipe:9", out_path=Path("/c/t.mp4"))
+    assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["pipe:9"]
     tgraph = targs[targs.index("-filter_complex") + 1]
-    assert f"xfade=transition={trans.transition}:duration=" in tgraph and ":offset=0" in tgraph
-    with pytest.raises(ValueError):
-        command.segment_args(trans, timeline=tl, input_urls=["pipe:7"], out_path=Path("/c/t.mp4"))
+    assert "fade=t=in:start_frame=0" in tgraph and "xfade" not in tgraph  # transitions are drawn in Python
+    assert targs[targs.index("-frames:v") + 1] == str(trans.dur_frames)
+
+
+@settings(max_examples=200, deadline=None)
+@given(song=_songs(), seed=st.integers(min_value=0, max_value=2**32))
+def test_each_transition_ends_the_segment_of_the_scene_before_it(song, seed) -> None:
+    clips, duration_ms, spec = song
+    tl = build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=seed)
+    assert tl.segments[0].start_frame == 0 and tl.segments[-1].end_frame == tl.total_frames
+    for a, b in zip(tl.segments, tl.segments[1:]):
+        assert a.end_frame == b.start_frame  # contiguous, no overlap
+    folded = [s for s in tl.segments if s.transition]
+    real = [t for t in tl.transitions if t.dur_frames > 0]
+    assert len(folded) == len(real)
+    for seg, tr in zip(folded, real):
+        assert seg.clip_indexes == (tr.index, tr.index + 1) and seg.transition == tr.kind
+        assert seg.start_frame + seg.transition_offset_frames == tr.start_frame and seg.end_frame == tr.end_frame
+        assert seg.transition_frames == tr.dur_frames
+    for seg in tl.segments:
+        assert seg.dur_frames <= 8 * spec.fps + max((t.dur_frames for t in tl.transitions), default=0)
+        assert all(tl.clips[i].visible_start_frame <= seg.start_frame + (seg.transition_offset_frames if k else 0)
+                   and seg.end_frame <= tl.clips[i].visible_end_frame for k, i in enumerate(seg.clip_indexes))
 
 
 def test_still_args_scale_once_to_yuv420p() -> None:
@@ -263,3 +286,17 @@ def test_concat_list_and_mux_args() -> None:
     assert args[args.index("-movflags") + 1] == "+faststart"
     aargs = command.audio_args(Path("/s/track.wav"), out_path=Path("/c/a.m4a"), duration_ms=6000)
     assert aargs[aargs.index("-c:a") + 1] == "aac" and aargs[aargs.index("-t") + 1] == "6"
+
+
+def test_segments_without_a_lyric_burn_no_subtitles_and_keep_their_cache_key() -> None:
+    from engine.render.render import segment_fingerprint, segment_subtitle_events
+    from engine.render.timeline import SubtitleLine
+
+    tl = build_timeline(_clips([0, 9000, 18000]), duration_ms=27_000, spec=SPEC, seed=1)
+    line = SubtitleLine("only in the first seconds", 500, 2500)
+    with_line = [s for s in tl.segments if segment_subtitle_events(s, timeline=tl, subtitles=[line])]
+    assert with_line == [tl.segments[0]]
+    for seg in tl.segments:
+        same = segment_fingerprint(seg, timeline=tl, subtitles=[line]) == segment_fingerprint(seg, timeline=tl,
+                                                                                               subtitles=[])
+        assert same == (seg not in with_line)  # adding a line re-encodes only the segments where it shows
