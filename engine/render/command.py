@@ -5,9 +5,9 @@ Nothing here runs ffmpeg or touches files; the runner in ``render.py`` does.
 Each picture is decoded, cover-scaled and converted to yuv420p **once per
 render** into a raw "still" (:func:`still_args`).  The moving camera is drawn
 in Python (:mod:`engine.render.warp`, sub-pixel bilinear, so a slow zoom or pan
-has no whole-pixel jitter) and piped in as ``rawvideo`` yuv420p; a segment's
-graph only crossfades (``xfade``), fades the very ends, burns the subtitles and
-encodes, all in planar 4:2:0.
+has no whole-pixel jitter), transitions too (:mod:`engine.render.transitions`),
+and piped in as ``rawvideo`` yuv420p; a segment's graph only fades the very ends
+and burns the subtitles, then encodes, all in planar 4:2:0.
 """
 from __future__ import annotations
 
@@ -70,28 +70,15 @@ def _edges_and_subs(seg: Segment, *, timeline: Timeline, ass_path: Path | None, 
 
 def segment_graph(seg: Segment, *, timeline: Timeline, ass_path: Path | None = None,
                   fonts_dir: Path | None = None) -> str:
-    """The filter graph of one segment (scene body or transition), ending in ``[vout]``."""
-    spec = timeline.spec
-    parts: list[str] = []
-    labels: list[str] = []
-    for k, _ in enumerate(seg.clip_indexes):
-        label = f"c{k}"
-        parts.append(f"[{k}:v]setsar=1[{label}]")
-        labels.append(label)
-    if seg.kind == "transition":
-        dur_s = seg.dur_frames / spec.fps
-        parts.append(f"[c0][c1]xfade=transition={seg.transition}:duration={_num(dur_s)}:offset=0[mix]")
-        last = "mix"
-    else:
-        last = labels[0]
+    """The filter graph of one segment, ending in ``[vout]``: the frames (transitions included) come ready-made."""
     tail = _edges_and_subs(seg, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir)
-    parts.append(f"[{last}]{tail + ',' if tail else ''}null[vout]")
-    return ";".join(parts)
+    return f"[0:v]setsar=1,{tail + ',' if tail else ''}null[vout]"
 
 
 def video_encoder_args(spec: RenderSpec) -> list[str]:
     """Identical H.264 settings for every segment, so the concat demuxer can join them without re-encoding."""
-    return ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), "-pix_fmt", "yuv420p",
+    params = ["-x264-params", spec.x264_params] if spec.x264_params else []
+    return ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), *params, "-pix_fmt", "yuv420p",
             "-profile:v", "high", "-fps_mode", "cfr", "-r", str(spec.fps),
             "-video_track_timescale", str(spec.fps * 1000), "-an", "-map_metadata", "-1"]
 
@@ -101,18 +88,14 @@ def image_input_args(path: Path, *, fps: int) -> list[str]:
     return ["-f", "image2", "-pattern_type", "none", "-framerate", str(fps), "-i", str(path)]
 
 
-def segment_args(seg: Segment, *, timeline: Timeline, input_urls: list[str], out_path: Path,
+def segment_args(seg: Segment, *, timeline: Timeline, input_url: str, out_path: Path,
                  ass_path: Path | None = None, fonts_dir: Path | None = None) -> list[str]:
     """ffmpeg arguments (without the binary) that encode one segment to ``out_path`` (MP4, video only).
 
-    ``input_urls`` name the raw yuv420p frame streams (e.g. ``pipe:5``) of ``seg.clip_indexes``,
-    in that order, each exactly ``seg.dur_frames`` frames long.
+    ``input_url`` names the raw yuv420p frame stream (e.g. ``pipe:5``) of the segment's
+    ``seg.dur_frames`` frames, its transition already blended in (:func:`engine.render.warp.segment_frames`).
     """
-    if len(input_urls) != len(seg.clip_indexes):
-        raise ValueError(f"{seg.name}: {len(seg.clip_indexes)} clips but {len(input_urls)} inputs")
-    args = list(_COMMON)
-    for url in input_urls:
-        args += raw_input_args(url, spec=timeline.spec)
+    args = list(_COMMON) + raw_input_args(input_url, spec=timeline.spec)
     args += ["-filter_complex", segment_graph(seg, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir),
              "-map", "[vout]", "-frames:v", str(seg.dur_frames)]
     args += video_encoder_args(timeline.spec)

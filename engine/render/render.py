@@ -1,6 +1,6 @@
 """Render a timeline to an MP4: cached per-segment encodes, joined without re-encoding, plus AAC audio.
 
-Each segment (a scene body or a transition) is encoded by its own ffmpeg process
+Each segment (a stretch of a scene, maybe ending in the transition to the next) is encoded by its own ffmpeg process
 into ``cache_dir`` under its fingerprint (everything that affects its pixels,
 the encoder settings and :data:`RENDER_VERSION`).  A re-render after one scene
 changed re-encodes only the segments whose fingerprint changed and joins the
@@ -9,8 +9,9 @@ rest as they are, so its output is frame-identical to a fresh full render.
 Before the segments, each picture that a segment to encode shows is decoded and
 scaled once into a raw yuv420p "still" in ``cache_dir`` (see ``command.still_args``),
 so no segment decodes a PNG or scales anything.  A segment's frames are warped from
-its still(s) by :mod:`engine.render.warp` in a feeder thread and piped into its ffmpeg
-(which only crossfades, fades, burns subtitles and encodes).
+its still(s) by :mod:`engine.render.warp` (transitions blended by :mod:`engine.render.transitions`)
+in a feeder thread and piped into its ffmpeg
+(which only fades the very ends, burns subtitles -- only in segments where a line shows -- and encodes).
 
 The cache is pruned after every successful render (:func:`prune_cache`): a file
 survives if the newest render of some output format (one small manifest per
@@ -40,7 +41,7 @@ from engine.render.timeline import Segment, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 2  # 2: the camera is warped by OpenCV from raw yuv420p stills made once per render
+RENDER_VERSION = 3  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene segments, x264 me=dia, no deblock
 CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
 _CACHE_PATTERNS = ("seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")
 ProgressFn = Callable[[float, "float | None"], None]
@@ -67,19 +68,23 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def segment_subtitle_events(seg: Segment, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> list[str]:
+    """The ASS events that can show during a segment; none means the segment burns no subtitles at all."""
+    fps = timeline.spec.fps
+    return events_between(subtitles, start_ms=seg.start_frame * 1000 / fps, end_ms=seg.end_frame * 1000 / fps)
+
+
 def segment_fingerprint(seg: Segment, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> str:
     """Hash of everything that decides a segment's bytes: graph, pictures, subtitle events, encoder, version."""
     spec = timeline.spec
-    fps = spec.fps
-    graph = command.segment_graph(seg, timeline=timeline, ass_path=Path("SUBS") if subtitles else None,
-                                  fonts_dir=Path("FONTS") if subtitles else None)
-    subs: list[str] = []
-    if subtitles:
-        subs = [ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY),
-                *events_between(subtitles, start_ms=seg.start_frame * 1000 / fps, end_ms=seg.end_frame * 1000 / fps)]
+    events = segment_subtitle_events(seg, timeline=timeline, subtitles=subtitles) if subtitles else []
+    graph = command.segment_graph(seg, timeline=timeline, ass_path=Path("SUBS") if events else None,
+                                  fonts_dir=Path("FONTS") if events else None)
+    subs = [ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY), *events] if events else []
     images = [timeline.clips[i].clip.image_sha256 for i in seg.clip_indexes]
     cameras = [_camera_key(timeline.clips[i]) for i in seg.clip_indexes]
     return fingerprint(RENDER_VERSION, "segment", graph, images, cameras, seg.start_frame, seg.dur_frames,
+                       seg.transition, seg.transition_offset_frames,
                        command.still_filters(spec), subs, command.video_encoder_args(spec), ffmpeg_path(),
                        cv2.__version__)
 
@@ -225,11 +230,10 @@ def _encode_segment(seg: Segment, *, timeline: Timeline, stills: list[Path], tar
                     ass_path: Path | None, jobs: _Jobs, progress: _Progress) -> None:
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
     spec = timeline.spec
-    sources = [warp.clip_frames(warp.load_still(path, width=spec.width, height=spec.height), timeline.clips[idx],
-                                start_frame=seg.start_frame, dur_frames=seg.dur_frames, fps=spec.fps)
-               for idx, path in zip(seg.clip_indexes, stills)]
+    pictures = [warp.load_still(path, width=spec.width, height=spec.height) for path in stills]
+    sources = [warp.segment_frames(seg, clips=timeline.clips, stills=pictures, fps=spec.fps)]
     pipes = FeedPipes(len(sources))
-    args = command.segment_args(seg, timeline=timeline, input_urls=pipes.urls, out_path=tmp, ass_path=ass_path,
+    args = command.segment_args(seg, timeline=timeline, input_url=pipes.urls[0], out_path=tmp, ass_path=ass_path,
                                 fonts_dir=FONTS_DIR if ass_path else None)
     jobs.run(seg.name, args, target=target, tmp=tmp, what=f"encoding {seg.name}",
              on_frames=lambda n: progress.update(seg.name, n), feeds=(pipes, sources))
@@ -325,8 +329,10 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
             futures.append(pool.submit(_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline))
         futures += [pool.submit(_encode_segment, seg, timeline=timeline,
                                stills=[stills[timeline.clips[i].clip.image_sha256] for i in seg.clip_indexes],
-                               target=target, ass_path=ass_path, jobs=jobs, progress=tracker)
-                   for seg, target in sorted(todo, key=lambda st: -st[0].dur_frames * len(st[0].clip_indexes))]
+                               target=target, jobs=jobs, progress=tracker,
+                               ass_path=ass_path if segment_subtitle_events(seg, timeline=timeline, subtitles=burn)
+                               else None)
+                   for seg, target in sorted(todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
 
     list_path = cache_dir / f".concat_{uuid.uuid4().hex[:8]}.txt"

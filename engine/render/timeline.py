@@ -66,6 +66,10 @@ class RenderSpec:
     beat_pulse: bool = True
     crf: int = 20
     preset: str = "veryfast"
+    # cheaper on zooming/panning stills at the same crf, same size and SSIM/PSNR (docs/benchmarks.md ## Render):
+    # diamond motion search (the camera moves smoothly, a wide search finds nothing better) and no in-loop
+    # deblocking (at crf 20 the blocks it smooths are invisible; it only blurs the picture's fine texture)
+    x264_params: str = "me=dia:no-deblock=1"
     audio_bitrate_k: int = 192
     fade_edges_ms: int = 400  # fade in from / out to black at the very start and end
 
@@ -118,7 +122,7 @@ class Transition:
     """The transition at the boundary frame between clip ``index`` and ``index + 1``."""
 
     index: int
-    kind: str  # an ffmpeg xfade transition name, or "cut"
+    kind: str  # a transition of engine.render.transitions (named like ffmpeg xfade's), or "cut"
     boundary_frame: int
     dur_frames: int
 
@@ -153,18 +157,30 @@ class TimedClip:
 
 @dataclass(frozen=True)
 class Segment:
-    """One independently encoded piece of the video: a scene body or a transition."""
+    """One independently encoded piece of the video: a stretch of one scene, maybe ending in a transition.
 
-    kind: str  # "scene" or "transition"
+    A segment with two clips shows the first clip for all its frames and, from
+    ``transition_offset_frames`` to its end, blends (``transition``) into the second one;
+    folding each transition into the scene before it halves the number of segments (and of
+    keyframes, ffmpeg processes and x264 start-ups) against separate transition segments.
+    """
+
+    kind: str  # "scene"
     start_frame: int
     dur_frames: int
-    clip_indexes: tuple[int, ...]  # one clip (scene) or two (transition)
+    clip_indexes: tuple[int, ...]  # one clip, or two when the segment ends in a transition
     transition: str = ""
+    transition_offset_frames: int = 0  # first frame of the transition, counted from the segment's start
 
     @property
     def end_frame(self) -> int:
         """One past the last frame."""
         return self.start_frame + self.dur_frames
+
+    @property
+    def transition_frames(self) -> int:
+        """Frames of the transition at the segment's end (0 if none): the second clip's frames to feed."""
+        return self.dur_frames - self.transition_offset_frames if self.transition else 0
 
     @property
     def name(self) -> str:
@@ -230,7 +246,7 @@ def pick_motion(*, mood: str, energy: float, previous: str | None, rng: random.R
 
 
 def pick_transition(*, energy: float, rng: random.Random) -> tuple[str, float]:
-    """An xfade type and its length in seconds for a boundary whose loudness is ``energy`` (0..1)."""
+    """A transition kind and its length in seconds for a boundary whose loudness is ``energy`` (0..1)."""
     if energy < 0.4:
         return rng.choice(CALM_TRANSITIONS), 1.0
     if energy < 0.7:
@@ -297,21 +313,26 @@ def build_timeline(clips: list[Clip] | tuple[Clip, ...], *, duration_ms: int, sp
 
 
 def _cut_segments(clips: list[TimedClip], transitions: list[Transition], *, fps: int) -> tuple[Segment, ...]:
-    """Scene bodies (split into chunks of at most ~8 s) and transition segments, in playing order."""
+    """Scene bodies in chunks of at most ~8 s, each transition folded into the end of the last chunk before it."""
     max_chunk = max(1, int(_MAX_SEGMENT_FRAMES_S * fps))
     out: list[Segment] = []
     for i, tc in enumerate(clips):
         body_start = transitions[i - 1].end_frame if i > 0 else tc.start_frame
         body_end = transitions[i].start_frame if i < len(transitions) else tc.end_frame
+        chunks: list[tuple[int, int]] = []
         length = body_end - body_start
         if length > 0:
             pieces = -(-length // max_chunk)
             step = -(-length // pieces)
-            for s in range(body_start, body_end, step):
-                out.append(Segment("scene", s, min(step, body_end - s), (i,)))
-        if i < len(transitions) and transitions[i].dur_frames > 0:
-            tr = transitions[i]
-            out.append(Segment("transition", tr.start_frame, tr.dur_frames, (i, i + 1), tr.kind))
+            chunks = [(s, min(step, body_end - s)) for s in range(body_start, body_end, step)]
+        tr = transitions[i] if i < len(transitions) and transitions[i].dur_frames > 0 else None
+        if tr is None:
+            out.extend(Segment("scene", s, n, (i,)) for s, n in chunks)
+            continue
+        last_start, last_len = chunks.pop() if chunks else (tr.start_frame, 0)
+        out.extend(Segment("scene", s, n, (i,)) for s, n in chunks)
+        out.append(Segment("scene", last_start, last_len + tr.dur_frames, (i, i + 1), tr.kind,
+                           transition_offset_frames=last_len))
     return tuple(out)
 
 

@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from engine.errors import RenderError
-from engine.render.timeline import TimedClip, camera_window, clip_progress, pulse_at
+from engine.render import transitions
+from engine.render.timeline import Segment, TimedClip, camera_window, clip_progress, pulse_at
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,13 @@ def warp_frame(still: Still, *, zoom: float, cx: float, cy: float) -> tuple[np.n
     return y, u, v
 
 
+def camera_frame(still: Still, tc: TimedClip, *, frame: int, fps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The clip's camera window over ``still`` at absolute ``frame`` (Y, U, V planes)."""
+    zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
+                                 pulse=pulse_at(tc, frame=frame, fps=fps))
+    return warp_frame(still, zoom=zoom, cx=cx, cy=cy)
+
+
 def clip_frames(still: Still, tc: TimedClip, *, start_frame: int, dur_frames: int,
                 fps: int) -> Iterator[memoryview]:
     """Raw yuv420p bytes of ``dur_frames`` frames of a clip's moving camera from absolute ``start_frame``.
@@ -102,7 +110,25 @@ def clip_frames(still: Still, tc: TimedClip, *, start_frame: int, dur_frames: in
     Each frame is yielded as three plane buffers (Y, U, V), to be written in order.
     """
     for frame in range(start_frame, start_frame + dur_frames):
-        zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
-                                     pulse=pulse_at(tc, frame=frame, fps=fps))
-        for plane in warp_frame(still, zoom=zoom, cx=cx, cy=cy):
+        for plane in camera_frame(still, tc, frame=frame, fps=fps):
+            yield memoryview(plane).cast("B")
+
+
+def segment_frames(seg: Segment, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int) -> Iterator[memoryview]:
+    """Raw yuv420p plane buffers of every frame of a segment: its scene's camera, then the transition (if any).
+
+    ``stills`` are the pictures of ``seg.clip_indexes``, in that order.
+    """
+    first = clips[seg.clip_indexes[0]]
+    body = seg.transition_offset_frames if seg.transition else seg.dur_frames
+    yield from clip_frames(stills[0], first, start_frame=seg.start_frame, dur_frames=body, fps=fps)
+    if not seg.transition:
+        return
+    second = clips[seg.clip_indexes[1]]
+    for k in range(seg.transition_frames):
+        frame = seg.start_frame + body + k
+        mixed = transitions.blend(seg.transition, camera_frame(stills[0], first, frame=frame, fps=fps),
+                                  camera_frame(stills[1], second, frame=frame, fps=fps),
+                                  progress=transitions.transition_progress(index=k, dur_frames=seg.transition_frames))
+        for plane in mixed:
             yield memoryview(plane).cast("B")

@@ -59,3 +59,30 @@ def test_progress_is_symmetric_and_never_a_pure_picture() -> None:
 def test_unknown_transition_is_a_render_error() -> None:
     with pytest.raises(RenderError):
         transitions.blend("spiral", _frame(1), _frame(2), progress=0.5)
+
+
+def test_segment_frames_are_the_camera_then_the_blend_into_the_next_clip() -> None:
+    from pathlib import Path
+
+    from engine.render import warp
+    from engine.render.timeline import Clip, RenderSpec, build_timeline
+
+    spec = RenderSpec(width=W, height=H, fps=30)
+    clips = [Clip(f"s{i}", Path(f"/img/{i}.png"), f"sha{i}", i * 2000, (i + 1) * 2000, "calm", 0.2) for i in range(2)]
+    tl = build_timeline(clips, duration_ms=4000, spec=spec, seed=3)
+    seg = tl.segments[0]
+    assert seg.transition and seg.transition_frames == tl.transitions[0].dur_frames
+    stills = [warp.Still(*_frame(10 + i)) for i in range(2)]
+    out = b"".join(bytes(b) for b in warp.segment_frames(seg, clips=tl.clips, stills=stills, fps=30))
+    size = W * H * 3 // 2
+    assert len(out) == seg.dur_frames * size
+    body = b"".join(bytes(b) for b in warp.clip_frames(stills[0], tl.clips[0], start_frame=seg.start_frame,
+                                                         dur_frames=seg.transition_offset_frames, fps=30))
+    assert out[:len(body)] == body
+    k = seg.transition_frames // 2
+    frame = seg.start_frame + seg.transition_offset_frames + k
+    mixed = transitions.blend(seg.transition, warp.camera_frame(stills[0], tl.clips[0], frame=frame, fps=30),
+                              warp.camera_frame(stills[1], tl.clips[1], frame=frame, fps=30),
+                              progress=transitions.transition_progress(index=k, dur_frames=seg.transition_frames))
+    at = (seg.transition_offset_frames + k) * size
+    assert out[at:at + size] == b"".join(p.tobytes() for p in mixed)
