@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import socket
 import statistics
@@ -16,7 +15,6 @@ import sys
 import tempfile
 import threading
 import time
-import wave
 from pathlib import Path
 
 import httpx
@@ -25,20 +23,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 
 
-def make_wav(*, seconds: float, sample_rate: int = 22050, bpm: float = 112.0) -> bytes:
-    """A mono chord pad with a kick on every beat."""
-    t = np.arange(int(seconds * sample_rate)) / sample_rate
-    pad = sum(np.sin(2 * np.pi * f * t) for f in (196.0, 246.94, 293.66)) / 6
-    phase = np.mod(t, 60.0 / bpm)
-    kick = np.sin(2 * np.pi * 55 * phase) * np.exp(-phase * 25) * 0.8
-    pcm = (np.clip(pad + kick, -1, 1) * 32000).astype("<i2").tobytes()
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm)
-    return buf.getvalue()
+def make_wav(*, seconds: float, bpm: float = 112.0) -> bytes:
+    """A synthetic song of about ``seconds`` (engine.audio.sample, the test songs' generator)."""
+    sys.path.insert(0, str(REPO))
+    from engine.audio.sample import make_song
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.wav"
+        make_song(path, bpm=bpm, bars=max(2, round(seconds * bpm / 240)), seed=7)
+        return path.read_bytes()
 
 
 def start_server(data: Path) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from engine.models import Job, JobError, StepProgress, Usage, utcnow
+from engine.providers.base import UsageDelta, add_usage
 from engine.storage import ProjectFolder
 
 log = logging.getLogger(__name__)
@@ -172,15 +173,10 @@ class JobTracker:
                 self.step(name).status = "failed"
             self._write(force=True)
 
-    def add_usage(self, *, calls: int = 0, prompt_tokens: int = 0, output_tokens: int = 0, images: int = 0, cost_usd: float = 0.0) -> None:
-        """Add provider usage (calls, tokens, images, estimated cost)."""
+    def add_usage(self, delta: UsageDelta) -> None:
+        """Add one provider call's usage (calls, tokens, images, estimated cost); a StepIO usage sink."""
         with self._lock:
-            u = self.job.usage
-            u.calls += calls
-            u.prompt_tokens += prompt_tokens
-            u.output_tokens += output_tokens
-            u.images += images
-            u.est_cost_usd = round(u.est_cost_usd + cost_usd, 6)
+            self.job.usage = add_usage(self.job.usage, delta)
             self._write()
 
     def finish(self, status: str, message: str = "") -> None:
@@ -232,8 +228,3 @@ class JobTracker:
         total_w = sum(STEP_WEIGHTS.get(n, 1.0) for n in names) or 1.0
         pace = elapsed / max(self.job.fraction * total_w, 1e-6)  # seconds per unit of weight so far
         return round(step_left + pace * later_w, 1)
-
-
-def elapsed_s(since: datetime | None) -> float:
-    """Seconds since ``since`` (0 for None)."""
-    return 0.0 if since is None else (utcnow() - since).total_seconds()

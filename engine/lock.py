@@ -47,10 +47,3 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
         handle.close()
 
 
-def is_locked(folder: ProjectFolder) -> bool:
-    """Whether some process holds the project's lock right now."""
-    try:
-        with project_lock(folder):
-            return False
-    except BusyError:
-        return True

@@ -22,7 +22,7 @@ from engine.jobs import JobTracker, ProgressCallback, job_is_dead
 from engine.lock import project_lock
 from engine.models import ErrorInfo, Project
 from engine.providers import get_provider
-from engine.providers.base import Provider, StepIO, UsageDelta
+from engine.providers.base import Provider, StepIO
 from engine.steps import STEPS
 from engine.steps.common import StepContext
 from engine.storage import ProjectFolder
@@ -143,7 +143,7 @@ class Runner:
             project=project,
             provider=provider,
             progress=lambda done, total, message: tracker.progress(name, done, total, message),
-            io=StepIO(on_usage=lambda d: self._usage(tracker, d), should_stop=self.stop_event.is_set),
+            io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set),
             preview=self.preview,
         )
         remaining = self.config.step_attempts - tracker.attempts(name)
@@ -175,13 +175,6 @@ class Runner:
             self.folder.save_project(project)
         elif did_work:
             log.warning("%s: %s output was stale or corrupt and was recomputed", project.id, name)
-
-    @staticmethod
-    def _usage(tracker: JobTracker, delta: UsageDelta) -> None:
-        tracker.add_usage(
-            calls=delta.calls, prompt_tokens=delta.prompt_tokens, output_tokens=delta.output_tokens,
-            images=delta.images, cost_usd=delta.cost_usd,
-        )
 
     def _fail(self, project: Project, tracker: JobTracker, exc: BaseException) -> None:
         step = tracker.job.step or "run"

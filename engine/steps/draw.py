@@ -63,11 +63,15 @@ def record_from_file(path: Path, want: str, rel: str) -> ImageRecord | None:
         return None
     if meta.get(META_FP) != want:
         return None
-    data = path.read_bytes()
+    return image_record(meta, path.read_bytes(), rel=rel)
+
+
+def image_record(meta: dict[str, str], data: bytes, *, rel: str) -> ImageRecord:
+    """The ImageRecord of a PNG from its embedded metadata and its bytes."""
     return ImageRecord(
         status=meta.get(META_STATUS, "ok"),  # type: ignore[arg-type]
         file=rel,
-        fingerprint=want,
+        fingerprint=meta[META_FP],
         sha256=bytes_sha256(data),
         provider=meta.get(META_PROVIDER, ""),
         fallback=meta.get(META_STATUS) == "blocked",
@@ -76,8 +80,10 @@ def record_from_file(path: Path, want: str, rel: str) -> ImageRecord | None:
     )
 
 
-def _draw_one(ctx: StepContext, scene: Scene, version: PromptVersion, prompts: Prompts, want: str) -> bytes:
-    """Ask the provider for a picture; fall back to the local illustrator when it refuses."""
+def _draw_one(
+    ctx: StepContext, scene: Scene, version: PromptVersion, prompts: Prompts, want: str
+) -> tuple[bytes, dict[str, str]]:
+    """Ask the provider for a picture; fall back to the local illustrator when it refuses. PNG bytes and metadata."""
     s = ctx.project.settings
     width, height = canvas_size(s.aspect, out_height=s.resolution)
     seed = image_seed(s.seed, scene.index, picture_version(version))
@@ -99,16 +105,15 @@ def _draw_one(ctx: StepContext, scene: Scene, version: PromptVersion, prompts: P
     if image is None:
         image = Image.open(io.BytesIO(drawing.png))  # type: ignore[arg-type]
         image.load()
-    return png_bytes(image.convert("RGB"), metadata=meta)
+    return png_bytes(image.convert("RGB"), metadata=meta), meta
 
 
 def run(ctx: StepContext) -> bool:
-    """Draw every scene's current version that has no valid picture yet; True if any was drawn."""
+    """Draw every scene's current version that has no valid picture yet; True if any record was written."""
     segments = ctx.require_segments()
     prompts = ctx.require_prompts()
     by_id = {sp.id: sp for sp in prompts.scenes}
     total = len(segments.scenes)
-    drew = 0
     changed = False
     for done, scene in enumerate(segments.scenes):
         ctx.check_stop()
@@ -123,13 +128,11 @@ def run(ctx: StepContext) -> bool:
         adopted = record_from_file(path, want, rel)
         if adopted is None:
             ctx.progress(done, total, f"drawing {scene.id} v{version.version}")
-            data = _draw_one(ctx, scene, version, prompts, want)
+            data, meta = _draw_one(ctx, scene, version, prompts, want)
             atomic_write_bytes(path, data)
-            adopted = record_from_file(path, want, rel)
-            assert adopted is not None
-            drew += 1
+            adopted = image_record(meta, data, rel=rel)
         version.image = adopted
         changed = True
         atomic_write_json(ctx.folder.prompts_json, prompts)  # finished units survive a crash
         ctx.progress(done + 1, total, f"{scene.id} v{version.version} {adopted.status}")
-    return changed or drew > 0
+    return changed

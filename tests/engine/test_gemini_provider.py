@@ -234,7 +234,7 @@ def test_storyboarder_against_the_fake(provider, fake_gemini: FakeGemini) -> Non
     body = fake_gemini.calls_to("generateContent")[0].body
     assert "duration_ms: 20000" in json.dumps(body) and body["generationConfig"]["responseMimeType"] == "application/json"
     assert len(sink.deltas) == 1 and sink.deltas[0].calls == 1 and sink.deltas[0].prompt_tokens > 0
-    assert sink.deltas[0].cost_usd > 0
+    assert sink.deltas[0].est_cost_usd > 0
 
 
 def test_malformed_json_is_retried_then_used(provider, fake_gemini: FakeGemini) -> None:  # noqa: F811
@@ -304,7 +304,7 @@ def test_illustrator_draws_with_aspect_model_and_bible(provider, fake_gemini: Fa
     assert call.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9"
     text = json.dumps(call.body)
     assert "a lighthouse at dusk" in text and "#445566" in text and "soft washes" in text
-    assert [(d.calls, d.images) for d in sink.deltas] == [(1, 1)] and sink.deltas[0].cost_usd > 0.01
+    assert [(d.calls, d.images) for d in sink.deltas] == [(1, 1)] and sink.deltas[0].est_cost_usd > 0.01
 
 
 def test_pro_quality_uses_the_pro_model_and_skips_thought_images(provider, fake_gemini: FakeGemini) -> None:  # noqa: F811

@@ -2,7 +2,7 @@
 
 * :class:`UsageRouter` sits between the shared :class:`GeminiClient` and the
   step that is running: the client reports every answered call to it, and it
-  forwards them (as :class:`engine.providers.base.UsageDelta`) to that step's
+  forwards each :class:`engine.providers.base.UsageDelta` to that step's
   ``io.on_usage``, which the runner adds to ``jobs/pipeline.json``.
 * :func:`estimate_run` predicts the calls, tokens, pictures and list-price
   cost of a whole run from the settings and the track length (or a finished
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from engine.config import Settings, get_settings
 from engine.models import Analysis, ProjectSettings
 from engine.providers.base import StepIO, UsageDelta, UsageSink
-from engine.providers.gemini.usage import IMAGE_TOKENS_FALLBACK, UsageDelta as CallUsage, estimate_cost_usd
+from engine.providers.gemini.usage import IMAGE_TOKENS_FALLBACK, estimate_cost_usd
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,6 @@ IMAGE_PROMPT_TOKENS = 260
 # --------------------------------------------------------------------------- usage routing
 
 
-def to_engine_delta(delta: CallUsage) -> UsageDelta:
-    """The client's per-call usage as the engine's :class:`UsageDelta`."""
-    return UsageDelta(
-        calls=delta.calls, prompt_tokens=delta.prompt_tokens, output_tokens=delta.output_tokens,
-        images=delta.images, cost_usd=delta.est_cost_usd,
-    )
-
-
 class UsageRouter:
     """The client's ``on_usage``: forwards each call's usage to the sink of the step now running."""
 
@@ -61,13 +53,13 @@ class UsageRouter:
         self._sink: UsageSink | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, delta: CallUsage) -> None:
+    def __call__(self, delta: UsageDelta) -> None:
         with self._lock:
             sink = self._sink
         if sink is None:
             log.debug("usage outside a step: %s", delta)
             return
-        sink(to_engine_delta(delta))
+        sink(delta)
 
     @contextlib.contextmanager
     def to(self, io: StepIO) -> Iterator[None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.models import Usage
+from engine.providers.base import UsageDelta, add_usage  # noqa: F401 - re-exported for the client
 
 
 @dataclass(frozen=True)
@@ -33,18 +33,6 @@ PRICES: dict[str, Price] = {
 DEFAULT_PRICE = PRICES["gemini-2.5-flash"]
 # Output tokens one picture costs when the answer does not say (1024px class).
 IMAGE_TOKENS_FALLBACK = {"gemini-2.5-flash-image": 1290, "gemini-3-pro-image-preview": 1120}
-
-
-@dataclass(frozen=True)
-class UsageDelta:
-    """What one successful HTTP call to generateContent used."""
-
-    model: str
-    calls: int = 1
-    prompt_tokens: int = 0
-    output_tokens: int = 0
-    images: int = 0
-    est_cost_usd: float = 0.0
 
 
 def price_for(model: str) -> Price:
@@ -73,14 +61,3 @@ def estimate_cost_usd(*, model: str, prompt_tokens: int, output_tokens: int, ima
     else:
         cost += output_tokens * price.output_per_m / 1e6
     return round(cost, 6)
-
-
-def add_usage(total: Usage, delta: UsageDelta) -> Usage:
-    """A new :class:`engine.models.Usage` with ``delta`` added (pure)."""
-    return Usage(
-        calls=total.calls + delta.calls,
-        prompt_tokens=total.prompt_tokens + delta.prompt_tokens,
-        output_tokens=total.output_tokens + delta.output_tokens,
-        images=total.images + delta.images,
-        est_cost_usd=round(total.est_cost_usd + delta.est_cost_usd, 6),
-    )
