@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import numba
 
 from engine.errors import CancelledError, RenderError
 from engine.fingerprint import file_sha256, fingerprint
@@ -41,7 +42,7 @@ from engine.render.timeline import Segment, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 3  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene segments, x264 me=dia, no deblock
+RENDER_VERSION = 4  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene segments, x264 me=dia, no deblock; 4: separable numba warp
 CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
 _CACHE_PATTERNS = ("seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")
 ProgressFn = Callable[[float, "float | None"], None]
@@ -86,7 +87,7 @@ def segment_fingerprint(seg: Segment, *, timeline: Timeline, subtitles: list[Sub
     return fingerprint(RENDER_VERSION, "segment", graph, images, cameras, seg.start_frame, seg.dur_frames,
                        seg.transition, seg.transition_offset_frames,
                        command.still_filters(spec), subs, command.video_encoder_args(spec), ffmpeg_path(),
-                       cv2.__version__)
+                       cv2.__version__, numba.__version__)
 
 
 def _camera_key(tc: TimedClip) -> list[object]:
@@ -310,6 +311,8 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
 
     jobs = _Jobs()
     tracker.report()
+    if todo:  # the warp kernels load while the pictures are prepared
+        threading.Thread(target=warp.warm_up, daemon=True, name="warp-warm-up").start()
     stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a segment to encode shows
     for seg, _ in todo:
         for idx in seg.clip_indexes:
