@@ -378,6 +378,10 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, wall_s, cpu_s, note in rows:
         print(f"| {name} | {wall_s} | {cpu_s} | {note} |")
+    print("\nCPU is user+system of the process tree (`getrusage`, ffmpeg children included); the machine is shared, so "
+          "the side-by-side runs are interleaved rounds.  The issue's floor slides the pictures by whole pixels (x264 "
+          "finds exact copies); the own-frames floors encode storybeat's real frames, written to a file first.  Why the "
+          "1.2x target is out of reach, and everything tried: [render_speed.md](render_speed.md).")
 
 
 if __name__ == "__main__":
