@@ -14,6 +14,7 @@ bench only).  Then re-render after one edit and peak memory on a longer song.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -26,6 +27,7 @@ import wave
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -94,8 +96,9 @@ def cpu_seconds() -> float:
 class PeakRss:
     """Samples the summed RSS of this process and all its descendants (ffmpeg children included)."""
 
-    def __init__(self, *, interval_s: float = 0.05) -> None:
+    def __init__(self, *, interval_s: float = 0.05, root_pid: int | None = None) -> None:
         self.interval_s = interval_s
+        self.root_pid = root_pid
         self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -111,7 +114,7 @@ class PeakRss:
                 rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
             except (OSError, IndexError, ValueError):
                 continue
-        total, todo = 0, [os.getpid()]
+        total, todo = 0, [self.root_pid or os.getpid()]
         while todo:
             pid = todo.pop()
             total += rss.get(pid, 0)
@@ -272,14 +275,52 @@ def moviepy_render(clips: list[Clip], *, audio: Path, spec: RenderSpec, seconds:
 
 
 def timed_render(clips: list[Clip], *, audio: Path, lines: list[SubtitleLine], spec: RenderSpec, seconds: float,
-                 out: Path, cache: Path) -> tuple[float, float, int, object]:
+                 out: Path, cache: Path, track_memory: bool = True) -> tuple[float, float, int, Any]:
     """Wall time, CPU seconds and peak memory (bytes, process tree) of one storybeat render."""
     tl = build_timeline(clips, duration_ms=int(seconds * 1000), spec=spec, seed=1)
-    with PeakRss() as mem:
+    mem = PeakRss() if track_memory else None
+    if mem is not None:
+        mem.__enter__()
+    try:
         t0, c0 = time.perf_counter(), cpu_seconds()
         res = render_video(tl, audio_path=audio, subtitles=lines, out_path=out, cache_dir=cache, workers=2)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    return wall, cpu, mem.peak_bytes, res
+    finally:
+        if mem is not None:
+            mem.__exit__()
+    return wall, cpu, mem.peak_bytes if mem is not None else 0, res
+
+
+def song_in_child(tmp: Path, *, seconds: float, scenes: int, height: int, cache: Path,
+                  edit: bool = False) -> dict[str, float]:
+    """Render the synthetic song in a fresh process (as a worker does), measuring that process tree's peak memory.
+
+    ``edit`` replaces scene 20's picture first (the re-render case; same ``cache``).
+    """
+    cmd = [sys.executable, __file__, "--child-song", str(tmp), str(seconds), str(scenes), str(height), str(cache)]
+    proc = subprocess.Popen([*cmd, *(["--child-edit"] if edit else [])], stdout=subprocess.PIPE, text=True)
+    with PeakRss(root_pid=proc.pid) as mem:
+        out, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"child render failed ({proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak"] = mem.peak_bytes
+    return result
+
+
+def child_song(tmp: Path, seconds: float, scenes: int, height: int, cache: Path, *, edit: bool) -> None:
+    """The child's side: render and print wall, CPU (render only, and with the process's start-up and imports)
+    and the segment counts.  Making the song's files is not counted (the parent made the pictures already)."""
+    startup_cpu = cpu_seconds()
+    spec = RenderSpec(width=height * 16 // 9, height=height, fps=FPS, preset=PRESET, crf=CRF)
+    clips, audio, lines = make_song(tmp, seconds=seconds, scenes=scenes)
+    if edit:
+        new_img = tmp / "seg_020_v2.png"
+        clips[20] = replace(clips[20], image_path=new_img, image_sha256=file_sha256(new_img))
+    wall, cpu, _, res = timed_render(clips, audio=audio, lines=lines, spec=spec, seconds=seconds,
+                                     out=tmp / f"song_{scenes}{'_v2' if edit else ''}.mp4", cache=cache, track_memory=False)
+    print(json.dumps({"wall": wall, "cpu": cpu, "process_cpu": startup_cpu + cpu, "encoded": res.segments_encoded,
+                      "reused": res.segments_reused}))
 
 
 def main() -> None:
@@ -289,90 +330,96 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="rounds of the side-by-side runs, interleaved; each keeps its least CPU and median wall "
                              "(the machine is shared: the minimum is the least disturbed run)")
+    parser.add_argument("--child-song", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child-edit", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only-song", action="store_true", help="skip the side-by-side runs")
     args = parser.parse_args()
+    if args.child_song:
+        folder, secs, n, h, cache = args.child_song
+        child_song(Path(folder), float(secs), int(n), int(h), Path(cache), edit=args.child_edit)
+        return
     side_s, song_s, height = (15.0, 40.0, 720) if args.quick else (60.0, 180.0, 1080)
     width = height * 16 // 9
     spec = RenderSpec(width=width, height=height, fps=FPS, preset=PRESET, crf=CRF)
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench_render_") as tmp_s:
         tmp = Path(tmp_s)
-        clips, audio, lines = make_song(tmp, seconds=side_s, scenes=int(side_s // 5))
-        frames = int(round(side_s * FPS))
-        tl = build_timeline(clips, duration_ms=int(side_s * 1000), spec=spec, seed=1)
-        # warm-up render (not timed): numba's compiled kernels, the page cache; leaves the stills and the .ass
-        warm = tmp / "cache_warm"
-        render_video(tl, audio_path=audio, subtitles=lines, out_path=tmp / "warm.mp4", cache_dir=warm, workers=2)
-        raw = tmp / "own_frames.yuv"
-        write_own_frames(tl, cache=warm, out=raw)
-        ass = next(warm.glob("subs_*.ass"), None)
-        contenders: list[tuple[str, Callable[[int], tuple[float, float]]]] = [
-            ("floor_slide", lambda k: encode_floor(clips, spec=spec, frames=frames, out=tmp / "floor.mp4")),
-            ("floor_own", lambda k: encode_raw_file(raw, spec=spec, x264_params=None, out=tmp / "own.mp4")),
-            ("floor_tuned", lambda k: encode_raw_file(raw, spec=spec, x264_params=spec.x264_params,
-                                                      out=tmp / "own_tuned.mp4")),
-            ("storybeat", lambda k: timed_render(clips, audio=audio, lines=lines, spec=spec, seconds=side_s,
-                                                 out=tmp / "ours.mp4", cache=tmp / f"cache_side_{k}")[:2]),
-            ("graph", lambda k: filter_graph_render(tl, audio=audio, ass=ass, out=tmp / "graph.mp4")),
-        ]
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in contenders}
-        for k in range(max(1, args.repeat)):  # interleaved, each round in a rotated order: drifts in load hit all
-            for name, run in contenders[k % len(contenders):] + contenders[:k % len(contenders)]:
-                runs[name].append(run(k))
-        raw.unlink()
-        cpu = {name: min(c for _, c in r) for name, r in runs.items()}
-        wall = {name: statistics.median(w for w, _ in r) for name, r in runs.items()}
+        if not args.only_song:
+            clips, audio, lines = make_song(tmp, seconds=side_s, scenes=int(side_s // 5))
+            frames = int(round(side_s * FPS))
+            tl = build_timeline(clips, duration_ms=int(side_s * 1000), spec=spec, seed=1)
+            # warm-up render (not timed): numba's compiled kernels, the page cache; leaves the stills and the .ass
+            warm = tmp / "cache_warm"
+            render_video(tl, audio_path=audio, subtitles=lines, out_path=tmp / "warm.mp4", cache_dir=warm, workers=2)
+            raw = tmp / "own_frames.yuv"
+            write_own_frames(tl, cache=warm, out=raw)
+            ass = next(warm.glob("subs_*.ass"), None)
+            contenders: list[tuple[str, Callable[[int], tuple[float, float]]]] = [
+                ("floor_slide", lambda k: encode_floor(clips, spec=spec, frames=frames, out=tmp / "floor.mp4")),
+                ("floor_own", lambda k: encode_raw_file(raw, spec=spec, x264_params=None, out=tmp / "own.mp4")),
+                ("floor_tuned", lambda k: encode_raw_file(raw, spec=spec, x264_params=spec.x264_params,
+                                                          out=tmp / "own_tuned.mp4")),
+                ("storybeat", lambda k: timed_render(clips, audio=audio, lines=lines, spec=spec, seconds=side_s,
+                                                     out=tmp / "ours.mp4", cache=tmp / f"cache_side_{k}")[:2]),
+                ("graph", lambda k: filter_graph_render(tl, audio=audio, ass=ass, out=tmp / "graph.mp4")),
+            ]
+            runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in contenders}
+            for k in range(max(1, args.repeat)):  # interleaved, each round in a rotated order: drifts in load hit all
+                for name, run in contenders[k % len(contenders):] + contenders[:k % len(contenders)]:
+                    runs[name].append(run(k))
+            raw.unlink()
+            cpu = {name: min(c for _, c in r) for name, r in runs.items()}
+            wall = {name: statistics.median(w for w, _ in r) for name, r in runs.items()}
 
-        def paired(a: str, b: str) -> float:
-            """Median over rounds of a's CPU over b's CPU in the same round."""
-            return statistics.median(x[1] / y[1] for x, y in zip(runs[a], runs[b]))
+            def paired(a: str, b: str) -> float:
+                """Median over rounds of a's CPU over b's CPU in the same round."""
+                return statistics.median(x[1] / y[1] for x, y in zip(runs[a], runs[b]))
 
-        n = len(runs["storybeat"])
-        label = f"{side_s:.0f} s {height}p"
-        runs_note = f"least CPU and median wall of {n} interleaved rounds" if n > 1 else "one round"
-        rows.append((f"encode floor (the issue's): x264 on sliding raw frames, {label}", f"{wall['floor_slide']:.1f} s",
-                     f"{cpu['floor_slide']:.1f} s", f"1.00x ({runs_note})"))
-        rows.append((f"encode floor on storybeat's own frames (same preset), {label}", f"{wall['floor_own']:.1f} s",
-                     f"{cpu['floor_own']:.1f} s", f"{cpu['floor_own'] / cpu['floor_slide']:.2f}x the issue's floor"))
-        rows.append((f"encode floor on storybeat's own frames with its x264 settings, {label}",
-                     f"{wall['floor_tuned']:.1f} s", f"{cpu['floor_tuned']:.1f} s",
-                     f"{cpu['floor_tuned'] / cpu['floor_slide']:.2f}x the issue's floor"))
-        rows.append((f"**storybeat full render** (motion, transitions, subtitles, audio), {label}",
-                     f"{wall['storybeat']:.1f} s", f"{cpu['storybeat']:.1f} s",
-                     f"**{cpu['storybeat'] / cpu['floor_slide']:.2f}x** the issue's floor (paired "
-                     f"{paired('storybeat', 'floor_slide'):.2f}x), {cpu['storybeat'] / cpu['floor_own']:.2f}x own "
-                     f"frames, {cpu['storybeat'] / cpu['floor_tuned']:.2f}x own frames + settings; wall "
-                     f"{wall['storybeat'] / wall['floor_slide']:.2f}x"))
-        rows.append((f"single ffmpeg filter graph (zoompan, xfade, ass, audio), {label}", f"{wall['graph']:.1f} s",
-                     f"{cpu['graph']:.1f} s", f"{cpu['graph'] / cpu['floor_slide']:.2f}x the issue's floor; "
-                     f"storybeat uses {cpu['storybeat'] / cpu['graph']:.2f}x its CPU"))
-        if not args.skip_moviepy:
-            mp, mp_cpu = moviepy_render(clips, audio=audio, spec=spec, seconds=side_s, out=tmp / "moviepy.mp4")
-            rows.append((f"MoviePy 2 (zoom + crossfade + audio, no subtitles), {side_s:.0f} s {height}p",
-                         f"{mp:.1f} s", f"{mp_cpu:.1f} s",
-                         f"storybeat {mp / wall['storybeat']:.1f}x faster wall, "
-                         f"{mp_cpu / cpu['storybeat']:.1f}x less CPU"))
+            n = len(runs["storybeat"])
+            label = f"{side_s:.0f} s {height}p"
+            runs_note = f"least CPU and median wall of {n} interleaved rounds" if n > 1 else "one round"
+            rows.append((f"encode floor (the issue's): x264 on sliding raw frames, {label}", f"{wall['floor_slide']:.1f} s",
+                         f"{cpu['floor_slide']:.1f} s", f"1.00x ({runs_note})"))
+            rows.append((f"encode floor on storybeat's own frames (same preset), {label}", f"{wall['floor_own']:.1f} s",
+                         f"{cpu['floor_own']:.1f} s", f"{cpu['floor_own'] / cpu['floor_slide']:.2f}x the issue's floor"))
+            rows.append((f"encode floor on storybeat's own frames with its x264 settings, {label}",
+                         f"{wall['floor_tuned']:.1f} s", f"{cpu['floor_tuned']:.1f} s",
+                         f"{cpu['floor_tuned'] / cpu['floor_slide']:.2f}x the issue's floor"))
+            rows.append((f"**storybeat full render** (motion, transitions, subtitles, audio), {label}",
+                         f"{wall['storybeat']:.1f} s", f"{cpu['storybeat']:.1f} s",
+                         f"**{cpu['storybeat'] / cpu['floor_slide']:.2f}x** the issue's floor (paired "
+                         f"{paired('storybeat', 'floor_slide'):.2f}x), {cpu['storybeat'] / cpu['floor_own']:.2f}x own "
+                         f"frames, {cpu['storybeat'] / cpu['floor_tuned']:.2f}x own frames + settings; wall "
+                         f"{wall['storybeat'] / wall['floor_slide']:.2f}x"))
+            rows.append((f"single ffmpeg filter graph (zoompan, xfade, ass, audio), {label}", f"{wall['graph']:.1f} s",
+                         f"{cpu['graph']:.1f} s", f"{cpu['graph'] / cpu['floor_slide']:.2f}x the issue's floor; "
+                         f"storybeat uses {cpu['storybeat'] / cpu['graph']:.2f}x its CPU"))
+            if not args.skip_moviepy:
+                mp, mp_cpu = moviepy_render(clips, audio=audio, spec=spec, seconds=side_s, out=tmp / "moviepy.mp4")
+                rows.append((f"MoviePy 2 (zoom + crossfade + audio, no subtitles), {side_s:.0f} s {height}p",
+                             f"{mp:.1f} s", f"{mp_cpu:.1f} s",
+                             f"storybeat {mp / wall['storybeat']:.1f}x faster wall, "
+                             f"{mp_cpu / cpu['storybeat']:.1f}x less CPU"))
 
         rows.append(process_start_row())
         mem_rows = []
+        make_song(tmp, seconds=song_s, scenes=40)  # the pictures, made once here and not in the timed children
+        make_image(tmp / "seg_020_v2.png", seed=77)
         for scenes in (10, 40):
-            s_clips, s_audio, s_lines = make_song(tmp, seconds=song_s, scenes=scenes)
-            wall, cpu, peak, _ = timed_render(s_clips, audio=s_audio, lines=s_lines, spec=spec, seconds=song_s,
-                                              out=tmp / f"song_{scenes}.mp4", cache=tmp / f"cache_{scenes}")
-            mem_rows.append((scenes, wall, cpu, peak))
+            full = song_in_child(tmp, seconds=song_s, scenes=scenes, height=height, cache=tmp / f"cache_{scenes}")
+            mem_rows.append((scenes, full))
             if scenes == 40:
-                edited = list(s_clips)
-                new_img = make_image(tmp / "seg_020_v2.png", seed=77)
-                edited[20] = replace(s_clips[20], image_path=new_img, image_sha256=file_sha256(new_img))
-                re_wall, re_cpu, _, res = timed_render(edited, audio=s_audio, lines=s_lines, spec=spec,
-                                                       seconds=song_s, out=tmp / "song_40_v2.mp4",
-                                                       cache=tmp / "cache_40")
-                rows.append((f"re-render after editing 1 of 40 scenes, {song_s:.0f} s song {height}p (full: {wall:.1f} s)",
-                             f"{re_wall:.1f} s", f"{re_cpu:.1f} s",
-                             f"{100 * re_wall / wall:.1f}% of full wall, {100 * re_cpu / cpu:.1f}% CPU; "
-                             f"{res.segments_encoded} segments encoded, {res.segments_reused} reused"))
-        for scenes, wall, cpu, peak in mem_rows:
-            rows.append((f"peak memory (process tree), {song_s:.0f} s {height}p, {scenes} scenes",
-                         f"{wall:.1f} s", f"{cpu:.1f} s", f"{peak / 2**20:.0f} MB peak"))
+                edit = song_in_child(tmp, seconds=song_s, scenes=scenes, height=height, cache=tmp / "cache_40",
+                                     edit=True)
+                rows.append((f"re-render after editing 1 of 40 scenes, {song_s:.0f} s song {height}p "
+                             f"(full: {full['wall']:.1f} s)", f"{edit['wall']:.1f} s", f"{edit['cpu']:.1f} s",
+                             f"{100 * edit['wall'] / full['wall']:.1f}% of full wall, "
+                             f"{100 * edit['cpu'] / full['cpu']:.1f}% CPU "
+                             f"({100 * edit['process_cpu'] / full['process_cpu']:.1f}% counting the fresh process's "
+                             f"start-up); {edit['encoded']} segments encoded, {edit['reused']} reused"))
+        for scenes, full in mem_rows:
+            rows.append((f"peak memory (the render process and its ffmpegs), {song_s:.0f} s {height}p, {scenes} scenes",
+                         f"{full['wall']:.1f} s", f"{full['cpu']:.1f} s", f"{full['peak'] / 2**20:.0f} MB peak"))
     load = os.getloadavg()[0]
     print(f"\n| measurement ({os.cpu_count()} cores, load {load:.1f}, {Path(ffmpeg_path()).name}) | wall | CPU | note |")
     print("|---|---|---|---|")
