@@ -20,6 +20,8 @@ it, or if it was written or used in the last :data:`CACHE_KEEP_S` seconds.
 """
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import logging
 import os
 import threading
@@ -31,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import numba
 
 from engine.errors import CancelledError, RenderError
 from engine.fingerprint import file_sha256, fingerprint
@@ -87,7 +88,20 @@ def segment_fingerprint(seg: Segment, *, timeline: Timeline, subtitles: list[Sub
     return fingerprint(RENDER_VERSION, "segment", graph, images, cameras, seg.start_frame, seg.dur_frames,
                        seg.transition, seg.transition_offset_frames,
                        command.still_filters(spec), subs, command.video_encoder_args(spec), ffmpeg_path(),
-                       cv2.__version__, numba.__version__)
+                       cv2.__version__, _numba_version())
+
+
+@functools.cache
+def _numba_version() -> str:
+    """The version of numba that compiles the warp kernels (read from the package metadata: no import)."""
+    return importlib.metadata.version("numba")
+
+
+def _warm_up_warp() -> None:
+    try:
+        warp.warm_up()
+    except Exception as exc:  # noqa: BLE001 - the first real warp raises it again, as a RenderError
+        log.warning("loading the warp kernels failed: %s", exc)
 
 
 def _camera_key(tc: TimedClip) -> list[object]:
@@ -312,7 +326,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     jobs = _Jobs()
     tracker.report()
     if todo:  # the warp kernels load while the pictures are prepared
-        threading.Thread(target=warp.warm_up, daemon=True, name="warp-warm-up").start()
+        threading.Thread(target=_warm_up_warp, daemon=True, name="warp-warm-up").start()
     stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a segment to encode shows
     for seg, _ in todo:
         for idx in seg.clip_indexes:

@@ -3,7 +3,7 @@
 A camera window (zoom, centre) is an axis-aligned affine map: output pixel ``(i, j)``
 shows the source point ``(by + scale * i, bx + scale * j)``.  Bilinear interpolation of
 such a map is *separable*, so each plane is warped in two vectorised passes compiled
-with numba (float32, 8 pixels per instruction):
+with numba (:mod:`engine.render.kernels`; float32, 8 pixels per instruction):
 
 1. along the columns, on the still's transposed plane (computed once per segment):
    every output column is a blend of two source columns, i.e. two contiguous rows of
@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import numba
 import numpy as np
 
 from engine.errors import RenderError
@@ -102,57 +101,6 @@ def window_matrices(*, zoom: float, cx: float, cy: float, width: int,
     return luma, chroma
 
 
-@numba.njit(cache=True, nogil=True)
-def _taps(start: float, step: float, count: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """For source positions ``start + step * k``: the left/top sample index and the weight of the next one.
-
-    Positions outside the plane repeat its edge (like ``BORDER_REPLICATE``).
-    """
-    index = np.empty(count, np.int32)
-    weight = np.empty(count, np.float32)
-    for k in range(count):
-        x = start + step * k
-        if x <= 0.0:
-            index[k] = 0
-            weight[k] = 0.0
-        elif x >= size - 1:
-            index[k] = size - 2
-            weight[k] = 1.0
-        else:
-            i = int(x)
-            index[k] = i
-            weight[k] = x - i
-    return index, weight
-
-
-@numba.njit(cache=True, nogil=True)
-def _blend_source_columns(plane_t: np.ndarray, index: np.ndarray, weight: np.ndarray, first_row: int,
-                          out_t: np.ndarray) -> None:
-    """Pass 1: row ``j`` of ``out_t`` is source column ``index[j]`` blended with the next (rows of ``plane_t``)."""
-    rows = out_t.shape[1]
-    for j in range(index.shape[0]):
-        w1 = weight[j]
-        w0 = np.float32(1.0) - w1
-        a = plane_t[index[j], first_row:first_row + rows]
-        b = plane_t[index[j] + 1, first_row:first_row + rows]
-        o = out_t[j]
-        for r in range(rows):
-            o[r] = np.float32(a[r]) * w0 + np.float32(b[r]) * w1
-
-
-@numba.njit(cache=True, nogil=True)
-def _blend_rows(tmp: np.ndarray, index: np.ndarray, weight: np.ndarray, first_row: int, out: np.ndarray) -> None:
-    """Pass 2: output row ``i`` is row ``index[i]`` of the column-blended picture blended with the next one."""
-    for i in range(out.shape[0]):
-        w1 = weight[i]
-        w0 = np.float32(1.0) - w1
-        a = tmp[index[i] - first_row]
-        b = tmp[index[i] - first_row + 1]
-        o = out[i]
-        for j in range(out.shape[1]):
-            o[j] = np.uint8(np.int32(a[j] * w0 + b[j] * w1 + np.float32(0.5)))
-
-
 _scratch = threading.local()
 
 
@@ -174,15 +122,17 @@ def warp_plane(plane: np.ndarray, plane_t: np.ndarray, *, scale: float, bx: floa
     height, width = plane.shape
     if height < 2 or width < 2:
         raise RenderError(f"cannot warp a {width}x{height} plane")
-    col_index, col_weight = _taps(bx, scale, width, width)
-    row_index, row_weight = _taps(by, scale, height, height)
+    from engine.render import kernels  # imported on first use: numba costs ~0.6 s, and most workers never warp
+
+    col_index, col_weight = kernels.taps(bx, scale, width, width)
+    row_index, row_weight = kernels.taps(by, scale, height, height)
     first_row = int(row_index[0])
     rows = int(row_index[-1]) + 2 - first_row
     columns_t = _scratch_buffer((width, rows))
-    _blend_source_columns(plane_t, col_index, col_weight, first_row, columns_t)
+    kernels.blend_source_columns(plane_t, col_index, col_weight, first_row, columns_t)
     columns = cv2.transpose(columns_t)
     out = np.empty((height, width), np.uint8)
-    _blend_rows(columns, row_index, row_weight, first_row, out)
+    kernels.blend_rows(columns, row_index, row_weight, first_row, out)
     return out
 
 
