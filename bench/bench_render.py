@@ -333,6 +333,7 @@ def main() -> None:
     parser.add_argument("--child-song", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--child-edit", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--only-song", action="store_true", help="skip the side-by-side runs")
+    parser.add_argument("--only-side", action="store_true", help="only the side-by-side runs")
     args = parser.parse_args()
     if args.child_song:
         folder, secs, n, h, cache = args.child_song
@@ -402,25 +403,26 @@ def main() -> None:
                              f"storybeat {mp / wall['storybeat']:.1f}x faster wall, "
                              f"{mp_cpu / cpu['storybeat']:.1f}x less CPU"))
 
-        rows.append(process_start_row())
-        mem_rows = []
-        make_song(tmp, seconds=song_s, scenes=40)  # the pictures, made once here and not in the timed children
-        make_image(tmp / "seg_020_v2.png", seed=77)
-        for scenes in (10, 40):
-            full = song_in_child(tmp, seconds=song_s, scenes=scenes, height=height, cache=tmp / f"cache_{scenes}")
-            mem_rows.append((scenes, full))
-            if scenes == 40:
-                edit = song_in_child(tmp, seconds=song_s, scenes=scenes, height=height, cache=tmp / "cache_40",
-                                     edit=True)
-                rows.append((f"re-render after editing 1 of 40 scenes, {song_s:.0f} s song {height}p "
-                             f"(full: {full['wall']:.1f} s)", f"{edit['wall']:.1f} s", f"{edit['cpu']:.1f} s",
-                             f"{100 * edit['wall'] / full['wall']:.1f}% of full wall, "
-                             f"{100 * edit['cpu'] / full['cpu']:.1f}% CPU "
-                             f"({100 * edit['process_cpu'] / full['process_cpu']:.1f}% counting the fresh process's "
-                             f"start-up); {edit['encoded']} segments encoded, {edit['reused']} reused"))
-        for scenes, full in mem_rows:
-            rows.append((f"peak memory (the render process and its ffmpegs), {song_s:.0f} s {height}p, {scenes} scenes",
-                         f"{full['wall']:.1f} s", f"{full['cpu']:.1f} s", f"{full['peak'] / 2**20:.0f} MB peak"))
+        if not args.only_side:
+            rows.append(process_start_row())
+            mem_rows = []
+            make_song(tmp, seconds=song_s, scenes=40)  # the pictures, made once here and not in the timed children
+            make_image(tmp / "seg_020_v2.png", seed=77)
+            for scenes in (10, 40):
+                full = song_in_child(tmp, seconds=song_s, scenes=scenes, height=height, cache=tmp / f"cache_{scenes}")
+                mem_rows.append((scenes, full))
+                if scenes == 40:
+                    edit = song_in_child(tmp, seconds=song_s, scenes=scenes, height=height, cache=tmp / "cache_40",
+                                         edit=True)
+                    rows.append((f"re-render after editing 1 of 40 scenes, {song_s:.0f} s song {height}p "
+                                 f"(full: {full['wall']:.1f} s)", f"{edit['wall']:.1f} s", f"{edit['cpu']:.1f} s",
+                                 f"{100 * edit['wall'] / full['wall']:.1f}% of full wall, "
+                                 f"{100 * edit['cpu'] / full['cpu']:.1f}% CPU "
+                                 f"({100 * edit['process_cpu'] / full['process_cpu']:.1f}% counting the fresh process's "
+                                 f"start-up); {edit['encoded']} segments encoded, {edit['reused']} reused"))
+            for scenes, full in mem_rows:
+                rows.append((f"peak memory (the render process and its ffmpegs), {song_s:.0f} s {height}p, {scenes} scenes",
+                             f"{full['wall']:.1f} s", f"{full['cpu']:.1f} s", f"{full['peak'] / 2**20:.0f} MB peak"))
     load = os.getloadavg()[0]
     print(f"\n| measurement ({os.cpu_count()} cores, load {load:.1f}, {Path(ffmpeg_path()).name}) | wall | CPU | note |")
     print("|---|---|---|---|")
