@@ -14,6 +14,7 @@ bench only).  Then re-render after one edit and peak memory on a longer song.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -23,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +34,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.audio.sample import write_wav  # noqa: E402
 from engine.fingerprint import file_sha256  # noqa: E402
 from engine.render import warp  # noqa: E402
 from engine.render.command import escape_option_value  # noqa: E402
@@ -60,13 +61,7 @@ def make_image(path: Path, *, seed: int, width: int = 1920, height: int = 1080) 
 def make_wav(path: Path, *, seconds: float, sample_rate: int = 44100) -> Path:
     t = np.arange(int(sample_rate * seconds)) / sample_rate
     sig = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))
-    data = np.repeat((sig * 32767).astype("<i2")[:, None], 2, axis=1)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(data.tobytes())
-    return path
+    return write_wav(path, sig, sample_rate, stereo=True)
 
 
 def make_song(folder: Path, *, seconds: float, scenes: int) -> tuple[list[Clip], Path, list[SubtitleLine]]:
@@ -278,17 +273,12 @@ def timed_render(clips: list[Clip], *, audio: Path, lines: list[SubtitleLine], s
                  out: Path, cache: Path, track_memory: bool = True) -> tuple[float, float, int, Any]:
     """Wall time, CPU seconds and peak memory (bytes, process tree) of one storybeat render."""
     tl = build_timeline(clips, duration_ms=int(seconds * 1000), spec=spec, seed=1)
-    mem = PeakRss() if track_memory else None
-    if mem is not None:
-        mem.__enter__()
-    try:
+    mem = PeakRss()
+    with mem if track_memory else contextlib.nullcontext():
         t0, c0 = time.perf_counter(), cpu_seconds()
         res = render_video(tl, audio_path=audio, subtitles=lines, out_path=out, cache_dir=cache, workers=2)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    finally:
-        if mem is not None:
-            mem.__exit__()
-    return wall, cpu, mem.peak_bytes if mem is not None else 0, res
+    return wall, cpu, mem.peak_bytes, res
 
 
 def song_in_child(tmp: Path, *, seconds: float, scenes: int, height: int, cache: Path,

@@ -231,7 +231,8 @@ def render_song(
     return buf, truth
 
 
-def _write_wav(path: Path, mono: np.ndarray, sr: int, *, stereo: bool) -> None:
+def write_wav(path: Path, mono: np.ndarray, sr: int, *, stereo: bool = False) -> Path:
+    """Write ``mono`` (float, -1..1) as a 16-bit WAV, atomically; ``stereo`` duplicates it on two channels."""
     data = np.stack([mono, mono], axis=1) if stereo else mono
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -240,6 +241,7 @@ def _write_wav(path: Path, mono: np.ndarray, sr: int, *, stereo: bool) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return path
 
 
 def make_song(
@@ -262,7 +264,7 @@ def make_song(
     mode = "minor" if rng.random() < 0.5 else "major"
     lead_in_s = float(0.3 + rng.random() * 0.7)
     mono, truth = render_song(bpm=bpm, sections=layout, seed=seed, sr=sr, key_pc=key_pc, mode=mode, lead_in_s=lead_in_s)
-    _write_wav(path, mono, sr, stereo=stereo)
+    write_wav(path, mono, sr, stereo=stereo)
     log.debug("wrote synthetic song %s (%.1f BPM, %d bars)", path, bpm, bars)
     return truth
 
@@ -316,7 +318,7 @@ def make_demo_song(dir: Path) -> tuple[Path, Path]:  # noqa: A002 - the brief's 
     mono, truth = render_song(
         bpm=DEMO_BPM, sections=DEMO_SECTIONS, seed=2024, sr=44100, key_pc=9, mode="minor", lead_in_s=0.5,
     )
-    _write_wav(wav, mono, 44100, stereo=True)
+    write_wav(wav, mono, 44100, stereo=True)
     tmp = lrc.with_name(f".{lrc.name}.{os.getpid()}.tmp")
     tmp.write_text(demo_lrc(truth), encoding="utf-8")
     os.replace(tmp, lrc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import wave
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.audio.sample import write_wav
 from engine.errors import CancelledError, RenderError
 from engine.fingerprint import file_sha256
 from engine.render.ffmpeg import count_video_frames, ffmpeg_path, probe, top_level_atoms
@@ -32,13 +32,7 @@ def _texture(path: Path, *, seed: int, size: tuple[int, int] = (480, 300)) -> Pa
 
 def _wav(path: Path, *, seconds: float, sample_rate: int = 22050) -> Path:
     t = np.arange(int(sample_rate * seconds)) / sample_rate
-    samples = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(samples.tobytes())
-    return path
+    return write_wav(path, 0.3 * np.sin(2 * np.pi * 220 * t), sample_rate)
 
 
 def _clips(tmp: Path, *, n: int = 3, scene_ms: int = 2000, energy: float = 0.8) -> list[Clip]:
