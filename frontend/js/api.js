@@ -88,6 +88,8 @@ export class Api extends EventTarget {
     this._sseFailures = 0;
     /** @type {Record<string,string>} */ this._lastJob = {};
     this._lastProject = "";
+    this._lastProjectId = "";
+    this._lastProjectAt = 0;
   }
 
   /**
@@ -249,6 +251,8 @@ export class Api extends EventTarget {
     this._sseFailures = 0;
     this._lastJob = {};
     this._lastProject = "";
+    this._lastProjectId = "";
+    this._lastProjectAt = 0;
     if (typeof EventSource === "undefined" || localStorage.getItem("storybeat.polling") === "1") {
       this._startPolling();
     } else {
@@ -317,7 +321,12 @@ export class Api extends EventTarget {
   _emitProject(project) {
     const key = JSON.stringify(project);
     if (key === this._lastProject) return;
+    // an SSE event and a refresh() reply can cross: never let an older project state win
+    const at = Date.parse(project.updated_at);
+    if (project.id === this._lastProjectId && at < this._lastProjectAt) return;
     this._lastProject = key;
+    this._lastProjectId = project.id;
+    this._lastProjectAt = at;
     this._emit("project", project);
   }
 

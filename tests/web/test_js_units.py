@@ -89,3 +89,95 @@ def test_envelope_and_api_error(page: Page, ui_server: UiServer) -> None:
     assert out["notFound"]["cls"] and out["notFound"]["isError"] and out["notFound"]["status"] == 404
     assert out["conflict"] == ["cannot render", ["analyze"], False]
     assert out["invalid"] == "settings.aspect: bad value"
+
+
+def test_coalesced_reload_never_returns_data_older_than_the_call(page: Page, ui_server: UiServer) -> None:
+    """A call made while a load runs waits for a load begun after it; a burst shares that one load."""
+    out = _run(page, ui_server, """async () => {
+        const {coalesced} = await import('/static/js/coalesce.js');
+        let server = 0;          // the 'server' value; bumped by a change
+        let shown = null;        // what the last finished load drew
+        const releases = [];
+        let started = 0;
+        const load = () => new Promise((ok) => {
+            started += 1;
+            const seen = server;              // the load reads the server when it starts
+            releases.push(() => { shown = seen; ok(); });
+        });
+        const reload = coalesced(load);
+        const tick = () => new Promise((ok) => setTimeout(ok, 0));
+
+        const first = reload();               // load 1 starts, reads 0
+        server = 1;                           // our change lands while load 1 runs
+        let afterChange = null;
+        const mine = reload().then(() => { afterChange = shown; });
+        const burst = [reload(), reload(), reload()];
+        const shared = burst.every((p) => p === burst[0]) && burst[0] === reload();
+        releases.shift()();                   // load 1 ends with stale data
+        await first;
+        await tick();
+        const startedAfterFirst = started;    // the queued load has started (once)
+        const resolvedEarly = afterChange !== null;
+        releases.shift()();
+        await mine;
+        await Promise.all(burst);
+
+        // a failed load rejects its callers, and the next call loads again
+        let failures = 0;
+        const failing = coalesced(() => (failures += 1) === 1 ? Promise.reject(new Error('boom')) : Promise.resolve());
+        let rejected = '';
+        await failing().catch((e) => { rejected = e.message; });
+        await failing();
+        return {afterChange, resolvedEarly, started, startedAfterFirst, shared, rejected, failures};
+    }""")
+    assert out["shared"], "calls during a running load share one next load"
+    assert out["resolvedEarly"] is False, "a call made during a load must not resolve with that load's data"
+    assert out["afterChange"] == 1, out
+    assert out["startedAfterFirst"] == 2 and out["started"] == 2, out  # 5 calls, 2 loads
+    assert out["rejected"] == "boom" and out["failures"] == 2
+
+
+def test_scene_editor_ignores_a_reply_from_before_its_own_change(page: Page, ui_server: UiServer) -> None:
+    """The dialog shows v2 after a save; a late reply still showing v1 as current must not bring v1 back."""
+    out = _run(page, ui_server, """async () => {
+        const {openSceneEditor} = await import('/static/js/components/sceneEditor.js');
+        const version = (n, image) => ({version: n, origin: n === 1 ? 'auto' : 'user', image_prompt: `prompt ${n}`,
+            image_url: image ? `/projects/p/files/images/seg_001_v${n}.png` : null, status: image ? 'ok' : 'pending',
+            reason: '', fallback: false, created_at: '2026-11-25T10:00:00Z', style_hints: [], negative_prompt: ''});
+        const scene = (versions) => {
+            const last = versions[versions.length - 1];
+            return {id: 'seg_001', index: 0, start_ms: 0, end_ms: 4000, lyric_text: 'la', visual_intent: 'a sea',
+                mood: 'calm', energy: 0.5, section: 'verse', edited: false, version: last.version,
+                image_prompt: last.image_prompt, negative_prompt: '', style_hints: [], image_url: last.image_url,
+                status: last.status, reason: '', fallback: false, versions};
+        };
+        const ed = openSceneEditor('p', scene([version(1, true), version(2, false)]), {
+            reload: async () => [], project: () => ({})});
+        const current = () => document.querySelector('dialog .version.current').getAttribute('data-version');
+        const before = current();
+        ed.update([scene([version(1, true)])]);                       // a stale reply: v1 current
+        const afterStale = current();
+        ed.update([scene([version(1, true), version(2, true)])]);     // the drawn v2
+        const drawn = !!document.querySelector("dialog .version.current[data-version='2'] img");
+        ed.close();
+        return {before, afterStale, drawn};
+    }""")
+    assert out == {"before": "2", "afterStale": "2", "drawn": True}
+
+
+def test_an_older_project_state_never_replaces_a_newer_one(page: Page, ui_server: UiServer) -> None:
+    """An SSE event and a refresh() reply can cross; the project with the older updated_at is dropped."""
+    out = _run(page, ui_server, """async () => {
+        const {Api} = await import('/static/js/api.js');
+        const client = new Api();
+        const seen = [];
+        client.addEventListener('project', (ev) => seen.push(ev.detail.state));
+        const p = (state, at) => ({id: 'p1', state, updated_at: at});
+        client._emitProject(p('PROMPTED', '2026-11-25T10:00:01.250000Z'));
+        client._emitProject(p('RENDERED', '2026-11-25T10:00:00.900000Z'));   // older: dropped
+        client._emitProject(p('IMAGED', '2026-11-25T10:00:03Z'));
+        client._emitProject({...p('IMAGED', '2026-11-25T10:00:03Z'), name: 'renamed'});  // same time, new content
+        client._emitProject({id: 'p2', state: 'CREATED', updated_at: '2020-01-01T00:00:00Z'});  // another project
+        return seen;
+    }""")
+    assert out == ["PROMPTED", "IMAGED", "IMAGED", "CREATED"]

@@ -179,8 +179,8 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
     expect(page.locator("[data-current-state]")).to_have_text("Prompted")
     dialog.get_by_role("button", name="Regenerate picture").click()
     # the worker draws the new version; the dialog shows v2 as current with its picture
-    expect(dialog.locator(".version.current")).to_have_attribute("data-version", "2", timeout=PIPELINE_TIMEOUT_MS)
-    expect(dialog.locator(".version.current img")).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
+    # (one locator: v2 must be current *and* drawn in the same render of the dialog)
+    expect(dialog.locator(".version.current[data-version='2'] img")).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
     expect(dialog.locator(".version[data-version='1'] [data-action=restore]")).to_be_visible()
     with ui_server.client() as http:
         scenes = http.get(f"/projects/{pid}/segments").json()["scenes"]

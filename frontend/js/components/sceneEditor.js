@@ -89,6 +89,8 @@ export function openSceneEditor(projectId, scene, ctx) {
 
   /** @param {Scene} s @param {boolean} force overwrite the text boxes */
   function fill(s, force) {
+    // versions are never deleted: fewer than shown means a reply fetched before our own change
+    if (!force && s.versions.length < current.versions.length) return;
     const wasDirty = dirty();
     current = s;
     const title = /** @type {HTMLElement} */ (dialog.querySelector(`#${titleId}`));

@@ -1,6 +1,7 @@
 // @ts-check
 /** Screen 4: the storyboard — timeline of the song plus the scenes in time order. */
 import { api, ApiError } from "../api.js";
+import { coalesced } from "../coalesce.js";
 import { h, replace } from "../dom.js";
 import { sceneCard } from "./sceneCard.js";
 import { openSceneEditor } from "./sceneEditor.js";
@@ -21,8 +22,6 @@ export function mountStoryboard(host, getProject) {
   /** @type {Scene[]} */ let scenes = [];
   /** @type {string|null} */ let selected = null;
   /** @type {{update: (s: Scene[]) => void, close: () => void}|null} */ let editor = null;
-  let loading = false;
-  let again = false;
 
   const tl = h("div", { class: "timeline-host card" });
   const summary = h("p", { class: "muted small", "aria-live": "polite" });
@@ -60,24 +59,20 @@ export function mountStoryboard(host, getProject) {
     if (focusTl >= 0) /** @type {HTMLElement|null} */ (tl.querySelectorAll(".tl-scene")[focusTl])?.focus();
   }
 
-  async function reload() {
-    if (loading) { again = true; return; }
-    loading = true;
+  async function load() {
     const id = getProject().id;
-    try {
-      const [a, seg] = await Promise.all([
-        api.analysis(id).catch(notYet),
-        api.segments(id).catch(notYet),
-      ]);
-      analysis = a;
-      scenes = seg ? [...seg.scenes].sort((x, y) => x.start_ms - y.start_ms) : [];
-      draw();
-      if (editor) editor.update(scenes);
-    } finally {
-      loading = false;
-    }
-    if (again) { again = false; await reload(); }
+    const [a, seg] = await Promise.all([
+      api.analysis(id).catch(notYet),
+      api.segments(id).catch(notYet),
+    ]);
+    analysis = a;
+    scenes = seg ? [...seg.scenes].sort((x, y) => x.start_ms - y.start_ms) : [];
+    draw();
+    if (editor) editor.update(scenes);
   }
+
+  /** Fetch and draw the scenes; resolves after a fetch begun after the call (see `coalesced`). */
+  const reload = coalesced(load);
 
   draw();
   return { reload };
