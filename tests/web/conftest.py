@@ -104,9 +104,29 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
         pg.screenshot(path=str(failed_shot), full_page=True)
+        sys.stderr.write("browser console errors:\n" + ("\n".join(pg.errors) or "(none)") + "\n")  # type: ignore[attr-defined]
     else:
         failed_shot.unlink(missing_ok=True)
     context.close()
+
+
+def server_logs(server: UiServer, *, tail: int = 4000) -> str:
+    """The ends of the server's log, and of every project's worker log and job files (shown when a test fails)."""
+    parts = []
+    for path in [server.data.parent / "server.log", *sorted(server.data.glob("projects/*/jobs/*"))]:
+        if path.is_file() and path.suffix in (".log", ".json"):
+            text = path.read_text(errors="replace")
+            parts.append(f"--- {path.relative_to(server.data.parent)} (last {tail} chars)\n{text[-tail:]}")
+    return "\n".join(parts) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def _server_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a failed browser test, print what the server and its workers logged (CI shows only the output)."""
+    yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and "ui_server" in request.fixturenames:
+        sys.stderr.write(server_logs(request.getfixturevalue("ui_server")))
 
 
 @pytest.hookimpl(hookwrapper=True)
