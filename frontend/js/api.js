@@ -73,6 +73,8 @@ export class ApiError extends Error {
 }
 
 const POLL_MS = 1500;
+/** Job statuses after which a run does not change any more. */
+const JOB_ENDED = new Set(["done", "failed", "cancelled", "interrupted"]);
 const SSE_RETRY_LIMIT = 3;
 
 export class Api extends EventTarget {
@@ -87,6 +89,7 @@ export class Api extends EventTarget {
     /** @type {string|null} */ this._watching = null;
     this._sseFailures = 0;
     /** @type {Record<string,string>} */ this._lastJob = {};
+    /** @type {Record<string,number>} started_at of each kind's last ended run */ this._endedJob = {};
     this._lastProject = "";
     this._lastProjectId = "";
     this._lastProjectAt = 0;
@@ -250,6 +253,7 @@ export class Api extends EventTarget {
     this._watching = id;
     this._sseFailures = 0;
     this._lastJob = {};
+    this._endedJob = {};
     this._lastProject = "";
     this._lastProjectId = "";
     this._lastProjectAt = 0;
@@ -334,6 +338,13 @@ export class Api extends EventTarget {
   _emitJob(job) {
     const key = JSON.stringify(job);
     if (this._lastJob[job.kind] === key) return;
+    // a reply fetched while the run went on can arrive after its end: an ended run never comes back to
+    // life (SSE sends nothing more once it has ended, so the UI would show it running for good)
+    const started = Date.parse(job.started_at || "") || 0;
+    const ended = this._endedJob[job.kind];
+    if (ended !== undefined && !JOB_ENDED.has(job.status) && started <= ended) return;
+    if (JOB_ENDED.has(job.status)) this._endedJob[job.kind] = started;
+    else delete this._endedJob[job.kind];
     this._lastJob[job.kind] = key;
     this._emit("job", job);
   }

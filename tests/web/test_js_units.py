@@ -181,3 +181,24 @@ def test_an_older_project_state_never_replaces_a_newer_one(page: Page, ui_server
         return seen;
     }""")
     assert out == ["PROMPTED", "IMAGED", "IMAGED", "CREATED"]
+
+
+def test_an_ended_run_never_comes_back_to_life(page: Page, ui_server: UiServer) -> None:
+    """A 'running' reply for a run already seen ending is dropped; a new run (later started_at) is shown."""
+    out = _run(page, ui_server, """async () => {
+        const {Api} = await import('/static/js/api.js');
+        const client = new Api();
+        const seen = [];
+        client.addEventListener('job', (ev) => seen.push(`${ev.detail.kind}:${ev.detail.status}:${ev.detail.fraction}`));
+        const job = (status, started, fraction, kind = 'render') => ({kind, status, started_at: started, fraction});
+        const t1 = '2026-11-25T10:00:00.100000Z', t2 = '2026-11-25T10:05:00Z';
+        client._emitJob(job('running', t1, 0.5));
+        client._emitJob(job('done', t1, 1));
+        client._emitJob(job('running', t1, 0.9));                 // fetched before the end: dropped
+        client._emitJob(job('queued', '2026-11-25T09:59:59Z', 0)); // the old queued record: dropped
+        client._emitJob(job('running', t1, 0.2, 'pipeline'));     // the other kind is independent
+        client._emitJob(job('queued', t2, 0));                    // a new run
+        client._emitJob(job('running', t2, 0.1));
+        return seen;
+    }""")
+    assert out == ["render:running:0.5", "render:done:1", "pipeline:running:0.2", "render:queued:0", "render:running:0.1"]
