@@ -98,18 +98,19 @@ def _parse_words(body: str, *, offset_ms: int) -> tuple[str, list[tuple[str, int
     words: list[tuple[str, int]] = []
     pieces = _WORD_TAG.split(body)
     # pieces: [before, m, s, f, text, m, s, f, text, ...]
-    lead = pieces[0].strip()
+    words.extend((token, -1) for token in pieces[0].split())  # untimed words before the first tag
     for k in range(1, len(pieces), 4):
         start = _tag_ms(pieces[k], pieces[k + 1], pieces[k + 2]) - offset_ms
         chunk = pieces[k + 3]
         for j, token in enumerate(chunk.split()):
             words.append((token, start if j == 0 else -1))
-    text = " ".join(([lead] if lead else []) + [w for w, _ in words])
+    text = " ".join(w for w, _ in words)
     return text, words
 
 
 def parse_lrc(text: str, *, duration_ms: int) -> list[LyricLine]:
     """Parse (enhanced) LRC into validated, sorted lines (see the module docstring for the rules)."""
+    text = text.removeprefix("\ufeff")
     offset_ms = 0
     raw: list[tuple[int, str, list[tuple[str, int]]]] = []  # (start, text, words)
     for line in text.splitlines():
@@ -186,9 +187,12 @@ def _words(words: list[tuple[str, int]], *, start_ms: int, end_ms: int) -> tuple
         moved |= c != t
         starts.append(c)
         last = c
-    # fill untimed tokens by splitting the gap after the last timed one
-    filled: list[int] = []
-    for i, s in enumerate(starts):
+    # untimed tokens before the first timed one share the line's start evenly
+    lead = next((i for i, s in enumerate(starts) if s >= 0), len(starts))
+    first = starts[lead] if lead < len(starts) else end_ms
+    filled: list[int] = [start_ms + (first - start_ms) * i // lead for i in range(lead)]
+    # later untimed tokens split the gap after the last timed one
+    for i, s in enumerate(starts[lead:], start=lead):
         if s >= 0:
             filled.append(s)
             continue
@@ -211,6 +215,7 @@ def parse_plain(text: str) -> ParsedPlain:
 
 def parse_lyrics(text: str, *, duration_ms: int) -> list[LyricLine] | ParsedPlain:
     """LRC / enhanced LRC -> timed lines; plain text -> :class:`ParsedPlain`. InputError if unusable."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Windows editors) would hide the first time tag
     _check_text(text)
     if is_lrc(text):
         lines = parse_lrc(text, duration_ms=duration_ms)

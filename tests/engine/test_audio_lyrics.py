@@ -166,3 +166,21 @@ def test_placement_properties(n_lines: int, duration_ms: int, bpm: float, first_
 
 def test_demo_layout_has_vocal_sections() -> None:
     assert {label for label, _ in DEMO_SECTIONS} >= {"intro", "verse", "chorus", "outro"}
+
+
+def test_enhanced_lrc_keeps_untimed_words_before_the_first_word_tag() -> None:
+    """'Second line <00:05.00>with <00:05.50>words': 'Second line' is sung from the line's start, not lost."""
+    from engine.audio.lyrics import parse_lrc
+
+    (line,) = parse_lrc("[00:04.50]Second line <00:05.00>with <00:05.50>words\n", duration_ms=20_000)
+    assert line.text == "Second line with words"
+    assert [(w.text, w.start_ms) for w in line.words] == [("Second", 4500), ("line", 4750), ("with", 5000), ("words", 5500)]
+    assert all(a.end_ms == b.start_ms for a, b in zip(line.words, line.words[1:]))
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_line() -> None:
+    """Files saved by Windows editors start with U+FEFF; the first time tag must still be read."""
+    from engine.audio.lyrics import parse_lyrics
+
+    lines = parse_lyrics("\ufeff[00:01.00]BOM line\n[00:03.00]two\n", duration_ms=10_000)
+    assert [line.text for line in lines] == ["BOM line", "two"]  # type: ignore[union-attr]
