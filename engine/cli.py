@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -88,11 +89,11 @@ def cmd_new(args: argparse.Namespace) -> int:
     audio = Path(args.audio)
     if not audio.is_file():
         raise FileNotFoundError(f"no such audio file: {audio}")
-    lyrics = Path(args.lyrics).read_text(encoding="utf-8") if args.lyrics else None
+    lyrics = Path(args.lyrics).read_text(encoding="utf-8-sig") if args.lyrics else None
     project = create_project(settings=settings, name=args.name or audio.stem)
     try:
         upload_track(project.id, audio=audio, original_name=audio.name, lyrics_text=lyrics)
-    except StorybeatError:
+    except BaseException:  # whatever stopped the upload (even Ctrl-C), no empty project is left behind
         from engine.project import delete_project
 
         delete_project(project.id)
@@ -127,23 +128,30 @@ def resume_plan(project_id: str) -> tuple[str, str, bool] | None:
     # the newest job; on a tie (e.g. none ever started) the pipeline job, which can always continue
     jobs.sort(key=lambda j: (j.started_at.timestamp() if j.started_at else 0, j.kind == "pipeline"))
     last = jobs[-1]
-    interrupted = last.status == "interrupted" or job_is_dead(last, stale_after_s=config.stale_after_s)
+    interrupted = last.status in ("interrupted", "cancelled") or job_is_dead(last, stale_after_s=config.stale_after_s)
     if not interrupted and project.state != machine.FAILED:
         return None
-    target = last.target if last.target in machine.WORK_STATES else machine.RENDERED
+    target = last.target if last.target in machine.RUN_TARGETS else machine.RENDERED
     state = project.failed_from if project.state == machine.FAILED else project.state
     kind = last.kind if last.kind == "pipeline" or state in (machine.IMAGED, machine.RENDERED) else "pipeline"
-    return target, kind, False
+    return target, kind, last.preview
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue interrupted work (one project, or --all)."""
-    ids = list_project_ids() if args.all else [args.id]
-    if not ids or (not args.all and not args.id):
+    if not args.all and not args.id:
         raise ValueError("give a project id or --all")
+    ids = list_project_ids() if args.all else [args.id]
     code = EXIT_OK
     for project_id in ids:
-        plan = resume_plan(project_id)
+        try:
+            plan = resume_plan(project_id)
+        except StorybeatError as exc:  # --all: one broken project must not stop the others
+            if not args.all:
+                raise
+            print(f"{project_id}: {exc}", file=sys.stderr)
+            code = max(code, exc.exit_code)
+            continue
         if plan is None:
             if not args.all:
                 print(f"{project_id}: nothing to resume ({_state(project_id)})")
@@ -163,7 +171,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Show a project's state, jobs and renders."""
     folder = ProjectFolder(args.id)
     project = folder.load_project()
-    pipeline, render = folder.load_job("pipeline"), folder.load_job("render")
+    pipeline, render = (_job_as_seen(folder.load_job(kind)) for kind in ("pipeline", "render"))
     if args.json:
         print(json.dumps({
             "project": project.model_dump(mode="json"),
@@ -180,7 +188,18 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  {job.kind}: {job.status} {job.fraction * 100:.0f}% step={job.step} errors={len(job.errors)}")
     for r in project.renders[-3:]:
         print(f"  render v{r.version}: {folder.resolve(r.file)}")
+    if resume_plan(args.id) is not None:
+        print(f"  resume with: python -m engine resume {project.id}")
     return EXIT_OK
+
+
+def _job_as_seen(job: Job) -> Job:
+    """A job whose worker died still says ``running`` in its file: show it as ``interrupted``."""
+    from engine.jobs import job_is_dead
+
+    if job_is_dead(job, stale_after_s=get_settings().stale_after_s):
+        return job.model_copy(update={"status": "interrupted", "message": job.message or "the worker is gone"})
+    return job
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -241,7 +260,11 @@ def cmd_machine(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """List projects."""
     for project_id in list_project_ids():
-        project = ProjectFolder(project_id).load_project()
+        try:
+            project = ProjectFolder(project_id).load_project()
+        except StorybeatError as exc:  # one broken project must not hide the others
+            print(f"{project_id}\tUNREADABLE\t{exc}")
+            continue
         print(f"{project.id}\t{project.state}\t{project.name}")
     return EXIT_OK
 
@@ -292,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, text in (("run", cmd_run, "run the pipeline (default: to RENDERED)"),):
         p = add(name, func, text)
         p.add_argument("id")
-        p.add_argument("--target", default=machine.RENDERED, choices=machine.WORK_STATES[1:])
+        p.add_argument("--target", default=machine.RENDERED, choices=machine.RUN_TARGETS)
         p.add_argument("--preview", action="store_true", help="fast low-resolution render")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--lock-wait", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -344,11 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # one line per trigger is noise, even with -v
     try:
         return args.func(args)
     except StorybeatError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (FileNotFoundError, ValueError) as exc:
+    except BrokenPipeError:  # e.g. `status ID | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except (OSError, ValueError) as exc:  # a missing, unreadable or wrong kind of file; a bad value
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -56,3 +56,51 @@ def test_new_status_estimate_and_illegal_render(tmp_path: Path) -> None:
     failed = cli(data, "run", project_id, "--quiet")
     assert failed.returncode == 2 and "GEMINI_API_KEY" in failed.stderr
     assert json.loads(cli(data, "status", project_id, "--json").stdout)["project"]["state"] == "UPLOADED"
+
+
+def test_user_mistakes_are_errors_not_tracebacks(tmp_path: Path) -> None:
+    """A directory given as lyrics, a data root that is a file, a closed pipe, a corrupt project in the list."""
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "s.wav"
+    make_song(wav, bpm=100, bars=3, sections=None, seed=1)
+    data = tmp_path / "data"
+    as_dir = cli(data, "new", str(wav), "--lyrics", str(tmp_path))
+    assert as_dir.returncode == 2 and "error:" in as_dir.stderr and "Traceback" not in as_dir.stderr
+    assert not (data / "projects").exists() or not [p for p in (data / "projects").iterdir() if not p.name.startswith(".")]
+    not_a_dir = cli(wav, "new", str(wav))  # STORYBEAT_DATA points at a file
+    assert not_a_dir.returncode == 2 and "Traceback" not in not_a_dir.stderr
+
+    good = cli(data, "new", str(wav))
+    assert good.returncode == 0, good.stderr
+    project_id = good.stdout.strip()
+    broken = data / "projects" / "broken1234"
+    broken.mkdir()
+    (broken / "project.json").write_text("{not json")
+    listed = cli(data, "list")
+    assert listed.returncode == 0 and project_id in listed.stdout and "broken1234\tUNREADABLE" in listed.stdout
+    # the reader of a pipe leaving early is not an error
+    full_env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    piped = subprocess.run(f"{sys.executable} -m engine machine --json | head -1", shell=True, capture_output=True,
+                           text=True, env=full_env, cwd=REPO, timeout=120)
+    assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
+
+
+def test_status_shows_a_killed_run_as_interrupted_with_the_way_on(tmp_path: Path) -> None:
+    """The job file still says running after SIGKILL; status says interrupted and how to resume."""
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "s.wav"
+    make_song(wav, bpm=100, bars=3, sections=None, seed=1)
+    data = tmp_path / "data"
+    project_id = cli(data, "new", str(wav)).stdout.strip()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    job = data / "projects" / project_id / "jobs" / "pipeline.json"
+    job.parent.mkdir(parents=True, exist_ok=True)
+    job.write_text(json.dumps({"schema_version": 1, "kind": "pipeline", "status": "running", "target": "RENDERED",
+                               "pid": dead.pid, "step": "analyze", "started_at": "2024-01-01T00:00:00Z",
+                               "heartbeat_at": "2024-01-01T00:00:00Z"}))
+    out = cli(data, "status", project_id).stdout
+    assert "pipeline: interrupted" in out and f"python -m engine resume {project_id}" in out
+    assert json.loads(cli(data, "status", project_id, "--json").stdout)["jobs"]["pipeline"]["status"] == "interrupted"
