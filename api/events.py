@@ -2,6 +2,9 @@
 
 The server polls project.json and jobs/*.json (mtime + size) every ``poll_s``;
 workers are separate processes, so the files are the only source of truth.
+One thing changes no file: a worker dying (``busy`` and ``resumable`` come from
+whether its process is alive). So while the project is busy the view is also
+rebuilt every ``LIVENESS_S``, and a killed worker shows within a second or so.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.3
 PING_S = 15.0
+LIVENESS_S = 1.0
 
 
 def sse(event: str, data: dict) -> str:
@@ -52,7 +56,9 @@ async def project_events(
     """Yield SSE text: first the current project and both jobs, then every change; ends on disconnect or deletion."""
     stamps: dict[str, tuple[int, int] | None] = {}
     last_project_key = ""
+    last_job_keys: dict[str, str] = {}
     last_ping = time.monotonic()
+    busy, last_view_at = False, 0.0
     first = True
     paths = {"project": folder.project_json, "pipeline": folder.job_json("pipeline"), "render": folder.job_json("render")}
     yield "retry: 2000\n\n"
@@ -64,7 +70,7 @@ async def project_events(
             yield sse("deleted", {"id": folder.id})
             return
         changed = [name for name, st in now_stamps.items() if first or st != stamps.get(name)]
-        if changed:
+        if changed or (busy and time.monotonic() - last_view_at >= LIVENESS_S):
             stamps = now_stamps
             try:
                 view = project_public(folder).model_dump(mode="json")
@@ -72,8 +78,11 @@ async def project_events(
                 log.debug("events %s: %s", folder.id, exc)
                 view = None
             if view is not None:
+                busy, last_view_at = bool(view["busy"]), time.monotonic()
                 for kind in ("pipeline", "render"):
-                    if first or kind in changed:
+                    job_key = json.dumps(view["jobs"][kind], sort_keys=True)
+                    if job_key != last_job_keys.get(kind):
+                        last_job_keys[kind] = job_key
                         yield sse("job", {"kind": kind, **view["jobs"][kind]})
                 key = _project_key(view)
                 if key != last_project_key:

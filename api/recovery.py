@@ -9,6 +9,8 @@ from engine.jobs import job_is_dead
 from engine.lock import project_lock
 from engine.storage import ProjectFolder, list_project_ids
 
+from api.views import DEAD_WORKER_MESSAGE
+
 log = logging.getLogger(__name__)
 
 
@@ -25,7 +27,7 @@ def mark_interrupted(config: Settings) -> list[tuple[str, str]]:
             with project_lock(folder):  # a live worker holds it: then nothing is dead
                 for job in dead:
                     job.status = "interrupted"
-                    job.message = job.message or "the worker stopped without finishing; resume to continue"
+                    job.message = job.message or DEAD_WORKER_MESSAGE
                     folder.save_job(job)
                     marked.append((project_id, job.kind))
                     log.warning("project %s: %s job interrupted (worker pid %s gone)", project_id, job.kind, job.pid)

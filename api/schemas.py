@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import machine
 from engine.providers.gemini.estimate import StepEstimate
 
 from engine.models import (
@@ -26,7 +27,7 @@ from engine.models import (
     StyleBible,
 )
 
-TargetState = Literal["UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED", "IMAGED", "RENDERED"]
+TargetState = Literal[tuple(machine.RUN_TARGETS)]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):

@@ -37,9 +37,19 @@ def load_jobs(folder: ProjectFolder) -> JobsPublic:
     return JobsPublic(pipeline=_job(folder, "pipeline"), render=_job(folder, "render"))
 
 
+DEAD_WORKER_MESSAGE = "the worker stopped without finishing; resume to continue"
+
+
 def _job(folder: ProjectFolder, kind: str) -> Job:
-    """A job file through the read cache (views never mutate it)."""
-    return read_model_cached(folder.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
+    """A job file through the read cache (views never mutate it); a dead worker's job shows as ``interrupted``.
+
+    The file is rewritten only by the API's start-up check or the next run; the
+    view says the truth at once.
+    """
+    job = read_model_cached(folder.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
+    if job_is_dead(job, stale_after_s=get_settings().stale_after_s):
+        return job.model_copy(update={"status": "interrupted", "message": job.message or DEAD_WORKER_MESSAGE})
+    return job
 
 
 def _project(folder: ProjectFolder) -> Project:
@@ -53,8 +63,8 @@ def job_active(job: Job) -> bool:
 
 
 def job_resumable(job: Job) -> bool:
-    """A job that stopped without finishing (interrupted, or dead while claiming to run)."""
-    if job.status == "interrupted":
+    """A job that stopped without finishing (interrupted, cancelled, or dead while claiming to run)."""
+    if job.status in ("interrupted", "cancelled"):
         return True
     return job.status in ("queued", "running") and job_is_dead(job, stale_after_s=get_settings().stale_after_s)
 

@@ -61,6 +61,7 @@ class JobTracker:
         steps: list[str],
         target: str,
         keep_attempts: bool,
+        preview: bool = False,
         heartbeat_s: float = 2.0,
         on_change: ProgressCallback | None = None,
     ) -> None:
@@ -72,6 +73,7 @@ class JobTracker:
             kind=kind,  # type: ignore[arg-type]
             status="running",
             target=target,
+            preview=preview,
             pid=os.getpid(),
             steps=[StepProgress(name=s, attempts=attempts.get(s, 0)) for s in steps],
             started_at=utcnow(),
@@ -138,6 +140,12 @@ class JobTracker:
             self._step_started.setdefault(name, time.monotonic())
             self._write(force=True)
             return s.attempts
+
+    def refund_attempt(self, name: str) -> None:
+        """Take back the attempt counted for step ``name`` (it found its output up to date)."""
+        with self._lock:
+            s = self.step(name)
+            s.attempts = max(0, s.attempts - 1)
 
     def progress(self, name: str, done: int, total: int, message: str = "") -> None:
         """Report ``done`` of ``total`` units of step ``name``."""

@@ -22,6 +22,7 @@ CREATED, UPLOADED, ANALYZED, SEGMENTED, PROMPTED, IMAGED, RENDERED, FAILED = (
 )
 STATES: list[str] = [CREATED, UPLOADED, ANALYZED, SEGMENTED, PROMPTED, IMAGED, RENDERED, FAILED]
 WORK_STATES: list[str] = [UPLOADED, ANALYZED, SEGMENTED, PROMPTED, IMAGED, RENDERED]
+RUN_TARGETS: list[str] = WORK_STATES[1:]  # where a run can head for: the states a step reaches
 
 # (trigger, source, dest): the pipeline steps, in order. The trigger is also the step's name.
 PIPELINE: list[tuple[str, str, str]] = [

@@ -332,3 +332,5 @@ class Job(Versioned):
     errors: list[JobError] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     message: str = ""
+    preview: bool = False  # a preview render (a resume makes a preview again)
+    continues_crash: bool = False  # queued to continue a run whose worker died: attempts and usage carry over

@@ -6,8 +6,10 @@ A refused action changes nothing on disk.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,11 @@ from pydantic import ValidationError
 from engine import machine
 from engine.audio.ingest import probe_and_normalise
 from engine.config import get_settings
-from engine.errors import InputError, NotFoundError, StateError
+from engine.errors import BusyError, InputError, NotFoundError, StateError
 from engine.fingerprint import file_sha256
+from engine.jobs import job_is_dead
 from engine.lock import project_lock
-from engine.models import Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo
+from engine.models import Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
 from engine.providers import get_provider
 from engine.steps.prompt import scene_source_fingerprint
 from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, new_project_id
@@ -28,6 +31,22 @@ log = logging.getLogger(__name__)
 
 EDIT_WAIT_S = 2.0
 AUDIO_EXTS = {".wav", ".mp3", ".ogg", ".oga", ".flac", ".m4a", ".aac", ".mp4", ".opus", ".aif", ".aiff", ".webm"}
+
+
+@contextlib.contextmanager
+def _edit_lock(folder: ProjectFolder) -> Iterator[None]:
+    """The project lock for a short edit, refused (BusyError) while a run is queued or running.
+
+    A queued run's worker has not taken the lock yet: an edit slipping in there
+    would change what the run was started for.
+    """
+    with project_lock(folder, wait_s=EDIT_WAIT_S):
+        stale_after_s = get_settings().stale_after_s
+        for kind in ("pipeline", "render"):
+            job = folder.load_job(kind)
+            if job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=stale_after_s):
+                raise BusyError(f"project {folder.id} is busy: a {kind} run is {job.status}; wait for it or cancel it")
+        yield
 
 
 def _require(project: Project, trigger: str) -> None:
@@ -67,7 +86,7 @@ def upload_track(
 ) -> Project:
     """Store a track (any common audio format, checked by content) and optional lyrics (LRC or text)."""
     folder = ProjectFolder(project_id)
-    with project_lock(folder, wait_s=EDIT_WAIT_S):
+    with _edit_lock(folder):
         project = folder.load_project()
         _require(project, "upload")
         config = get_settings()
@@ -136,7 +155,7 @@ def edit_scene(
             raise InputError(f"{label} must not be empty")
         if text is not None and len(text) > 4000:
             raise InputError(f"{label} is too long (max 4000 characters)")
-    with project_lock(folder, wait_s=EDIT_WAIT_S):
+    with _edit_lock(folder):
         project = folder.load_project()
         segments, scene, prompts, sp = _scene_and_prompts(folder, scene_id)
         intent_changed = visual_intent is not None and visual_intent.strip() != scene.visual_intent
@@ -169,7 +188,7 @@ def edit_scene(
             else:
                 sp.versions.append(
                     latest.model_copy(update={**fields, "version": latest.version + 1, "origin": "user",
-                                              "source_fingerprint": src_fp, "image": None, "restored_from": None})
+                                              "source_fingerprint": src_fp, "image": None, "restored_from": None, "created_at": utcnow()})
                 )
             atomic_write_json(folder.prompts_json, prompts)
         machine.fire(project, "edit_intent" if intent_changed else "edit_prompt")
@@ -180,7 +199,7 @@ def edit_scene(
 def regenerate_scene(project_id: str, scene_id: str) -> Project:
     """Add a new version of one scene's picture (drawn by the next run towards IMAGED)."""
     folder = ProjectFolder(project_id)
-    with project_lock(folder, wait_s=EDIT_WAIT_S):
+    with _edit_lock(folder):
         project = folder.load_project()
         _require(project, "regenerate")
         _, _, prompts, sp = _scene_and_prompts(folder, scene_id)
@@ -189,7 +208,7 @@ def regenerate_scene(project_id: str, scene_id: str) -> Project:
         latest = sp.latest
         if latest.image is not None:  # a pending (never drawn) version is simply drawn
             sp.versions.append(
-                latest.model_copy(update={"version": latest.version + 1, "origin": "regenerate", "image": None, "restored_from": None})
+                latest.model_copy(update={"version": latest.version + 1, "origin": "regenerate", "image": None, "restored_from": None, "created_at": utcnow()})
             )
             atomic_write_json(folder.prompts_json, prompts)
         machine.fire(project, "regenerate")
@@ -200,7 +219,7 @@ def regenerate_scene(project_id: str, scene_id: str) -> Project:
 def restore_version(project_id: str, scene_id: str, version: int) -> Project:
     """Make an earlier version current again: a new version showing that version's picture."""
     folder = ProjectFolder(project_id)
-    with project_lock(folder, wait_s=EDIT_WAIT_S):
+    with _edit_lock(folder):
         project = folder.load_project()
         _require(project, "restore")
         _, _, prompts, sp = _scene_and_prompts(folder, scene_id)
@@ -208,7 +227,7 @@ def restore_version(project_id: str, scene_id: str, version: int) -> Project:
         if sp is None or old is None:
             raise NotFoundError(f"scene {scene_id} has no version {version}")
         new_number = sp.latest.version + 1
-        new = old.model_copy(update={"version": new_number, "origin": "restore", "restored_from": old.restored_from or old.version, "image": None})
+        new = old.model_copy(update={"version": new_number, "origin": "restore", "restored_from": old.restored_from or old.version, "image": None, "created_at": utcnow()})
         if old.image is not None and old.image.file:
             src = folder.resolve(old.image.file)
             if src.is_file():
@@ -234,7 +253,7 @@ _SETTING_TRIGGERS: list[tuple[set[str], str, str]] = [
 def update_settings(project_id: str, changes: dict[str, Any]) -> Project:
     """Change project settings; the machine rewinds to the earliest step they affect."""
     folder = ProjectFolder(project_id)
-    with project_lock(folder, wait_s=EDIT_WAIT_S):
+    with _edit_lock(folder):
         project = folder.load_project()
         try:
             new = ProjectSettings.model_validate({**project.settings.model_dump(), **changes})
@@ -249,7 +268,8 @@ def update_settings(project_id: str, changes: dict[str, Any]) -> Project:
         if not changed:
             return project
         if project.state == machine.FAILED:
-            raise StateError("resume or fix the failed project before changing settings", state=project.state, allowed=machine.allowed_triggers(project))
+            # fixing a failed project (e.g. another provider): judged from where it failed, which it returns to
+            machine.fire(project, "recover")
         trigger = ""
         for keys, trig, stale_from in _SETTING_TRIGGERS:
             if changed & keys and machine.state_index(project.state) > machine.state_index(stale_from):

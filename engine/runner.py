@@ -20,7 +20,7 @@ from engine.config import Settings, get_settings
 from engine.errors import CancelledError, InputError, ProviderError, StateError, StorybeatError
 from engine.jobs import JobTracker, ProgressCallback, job_is_dead
 from engine.lock import project_lock
-from engine.models import ErrorInfo, Project
+from engine.models import ErrorInfo, Project, utcnow
 from engine.providers import get_provider
 from engine.providers.base import Provider, StepIO
 from engine.steps import STEPS
@@ -57,6 +57,8 @@ def steps_for(target: str) -> list[str]:
 def previous_run_crashed(folder: ProjectFolder, kind: str, config: Settings) -> bool:
     """Whether the last job of this kind died without finishing (its attempt counts then carry over)."""
     job = folder.load_job(kind)
+    if job.status == "queued" and job.continues_crash:  # the API queued this run to continue a crashed one
+        return True
     return job.status == "interrupted" or job_is_dead(job, stale_after_s=config.stale_after_s)
 
 
@@ -76,8 +78,8 @@ class Runner:
         sleep: Callable[[float], None] | None = None,
         provider: Provider | None = None,
     ) -> None:
-        if target not in machine.WORK_STATES:
-            raise InputError(f"cannot run towards {target!r}")
+        if target not in machine.RUN_TARGETS:
+            raise InputError(f"cannot run towards {target!r}; targets: {', '.join(machine.RUN_TARGETS)}")
         self.folder = ProjectFolder(project_id)
         self.target = target
         self.kind = kind
@@ -94,8 +96,24 @@ class Runner:
 
         ``lock_wait_s`` > 0 lets a worker started by the API wait out a short edit.
         """
-        with project_lock(self.folder, wait_s=lock_wait_s):
-            return self._run_locked()
+        try:
+            with project_lock(self.folder, wait_s=lock_wait_s):
+                return self._run_locked()
+        except StorybeatError as exc:
+            self._give_up_queued(exc)
+            raise
+
+    def _give_up_queued(self, exc: StorybeatError) -> None:
+        """A job queued for this run (by the API) that the run could not even start is ended with the reason.
+
+        Otherwise it would claim "queued" until it went stale, with no word of why.
+        """
+        job = self.folder.load_job(self.kind)
+        if job.status != "queued":
+            return
+        job.status, job.message, job.finished_at = "failed", f"could not start: {exc}"[:500], utcnow()
+        self.folder.save_job(job)
+        log.warning("%s: %s run could not start: %s", self.folder.id, self.kind, exc)
 
     # ------------------------------------------------------------------ internals
     def _run_locked(self) -> Project:
@@ -108,12 +126,12 @@ class Runner:
                 f"cannot render in state {project.state}: make the pictures first",
                 state=project.state, allowed=machine.allowed_triggers(project),
             )
-        provider = self.provider or get_provider(project.settings, self.config)  # a missing key changes nothing
+        provider = self.provider or get_provider(project.settings, self.config)  # no key: refused, the project unchanged
         crashed = previous_run_crashed(self.folder, self.kind, self.config)
         names = steps_for(self.target)
         tracker = JobTracker(
             self.folder, self.kind, steps=names, target=self.target, keep_attempts=crashed and project.state != machine.FAILED,
-            heartbeat_s=self.config.heartbeat_s, on_change=self.on_progress,
+            preview=self.preview, heartbeat_s=self.config.heartbeat_s, on_change=self.on_progress,
         )
         with tracker:
             try:
@@ -169,6 +187,8 @@ class Runner:
                     tracker.error(name, f"{type(exc).__name__}: {exc}", attempt=number, final=final)
                     raise
         self.work_done[name] = did_work
+        if not did_work:
+            tracker.refund_attempt(name)  # an up-to-date step costs no attempt (else crashes add up on finished steps)
         tracker.finish_step(name, skipped=not did_work)
         if fires:
             machine.fire(project, name)

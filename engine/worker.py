@@ -67,6 +67,7 @@ def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipelin
     from engine.jobs import job_is_dead
     from engine.lock import project_lock
     from engine.models import Job, utcnow
+    from engine.providers import check_provider
 
     folder = ProjectFolder(project_id)
     with project_lock(folder, wait_s=1.0):
@@ -76,13 +77,15 @@ def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipelin
                 raise BusyError(f"project {project_id} is busy: a {other.kind} run is {other.status}")
         state = project.failed_from if project.state == machine.FAILED else project.state
         allowed = machine.allowed_triggers(project)
-        if state in (None, machine.CREATED) or target not in machine.WORK_STATES:
+        if state in (None, machine.CREATED) or target not in machine.RUN_TARGETS:
             raise StateError(f"cannot run a project in state {project.state}: upload a track first", state=project.state, allowed=allowed)
+        check_provider(project.settings, settings())  # refused now, not by a worker that cannot start
         if kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
             raise StateError(f"cannot render in state {project.state}: make the pictures first", state=project.state, allowed=allowed)
         previous = folder.load_job(kind)
+        crashed = previous.status == "interrupted" or job_is_dead(previous, stale_after_s=settings().stale_after_s)
         job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),  # type: ignore[arg-type]
-                  steps=previous.steps, usage=previous.usage)
+                  steps=previous.steps, usage=previous.usage, errors=previous.errors, preview=preview, continues_crash=crashed)
         folder.save_job(job)  # from here a second start sees "queued" and is refused
     command = "render" if kind == "render" else "run"
     return spawn_worker(project_id, command=command, target=None if command == "render" else target, preview=preview)

@@ -12,16 +12,22 @@ def default_provider_name(config: Settings | None = None) -> str:
     return "gemini" if (config or get_settings()).gemini_key else "local"
 
 
+def check_provider(settings: ProjectSettings, config: Settings | None = None) -> None:
+    """InputError if the project's provider cannot work here (Gemini without a key); cheap, builds nothing."""
+    config = config or get_settings()
+    if settings.provider == "gemini" and not config.gemini_key:
+        raise InputError("provider 'gemini' needs GEMINI_API_KEY or GOOGLE_API_KEY")
+
+
 def get_provider(settings: ProjectSettings, config: Settings | None = None) -> Provider:
     """The provider bundle a project's settings ask for."""
     config = config or get_settings()
+    check_provider(settings, config)
     if settings.provider == "local":
         from engine.providers.local import local_provider
 
         return local_provider()
     if settings.provider == "gemini":
-        if not config.gemini_key:
-            raise InputError("provider 'gemini' needs GEMINI_API_KEY or GOOGLE_API_KEY")
         from engine.providers.gemini import gemini_provider
 
         return gemini_provider(config)

@@ -189,3 +189,109 @@ def test_regenerate_and_restore_versions(project_id: str) -> None:
     from PIL import Image
 
     assert np.array_equal(np.asarray(Image.open(folder.image_path(scene_id, 3))), np.asarray(Image.open(v1)))
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _mark_crashed(folder: ProjectFolder, kind: str = "pipeline") -> None:
+    """Make the last job look like its worker was SIGKILLed mid-run."""
+    job = folder.load_job(kind)
+    job.status, job.pid = "running", _dead_pid()
+    folder.save_job(job)
+
+
+def test_crashes_never_use_up_the_attempts_of_finished_steps(project_id: str) -> None:
+    """Replaying an up-to-date step costs no attempt: crash after crash, the run still resumes."""
+    folder = ProjectFolder(project_id)
+    Runner(project_id, target=machine.PROMPTED).run()
+    for _ in range(4):  # more crashes than STORYBEAT_STEP_ATTEMPTS (3)
+        _mark_crashed(folder)
+        project = Runner(project_id, target=machine.PROMPTED).run()
+        assert project.state == machine.PROMPTED
+        attempts = {s.name: s.attempts for s in folder.load_job("pipeline").steps}
+        assert attempts == {"analyze": 0, "segment": 0, "prompt": 0}, attempts
+
+
+def test_a_run_that_cannot_start_ends_its_queued_job_with_the_reason(project_id: str) -> None:
+    """A job queued by the API whose worker is refused (wrong state) says so instead of staying queued."""
+    from engine.models import Job, utcnow
+
+    folder = ProjectFolder(project_id)
+    folder.save_job(Job(kind="render", status="queued", target=machine.RENDERED, started_at=utcnow()))
+    from engine.errors import StateError
+
+    with pytest.raises(StateError):
+        Runner(project_id, target=machine.RENDERED, kind="render").run()  # PROMPTED: no pictures yet
+    job = folder.load_job("render")
+    assert job.status == "failed" and "could not start" in job.message and "make the pictures first" in job.message
+    assert folder.load_project().state == machine.PROMPTED
+
+
+def test_edits_are_refused_while_a_run_is_queued(project_id: str) -> None:
+    """Between the API queueing a run and its worker taking the lock, no edit may slip in."""
+    import os
+
+    from engine.errors import BusyError
+    from engine.models import Job, utcnow
+
+    folder = ProjectFolder(project_id)
+    scene_id = folder.load_segments().scenes[0].id
+    folder.save_job(Job(kind="pipeline", status="queued", target=machine.IMAGED, started_at=utcnow()))
+    with pytest.raises(BusyError, match="queued"):
+        actions.edit_scene(project_id, scene_id, image_prompt="a lighthouse at dusk")
+    with pytest.raises(BusyError):
+        actions.update_settings(project_id, {"aspect": "9:16"})
+    folder.save_job(Job(kind="pipeline", status="running", pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow()))
+    with pytest.raises(BusyError, match="running"):
+        actions.regenerate_scene(project_id, scene_id)
+    _mark_crashed(folder)  # a dead worker does not block edits
+    actions.edit_scene(project_id, scene_id, image_prompt="a lighthouse at dusk")
+
+
+def test_resume_after_cancel_and_after_a_killed_preview(project_id: str) -> None:
+    """A cancelled run is resumable; a killed preview render resumes as a preview."""
+    from engine.cli import resume_plan
+
+    folder = ProjectFolder(project_id)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(CancelledError):
+        Runner(project_id, target=machine.IMAGED, stop_event=stop).run()
+    assert resume_plan(project_id) == (machine.IMAGED, "pipeline", False)
+    Runner(project_id, target=machine.IMAGED).run()
+    assert resume_plan(project_id) is None
+    Runner(project_id, target=machine.RENDERED, kind="render", preview=True).run()
+    _mark_crashed(folder, "render")
+    assert resume_plan(project_id) == (machine.RENDERED, "render", True)
+
+
+def test_a_failed_project_can_be_fixed_by_its_settings(project_id: str) -> None:
+    """FAILED is not a dead end: a settings change is judged from where it failed, and leaves FAILED."""
+    ill = FlakyIllustrator(100, transient=False)
+    with pytest.raises(ProviderError):
+        Runner(project_id, target=machine.IMAGED, provider=provider_with(ill), sleep=lambda s: None).run()
+    folder = ProjectFolder(project_id)
+    assert folder.load_project().state == machine.FAILED
+    project = actions.update_settings(project_id, {"style": "watercolor"})
+    assert project.state == machine.SEGMENTED and project.error is None and project.failed_from is None
+    assert folder.load_project().settings.style == "watercolor"
+
+
+def test_new_versions_are_stamped_when_made(project_id: str) -> None:
+    """Each new version has its own created_at (not the first version's)."""
+    import time
+
+    folder = ProjectFolder(project_id)
+    Runner(project_id, target=machine.IMAGED).run()
+    scene_id = folder.load_segments().scenes[0].id
+    time.sleep(0.01)
+    actions.regenerate_scene(project_id, scene_id)
+    sp = next(p for p in folder.load_prompts().scenes if p.id == scene_id)
+    assert sp.versions[1].created_at > sp.versions[0].created_at
