@@ -5,6 +5,8 @@ before prompts.json records it. So after a crash a finished picture is
 recognised from the file alone and never drawn (or paid for) twice.
 A refused picture (safety block) is recorded as ``blocked`` with the reason
 and replaced by a local drawing marked ``fallback``: never a silent gap.
+A drawn picture is never overwritten: when a setting it depends on changes
+(aspect, resolution, seed, quality), the redraw is a new version.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from engine.fingerprint import bytes_sha256, fingerprint
-from engine.models import ImageRecord, Prompts, PromptVersion, Scene
+from engine.models import ImageRecord, Prompts, PromptVersion, Scene, utcnow
 from engine.providers.local.illustrator import canvas_size, png_bytes, read_png_metadata
 from engine.steps.common import StepContext
 from engine.storage import atomic_write_bytes, atomic_write_json
@@ -117,7 +119,8 @@ def run(ctx: StepContext) -> bool:
     changed = False
     for done, scene in enumerate(segments.scenes):
         ctx.check_stop()
-        version = by_id[scene.id].latest
+        sp = by_id[scene.id]
+        version = sp.latest
         want = wanted_fingerprint(ctx, scene, version, prompts)
         path = ctx.folder.image_path(scene.id, version.version)
         rel = ctx.folder.rel(path)
@@ -125,6 +128,15 @@ def run(ctx: StepContext) -> bool:
         if record is not None and record.fingerprint == want and record.file == rel and path.is_file():
             ctx.progress(done + 1, total, f"{scene.id} up to date")
             continue
+        if record is not None and path.is_file() and record_from_file(path, want, rel) is None:
+            # the settings it was drawn for changed (e.g. the aspect): a drawn picture is never overwritten,
+            # the redraw is a new version and the old one stays restorable
+            version = version.model_copy(update={"version": version.version + 1, "origin": "auto", "image": None,
+                                                 "restored_from": None, "created_at": utcnow()})
+            sp.versions.append(version)
+            want = wanted_fingerprint(ctx, scene, version, prompts)
+            path = ctx.folder.image_path(scene.id, version.version)
+            rel = ctx.folder.rel(path)
         adopted = record_from_file(path, want, rel)
         if adopted is None:
             ctx.progress(done, total, f"drawing {scene.id} v{version.version}")

@@ -295,3 +295,35 @@ def test_new_versions_are_stamped_when_made(project_id: str) -> None:
     actions.regenerate_scene(project_id, scene_id)
     sp = next(p for p in folder.load_prompts().scenes if p.id == scene_id)
     assert sp.versions[1].created_at > sp.versions[0].created_at
+
+
+def test_a_settings_change_redraws_as_new_versions_and_keeps_the_old_pictures(project_id: str) -> None:
+    """Changing the aspect redraws every picture as a new version; the old files (maybe paid for) stay."""
+    import hashlib
+
+    folder = ProjectFolder(project_id)
+    Runner(project_id, target=machine.IMAGED).run()
+    scenes = folder.load_segments().scenes
+    before = {s.id: hashlib.sha256(folder.image_path(s.id, 1).read_bytes()).hexdigest() for s in scenes}
+    actions.update_settings(project_id, {"aspect": "9:16"})
+    ill = FlakyIllustrator(0)
+    Runner(project_id, target=machine.IMAGED, provider=provider_with(ill)).run()
+    assert sorted(ill.calls) == sorted(before)
+    for sp in folder.load_prompts().scenes:
+        assert [v.version for v in sp.versions] == [1, 2] and sp.latest.image is not None
+        assert sp.versions[0].image is not None, "the old version keeps its picture record"
+        assert hashlib.sha256(folder.image_path(sp.id, 1).read_bytes()).hexdigest() == before[sp.id]
+        from PIL import Image
+
+        w, h = Image.open(folder.image_path(sp.id, 2)).size
+        assert h > w, "the new version is drawn for 9:16"
+    again = FlakyIllustrator(0)
+    Runner(project_id, target=machine.IMAGED, provider=provider_with(again)).run()
+    assert again.calls == [], "an up-to-date run adds no version"
+    # restoring a 16:9 version into the 9:16 project: the next run redraws it as a new version, never in place
+    scene_id = scenes[0].id
+    actions.restore_version(project_id, scene_id, 1)
+    Runner(project_id, target=machine.IMAGED).run()
+    sp = next(p for p in folder.load_prompts().scenes if p.id == scene_id)
+    assert [v.version for v in sp.versions] == [1, 2, 3, 4] and sp.versions[2].restored_from == 1
+    assert hashlib.sha256(folder.image_path(scene_id, 3).read_bytes()).hexdigest() == before[scene_id]
