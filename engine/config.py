@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     retry_max_s: float = 30.0
     heartbeat_s: float = 2.0
     stale_after_s: float = 30.0
-    render_workers: int = 2
+    render_workers: int = Field(default=2, ge=1, le=64)  # segments encoded at once
     # Gemini
     gemini_base_url: str | None = None
     gemini_api_version: str = "v1beta"

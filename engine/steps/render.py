@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from engine.config import get_settings
 from engine.errors import RenderError
 from engine.fingerprint import fingerprint
 from engine.models import RenderRecord
@@ -84,6 +85,7 @@ def run(ctx: StepContext) -> bool:
         cache_dir=ctx.folder.render_cache_dir,
         progress=on_progress,
         should_stop=ctx.io.should_stop,
+        workers=get_settings().render_workers,
     )
     project.renders.append(
         RenderRecord(
