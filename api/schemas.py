@@ -6,9 +6,9 @@ other projects); files are referred to by URL under ``/projects/{id}/files/``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from engine import machine
 from engine.providers.gemini.estimate import StepEstimate
@@ -264,13 +264,13 @@ class SceneUpdate(Strict):
     visual_intent: str | None = Field(default=None, min_length=1, max_length=4000)
     image_prompt: str | None = Field(default=None, min_length=1, max_length=4000)
     negative_prompt: str | None = Field(default=None, max_length=4000)
-    style_hints: list[str] | None = Field(default=None, max_length=32)
+    style_hints: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=32)
 
 
 class RestoreRequest(Strict):
     """POST /projects/{id}/segments/{seg_id}/restore."""
 
-    version: int = Field(ge=1, le=100_000)
+    version: StrictInt = Field(ge=1, le=100_000)  # "1" or true is a mistake, not version 1
 
 
 class RegenerateAccepted(BaseModel):

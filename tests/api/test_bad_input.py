@@ -73,6 +73,10 @@ CASES = [
     Case("run preview not bool", "POST", f"/projects/{P}/run", 422, json={"preview": "maybe"}),
     Case("restore version 0", "POST", f"/projects/{P}/segments/seg_001/restore", 422, json={"version": 0}),
     Case("restore version text", "POST", f"/projects/{P}/segments/seg_001/restore", 422, json={"version": "one"}),
+    Case("restore version as a string", "POST", f"/projects/{P}/segments/seg_001/restore", 422, json={"version": "1"}),
+    Case("restore version as a bool", "POST", f"/projects/{P}/segments/seg_001/restore", 422, json={"version": True}),
+    Case("patch scene huge style hint", "PATCH", f"/projects/{P}/segments/seg_001", 422, json={"style_hints": ["x" * 201]}),
+    Case("run towards UPLOADED", "POST", f"/projects/{P}/run", 422, json={"target": "UPLOADED"}),
     Case("patch scene empty intent", "PATCH", f"/projects/{P}/segments/seg_001", 422, json={"visual_intent": ""}),
     # illegal transitions
     Case("run before upload", "POST", f"/projects/{P}/run", 409, json={}),
