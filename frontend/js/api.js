@@ -72,7 +72,8 @@ export class ApiError extends Error {
   }
 }
 
-const POLL_MS = 1500;
+/** How often the polling fallback asks for the project and its jobs. */
+export const POLL_MS = 1500;
 /** Job statuses after which a run does not change any more. */
 const JOB_ENDED = new Set(["done", "failed", "cancelled", "interrupted"]);
 const SSE_RETRY_LIMIT = 3;

@@ -51,3 +51,13 @@ export function stateLabel(state) {
 export function percent(fraction) {
   return `${Math.round(Math.max(0, Math.min(1, fraction || 0)) * 100)}%`;
 }
+
+/** The pipeline steps in user words (the job card, the header bar, the failure box). */
+export const STEP_LABEL = Object.freeze(/** @type {Record<string,string>} */ ({
+  analyze: "Analyse", segment: "Storyboard", prompt: "Prompts", draw: "Pictures", render: "Render",
+}));
+
+/** A step's name for people: "draw" -> "Pictures"; unknown names as they are. @param {string|null|undefined} step */
+export function stepLabel(step) {
+  return step ? STEP_LABEL[step] || step : "";
+}

@@ -13,6 +13,8 @@ import { mountProjectList } from "./components/projectList.js";
 const shared = { machine: null, styles: [], defaultProvider: "local" };
 /** @type {(() => void) & {show?: (tab: string, focus: boolean) => void, id?: string} | null} */
 let mounted = null;
+/** Whether a screen was shown before (the first one keeps the browser's focus: Tab reaches "Skip to content"). */
+let navigated = false;
 
 /** Parse the hash. @param {string} hash */
 export function parseRoute(hash) {
@@ -45,6 +47,20 @@ async function route() {
     });
   }
   main.setAttribute("aria-busy", "false");
+  if (navigated) focusHeading(main);
+  navigated = true;
+}
+
+/**
+ * After moving to another screen (e.g. a new project, or back to the list), keyboard focus starts at
+ * its heading instead of being lost with the replaced screen.
+ * @param {HTMLElement} main
+ */
+function focusHeading(main) {
+  const heading = /** @type {HTMLElement|null} */ (main.querySelector("h1"));
+  if (!heading) return;
+  if (!heading.hasAttribute("tabindex")) heading.tabIndex = -1;
+  heading.focus();
 }
 
 async function boot() {

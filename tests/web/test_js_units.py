@@ -202,3 +202,150 @@ def test_an_ended_run_never_comes_back_to_life(page: Page, ui_server: UiServer) 
         return seen;
     }""")
     assert out == ["render:running:0.5", "render:done:1", "pipeline:running:0.2", "render:queued:0", "render:running:0.1"]
+
+
+def test_picked_older_render_keeps_playing_until_a_new_one_appears(page: Page, ui_server: UiServer) -> None:
+    """▶ on v1 plays v1 (it used to snap back to the newest); a new render (v4) takes the player over."""
+    out = _run(page, ui_server, """async () => {
+        const {mountRenderPanel} = await import('/static/js/components/renderPanel.js');
+        const render = (v) => ({version: v, preview: true, url: `/nowhere/r_v${v}.mp4`, srt_url: null, lrc_url: null,
+            width: 320, height: 180, duration_ms: 14000, created_at: '2026-11-25T10:00:00Z'});
+        const idle = {status: 'idle', steps: [], errors: [], fraction: 0};
+        const project = (versions) => ({id: 'p', state: 'RENDERED', allowed: ['render'], busy: false,
+            renders: versions.map(render), jobs: {pipeline: idle, render: idle}});
+        const host = document.createElement('div');
+        document.body.appendChild(host);
+        const panel = mountRenderPanel(host, project([1, 2, 3]));
+        const playing = () => host.querySelector('video.player').getAttribute('aria-label');
+        const first = playing();
+        host.querySelector('[aria-label="Play render v1"]').click();
+        const picked = playing();
+        panel.update(project([1, 2, 3]));       // any later project event (a job's progress, a setting)
+        const afterUpdate = playing();
+        panel.update(project([1, 2, 3, 4]));    // a new render appears
+        const afterNew = playing();
+        host.remove();
+        return {first, picked, afterUpdate, afterNew};
+    }""")
+    assert out == {"first": "Render v3 (preview)", "picked": "Render v1 (preview)",
+                   "afterUpdate": "Render v1 (preview)", "afterNew": "Render v4 (preview)"}
+
+
+def test_video_tab_job_is_the_one_making_the_video(page: Page, ui_server: UiServer) -> None:
+    """The Video tab shows the Generate job while it heads for RENDERED, else the render job."""
+    out = _run(page, ui_server, """async () => {
+        const {videoJob} = await import('/static/js/components/renderPanel.js');
+        const job = (status, target, started) => ({status, target, started_at: started, steps: [], errors: [], fraction: 0});
+        const idle = job('idle', '', null);
+        const pick = (p, r) => videoJob(p, r).title;
+        return [
+            pick(job('running', 'RENDERED', '2026-01-01T10:00:00Z'), idle),                              // render from UPLOADED
+            pick(job('done', 'RENDERED', '2026-01-01T10:00:00Z'), idle),                                 // it finished
+            pick(job('running', 'IMAGED', '2026-01-01T10:00:00Z'), job('done', 'RENDERED', '2026-01-01T09:00:00Z')),  // a regenerate
+            pick(job('done', 'RENDERED', '2026-01-01T09:00:00Z'), job('running', 'RENDERED', '2026-01-01T10:00:00Z')), // a re-render
+            pick(job('done', 'RENDERED', '2026-01-01T11:00:00Z'), job('done', 'RENDERED', '2026-01-01T10:00:00Z')),
+            pick(idle, idle),
+        ];
+    }""")
+    assert out == ["Generate job", "Generate job", "Render job", "Render job", "Generate job", "Render job"]
+
+
+def test_stopped_job_is_not_a_failure(page: Page, ui_server: UiServer) -> None:
+    """A cancelled job: neutral "stopped" step and note, no red error; a real failure stays red; steps in user words."""
+    out = _run(page, ui_server, """async () => {
+        const {renderJobProgress} = await import('/static/js/components/jobProgress.js');
+        const {stepLabel} = await import('/static/js/format.js');
+        const steps = (last) => [{name: 'analyze', status: 'done', done: 1, total: 1, attempts: 1},
+                                 {name: 'draw', status: last, done: 2, total: 5, attempts: 1}];
+        const job = (status, message) => ({status, step: 'draw', fraction: 0.5, eta_s: null, steps: steps('failed'),
+            errors: [{step: 'draw', message, attempt: 1, final: true}], usage: null, message: ''});
+        const host = document.createElement('div');
+        renderJobProgress(host, job('cancelled', 'CancelledError: stopped on request'), {title: 'Generate job'});
+        const stopped = {errors: host.querySelectorAll('.error-text').length, dot: host.querySelector('[data-step=draw]').className,
+                         note: host.querySelector('[data-job-stopped]')?.textContent, bad: !!host.querySelector('.bar-bad')};
+        renderJobProgress(host, job('failed', 'ProviderError: out of paint'), {title: 'Generate job'});
+        const failed = {errors: [...host.querySelectorAll('.error-text')].map((e) => e.textContent),
+                        dot: host.querySelector('[data-step=draw]').className, note: !!host.querySelector('[data-job-stopped]')};
+        return {stopped, failed, labels: ['analyze', 'segment', 'prompt', 'draw', 'render', 'other', ''].map(stepLabel)};
+    }""")
+    assert out["stopped"] == {"errors": 0, "dot": "step step-stopped",
+                              "note": "■ Stopped during Pictures — Resume to continue; finished steps are kept.", "bad": False}
+    assert out["failed"] == {"errors": ["✖ Pictures: ProviderError: out of paint"], "dot": "step step-failed", "note": False}
+    assert out["labels"] == ["Analyse", "Storyboard", "Prompts", "Pictures", "Render", "other", ""]
+
+
+def test_scene_editor_rights_from_allowed_triggers(page: Page, ui_server: UiServer) -> None:
+    """The dialog's buttons follow the project's allowed triggers and busy flag, and keep following them (sync)."""
+    out = _run(page, ui_server, """async () => {
+        const {editorRights, openSceneEditor} = await import('/static/js/components/sceneEditor.js');
+        const all = ['render', 'edit_intent', 'change_style', 'edit_prompt', 'regenerate', 'restore', 'change_frame', 'change_output'];
+        const pick = (r) => [r.intent, r.prompt, r.save, r.regenerate, r.restore, Boolean(r.why)];
+        const rights = {
+            rendered: pick(editorRights({state: 'RENDERED', allowed: all, busy: false})),
+            busy: pick(editorRights({state: 'RENDERED', allowed: all, busy: true})),
+            segmented: pick(editorRights({state: 'SEGMENTED', allowed: ['edit_intent', 'change_style', 'prompt', 'fail'], busy: false})),
+            failed: pick(editorRights({state: 'FAILED', allowed: ['recover'], busy: false})),
+        };
+        const v = (n, status) => ({version: n, origin: 'auto', image_prompt: 'p', image_url: null, status, reason: '',
+            created_at: '2026-11-25T10:00:00Z'});
+        const scene = {id: 'seg_001', index: 0, start_ms: 0, end_ms: 4000, lyric_text: 'la', visual_intent: 'a sea',
+            mood: 'calm', energy: 0.5, section: 'verse', edited: false, version: 2, image_prompt: 'p', negative_prompt: '',
+            style_hints: [], image_url: null, status: 'pending', reason: '', fallback: false, versions: [v(1, 'failed'), v(2, 'pending')]};
+        let project = {id: 'p', state: 'RENDERED', allowed: all, busy: true};
+        const ed = openSceneEditor('p', scene, {reload: async () => [], project: () => project});
+        const d = document.querySelector('dialog.scene-editor');
+        const state = () => ({regen: d.querySelector('[data-action=regenerate]').disabled,
+            prompt: d.querySelector('textarea:nth-of-type(2)').readOnly, why: d.querySelector('[data-editor-why]').hidden,
+            pending: d.querySelector("[data-version='2'] [data-version-status]").textContent,
+            pendingRed: !!d.querySelector("[data-version='2'] .error-text"), failedRed: !!d.querySelector("[data-version='1'] .error-text")});
+        const whileBusy = state();
+        project = {...project, busy: false};
+        ed.sync();
+        const idle = state();
+        project = {id: 'p', state: 'SEGMENTED', allowed: ['edit_intent', 'change_style', 'prompt', 'fail'], busy: false};
+        ed.sync();
+        const segmented = state();
+        ed.close();
+        return {rights, whileBusy, idle, segmented};
+    }""")
+    assert out["rights"] == {
+        "rendered": [True, True, True, True, True, False],
+        "busy": [True, True, False, False, False, True],
+        "segmented": [True, False, True, False, False, True],
+        "failed": [False, False, False, False, False, True],
+    }
+    assert out["whileBusy"] == {"regen": True, "prompt": False, "why": False, "pending": "drawing…", "pendingRed": False, "failedRed": True}
+    assert out["idle"] == {"regen": False, "prompt": False, "why": True, "pending": "not drawn yet", "pendingRed": False, "failedRed": True}
+    assert out["segmented"] == {"regen": True, "prompt": True, "why": False, "pending": "not drawn yet", "pendingRed": False, "failedRed": True}
+
+
+def test_toast_is_on_top_of_an_open_modal_dialog(page: Page, ui_server: UiServer) -> None:
+    """With the scene dialog open, "Nothing changed." is the topmost element at its centre; it goes back to <body> after."""
+    out = _run(page, ui_server, """async () => {
+        const {openSceneEditor} = await import('/static/js/components/sceneEditor.js');
+        const {toast} = await import('/static/js/components/toast.js');
+        const scene = {id: 'seg_001', index: 0, start_ms: 0, end_ms: 4000, lyric_text: 'la', visual_intent: 'a sea',
+            mood: 'calm', energy: 0.5, section: 'verse', edited: false, version: 1, image_prompt: 'p', negative_prompt: '',
+            style_hints: [], image_url: null, status: 'pending', reason: '', fallback: false,
+            versions: [{version: 1, origin: 'auto', image_prompt: 'p', image_url: null, status: 'pending', reason: '', created_at: ''}]};
+        const project = {id: 'p', state: 'PROMPTED', allowed: ['edit_intent', 'edit_prompt', 'regenerate', 'restore'], busy: false};
+        const ed = openSceneEditor('p', scene, {reload: async () => [], project: () => project});
+        document.querySelector('dialog.scene-editor [data-action=save-scene]').click();
+        await new Promise((ok) => setTimeout(ok, 50));
+        const onTop = (el) => {
+            const r = el.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            return r.width > 0 && !!hit && el.contains(hit);
+        };
+        const item = [...document.querySelectorAll('.toast')].find((t) => t.textContent.includes('Nothing changed.'));
+        const inDialog = !!item && onTop(item);
+        const closed = new Promise((ok) => document.querySelector('dialog.scene-editor')
+            .addEventListener('close', () => setTimeout(ok, 0), {once: true}));
+        ed.close();
+        await closed;  // the close event is a task of its own
+        const home = document.querySelector('#toasts').parentElement.tagName;
+        toast('after the dialog');
+        const after = [...document.querySelectorAll('.toast')].find((t) => t.textContent.includes('after the dialog'));
+        return {found: !!item, inDialog, home, after: !!after && onTop(after), stillShown: !!item && item.isConnected};
+    }""")
+    assert out == {"found": True, "inDialog": True, "home": "BODY", "after": True, "stillShown": True}

@@ -129,6 +129,7 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
     # the live diagram: it moves through the pipeline and lands on RENDERED (live over SSE)
     expect(page.get_by_role("tab", name="Pipeline")).to_have_attribute("aria-selected", "true")
     expect(page.locator("body")).to_have_attribute("data-connection", "sse")
+    expect(page.locator("#connection")).to_have_attribute("title", re.compile(r"^Live updates"))
     seen: set[str] = set()
     deadline = time.monotonic() + PIPELINE_TIMEOUT_MS / 1000
     running_shot = False
@@ -237,10 +238,12 @@ def test_failed_state_shows_reason_and_resume(page: Page, ui_server: UiServer, s
     expect(page.locator("svg.diagram g.node.current.failed")).to_have_attribute("data-state", "FAILED")
     alert = page.locator(".failure [role=alert]")
     expect(alert).to_contain_text("the illustrator ran out of paint")
+    expect(alert).to_contain_text("Failed during Analyse")  # the step in user words, not "analyze"
     expect(page.locator("[data-action=recover]")).to_be_visible()
     expect(page.locator("[data-action=analyze]")).to_have_count(0)
-    expect(page.locator(".job-errors")).to_contain_text("Analyse: the illustrator ran out of paint")
-    expect(page.locator(".job-errors summary")).to_have_text("2 retried errors")
+    errors = page.locator("#panel-pipeline .job-errors")  # (the Video tab shows the same Generate job)
+    expect(errors).to_contain_text("Analyse: the illustrator ran out of paint")
+    expect(errors.locator("summary")).to_have_text("2 retried errors")
     shoot(page, "ui_failed", docs=True)
     page.locator("[data-action=recover]").click()
     # resume leaves FAILED and continues the pipeline from UPLOADED
@@ -295,6 +298,7 @@ def test_blocked_scene_polling_phone_and_keyboard(browser: object, ui_server: Ui
         expect(card).to_contain_text("policy: test says no")
         expect(page.locator(".tl-scene.status-blocked")).to_have_count(1)
         assert page.evaluate("document.body.dataset.connection") == "polling"
+        expect(page.locator("#connection")).to_have_attribute("title", re.compile(r"^Polling"))  # says which, not "Live"
         _assert_no_horizontal_scroll(page)
         shoot(page, "ui_phone_storyboard", docs=True)
 

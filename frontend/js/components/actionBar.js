@@ -25,6 +25,17 @@ export function renderActionBar(host, project, nav) {
       }),
     }, "■ Stop"));
   } else {
+    if (project.resumable && !project.allowed.includes("recover")) {
+      // a stopped or interrupted run (not FAILED: that one resumes through "recover" below)
+      buttons.push(h("button", {
+        type: "button", class: "btn btn-primary", "data-action": "resume", title: "continue where the run stopped; finished steps are kept",
+        onclick: () => guarded(async () => {
+          await api.resume(project.id);
+          toast("Resumed: finished steps are kept.");
+          await api.refresh();
+        }),
+      }, ACTIONS.recover.label, h("span", { class: "btn-hint" }, "continue where it stopped")));
+    }
     if (GENERATE_FROM.has(project.state) && project.allowed.some((t) => ACTIONS[t]?.kind === "run" || t === "render")) {
       buttons.push(h("button", {
         type: "button", class: "btn btn-primary", "data-action": "generate",

@@ -1,10 +1,10 @@
 // @ts-check
 /** Screen 3: the live state diagram, the failure reason, allowed actions, the pipeline job. */
 import { h, replace } from "../dom.js";
-import { ago, stateLabel } from "../format.js";
+import { ago, stateLabel, stepLabel } from "../format.js";
 import { renderActionBar } from "./actionBar.js";
 import { renderJobProgress } from "./jobProgress.js";
-import { renderStateDiagram } from "./stateDiagram.js";
+import { centreDiagram, renderStateDiagram } from "./stateDiagram.js";
 
 /** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
 /** @typedef {import("../types.js").Job} Job */
@@ -55,16 +55,16 @@ export function mountPipeline(host, machineSpec, project, nav) {
     if (changed("status", [p.state, live?.step])) {
       replace(status,
         h("span", null, "State: "), h("strong", { class: `badge state-${p.state.toLowerCase()}`, "data-current-state": p.state }, stateLabel(p.state)),
-        live ? h("span", { class: "muted" }, ` · working on ${live.step || "…"}`) : null);
+        live ? h("span", { class: "muted" }, ` · working on ${stepLabel(live.step) || "…"}`) : null);
     }
     if (changed("failure", [p.state, p.error])) {
       replace(failure, p.state === "FAILED" && p.error
         ? h("div", { class: "flag-box", role: "alert" },
-          h("strong", null, `Failed during ${p.error.step || stateLabel(p.failed_from || "")}: `), p.error.message,
+          h("strong", null, `Failed during ${stepLabel(p.error.step) || stateLabel(p.failed_from || "")}: `), p.error.message,
           h("span", { class: "muted small" }, ` (${p.error.kind}, ${ago(p.error.at)}). Resume continues from ${stateLabel(p.failed_from || "")}; finished steps are kept.`))
         : null);
     }
-    if (changed("actions", [p.id, p.state, p.allowed, p.busy])) renderActionBar(actions, p, nav);
+    if (changed("actions", [p.id, p.state, p.allowed, p.busy, p.resumable])) renderActionBar(actions, p, nav);
     if (changed("history", p.history)) {
       replace(history, [...(p.history || [])].reverse().slice(0, 8).map((e) =>
         h("li", null, h("code", null, e.trigger), " ", h("span", { class: "muted" }, `${stateLabel(e.source)} → ${stateLabel(e.dest)} · ${ago(e.at)}`))));
@@ -88,5 +88,6 @@ export function mountPipeline(host, machineSpec, project, nav) {
   }
 
   update(project);
-  return { update, job: onJob };
+  // the diagram was drawn while its tab may have been hidden: centre it again once it is seen
+  return { update, job: onJob, shown: () => centreDiagram(diagram) };
 }

@@ -16,16 +16,23 @@ import { guarded, toast } from "./toast.js";
 export async function mountProjectList(host, nav) {
   const nameId = uniqueId("new-name");
   const list = h("ul", { class: "project-list", "aria-label": "Projects", "aria-busy": "true" });
+  const heading = h("h1", { id: "projects-title", tabindex: "-1" }, "Your projects");
+  const createBtn = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "btn btn-primary", "data-action": "create" }, "+ Create project"));
+  let creating = false;
   const form = h("form", {
     class: "card create-card", "aria-labelledby": "create-title",
-    onsubmit: (/** @type {SubmitEvent} */ ev) => {
+    onsubmit: async (/** @type {SubmitEvent} */ ev) => {
       ev.preventDefault();
+      if (creating) return; // a double click submits twice: one project only
+      creating = true;
+      createBtn.disabled = true;
       const input = /** @type {HTMLInputElement} */ (form.querySelector("input"));
-      guarded(async () => {
-        const project = await api.createProject({ name: input.value.trim() || "Untitled song" });
-        toast(`Created “${project.name || project.id}”.`, { kind: "ok" });
-        nav.open(project.id, "setup");
-      });
+      const project = await guarded(() => api.createProject({ name: input.value.trim() || "Untitled song" }));
+      creating = false;
+      createBtn.disabled = false;
+      if (!project) return;
+      toast(`Created “${project.name || project.id}”.`, { kind: "ok" });
+      nav.open(project.id, "setup");
     },
   },
   h("h2", { id: "create-title" }, "New video"),
@@ -33,12 +40,12 @@ export async function mountProjectList(host, nav) {
   h("div", { class: "row" },
     h("label", { for: nameId, class: "sr-only" }, "Project name"),
     h("input", { id: nameId, name: "name", type: "text", placeholder: "Song title", maxlength: "120", autocomplete: "off" }),
-    h("button", { type: "submit", class: "btn btn-primary", "data-action": "create" }, "+ Create project")));
+    createBtn));
 
   replace(host,
     h("section", { class: "screen projects-screen", "aria-labelledby": "projects-title" },
       h("div", { class: "screen-head" },
-        h("h1", { id: "projects-title" }, "Your projects"),
+        heading,
         h("p", { class: "muted" }, "Each project turns one song into an illustrated music video.")),
       form,
       list));
@@ -58,7 +65,12 @@ export async function mountProjectList(host, nav) {
       replace(list, h("li", { class: "empty" }, "No projects yet. Create one above — a 30-second song makes a video in under a minute with the local provider."));
       return;
     }
-    replace(list, projects.map((p) => row(p, nav, refresh)));
+    replace(list, projects.map((p) => row(p, nav, afterDelete)));
+  };
+  // the deleted row (and its button) is gone: keyboard focus goes to the list's heading
+  const afterDelete = async () => {
+    await refresh();
+    heading.focus();
   };
   await refresh();
 }
@@ -66,9 +78,9 @@ export async function mountProjectList(host, nav) {
 /**
  * @param {ProjectSummary} p
  * @param {{open: (id: string, tab?: string) => void}} nav
- * @param {() => Promise<void>} refresh
+ * @param {() => Promise<void>} afterDelete
  */
-function row(p, nav, refresh) {
+function row(p, nav, afterDelete) {
   const thumb = p.thumbnail_url
     ? h("img", { src: api.fileUrl(p.thumbnail_url), alt: "", loading: "lazy" })
     : h("div", { class: "thumb-empty", "aria-hidden": "true" }, "♪");
@@ -91,7 +103,7 @@ function row(p, nav, refresh) {
           await guarded(async () => {
             await api.deleteProject(p.id);
             toast(`Deleted “${name}”.`);
-            await refresh();
+            await afterDelete();
           });
         },
       }, "Delete")));

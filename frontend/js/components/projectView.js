@@ -1,8 +1,8 @@
 // @ts-check
 /** One project: header with live status, tabs for Setup, Pipeline, Storyboard, Video. */
-import { api, ApiError } from "../api.js";
-import { h, replace } from "../dom.js";
-import { percent, stateLabel } from "../format.js";
+import { POLL_MS, api, ApiError } from "../api.js";
+import { $, SEL, h, replace } from "../dom.js";
+import { percent, stateLabel, stepLabel } from "../format.js";
 import { mountPipeline } from "./pipelinePanel.js";
 import { mountRenderPanel } from "./renderPanel.js";
 import { mountSetup } from "./setupForm.js";
@@ -18,6 +18,13 @@ export const TABS = [
   { id: "storyboard", label: "Storyboard" },
   { id: "video", label: "Video" },
 ];
+
+/** What the dot in the top bar says (its colour shows the same). */
+export const CONNECTION_TITLE = Object.freeze(/** @type {Record<string,string>} */ ({
+  sse: "Live updates (server-sent events)",
+  polling: `Polling for updates every ${POLL_MS / 1000} s (live updates unavailable)`,
+  closed: "Not following a project",
+}));
 
 /**
  * The tab to open when none is asked for.
@@ -52,7 +59,7 @@ export async function mountProject(host, id, tab, ctx) {
   }
   const nav = { goto: (/** @type {string} */ t) => ctx.route(t) };
 
-  const title = h("h1", { class: "project-title" });
+  const title = h("h1", { class: "project-title", tabindex: "-1" });
   const stateBadge = h("span", { class: "badge" });
   const mini = h("div", { class: "mini-progress", hidden: true, role: "status" });
   const t = tabs(TABS, { label: "Project screens", onSelect: (tabId) => ctx.route(tabId) });
@@ -96,7 +103,7 @@ export async function mountProject(host, id, tab, ctx) {
     mini.hidden = !live;
     if (live) {
       replace(mini, h("span", { class: "mini-bar" }, h("span", { style: `width:${(j.fraction * 100).toFixed(1)}%` })),
-        h("span", { class: "small" }, `${j.kind === "render" ? "Rendering" : j.step || "Working"} ${percent(j.fraction)}`));
+        h("span", { class: "small" }, `${j.kind === "render" ? "Rendering" : stepLabel(j.step) || "Working"} ${percent(j.fraction)}`));
     }
   }
 
@@ -107,12 +114,13 @@ export async function mountProject(host, id, tab, ctx) {
     setup(project);
     pipeline.update(project);
     video.update(project);
+    storyboard.sync();
     if (prevState !== project.state) scheduleStoryboard();
   };
   const onJob = (/** @type {Event} */ ev) => {
     const j = /** @type {CustomEvent} */ (ev).detail;
     pipeline.job(j);
-    if (j.kind === "render") video.job(j);
+    video.job(j);
     miniProgress(j);
     if (j.kind === "pipeline" && ["segment", "prompt", "draw"].includes(j.step)) scheduleStoryboard();
     if (j.status === "done" || j.status === "failed") scheduleStoryboard();
@@ -120,6 +128,7 @@ export async function mountProject(host, id, tab, ctx) {
   const onConnection = (/** @type {Event} */ ev) => {
     const mode = /** @type {CustomEvent} */ (ev).detail.mode;
     document.body.dataset.connection = mode;
+    $(SEL.connection).title = CONNECTION_TITLE[mode] || CONNECTION_TITLE.closed;
   };
   api.addEventListener("project", onProject);
   api.addEventListener("job", onJob);
@@ -132,6 +141,7 @@ export async function mountProject(host, id, tab, ctx) {
     active = tabId;
     t.select(tabId, focus);
     if (tabId === "storyboard" && stale) scheduleStoryboard();
+    if (tabId === "pipeline") pipeline.shown();
   };
   show(active, false);
 
@@ -141,6 +151,7 @@ export async function mountProject(host, id, tab, ctx) {
     api.removeEventListener("connection", onConnection);
     api.unwatch();
     document.body.dataset.connection = "closed";
+    $(SEL.connection).title = CONNECTION_TITLE.closed;
     if (reloadTimer !== null) clearTimeout(reloadTimer);
     document.querySelectorAll("dialog").forEach((d) => d.remove());
   };

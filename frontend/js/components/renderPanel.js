@@ -11,13 +11,32 @@ import { guarded, toast } from "./toast.js";
 /** @typedef {import("../types.js").Job} Job */
 
 /**
- * Mount the video screen. Returns `update(project)` and `job(job)` for live changes.
+ * The job to show on the video screen: the render job, or the Generate (pipeline) job when that
+ * one is making the video (it heads for RENDERED and is running, or started after the last render).
+ * Pure: used by the panel and by tests.
+ * @param {Job|null|undefined} pipeline
+ * @param {Job|null|undefined} render
+ * @returns {{job: Job|null|undefined, title: string}}
+ */
+export function videoJob(pipeline, render) {
+  const live = (/** @type {Job|null|undefined} */ j) => Boolean(j && (j.status === "running" || j.status === "queued"));
+  const started = (/** @type {Job|null|undefined} */ j) => Date.parse(j?.started_at || "") || 0;
+  const makesVideo = Boolean(pipeline && pipeline.status !== "idle" && pipeline.target === "RENDERED");
+  const usePipeline = makesVideo && !live(render) && (live(pipeline) || !render || render.status === "idle" || started(pipeline) > started(render));
+  return usePipeline ? { job: pipeline, title: "Generate job" } : { job: render, title: "Render job" };
+}
+
+/**
+ * Mount the video screen. Returns `update(project)` and `job(job)` (pipeline or render) for live changes.
  * @param {HTMLElement} host
  * @param {ProjectPublic} project
  */
 export function mountRenderPanel(host, project) {
   let current = project;
   /** @type {number|null} */ let shownVersion = null;
+  /** @type {number} the newest render seen: only a newer one takes over the player */ let newestSeen = 0;
+  /** @type {Job|null} */ let pipelineJob = project.jobs?.pipeline || null;
+  /** @type {Job|null} */ let renderJob = project.jobs?.render || null;
   const progress = h("div", { class: "job card", "aria-live": "polite" });
   const player = h("div", { class: "player-host" });
   const list = h("ul", { class: "render-list", "aria-label": "Renders" });
@@ -66,12 +85,15 @@ export function mountRenderPanel(host, project) {
     why.textContent = p.busy ? "Working… the buttons come back when the job ends."
       : canRender ? (p.state === "RENDERED" ? "The latest version of every scene is used." : "Missing steps run first.")
         : p.state === "FAILED" ? "Resume the failed run first (Pipeline tab)." : "Upload a song first.";
+    const newest = renders.length ? renders[0].version : 0;
     if (!renders.length) {
       if (shownVersion !== null || !player.firstChild) replace(player, h("div", { class: "player-empty" }, h("span", { "aria-hidden": "true" }, "▶"), h("p", null, "No video yet. Generate or render to see it here.")));
       shownVersion = null;
-    } else if (shownVersion === null || !renders.some((r) => r.version === shownVersion) || renders[0].version > shownVersion) {
+    } else if (shownVersion === null || !renders.some((r) => r.version === shownVersion) || newest > newestSeen) {
+      // the newest plays when it is new; an older one picked with ▶ stays until another render appears
       showPlayer(renders[0]);
     }
+    newestSeen = newest;
     replace(list, renders.length ? renders.map((r) => h("li", { class: `render-item${r.version === shownVersion ? " current" : ""}` },
       h("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => { showPlayer(r); update(current); }, "aria-label": `Play render v${r.version}` }, "▶"),
       h("span", { class: "render-name" }, `v${r.version}`, " ", h("span", { class: `badge${r.preview ? " badge-dim" : ""}` }, r.preview ? "preview" : "final")),
@@ -83,12 +105,19 @@ export function mountRenderPanel(host, project) {
       : h("li", { class: "muted" }, "Nothing rendered yet."));
   }
 
-  /** @param {Job} j */
+  function drawJob() {
+    const { job: j, title } = videoJob(pipelineJob, renderJob);
+    renderJobProgress(progress, j, { title });
+  }
+
+  /** @param {Job & {kind?: string}} j a job event (pipeline or render) */
   function job(j) {
-    renderJobProgress(progress, j, { title: "Render job" });
+    if (j.kind === "pipeline") pipelineJob = j;
+    else renderJob = j;
+    drawJob();
   }
 
   update(project);
-  job(project.jobs?.render);
+  drawJob();
   return { update, job };
 }

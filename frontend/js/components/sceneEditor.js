@@ -2,19 +2,44 @@
 /** The scene dialog: edit intent/prompt, regenerate, browse and restore versions. */
 import { api } from "../api.js";
 import { h, replace, uniqueId } from "../dom.js";
-import { ago, range } from "../format.js";
+import { ago, range, stateLabel } from "../format.js";
+import { confirmDialog } from "./confirm.js";
 import { STATUS_TEXT } from "./sceneCard.js";
-import { guarded, toast } from "./toast.js";
+import { guarded, toast, toastRegion } from "./toast.js";
 
 /** @typedef {import("../types.js").Scene} Scene */
 /** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
 
 /**
- * Open the editor for one scene. `reload()` fetches fresh scenes after a change.
+ * What the editor may do now, from the project's allowed triggers (the source of truth), and why not.
+ * Pure: used by the editor and by tests.
+ * @param {Pick<ProjectPublic, "state"|"allowed"|"busy">} p
+ * @returns {{intent: boolean, prompt: boolean, save: boolean, regenerate: boolean, restore: boolean, why: string}}
+ */
+export function editorRights(p) {
+  const allowed = new Set(p.allowed || []);
+  const can = (/** @type {string} */ t) => !p.busy && allowed.has(t);
+  const rights = {
+    intent: allowed.has("edit_intent"), prompt: allowed.has("edit_prompt"),
+    save: can("edit_intent") || can("edit_prompt"), regenerate: can("regenerate"), restore: can("restore"), why: "",
+  };
+  if (p.busy) rights.why = "A job is running: saving, regenerating and restoring come back when it ends.";
+  else if (p.state === "FAILED") rights.why = "The last run failed: Resume it on the Pipeline tab before editing scenes.";
+  else if (rights.intent && !rights.prompt) {
+    rights.why = "The prompt is rewritten from the visual intent on the next run: press Generate video (Pipeline tab), then edit the prompt or regenerate.";
+  } else if (!rights.intent || !rights.prompt || !rights.regenerate || !rights.restore) {
+    rights.why = `Some edits are not possible while the project is ${stateLabel(p.state).toLowerCase()}.`;
+  }
+  return rights;
+}
+
+/**
+ * Open the editor for one scene. `reload()` fetches fresh scenes after a change; `sync()` re-reads
+ * `project()` (call it when the project changes); `onClose()` runs after the dialog closed.
  * @param {string} projectId
  * @param {Scene} scene
- * @param {{reload: () => Promise<Scene[]>, project: () => ProjectPublic}} ctx
- * @returns {{update: (scenes: Scene[]) => void, close: () => void}}
+ * @param {{reload: () => Promise<Scene[]>, project: () => ProjectPublic, onClose?: () => void}} ctx
+ * @returns {{update: (scenes: Scene[]) => void, sync: () => void, close: () => void}}
  */
 export function openSceneEditor(projectId, scene, ctx) {
   let current = scene;
@@ -31,12 +56,16 @@ export function openSceneEditor(projectId, scene, ctx) {
   const head = h("div", { class: "editor-head" });
   const versions = h("ol", { class: "versions", "aria-label": "Versions" });
   const note = h("p", { class: "muted small", "aria-live": "polite" });
+  const why = h("p", { class: "editor-why small", "data-editor-why": "", "aria-live": "polite", hidden: true });
 
   const saveBtn = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "btn btn-primary", "data-action": "save-scene" }, "Save changes"));
   const regenBtn = /** @type {HTMLButtonElement} */ (h("button", {
     type: "button", class: "btn", "data-action": "regenerate",
     onclick: () => guarded(async () => {
-      if (dirty()) await save();
+      if (dirty()) {
+        await save();
+        if (!editorRights(ctx.project()).regenerate) return; // e.g. a new intent: the prompt is rewritten first
+      }
       await api.regenerate(projectId, current.id);
       toast(`Drawing a new version of scene ${current.index + 1}…`);
       note.textContent = "A new picture is being drawn; it appears here when ready.";
@@ -55,9 +84,10 @@ export function openSceneEditor(projectId, scene, ctx) {
   prompt,
   h("details", { class: "neg" }, h("summary", null, "Negative prompt"), h("label", { for: negId, class: "sr-only" }, "Negative prompt"), negative),
   h("div", { class: "row" }, saveBtn, regenBtn),
+  why,
   note);
 
-  const closeBtn = h("button", { type: "button", class: "btn btn-ghost modal-close", "aria-label": "Close", onclick: () => dialog.close() }, "✕");
+  const closeBtn = h("button", { type: "button", class: "btn btn-ghost modal-close", "aria-label": "Close", onclick: () => requestClose() }, "✕");
   dialog.append(
     h("div", { class: "modal-top" }, h("h2", { id: titleId }), closeBtn),
     h("div", { class: "editor-grid" }, h("div", null, picture, head), form),
@@ -65,14 +95,38 @@ export function openSceneEditor(projectId, scene, ctx) {
     versions);
 
   function dirty() {
-    return intent.value.trim() !== current.visual_intent || prompt.value.trim() !== current.image_prompt.trim()
+    return intent.value.trim() !== current.visual_intent.trim() || prompt.value.trim() !== current.image_prompt.trim()
       || negative.value.trim() !== (current.negative_prompt || "").trim();
+  }
+
+  /** Close, asking first when there are unsaved edits (Esc, the ✕ button). */
+  async function requestClose() {
+    if (dirty()) {
+      const discard = await confirmDialog({
+        title: "Discard your changes?", body: "The edits to this scene are not saved.", confirm: "Discard", danger: true,
+      });
+      if (!discard) return;
+    }
+    if (dialog.open) dialog.close();
+  }
+
+  /** Enable what the project allows now; explain what it does not. */
+  function sync() {
+    const r = editorRights(ctx.project());
+    intent.readOnly = !r.intent;
+    prompt.readOnly = negative.readOnly = !r.prompt;
+    saveBtn.disabled = !r.save;
+    regenBtn.disabled = !r.regenerate;
+    for (const btn of versions.querySelectorAll("[data-action=restore]")) /** @type {HTMLButtonElement} */ (btn).disabled = !r.restore;
+    for (const el of versions.querySelectorAll("[data-version-status=pending]")) el.textContent = pendingText();
+    why.textContent = r.why;
+    why.hidden = !r.why;
   }
 
   async function save() {
     /** @type {Record<string, string>} */
     const changes = {};
-    if (intent.value.trim() !== current.visual_intent) changes.visual_intent = intent.value;
+    if (intent.value.trim() !== current.visual_intent.trim()) changes.visual_intent = intent.value;
     if (prompt.value.trim() !== current.image_prompt.trim()) changes.image_prompt = prompt.value;
     if (negative.value.trim() !== (current.negative_prompt || "").trim()) changes.negative_prompt = negative.value;
     if (!Object.keys(changes).length) {
@@ -119,7 +173,7 @@ export function openSceneEditor(projectId, scene, ctx) {
         h("div", { class: "version-meta" },
           h("strong", null, `v${v.version}`), " ", h("span", { class: "muted" }, v.origin),
           h("div", { class: "muted small" }, ago(v.created_at)),
-          v.status !== "ok" ? h("div", { class: "small error-text" }, STATUS_TEXT[v.status] || v.status) : null),
+          versionStatus(v.status)),
         isCurrent ? h("span", { class: "badge" }, "current")
           : h("button", {
             type: "button", class: "btn btn-small", "data-action": "restore", "aria-label": `Restore version ${v.version}`,
@@ -131,6 +185,18 @@ export function openSceneEditor(projectId, scene, ctx) {
             }),
           }, "Restore"));
     }));
+    sync();
+  }
+
+  function pendingText() {
+    return ctx.project()?.busy ? "drawing…" : "not drawn yet";
+  }
+
+  /** A version's status line: pending is neutral (drawing now, or on the next run), problems are red. @param {string} status */
+  function versionStatus(status) {
+    if (status === "ok") return null;
+    if (status === "pending") return h("div", { class: "small muted", "data-version-status": "pending" }, pendingText());
+    return h("div", { class: "small error-text", "data-version-status": status }, STATUS_TEXT[status] || status);
   }
 
   /** @param {Scene[]} scenes */
@@ -139,10 +205,20 @@ export function openSceneEditor(projectId, scene, ctx) {
     if (s) fill(s, false);
   }
 
-  dialog.addEventListener("close", () => dialog.remove());
+  // Esc: ask before dropping unsaved edits
+  dialog.addEventListener("cancel", (ev) => {
+    if (!ev.cancelable) return; // the browser insists (Esc twice without any other input): it closes
+    ev.preventDefault();
+    requestClose();
+  });
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    ctx.onClose?.();
+  });
   document.body.appendChild(dialog);
   fill(scene, true);
   dialog.showModal();
+  toastRegion();
   intent.focus();
-  return { update, close: () => dialog.close() };
+  return { update, sync, close: () => dialog.close() };
 }

@@ -148,13 +148,22 @@ export function renderStateDiagram(host, spec, now) {
     );
     root.appendChild(g);
   }
-  const scroller = h("div", { class: "diagram-scroll" }, root);
-  replace(host, scroller);
-  // on narrow screens the diagram scrolls sideways: bring the current state into view
   const focus = L.pos[cur === "FAILED" ? now.failedFrom || "FAILED" : cur];
-  if (focus && scroller.scrollWidth > scroller.clientWidth) {
-    scroller.scrollLeft = (focus.x / L.width) * scroller.scrollWidth - scroller.clientWidth / 2;
-  }
+  const scroller = h("div", { class: "diagram-scroll", dataset: { focusX: focus ? String(focus.x / L.width) : "" } }, root);
+  replace(host, scroller);
+  centreDiagram(host);
+}
+
+/**
+ * On narrow screens the diagram scrolls sideways: bring the current state into the middle.
+ * Does nothing while hidden (no layout): call it again when the diagram is shown.
+ * @param {HTMLElement} host where the diagram was rendered
+ */
+export function centreDiagram(host) {
+  const scroller = /** @type {HTMLElement|null} */ (host.querySelector(".diagram-scroll"));
+  const fraction = Number.parseFloat(scroller?.dataset.focusX || "");
+  if (!scroller || Number.isNaN(fraction) || scroller.scrollWidth <= scroller.clientWidth) return;
+  scroller.scrollLeft = fraction * scroller.scrollWidth - scroller.clientWidth / 2;
 }
 
 /** @param {string} d @param {string} title @param {boolean} hot @param {string} cls */

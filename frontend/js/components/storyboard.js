@@ -12,16 +12,17 @@ import { timeline } from "./timeline.js";
 /** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
 
 /**
- * Mount the storyboard. Returns `reload()`, called when the project or a job changes.
+ * Mount the storyboard. Returns `reload()`, called when the project or a job changes, and
+ * `sync()`, called on every project change (the open scene dialog follows what is allowed).
  * @param {HTMLElement} host
  * @param {() => ProjectPublic} getProject
- * @returns {{reload: () => Promise<void>}}
+ * @returns {{reload: () => Promise<void>, sync: () => void}}
  */
 export function mountStoryboard(host, getProject) {
   /** @type {Analysis|null} */ let analysis = null;
   /** @type {Scene[]} */ let scenes = [];
   /** @type {string|null} */ let selected = null;
-  /** @type {{update: (s: Scene[]) => void, close: () => void}|null} */ let editor = null;
+  /** @type {{update: (s: Scene[]) => void, sync: () => void, close: () => void}|null} */ let editor = null;
 
   const tl = h("div", { class: "timeline-host card" });
   const summary = h("p", { class: "muted small", "aria-live": "polite" });
@@ -34,16 +35,26 @@ export function mountStoryboard(host, getProject) {
   function open(s) {
     selected = s.id;
     draw();
-    editor = openSceneEditor(getProject().id, s, {
+    const opened = openSceneEditor(getProject().id, s, {
       reload: async () => { await reload(); return scenes; },
       project: getProject,
+      onClose: () => {
+        if (editor === opened) editor = null;
+        focusScene(s.id);
+      },
     });
+    editor = opened;
+  }
+
+  /** Put keyboard focus back on a scene's card (its button was redrawn while the dialog was open). @param {string} id */
+  function focusScene(id) {
+    /** @type {HTMLElement|null} */ (grid.querySelector(`[data-scene-id="${CSS.escape(id)}"] .scene-open`))?.focus();
   }
 
   function draw() {
     // keep keyboard focus on the same scene across redraws
     const active = /** @type {HTMLElement|null} */ (document.activeElement);
-    const focusScene = active?.closest("[data-scene-id]")?.getAttribute("data-scene-id");
+    const focusedScene = active?.closest("[data-scene-id]")?.getAttribute("data-scene-id");
     const focusTl = active?.classList.contains("tl-scene") ? Array.from(active.parentElement?.children || []).indexOf(active) : -1;
     replace(tl, timeline(analysis, scenes, { selected, onPick: open }));
     if (!scenes.length) {
@@ -55,7 +66,7 @@ export function mountStoryboard(host, getProject) {
     const pending = scenes.filter((s) => s.status === "pending").length;
     summary.textContent = `${scenes.length} scenes${flagged ? ` · ${flagged} ${flagged === 1 ? "needs" : "need"} attention` : ""}${pending ? ` · ${pending} not drawn yet` : ""}. Click a scene to edit it.`;
     replace(grid, scenes.map((s) => sceneCard(s, { onOpen: open, selected: s.id === selected })));
-    if (focusScene) /** @type {HTMLElement|null} */ (grid.querySelector(`[data-scene-id="${focusScene}"] .scene-open`))?.focus();
+    if (focusedScene) focusScene(focusedScene);
     if (focusTl >= 0) /** @type {HTMLElement|null} */ (tl.querySelectorAll(".tl-scene")[focusTl])?.focus();
   }
 
@@ -75,7 +86,7 @@ export function mountStoryboard(host, getProject) {
   const reload = coalesced(load);
 
   draw();
-  return { reload };
+  return { reload, sync: () => editor?.sync() };
 }
 
 /** 404/409 before the step ran: no data yet. @param {unknown} err */

@@ -43,6 +43,7 @@ export function tabs(items, { label, onSelect }) {
         buttons[item.id].tabIndex = on ? 0 : -1;
         panels[item.id].hidden = !on;
       }
+      reveal(list, buttons[id]);
       if (focus) buttons[id].focus();
     },
     badge(id, text) {
@@ -50,4 +51,17 @@ export function tabs(items, { label, onSelect }) {
       if (el) el.textContent = text;
     },
   };
+}
+
+/**
+ * Scroll the tab strip sideways (only it) so the selected tab is in sight, should the tabs not fit.
+ * @param {HTMLElement} list
+ * @param {HTMLElement} tab
+ */
+function reveal(list, tab) {
+  if (list.scrollWidth <= list.clientWidth) return;
+  const box = list.getBoundingClientRect();
+  const it = tab.getBoundingClientRect();
+  if (it.left < box.left) list.scrollLeft -= box.left - it.left;
+  else if (it.right > box.right) list.scrollLeft += it.right - box.right;
 }
