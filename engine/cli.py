@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine import machine
 from engine.config import get_settings
-from engine.errors import StorybeatError
+from engine.errors import CancelledError, StorybeatError
 from engine.models import Job, ProjectSettings
 from engine.storage import ProjectFolder, list_project_ids
 
@@ -53,7 +53,9 @@ def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def handler(signum: int, frame: object) -> None:
-        log.warning("signal %d: stopping after the current unit", signum)
+        if stop.is_set() and signum == signal.SIGINT:  # a second Ctrl-C: stop now, not after the unit
+            raise KeyboardInterrupt
+        log.warning("signal %d: stopping after the current unit (Ctrl-C again to stop at once)", signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, handler)
@@ -373,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     except StorybeatError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # a second Ctrl-C: the run is left as a crash would leave it, resumable
+        print("\nstopped at once; `python -m engine resume` continues", file=sys.stderr)
+        return CancelledError.exit_code
     except BrokenPipeError:  # e.g. `status ID | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

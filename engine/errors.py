@@ -59,4 +59,4 @@ class BusyError(StorybeatError):
 class CancelledError(StorybeatError):
     """The run was stopped on request (SIGTERM / the UI's Stop button)."""
 
-    exit_code = 4
+    exit_code = 130  # as a shell reports a run stopped by Ctrl-C; resumable

@@ -104,3 +104,33 @@ def test_status_shows_a_killed_run_as_interrupted_with_the_way_on(tmp_path: Path
     out = cli(data, "status", project_id).stdout
     assert "pipeline: interrupted" in out and f"python -m engine resume {project_id}" in out
     assert json.loads(cli(data, "status", project_id, "--json").stdout)["jobs"]["pipeline"]["status"] == "interrupted"
+
+
+def test_ctrl_c_stops_with_130_and_resume_continues(tmp_path: Path) -> None:
+    """One Ctrl-C stops after the current unit (exit 130, job cancelled); resume then finishes the run."""
+    import signal
+    import time
+
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "s.wav"
+    make_song(wav, bpm=120, bars=8, sections=None, seed=2)
+    data = tmp_path / "data"
+    project_id = cli(data, "new", str(wav)).stdout.strip()
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    env.pop("GEMINI_API_KEY", None)
+    env.pop("GOOGLE_API_KEY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--target", "IMAGED", "--quiet"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    job = data / "projects" / project_id / "jobs" / "pipeline.json"
+    deadline = time.monotonic() + 120
+    while not (job.exists() and '"status": "running"' in job.read_text()):  # analysing: seconds of work left
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert json.loads(job.read_text())["status"] == "cancelled"
+    resumed = cli(data, "resume", project_id, "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(cli(data, "status", project_id, "--json").stdout)["project"]["state"] == "IMAGED"
