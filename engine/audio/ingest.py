@@ -156,6 +156,11 @@ def parse_probe(stderr: str) -> ProbeResult | None:
     return ProbeResult(duration_ms=dur, codec=m.group(1), sample_rate=int(m.group(2)), channels=chans)
 
 
+def _minutes(seconds: float) -> str:
+    """A duration limit in words: '15 min', '90 s'."""
+    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g} s"
+
+
 def _tail(text: str, lines: int = 6) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -210,7 +215,7 @@ def probe_and_normalise(
         raise InputError(f"could not read any audio from this {container} file; it may be damaged or not audio")
     if probe.duration_ms is not None and probe.duration_ms > max_duration_s * 1000 + 1000:
         raise InputError(
-            f"the track is too long: {probe.duration_ms / 60000:.1f} min (the limit is {max_duration_s / 60:.0f} min)"
+            f"the track is too long: {probe.duration_ms / 60000:.1f} min (the limit is {_minutes(max_duration_s)})"
         )
     wav_out.parent.mkdir(parents=True, exist_ok=True)
     tmp = wav_out.with_name(f".{wav_out.name}.{os.getpid()}.part")
@@ -235,7 +240,7 @@ def probe_and_normalise(
             raise InputError(f"the track is too short: {dur_ms / 1000:.1f} s (at least {min_duration_s:g} s needed)")
         if dur_ms > max_duration_s * 1000:
             raise InputError(
-                f"the track is too long: {dur_ms / 60000:.1f} min (the limit is {max_duration_s / 60:.0f} min)"
+                f"the track is too long: {dur_ms / 60000:.1f} min (the limit is {_minutes(max_duration_s)})"
             )
         declared = probe.duration_ms
         if declared is not None and dur_ms < declared * (1 - TRUNCATION_TOLERANCE) - TRUNCATION_SLACK_MS:

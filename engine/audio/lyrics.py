@@ -218,6 +218,17 @@ def parse_lyrics(text: str, *, duration_ms: int) -> list[LyricLine] | ParsedPlai
     text = text.removeprefix("\ufeff")  # a byte-order mark (Windows editors) would hide the first time tag
     _check_text(text)
     if is_lrc(text):
+        untimed = [
+            (n, line.strip()) for n, line in enumerate(text.splitlines(), start=1)
+            if line.strip() and not _TIME_TAG.match(line.strip()) and not _META_TAG.match(line)
+            and not _HEADER_LINE.match(line.strip())
+        ]
+        if untimed:  # they would be dropped without a word
+            shown = "; ".join(f"line {n}: {body[:40]!r}" for n, body in untimed[:3])
+            raise InputError(
+                f"the lyrics mix timed LRC lines and {len(untimed)} line(s) without a [mm:ss.xx] tag ({shown}); "
+                "time every line, or remove all tags to upload plain text"
+            )
         lines = parse_lrc(text, duration_ms=duration_ms)
         if not lines:
             raise InputError("the LRC lyrics have no lines inside the track")

@@ -184,3 +184,11 @@ def test_a_byte_order_mark_does_not_hide_the_first_line() -> None:
 
     lines = parse_lyrics("\ufeff[00:01.00]BOM line\n[00:03.00]two\n", duration_ms=10_000)
     assert [line.text for line in lines] == ["BOM line", "two"]  # type: ignore[union-attr]
+
+
+def test_lrc_with_untimed_lines_is_refused_not_silently_cut() -> None:
+    """A file mixing timed and untimed lines would lose the untimed ones: say which instead."""
+    from engine.audio.lyrics import parse_lyrics
+
+    with pytest.raises(InputError, match=r"1 line\(s\) without.*line 2: 'no tag here'"):
+        parse_lyrics("[00:05.00]first\nno tag here\n[ar:Someone]\n[Chorus]\n\n[00:07.00]third\n", duration_ms=20_000)
