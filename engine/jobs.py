@@ -199,12 +199,16 @@ class JobTracker:
             self._write(force=True)
 
     # ---------------------------------------------------------------- ETA
+    def _weighted_steps(self) -> list[tuple[StepProgress, float]]:
+        """Steps with their weights, without the skipped ones: a step that found its output up to date is no
+        part of this run's work (else a re-render would start at 50% with 'a few seconds left')."""
+        return [(s, STEP_WEIGHTS.get(s.name, 1.0)) for s in self.job.steps if s.status != "skipped"]
+
     def _update_overall(self) -> None:
-        total_w = sum(STEP_WEIGHTS.get(s.name, 1.0) for s in self.job.steps) or 1.0
+        total_w = sum(w for _, w in self._weighted_steps()) or 1.0
         done_w = 0.0
-        for s in self.job.steps:
-            w = STEP_WEIGHTS.get(s.name, 1.0)
-            if s.status in ("done", "skipped"):
+        for s, w in self._weighted_steps():
+            if s.status == "done":
                 done_w += w
             elif s.total:
                 done_w += w * min(1.0, s.done / s.total)
@@ -233,6 +237,6 @@ class JobTracker:
         names = [s.name for s in self.job.steps]
         later = names[names.index(current.name) + 1:] if current.name in names else []
         later_w = sum(STEP_WEIGHTS.get(n, 1.0) for n in later if self.step(n).status == "pending")
-        total_w = sum(STEP_WEIGHTS.get(n, 1.0) for n in names) or 1.0
+        total_w = sum(w for _, w in self._weighted_steps()) or 1.0
         pace = elapsed / max(self.job.fraction * total_w, 1e-6)  # seconds per unit of weight so far
         return round(step_left + pace * later_w, 1)

@@ -48,3 +48,23 @@ def test_dead_workers_are_detected() -> None:
     assert not job_is_dead(Job(kind="render", status="done", pid=proc.pid), stale_after_s=30)
     old_queue = Job(kind="render", status="queued", started_at=utcnow() - timedelta(minutes=5))
     assert job_is_dead(old_queue, stale_after_s=30)
+
+
+def test_skipped_steps_are_no_part_of_the_progress(data_root: Path) -> None:
+    """A re-render skips four up-to-date steps: its progress is the render's, not 50% from the start."""
+    folder = ProjectFolder(create_project().id)
+    steps = ["analyze", "segment", "prompt", "draw", "render"]
+    tracker = JobTracker(folder, "render", steps=steps, target="RENDERED", keep_attempts=False)
+    for name in steps[:-1]:
+        tracker.start_attempt(name)
+        tracker.finish_step(name, skipped=True)
+    tracker.start_attempt("render")
+    tracker.progress("render", 100, 1000)
+    assert tracker.job.fraction == 0.1
+    tracker.progress("render", 500, 1000)
+    assert tracker.job.fraction == 0.5
+    # a step that did work still counts
+    other = JobTracker(folder, "pipeline", steps=["analyze", "draw"], target="IMAGED", keep_attempts=False)
+    other.start_attempt("analyze")
+    other.finish_step("analyze")
+    assert 0 < other.job.fraction < 1
