@@ -142,8 +142,23 @@ def parse_lrc(text: str, *, duration_ms: int) -> list[LyricLine]:
     return _finish_lrc(parsed, duration_ms=duration_ms)
 
 
+def _merge_same_time(parsed: list[tuple[int, str, list[tuple[str, int]]]]) -> list[tuple[int, str, list[tuple[str, int]]]]:
+    """Lines sharing one time tag (e.g. two voices of a duet) become one line 'a / b', not a 1 ms flash each."""
+    merged: list[tuple[int, str, list[tuple[str, int]]]] = []
+    for start, body, words in parsed:
+        if merged and body and merged[-1][1] and merged[-1][0] == start:
+            prev_start, prev_body, prev_words = merged[-1]
+            # karaoke only when both are word-timed (else its words would leave part of the line out)
+            joined_words = prev_words + [("/", -1)] + words if prev_words and words else []
+            merged[-1] = (prev_start, f"{prev_body} / {body}", joined_words)
+        else:
+            merged.append((start, body, words))
+    return merged
+
+
 def _finish_lrc(parsed: list[tuple[int, str, list[tuple[str, int]]]], *, duration_ms: int) -> list[LyricLine]:
     out: list[LyricLine] = []
+    parsed = _merge_same_time(parsed)
     for k, (start, body, words) in enumerate(parsed):
         if not body:
             continue  # an empty tag only ends the previous line

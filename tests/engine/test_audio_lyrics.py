@@ -192,3 +192,13 @@ def test_lrc_with_untimed_lines_is_refused_not_silently_cut() -> None:
 
     with pytest.raises(InputError, match=r"1 line\(s\) without.*line 2: 'no tag here'"):
         parse_lyrics("[00:05.00]first\nno tag here\n[ar:Someone]\n[Chorus]\n\n[00:07.00]third\n", duration_ms=20_000)
+
+
+def test_lines_with_the_same_time_tag_become_one_line() -> None:
+    """Two voices tagged at the same time: one line 'a / b' for the whole span, not a 1 ms flash."""
+    from engine.audio.lyrics import parse_lrc
+
+    lines = parse_lrc("[00:02.00]Lead: run\n[00:02.00]Choir: away\n[00:05.00]next\n", duration_ms=20_000)
+    assert [(x.text, x.start_ms, x.end_ms) for x in lines] == [("Lead: run / Choir: away", 2000, 5000), ("next", 5000, 8000)]
+    timed = parse_lrc("[00:02.00]<00:02.00>run <00:02.50>fast\n[00:02.00]<00:03.00>away\n", duration_ms=20_000)
+    assert [w.text for w in timed[0].words] == ["run", "fast", "/", "away"]
