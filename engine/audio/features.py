@@ -17,12 +17,16 @@ Method, in short:
 * **Downbeats** (4 beats per bar) - for each of the four bar phases, evidence
   accumulated over the whole track: harmonic change (chroma novelty) and
   bass/kick energy on the beat; the strongest phase wins.
-* **Sections** - bar-synchronous MFCC/chroma/loudness features, a
-  self-similarity matrix and a checkerboard novelty curve; peaks become
-  boundaries on downbeats, their number bounded by the track's length.
-  Labels come from loudness and repetition (intro/outro at the ends when
-  quieter, breakdown for a quiet middle, chorus for the loudest repeated
-  material, bridge for a one-off late section, otherwise verse).
+* **Sections** - a regular bar grid from the downbeats (gaps filled, extended
+  over drumless intros/outros, silent edge bars left out), bar-synchronous
+  MFCC/chroma/loudness/onset/brightness features scaled robustly (median/IQR),
+  then the optimal piecewise-constant partition of the bars (dynamic
+  programming; a penalty per section relative to the bar-to-bar feature
+  spread; inner sections >= 4 bars, intro/outro >= 2). Sections are grouped
+  by the similarity of their mean features; labels come from loudness and
+  repetition (intro/outro: a much quieter one-off at an end, breakdown: one in
+  the middle, chorus: the loudest repeated group, bridge: a one-off late
+  section, otherwise verse); neighbours with the same label are merged.
 """
 from __future__ import annotations
 
@@ -49,8 +53,12 @@ BEATS_PER_BAR = 4
 MIN_BPM, MAX_BPM = 70.0, 180.0
 BODY_FMAX_HZ = 2500.0
 HALVE_PARITY = 0.2  # odd beats with < 20% of the even beats' body onsets: eighth notes
-MIN_RELATIVE_NOVELTY = 0.15  # a boundary needs at least 15% of the strongest one's novelty
 CHORUS_ENERGY_MARGIN = 0.05  # a chorus is within ~2 dB of the loudest section
+BREAKDOWN_MARGIN = 0.15  # an intro, outro or breakdown is > ~6 dB below the loudest section
+MIN_SECTION_BARS = 4  # a section in the middle of a song is at least 4 bars long
+MIN_EDGE_BARS = 2  # an intro or outro at least 2
+SECTION_PENALTY = 2.5  # cost of a section, in units of the bar-to-bar feature spread
+SAME_SECTION_DISTANCE = 1.0  # mean bar features this close (robust z units): the same section repeated
 DOUBLE_MIDPOINT = 0.6  # body onsets between beats >= 60% of those on them: half notes
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # Krumhansl-Kessler key profiles.
@@ -432,133 +440,220 @@ def mood_word(*, energy: float, mode: str, brightness: float, tempo_bpm: float) 
 # ---------------------------------------------------------------------------- sections
 
 
+def bar_grid(downbeats_ms: np.ndarray, duration_ms: float) -> np.ndarray:
+    """A regular bar grid over the whole track from the tracked downbeats.
+
+    Gaps (bars whose downbeat the tracker missed, e.g. in a drumless intro or
+    outro) are filled at the median bar period, and the grid is extended back
+    to the start and on to the end so that every bar of music is covered; a
+    bar is only added when at least half of it lies inside the track.
+    """
+    db = np.asarray(downbeats_ms, dtype=np.float64)
+    if len(db) < 2:
+        return db
+    period = float(np.median(np.diff(db)))
+    if period <= 0:
+        return db
+    out = [db[0]]
+    for t in db[1:]:
+        gap = int(round((t - out[-1]) / period))
+        for k in range(1, gap):
+            out.append(out[-1] + (t - out[-1]) / (gap - k + 1))
+        out.append(t)
+    head = []
+    t = db[0] - period
+    while t > -0.5 * period:
+        head.append(max(t, 0.0))
+        t -= period
+    tail = []
+    t = out[-1] + period
+    while t < duration_ms - 0.5 * period:
+        tail.append(t)
+        t += period
+    grid = np.array([*head[::-1], *out, *tail])
+    return grid[np.concatenate([[True], np.diff(grid) > 0])]
+
+
+def _trim_silent_edges(spectra: Spectra, bars_ms: np.ndarray, *, below_db: float = 20.0) -> np.ndarray:
+    """Drop leading and trailing bars more than ``below_db`` quieter than the loud bars (silence, a decaying
+    tail); they stay part of the first / last section but do not shape the segmentation."""
+    n = len(spectra.rms)
+    frames = np.clip(np.round(bars_ms / 1000 * spectra.sr / spectra.coarse_hop).astype(int), 0, n - 1)
+    period = int(np.median(np.diff(frames))) if len(frames) > 1 else n
+    ends = np.append(frames[1:], min(n, frames[-1] + max(1, period)))
+    level = np.array([spectra.rms[a:max(a + 1, b)].mean() for a, b in zip(frames, ends)])
+    loud = level >= np.percentile(level, 75) * 10 ** (-below_db / 20)
+    if not loud.any():
+        return bars_ms
+    first, last = int(np.argmax(loud)), len(loud) - int(np.argmax(loud[::-1]))
+    return bars_ms[first:last]
+
+
+def _robust_z(f: np.ndarray, *, clip: float = 3.0) -> np.ndarray:
+    """Columns centred on their median and scaled by their IQR (as a standard deviation), clipped."""
+    med = np.median(f, axis=0)
+    q75, q25 = np.percentile(f, [75, 25], axis=0)
+    sd = (q75 - q25) / 1.349
+    sd = np.where(sd > 1e-9, sd, np.where(f.std(axis=0) > 1e-9, f.std(axis=0), 1.0))
+    return np.clip((f - med) / sd, -clip, clip)
+
+
 def bar_features(spectra: Spectra, bars_ms: np.ndarray) -> np.ndarray:
-    """Per-bar feature matrix (n_bars x 27): z-scored MFCC, chroma, loudness and onset density, group-weighted."""
+    """Per-bar feature matrix (n_bars x 28): robustly scaled MFCC, chroma, loudness, onset density and
+    brightness, group-weighted (each group's weight spread over its dimensions).
+
+    Robust scaling (median/IQR, clipped at 3) keeps a silent tail or a single
+    crash from squashing the differences between the sections of the music.
+    """
     rms_db = librosa.amplitude_to_db(spectra.rms, ref=1.0, top_db=None)
     n = min(spectra.mfcc.shape[1], spectra.chroma.shape[1], len(rms_db), len(spectra.coarse_onset))
     frames = np.clip(np.round(bars_ms / 1000 * spectra.sr / spectra.coarse_hop).astype(int), 0, n - 1)
-    bounds = np.append(frames, n)
+    # the last bar ends one bar period after its start, not at the end of the file (a decaying tail)
+    period = int(np.median(np.diff(frames))) if len(frames) > 1 else n
+    bounds = np.append(frames, min(n, frames[-1] + max(1, period)))
 
     def sync(x: np.ndarray) -> np.ndarray:
         out = librosa.util.sync(np.atleast_2d(x)[:, :n], bounds, aggregate=np.mean, pad=False)
         return out[:, : len(frames)]
 
+    log_centroid = np.log2(np.maximum(spectra.centroid_hz, 50.0))
     groups = [(sync(spectra.mfcc), 1.0), (sync(spectra.chroma), 0.5), (sync(rms_db), 2.0),
-              (sync(spectra.coarse_onset), 1.5)]
-    cols = []
-    for block, weight in groups:
-        f = block.T
-        mu, sd = f.mean(axis=0), f.std(axis=0)
-        cols.append((f - mu) / np.where(sd > 1e-9, sd, 1.0) * (weight / np.sqrt(f.shape[1])))
+              (sync(spectra.coarse_onset), 1.5), (sync(log_centroid), 1.0)]
+    cols = [_robust_z(block.T) * (weight / np.sqrt(block.shape[0])) for block, weight in groups]
     return np.hstack(cols)
 
 
-def novelty_curve(feats: np.ndarray, *, half_width: int = 3) -> np.ndarray:
-    """Foote novelty at every bar boundary from a Gaussian-tapered checkerboard over the self-similarity matrix."""
+def optimal_boundaries(
+    feats: np.ndarray, *, min_bars: int, max_sections: int, penalty: float, min_edge_bars: int | None = None,
+) -> list[int]:
+    """Bar indices where sections start (always includes 0): the optimal piecewise-constant partition.
+
+    Minimises the within-section sum of squared deviations of the bar features
+    plus ``penalty`` per section, by dynamic programming over bar boundaries,
+    with every section at least ``min_bars`` long (the first and the last at
+    least ``min_edge_bars``, default ``min_bars``: a short intro or outro) and
+    at most ``max_sections`` sections.
+    """
     n = feats.shape[0]
-    if n < 2:
-        return np.zeros(n)
-    d = np.sqrt(((feats[:, None, :] - feats[None, :, :]) ** 2).sum(axis=-1))
-    scale = np.median(d[d > 0]) if np.any(d > 0) else 1.0
-    ssm = np.exp(-(d / scale) ** 2)
-    w = half_width
-    idx = np.arange(-w, w) + 0.5
-    sign = np.sign(idx)
-    taper = np.exp(-(idx / (w * 0.75)) ** 2)
-    kernel = np.outer(sign * taper, sign * taper)
-    padded = np.pad(ssm, w, mode="edge")
-    nov = np.zeros(n)
-    for i in range(1, n):
-        block = padded[i : i + 2 * w, i : i + 2 * w]
-        nov[i] = float((block * kernel).sum())
-    nov = np.maximum(nov, 0.0)
-    return nov
-
-
-def pick_boundaries(novelty: np.ndarray, *, min_bars: int, max_sections: int, min_sections: int) -> list[int]:
-    """Bar indices where sections start (always includes 0)."""
-    n = len(novelty)
-    if n == 0:
+    edge = min(min_bars, min_edge_bars if min_edge_bars is not None else min_bars)
+    if n < 2 * edge or max_sections < 2:
         return [0]
-    inner = np.array(novelty, dtype=np.float64)
-    last_ok = n - (min_bars // 2 + 1)  # a section must not start in the last bars (the tail is unlike music)
-    inner[:min_bars] = 0.0
-    inner[last_ok + 1 :] = 0.0
-    peak = float(inner.max())
-    if peak <= 0:
-        cands: list[int] = []
-    else:
-        cands = [
-            i for i in range(min_bars, last_ok + 1)
-            if inner[i] >= MIN_RELATIVE_NOVELTY * peak
-            and inner[i] == inner[max(0, i - min_bars) : min(n, i + min_bars + 1)].max()
-        ]
-    cands.sort(key=lambda i: -inner[i])
-    chosen: list[int] = []
-    for i in cands:
-        if len(chosen) >= max_sections - 1:
+    x = np.asarray(feats, dtype=np.float64)
+    s1 = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])
+    s2 = np.concatenate([[0.0], np.cumsum((x**2).sum(axis=1))])
+    # cost[a, b]: squared deviations of bars a..b-1 from their mean (inf when too short)
+    idx = np.arange(n + 1)
+    length = idx[None, :] - idx[:, None]
+    gram = s1 @ s1.T  # |s1[b] - s1[a]|^2 = G[b, b] - 2 G[a, b] + G[a, a], without an (n, n, d) array
+    sq = np.diag(gram)
+    seg_sq = sq[None, :] - 2.0 * gram + sq[:, None]
+    cost = (s2[None, :] - s2[:, None]) - seg_sq / np.maximum(length, 1)
+    at_edge = (idx[:, None] == 0) | (idx[None, :] == n)
+    cost = np.where(length >= np.where(at_edge, edge, min_bars), np.maximum(cost, 0.0), np.inf)
+    k_max = min(max_sections, n // edge)
+    best = np.full((k_max + 1, n + 1), np.inf)
+    prev = np.zeros((k_max + 1, n + 1), dtype=np.int64)
+    best[0, 0] = 0.0
+    for k in range(1, k_max + 1):
+        total = best[k - 1][:, None] + cost  # (a, b)
+        prev[k] = np.argmin(total, axis=0)
+        best[k] = total[prev[k], idx]
+    k_best = int(np.argmin(best[1:, n] + penalty * np.arange(1, k_max + 1))) + 1
+    if not np.isfinite(best[k_best, n]):
+        return [0]
+    starts, b = [], n
+    for k in range(k_best, 0, -1):
+        b = int(prev[k, b])
+        starts.append(b)
+    return sorted(starts)
+
+
+def repetition_groups(feats: list[np.ndarray], *, max_distance: float = SAME_SECTION_DISTANCE) -> list[int]:
+    """Group sections whose mean bar features are close (average linkage); returns a group id per section."""
+    k = len(feats)
+    if k == 0:
+        return []
+    f = np.vstack(feats)
+    d = np.sqrt(((f[:, None, :] - f[None, :, :]) ** 2).sum(axis=-1))
+    clusters = [[i] for i in range(k)]
+    while len(clusters) > 1:
+        best, pair = np.inf, (0, 0)
+        for p in range(len(clusters)):
+            for q in range(p):
+                dist = float(d[np.ix_(clusters[p], clusters[q])].mean())
+                if dist < best:
+                    best, pair = dist, (p, q)
+        if best > max_distance:
             break
-        if all(abs(i - j) >= min_bars for j in chosen):
-            chosen.append(i)
-    bounds = sorted([0, *chosen])
-    # too few for the length: split the longest sections at 8-bar multiples
-    while len(bounds) < min_sections:
-        edges = [*bounds, n]
-        lengths = [edges[k + 1] - edges[k] for k in range(len(bounds))]
-        k = int(np.argmax(lengths))
-        if lengths[k] < 2 * min_bars:
-            break
-        half = lengths[k] // 2
-        split = edges[k] + max(min_bars, (half // 4) * 4 or half)
-        bounds = sorted({*bounds, split})
-    return bounds
+        p, q = pair
+        clusters[q] = clusters[q] + clusters[p]
+        del clusters[p]
+    group = [0] * k
+    for g, members in enumerate(sorted(clusters, key=min)):
+        for i in members:
+            group[i] = g
+    return group
 
 
 def label_sections(
     *, energies: list[float], feats: list[np.ndarray], n_bars: list[int]
 ) -> list[str]:
-    """Label sections from their loudness (0..1) and repetition of their mean features."""
+    """Label sections from their loudness (0..1) and the repetition of their mean bar features.
+
+    Sections are first grouped by similarity. A quiet first (last) section
+    that does not come back later (earlier) is the intro (outro); a quiet
+    one-off in the middle is a breakdown. The chorus is the loudest group that
+    repeats (or, with no repetition, the loudest section after the first) and
+    any one-off about as loud as it, a
+    one-off after the first chorus in the second half is a bridge, the rest
+    are verses; a short, not quiet one-off at either end belongs to its neighbour.
+    """
     k = len(energies)
     if k == 0:
         return []
-    e = np.asarray(energies)
-    emax, emed = float(e.max()), float(np.median(e))
-    labels = [""] * k
     if k == 1:
         return ["verse"]
-    quiet = 0.85 * emax
-    if e[0] < min(quiet, emed + 1e-9) or (e[0] < quiet and n_bars[0] <= 4):
+    e = np.asarray(energies, dtype=np.float64)
+    group = repetition_groups(feats)
+    count = {g: group.count(g) for g in set(group)}
+    emax = float(e.max())
+    labels = [""] * k
+
+    def sparse(i: int) -> bool:  # a one-off, much quieter than the loudest part
+        return count[group[i]] == 1 and e[i] < emax - BREAKDOWN_MARGIN
+
+    if sparse(0):
         labels[0] = "intro"
-    if k > 2 and (e[-1] < min(quiet, emed + 1e-9) or (e[-1] < quiet and n_bars[-1] <= 4)):
+    if k > 2 and sparse(k - 1):
         labels[-1] = "outro"
     for i in range(1, k - 1):
-        if not labels[i] and e[i] < 0.7 * emax and e[i] < emed:
+        if not labels[i] and count[group[i]] == 1 and e[i] < emax - BREAKDOWN_MARGIN:
             labels[i] = "breakdown"
-    # repetition groups among the rest
     rest = [i for i in range(k) if not labels[i]]
     if not rest:
         return labels
-    f = np.vstack([feats[i] for i in rest])
-    d = np.sqrt(((f[:, None, :] - f[None, :, :]) ** 2).sum(axis=-1))
-    scale = np.median(d[d > 0]) if np.any(d > 0) else 1.0
-    group = list(range(len(rest)))
-    for a in range(len(rest)):
-        for b in range(a):
-            if d[a, b] < 0.6 * scale and group[a] == a:
-                group[a] = group[b]
-    loudest = max(rest, key=lambda i: e[i])
-    chorus_group = group[rest.index(loudest)]
-    loud_enough = e[loudest] >= emed
-    for pos, i in enumerate(rest):
-        near_top = e[i] >= e[loudest] - CHORUS_ENERGY_MARGIN
-        if loud_enough and near_top and (group[pos] == chorus_group or e[i] >= e[loudest] - CHORUS_ENERGY_MARGIN / 2):
+    group_energy = {g: float(np.mean([e[i] for i in rest if group[i] == g])) for g in {group[i] for i in rest}}
+    top = max(group_energy.values())
+    repeated = [g for g in group_energy if count[g] > 1 and group_energy[g] >= top - CHORUS_ENERGY_MARGIN]
+    if repeated:
+        chorus_group = max(repeated, key=lambda g: (group_energy[g], count[g]))
+    else:
+        later = [i for i in rest if i > 0] or rest
+        chorus_group = group[max(later, key=lambda i: e[i])]
+    chorus_energy = group_energy[chorus_group]
+    for i in rest:  # the chorus group, and one-offs as loud as it (a chorus whose features drifted)
+        if group[i] == chorus_group or (count[group[i]] == 1 and e[i] >= chorus_energy - CHORUS_ENERGY_MARGIN / 2):
             labels[i] = "chorus"
     first_chorus = next((i for i in range(k) if labels[i] == "chorus"), k)
-    for pos, i in enumerate(rest):
+    for i in rest:
         if labels[i]:
             continue
-        repeated = sum(1 for g in group if g == group[pos]) > 1
-        labels[i] = "bridge" if (not repeated and i > first_chorus and i >= k // 2 and k >= 5) else "verse"
+        one_off = count[group[i]] == 1
+        labels[i] = "bridge" if (one_off and i > first_chorus and i >= k // 2 and k >= 4) else "verse"
+    # a short one-off at either end that is not quiet is the start / end of its neighbour
+    for i, j in ((0, 1), (k - 1, k - 2)):
+        if labels[i] in ("verse", "bridge") and n_bars[i] < MIN_SECTION_BARS and count[group[i]] == 1:
+            labels[i] = labels[j]
     return labels
 
 
@@ -567,7 +662,9 @@ def segment_sections(
     tempo_bpm: float,
 ) -> list[SectionSpan]:
     """Structural segmentation snapped to downbeats; covers 0..duration_ms without gaps."""
-    bars = np.asarray(downbeats_ms, dtype=np.float64)
+    bars = bar_grid(np.asarray(downbeats_ms, dtype=np.float64), float(duration_ms))
+    if len(bars) >= 4:
+        bars = _trim_silent_edges(spectra, bars)
     dur_s = duration_ms / 1000.0
     if len(bars) < 4:
         e = float(np.mean(energy.rms)) if energy.rms else 0.0
@@ -575,29 +672,42 @@ def segment_sections(
         return [SectionSpan("verse", 0, duration_ms, round(e, 3), mood_word(energy=e, mode=mode, brightness=b,
                                                                                tempo_bpm=tempo_bpm))]
     feats = bar_features(spectra, bars)
-    bar_s = float(np.median(np.diff(bars))) / 1000.0
-    half_width = int(np.clip(round(8.0 / bar_s), 2, 4))
-    nov = novelty_curve(feats, half_width=half_width)
-    min_bars = max(2, int(round(6.0 / bar_s)))
-    max_sections = int(np.clip(round(dur_s / 12.0), 2, 16))
-    min_sections = int(np.clip(round(dur_s / 60.0), 1, 8))
-    starts = pick_boundaries(nov, min_bars=min_bars, max_sections=max_sections, min_sections=min_sections)
+    n = len(bars)
+    bar_ms = float(np.median(np.diff(bars)))
+    max_sections = int(np.clip(min(n // 2, round(dur_s / 5.0)), 1, 24))  # at most one per ~5 s on average
+    # the penalty scales with the bar-to-bar spread of the features (mostly within sections: chords, melody)
+    noise = float(np.median((np.diff(feats, axis=0) ** 2).sum(axis=1))) / 2.0
+    starts = optimal_boundaries(feats, min_bars=MIN_SECTION_BARS, min_edge_bars=MIN_EDGE_BARS,
+                                max_sections=max_sections, penalty=SECTION_PENALTY * max(noise, 1e-6))
     edges_ms = [0.0, *[bars[i] for i in starts[1:]], float(duration_ms)]
     rms = np.asarray(energy.rms)
     bright = np.asarray(energy.brightness)
+
+    # a section's loudness is that of its music: without the silence before the first bar or after the last
+    music = (bars[0], min(float(duration_ms), bars[-1] + bar_ms))
+
+    def frames(k: int) -> tuple[int, int]:
+        a = int(max(edges_ms[k], music[0]) / energy.hop_ms)
+        return a, max(a + 1, int(min(edges_ms[k + 1], music[1]) / energy.hop_ms))
+
     energies, mean_feats, n_bars = [], [], []
     for k in range(len(starts)):
-        a, b = int(edges_ms[k] / energy.hop_ms), max(int(edges_ms[k] / energy.hop_ms) + 1, int(edges_ms[k + 1] / energy.hop_ms))
-        energies.append(float(rms[a:b].mean()) if b <= len(rms) or a < len(rms) else 0.0)
-        end_bar = starts[k + 1] if k + 1 < len(starts) else len(bars)
+        a, b = frames(k)
+        energies.append(float(rms[a:b].mean()) if a < len(rms) else 0.0)
+        end_bar = starts[k + 1] if k + 1 < len(starts) else n
         mean_feats.append(feats[starts[k] : end_bar].mean(axis=0))
         n_bars.append(end_bar - starts[k])
     labels = label_sections(energies=energies, feats=mean_feats, n_bars=n_bars)
+    log.debug("sections %s energies %s labels %s", starts, np.round(energies, 3).tolist(), labels)
+    # neighbours with the same label are one section (a doubled chorus)
+    keep = [0, *[k for k in range(1, len(labels)) if labels[k] != labels[k - 1]]]
+    edges_ms = [*[edges_ms[k] for k in keep], float(duration_ms)]
+    labels = [labels[k] for k in keep]
     spans = []
     for k, label in enumerate(labels):
-        a, b = int(edges_ms[k] / energy.hop_ms), max(int(edges_ms[k] / energy.hop_ms) + 1, int(edges_ms[k + 1] / energy.hop_ms))
+        a, b = frames(k)
+        en = round(float(np.clip(rms[a:b].mean() if a < len(rms) else 0.0, 0.0, 1.0)), 3)
         br = float(bright[a:b].mean()) if a < len(bright) else 0.0
-        en = round(float(np.clip(energies[k], 0.0, 1.0)), 3)
         spans.append(SectionSpan(label, int(round(edges_ms[k])), int(round(edges_ms[k + 1])), en,
                                  mood_word(energy=en, mode=mode, brightness=br, tempo_bpm=tempo_bpm)))
     return spans

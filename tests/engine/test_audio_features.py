@@ -6,15 +6,18 @@ import pytest
 
 from engine.audio.features import (
     analyze_signal,
+    bar_grid,
     beat_grid_index,
     downbeat_phase,
     estimate_key,
+    label_sections,
+    load_and_analyze,
     mood_word,
-    pick_boundaries,
+    optimal_boundaries,
     tempo_from_beats,
     to_analysis,
 )
-from engine.audio.sample import make_demo_song
+from engine.audio.sample import make_demo_song, make_song
 from engine.errors import InputError
 from engine.models import Analysis
 from tests.engine.songs import TEMPO_SONGS, analysed, beat_errors_ms, hit_fraction
@@ -73,6 +76,57 @@ def test_section_labels_and_energy(bpm: float, seed: int, bars: int) -> None:
     c0, c1 = spans["chorus"]
     b0, b1 = spans["breakdown"]
     assert rms[int(c0 / hop): int(c1 / hop)].mean() > rms[int(b0 / hop): int(b1 / hop)].mean() + 0.05
+
+
+# (bpm, seed, layout): verse and chorus share drums and (in major) chords; the chorus is louder, brighter
+# and its lead an octave higher. Intros and outros without a tracked downbeat, 2-bar edges, a one-off bridge.
+STRUCTURE_SONGS = [
+    (140.0, 3, [("intro", 2), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8), ("outro", 2)]),
+    (140.0, 3, [("verse", 4), ("chorus", 4)]),
+    (175.0, 7, [("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("outro", 2)]),
+    (118.0, 8, [("verse", 8), ("chorus", 8), ("bridge", 4), ("chorus", 8)]),
+]
+
+
+@pytest.mark.parametrize(("bpm", "seed", "layout"), STRUCTURE_SONGS)
+def test_song_structure_within_one_bar_and_labelled(tmp_path, bpm: float, seed: int, layout) -> None:
+    truth = make_song(tmp_path / "song.wav", bpm=bpm, bars=sum(n for _, n in layout), sections=layout, seed=seed)
+    features = load_and_analyze(tmp_path / "song.wav")
+    bar_ms = 4 * 60000.0 / bpm
+    found = [s.start_ms for s in features.sections[1:]]
+    assert len(found) == len(truth.boundaries_ms)
+    for boundary, start in zip(truth.boundaries_ms, found):
+        assert abs(start - boundary) <= bar_ms
+    assert [s.label for s in features.sections] == [label for label, _ in layout]
+
+
+def test_bar_grid_fills_gaps_and_covers_the_track() -> None:
+    downbeats = np.array([3500.0, 5500.0, 9500.0, 11500.0])  # the bar at 7500 was missed
+    grid = bar_grid(downbeats, 16_000.0)  # the first bar is cut at 0; none starts in the last half bar
+    assert np.allclose(grid, [0.0, 1500.0, 3500.0, 5500.0, 7500.0, 9500.0, 11500.0, 13500.0])
+
+
+def test_optimal_boundaries_finds_blocks_with_short_edges() -> None:
+    rng = np.random.default_rng(0)
+    means = [-2.0] * 2 + [0.0] * 8 + [1.5] * 8 + [0.0] * 8 + [-2.0] * 2
+    feats = np.array(means)[:, None] + 0.2 * rng.standard_normal((len(means), 3))
+    noise = float(np.median((np.diff(feats, axis=0) ** 2).sum(axis=1))) / 2
+    starts = optimal_boundaries(feats, min_bars=4, min_edge_bars=2, max_sections=10, penalty=2.5 * noise)
+    assert starts == [0, 2, 10, 18, 26]
+    assert optimal_boundaries(feats, min_bars=4, min_edge_bars=2, max_sections=3, penalty=0.0)[0] == 0
+    assert len(optimal_boundaries(feats, min_bars=4, min_edge_bars=2, max_sections=3, penalty=0.0)) == 3
+
+
+def test_chorus_is_the_loudest_repeated_section() -> None:
+    verse, chorus, bridge, intro = np.zeros(4), np.full(4, 2.0), np.array([1.0, -1.0, 1.0, -1.0]), np.full(4, -3.0)
+    labels = label_sections(
+        energies=[0.45, 0.70, 0.78, 0.70, 0.79, 0.74, 0.78],
+        feats=[intro, verse, chorus, verse + 0.1, chorus - 0.1, bridge, chorus],
+        n_bars=[2, 8, 8, 8, 8, 4, 8],
+    )
+    assert labels == ["intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus"]
+    # no repetition: the louder of two sections is the chorus, the quieter first one a verse
+    assert label_sections(energies=[0.66, 0.72], feats=[verse, chorus], n_bars=[4, 4]) == ["verse", "chorus"]
 
 
 @pytest.mark.parametrize(("bpm", "seed", "bars"), TEMPO_SONGS)
@@ -142,13 +196,6 @@ def test_downbeat_phase_from_chord_changes() -> None:
     chroma = np.repeat(chords, 4, axis=1)[:, 2 : 2 + n]  # chords change on every beat with index % 4 == 2
     phase, scores = downbeat_phase(chroma_beats=chroma, low_onset_beats=np.zeros(n))
     assert phase == 2 and scores[2] == max(scores)
-
-
-def test_pick_boundaries_respects_limits() -> None:
-    novelty = np.zeros(40)
-    novelty[[8, 9, 20, 30, 39]] = [5.0, 4.0, 3.0, 1.0, 9.0]
-    starts = pick_boundaries(novelty, min_bars=3, max_sections=4, min_sections=1)
-    assert starts == [0, 8, 20, 30]  # 9 is too close to 8, 39 is in the tail
 
 
 def test_key_of_pure_c_major_triads() -> None:
