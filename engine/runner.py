@@ -161,7 +161,8 @@ class Runner:
             project=project,
             provider=provider,
             progress=lambda done, total, message: tracker.progress(name, done, total, message),
-            io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set),
+            io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set,
+                      on_progress=lambda fraction, message: tracker.progress(name, round(fraction * 1000), 1000, message)),
             preview=self.preview,
         )
         remaining = self.config.step_attempts - tracker.attempts(name)

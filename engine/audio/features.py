@@ -31,6 +31,7 @@ Method, in short:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -716,8 +717,15 @@ def segment_sections(
 # ---------------------------------------------------------------------------- main entry
 
 
-def analyze_signal(y: np.ndarray, sr: int) -> SignalFeatures:
-    """Analyse a mono signal: tempo, beats, downbeats, onsets, energy, key, mood and sections."""
+AnalysisProgress = Callable[[float, str], None]  # (fraction of the analysis done, what comes next)
+
+
+def analyze_signal(y: np.ndarray, sr: int, *, progress: AnalysisProgress | None = None) -> SignalFeatures:
+    """Analyse a mono signal: tempo, beats, downbeats, onsets, energy, key, mood and sections.
+
+    ``progress(fraction, message)`` is called between the phases (their shares of the time, roughly measured).
+    """
+    report = progress or (lambda fraction, message: None)
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
         raise InputError("analyze_signal expects a mono signal")
@@ -727,6 +735,7 @@ def analyze_signal(y: np.ndarray, sr: int) -> SignalFeatures:
     duration_ms = int(round(len(y) / sr * 1000))
     if duration_ms < 500:
         raise InputError("the track is too short to analyse")
+    report(0.1, "spectra")
     spectra = compute_spectra(y, sr)
     energy = energy_curve(spectra)
     silent = float(np.max(np.abs(y))) < 1e-4
@@ -735,12 +744,14 @@ def analyze_signal(y: np.ndarray, sr: int) -> SignalFeatures:
             duration_ms=duration_ms, tempo_bpm=0.0, beats_ms=[], downbeats_ms=[], onsets_ms=[], energy=energy,
             key="", mode="", mood="silent", sections=[SectionSpan("intro", 0, duration_ms, 0.0, "silent")],
         )
+    report(0.4, "tempo and beats")
     env = onset_envelope(spectra)
     _, frames = choose_tempo(env, sr, body_env=body_onset_envelope(spectra), hop=spectra.fine_hop)
     beats = refine_beats_ms(y, sr, _frames_ms(frames, sr=sr, hop=spectra.fine_hop))
     tempo = tempo_from_beats(beats)
     onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=spectra.fine_hop, backtrack=False)
     onsets = _frames_ms(onset_frames, sr=sr, hop=spectra.fine_hop)
+    report(0.75, "key and bars")
     key, mode, key_r = estimate_key(spectra.chroma)
     if len(beats) >= 2 * BEATS_PER_BAR:
         grid = beat_grid_index(beats)
@@ -751,6 +762,7 @@ def analyze_signal(y: np.ndarray, sr: int) -> SignalFeatures:
         downbeats = beats[grid % BEATS_PER_BAR == phase]
     else:
         downbeats = beats[:1]
+    report(0.9, "sections")
     sections = segment_sections(
         spectra, downbeats_ms=downbeats, duration_ms=duration_ms, energy=energy, mode=mode, tempo_bpm=tempo
     )
@@ -765,9 +777,11 @@ def analyze_signal(y: np.ndarray, sr: int) -> SignalFeatures:
     )
 
 
-def load_and_analyze(wav_path: Path) -> SignalFeatures:
-    """Read a WAV (any rate/channels) and analyse it."""
-    return analyze_signal(load_mono(wav_path), ANALYSIS_SR)
+def load_and_analyze(wav_path: Path, *, progress: AnalysisProgress | None = None) -> SignalFeatures:
+    """Read a WAV (any rate/channels) and analyse it (``progress`` as in :func:`analyze_signal`)."""
+    if progress:
+        progress(0.02, "reading the track")
+    return analyze_signal(load_mono(wav_path), ANALYSIS_SR, progress=progress)
 
 
 def to_analysis(

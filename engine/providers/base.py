@@ -37,11 +37,12 @@ def add_usage(total: Usage, delta: UsageDelta) -> Usage:
 
 @dataclass
 class StepIO:
-    """What a provider may use besides its inputs: usage reporting and a stop check."""
+    """What a provider may use besides its inputs: usage reporting, progress within a step and a stop check."""
 
     on_usage: UsageSink = lambda delta: None
     should_stop: Callable[[], bool] = lambda: False
     extra: dict[str, object] = field(default_factory=dict)
+    on_progress: Callable[[float, str], None] = lambda fraction, message: None  # 0..1 of the current step
 
 
 @dataclass(frozen=True)

@@ -327,3 +327,46 @@ def test_a_settings_change_redraws_as_new_versions_and_keeps_the_old_pictures(pr
     sp = next(p for p in folder.load_prompts().scenes if p.id == scene_id)
     assert [v.version for v in sp.versions] == [1, 2, 3, 4] and sp.versions[2].restored_from == 1
     assert hashlib.sha256(folder.image_path(scene_id, 3).read_bytes()).hexdigest() == before[scene_id]
+
+
+def test_analysis_reports_progress_within_its_step(data_root: Path, tmp_path: Path) -> None:
+    """The analysis is one long step: its phases move the step's progress (not 0% until it ends)."""
+    from engine.audio.features import load_and_analyze
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "song.wav"
+    make_song(wav, bpm=120, bars=4, sections=None, seed=5)
+    calls: list[tuple[float, str]] = []
+    load_and_analyze(wav, progress=lambda fraction, message: calls.append((fraction, message)))
+    assert [m for _, m in calls] == ["reading the track", "spectra", "tempo and beats", "key and bars", "sections"]
+    assert [f for f, _ in calls] == sorted(f for f, _ in calls) and all(0 < f < 1 for f, _ in calls)
+    # wired through the runner into the job (an analyst reporting half-way, after the job file's 0.2 s throttle)
+    import time
+
+    from engine.models import Job
+
+    base = local_provider()
+
+    class HalfwayAnalyst:
+        name, version = base.analyst.name, base.analyst.version
+
+        def analyze(self, **kw):  # type: ignore[no-untyped-def]
+            time.sleep(0.25)
+            kw["io"].on_progress(0.5, "half-way")
+            return base.analyst.analyze(**kw)
+
+    provider = Provider(name="local", analyst=HalfwayAnalyst(), storyboarder=base.storyboarder,  # type: ignore[arg-type]
+                        writer=base.writer, illustrator=base.illustrator)
+    project = actions.create_project(project_id="analysis-progress")
+    actions.upload_track(project.id, audio=wav, original_name="song.wav")
+    seen: list[tuple[int, int, str]] = []
+
+    def on_progress(job: Job) -> None:
+        step = next(s for s in job.steps if s.name == "analyze")
+        seen.append((step.done, step.total, step.message))
+
+    from engine.config import get_settings
+
+    quiet = get_settings().model_copy(update={"heartbeat_s": 600.0})  # no heartbeat write inside the throttle window
+    Runner(project.id, target=machine.ANALYZED, provider=provider, on_progress=on_progress, config=quiet).run()
+    assert (500, 1000, "half-way") in seen, seen

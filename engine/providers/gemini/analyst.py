@@ -9,6 +9,7 @@ user-supplied lyrics always win over the transcription.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -120,12 +121,15 @@ class GeminiAnalyst:
 
     def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
         """Local analysis of ``wav``, enriched by Gemini (upload, poll until ACTIVE, structured answer)."""
-        local = self.base.analyze(wav=wav, lyrics_text=lyrics_text, settings=settings, io=io)
+        half = dataclasses.replace(io, on_progress=lambda fraction, message: io.on_progress(0.5 * fraction, message))
+        local = self.base.analyze(wav=wav, lyrics_text=lyrics_text, settings=settings, io=half)
         if io.should_stop():
             raise CancelledError("stopped on request")
         has_lyrics = bool(lyrics_text and lyrics_text.strip())
         with self.router.to(io):
+            io.on_progress(0.55, "uploading the track to Gemini")
             audio = self.client.upload_audio(Path(wav), "audio/wav", poll_interval_s=self.poll_interval_s)
+            io.on_progress(0.75, "asking Gemini")
             answer = self.client.generate_json(
                 self.model, contents=[audio, analysis_prompt(local, lyrics_text=lyrics_text if has_lyrics else None)],
                 schema=AnalysisAnswer, system=SYSTEM, temperature=0.2,

@@ -19,7 +19,7 @@ class LocalAnalyst:
         """Analyse the normalised track; time the lyrics (LRC as given, plain text on the vocal parts)."""
         from engine.audio.features import load_and_analyze, to_analysis
 
-        features = load_and_analyze(wav)
+        features = load_and_analyze(wav, progress=io.on_progress)
         analysis = to_analysis(features, provider=self.name)
         if lyrics_text and lyrics_text.strip():
             analysis.lyrics = timed_lyrics(lyrics_text, analysis=analysis)
