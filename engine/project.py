@@ -110,6 +110,8 @@ def upload_track(
             incoming.replace(folder.track_wav)
         finally:
             incoming.unlink(missing_ok=True)
+            if not any(folder.source_dir.iterdir()):  # a refused first upload leaves no empty folder
+                folder.source_dir.rmdir()
         lyrics_file = lyrics_sha = None
         for old in folder.source_dir.glob("lyrics.*"):
             old.unlink()

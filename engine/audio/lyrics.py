@@ -238,6 +238,9 @@ def parse_lyrics(text: str, *, duration_ms: int) -> list[LyricLine] | ParsedPlai
             if line.strip() and not _TIME_TAG.match(line.strip()) and not _META_TAG.match(line)
             and not _HEADER_LINE.match(line.strip())
         ]
+        bad = [m.group(0) for line in text.splitlines() for m in _TIME_TAG.finditer(line) if int(m.group(2)) >= 60]
+        if bad:
+            raise InputError(f"bad LRC time tag {bad[0]}: seconds go up to 59 ([mm:ss.xx])")
         if untimed:  # they would be dropped without a word
             shown = "; ".join(f"line {n}: {body[:40]!r}" for n, body in untimed[:3])
             raise InputError(

@@ -202,3 +202,11 @@ def test_lines_with_the_same_time_tag_become_one_line() -> None:
     assert [(x.text, x.start_ms, x.end_ms) for x in lines] == [("Lead: run / Choir: away", 2000, 5000), ("next", 5000, 8000)]
     timed = parse_lrc("[00:02.00]<00:02.00>run <00:02.50>fast\n[00:02.00]<00:03.00>away\n", duration_ms=20_000)
     assert [w.text for w in timed[0].words] == ["run", "fast", "/", "away"]
+
+
+def test_a_time_tag_with_60_or_more_seconds_is_refused() -> None:
+    """[00:99.00] is a typo, not 1:39: say so instead of guessing."""
+    from engine.audio.lyrics import parse_lyrics
+
+    with pytest.raises(InputError, match=r"\[00:99\.00\]"):
+        parse_lyrics("[00:01.00]one\n[00:99.00]two\n", duration_ms=200_000)

@@ -370,3 +370,16 @@ def test_analysis_reports_progress_within_its_step(data_root: Path, tmp_path: Pa
     quiet = get_settings().model_copy(update={"heartbeat_s": 600.0})  # no heartbeat write inside the throttle window
     Runner(project.id, target=machine.ANALYZED, provider=provider, on_progress=on_progress, config=quiet).run()
     assert (500, 1000, "half-way") in seen, seen
+
+
+def test_a_refused_first_upload_leaves_no_empty_source_folder(data_root: Path, tmp_path: Path) -> None:
+    from engine.errors import InputError
+
+    junk = tmp_path / "song.wav"
+    junk.write_bytes(b"not audio at all " * 100)
+    project = actions.create_project(project_id="refused-upload")
+    with pytest.raises(InputError):
+        actions.upload_track(project.id, audio=junk, original_name="song.wav")
+    folder = ProjectFolder(project.id)
+    assert not folder.source_dir.exists()
+    assert folder.load_project().state == machine.CREATED
