@@ -5,11 +5,9 @@ import logging
 
 from engine.config import Settings
 from engine.errors import BusyError, StorybeatError
-from engine.jobs import job_is_dead
+from engine.jobs import DEAD_WORKER_MESSAGE, job_is_dead
 from engine.lock import project_lock
 from engine.storage import ProjectFolder, list_project_ids
-
-from api.views import DEAD_WORKER_MESSAGE
 
 log = logging.getLogger(__name__)
 

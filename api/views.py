@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
+from engine import jobs as engine_jobs
 from engine import machine
 from engine.config import get_settings
-from engine.jobs import job_is_dead
 from engine.models import ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
 from engine.storage import ProjectFolder, read_model_cached
 
@@ -37,9 +37,6 @@ def load_jobs(folder: ProjectFolder) -> JobsPublic:
     return JobsPublic(pipeline=_job(folder, "pipeline"), render=_job(folder, "render"))
 
 
-DEAD_WORKER_MESSAGE = "the worker stopped without finishing; resume to continue"
-
-
 def _job(folder: ProjectFolder, kind: str) -> Job:
     """A job file through the read cache (views never mutate it); a dead worker's job shows as ``interrupted``.
 
@@ -47,9 +44,7 @@ def _job(folder: ProjectFolder, kind: str) -> Job:
     view says the truth at once.
     """
     job = read_model_cached(folder.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
-    if job_is_dead(job, stale_after_s=get_settings().stale_after_s):
-        return job.model_copy(update={"status": "interrupted", "message": job.message or DEAD_WORKER_MESSAGE})
-    return job
+    return engine_jobs.job_as_seen(job, stale_after_s=get_settings().stale_after_s)
 
 
 def _project(folder: ProjectFolder) -> Project:
@@ -58,15 +53,13 @@ def _project(folder: ProjectFolder) -> Project:
 
 
 def job_active(job: Job) -> bool:
-    """A job whose worker is queued or running and alive."""
-    return job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=get_settings().stale_after_s)
+    """A job whose worker is queued or running and alive (engine.jobs.job_active with the configured staleness)."""
+    return engine_jobs.job_active(job, stale_after_s=get_settings().stale_after_s)
 
 
 def job_resumable(job: Job) -> bool:
-    """A job that stopped without finishing (interrupted, cancelled, or dead while claiming to run)."""
-    if job.status in ("interrupted", "cancelled"):
-        return True
-    return job.status in ("queued", "running") and job_is_dead(job, stale_after_s=get_settings().stale_after_s)
+    """A job that stopped without finishing (engine.jobs.job_resumable with the configured staleness)."""
+    return engine_jobs.job_resumable(job, stale_after_s=get_settings().stale_after_s)
 
 
 def _image_status(image: ImageRecord | None) -> str:

@@ -121,7 +121,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def resume_plan(project_id: str) -> tuple[str, str, bool] | None:
     """(target, kind, preview) to continue an interrupted or failed project, or None if nothing to resume."""
-    from engine.jobs import job_is_dead
+    from engine.jobs import job_resumable
 
     folder = ProjectFolder(project_id)
     project = folder.load_project()
@@ -130,8 +130,7 @@ def resume_plan(project_id: str) -> tuple[str, str, bool] | None:
     # the newest job; on a tie (e.g. none ever started) the pipeline job, which can always continue
     jobs.sort(key=lambda j: (j.started_at.timestamp() if j.started_at else 0, j.kind == "pipeline"))
     last = jobs[-1]
-    interrupted = last.status in ("interrupted", "cancelled") or job_is_dead(last, stale_after_s=config.stale_after_s)
-    if not interrupted and project.state != machine.FAILED:
+    if not job_resumable(last, stale_after_s=config.stale_after_s) and project.state != machine.FAILED:
         return None
     target = last.target if last.target in machine.RUN_TARGETS else machine.RENDERED
     state = project.failed_from if project.state == machine.FAILED else project.state
@@ -173,7 +172,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Show a project's state, jobs and renders."""
     folder = ProjectFolder(args.id)
     project = folder.load_project()
-    pipeline, render = (_job_as_seen(folder.load_job(kind)) for kind in ("pipeline", "render"))
+    from engine.jobs import job_as_seen
+
+    stale_after_s = get_settings().stale_after_s
+    pipeline, render = (job_as_seen(folder.load_job(kind), stale_after_s=stale_after_s) for kind in ("pipeline", "render"))
     if args.json:
         print(json.dumps({
             "project": project.model_dump(mode="json"),
@@ -193,15 +195,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     if resume_plan(args.id) is not None:
         print(f"  resume with: python -m engine resume {project.id}")
     return EXIT_OK
-
-
-def _job_as_seen(job: Job) -> Job:
-    """A job whose worker died still says ``running`` in its file: show it as ``interrupted``."""
-    from engine.jobs import job_is_dead
-
-    if job_is_dead(job, stale_after_s=get_settings().stale_after_s):
-        return job.model_copy(update={"status": "interrupted", "message": job.message or "the worker is gone"})
-    return job
 
 
 def cmd_edit(args: argparse.Namespace) -> int:

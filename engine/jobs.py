@@ -50,6 +50,31 @@ def job_is_dead(job: Job, *, stale_after_s: float) -> bool:
     return beat is not None and (utcnow() - beat).total_seconds() > stale_after_s * 4
 
 
+DEAD_WORKER_MESSAGE = "the worker stopped without finishing; resume to continue"
+
+
+def job_active(job: Job, *, stale_after_s: float) -> bool:
+    """A job whose worker is queued or running and alive."""
+    return job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=stale_after_s)
+
+
+def job_crashed(job: Job, *, stale_after_s: float) -> bool:
+    """A job whose worker died without finishing (recorded ``interrupted``, or dead while claiming to run)."""
+    return job.status == "interrupted" or job_is_dead(job, stale_after_s=stale_after_s)
+
+
+def job_resumable(job: Job, *, stale_after_s: float) -> bool:
+    """A job that stopped without finishing: crashed, or cancelled on request."""
+    return job.status == "cancelled" or job_crashed(job, stale_after_s=stale_after_s)
+
+
+def job_as_seen(job: Job, *, stale_after_s: float) -> Job:
+    """The job as it is: one whose worker died still says ``running`` in its file, and is shown ``interrupted``."""
+    if job_is_dead(job, stale_after_s=stale_after_s):
+        return job.model_copy(update={"status": "interrupted", "message": job.message or DEAD_WORKER_MESSAGE})
+    return job
+
+
 class JobTracker:
     """Owns one job file during a run: thread-safe updates, heartbeat thread, ETA."""
 

@@ -20,7 +20,7 @@ from engine.audio.ingest import probe_and_normalise
 from engine.config import get_settings
 from engine.errors import BusyError, InputError, NotFoundError, StateError
 from engine.fingerprint import file_sha256
-from engine.jobs import job_is_dead
+from engine.jobs import job_active
 from engine.lock import project_lock
 from engine.models import Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
 from engine.providers import get_provider
@@ -44,7 +44,7 @@ def _edit_lock(folder: ProjectFolder) -> Iterator[None]:
         stale_after_s = get_settings().stale_after_s
         for kind in ("pipeline", "render"):
             job = folder.load_job(kind)
-            if job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=stale_after_s):
+            if job_active(job, stale_after_s=stale_after_s):
                 raise BusyError(f"project {folder.id} is busy: a {kind} run is {job.status}; wait for it or cancel it")
         yield
 

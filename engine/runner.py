@@ -18,7 +18,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from engine import machine
 from engine.config import Settings, get_settings
 from engine.errors import CancelledError, InputError, ProviderError, StateError, StorybeatError
-from engine.jobs import JobTracker, ProgressCallback, job_is_dead
+from engine.jobs import JobTracker, ProgressCallback, job_crashed
 from engine.lock import project_lock
 from engine.models import ErrorInfo, Project, utcnow
 from engine.providers import get_provider
@@ -59,7 +59,7 @@ def previous_run_crashed(folder: ProjectFolder, kind: str, config: Settings) -> 
     job = folder.load_job(kind)
     if job.status == "queued" and job.continues_crash:  # the API queued this run to continue a crashed one
         return True
-    return job.status == "interrupted" or job_is_dead(job, stale_after_s=config.stale_after_s)
+    return job_crashed(job, stale_after_s=config.stale_after_s)
 
 
 class Runner:

@@ -64,7 +64,7 @@ def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipelin
     from engine import machine
     from engine.config import get_settings as settings
     from engine.errors import BusyError, StateError
-    from engine.jobs import job_is_dead
+    from engine.jobs import job_active, job_crashed
     from engine.lock import project_lock
     from engine.models import Job, utcnow
     from engine.providers import check_provider
@@ -73,7 +73,7 @@ def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipelin
     with project_lock(folder, wait_s=1.0):
         project = folder.load_project()
         for other in (folder.load_job("pipeline"), folder.load_job("render")):
-            if other.status in ("queued", "running") and not job_is_dead(other, stale_after_s=settings().stale_after_s):
+            if job_active(other, stale_after_s=settings().stale_after_s):
                 raise BusyError(f"project {project_id} is busy: a {other.kind} run is {other.status}")
         state = project.failed_from if project.state == machine.FAILED else project.state
         allowed = machine.allowed_triggers(project)
@@ -83,7 +83,7 @@ def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipelin
         if kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
             raise StateError(f"cannot render in state {project.state}: make the pictures first", state=project.state, allowed=allowed)
         previous = folder.load_job(kind)
-        crashed = previous.status == "interrupted" or job_is_dead(previous, stale_after_s=settings().stale_after_s)
+        crashed = job_crashed(previous, stale_after_s=settings().stale_after_s)
         job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),  # type: ignore[arg-type]
                   steps=previous.steps, usage=previous.usage, errors=previous.errors, preview=preview, continues_crash=crashed)
         folder.save_job(job)  # from here a second start sees "queued" and is refused
