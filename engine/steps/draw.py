@@ -128,7 +128,8 @@ def run(ctx: StepContext) -> bool:
         if record is not None and record.fingerprint == want and record.file == rel and path.is_file():
             ctx.progress(done + 1, total, f"{scene.id} up to date")
             continue
-        if record is not None and path.is_file() and record_from_file(path, want, rel) is None:
+        adopted = record_from_file(path, want, rel)
+        if adopted is None and record is not None and path.is_file():
             # the settings it was drawn for changed (e.g. the aspect): a drawn picture is never overwritten,
             # the redraw is a new version and the old one stays restorable
             version = version.model_copy(update={"version": version.version + 1, "origin": "auto", "image": None,
@@ -137,7 +138,7 @@ def run(ctx: StepContext) -> bool:
             want = wanted_fingerprint(ctx, scene, version, prompts)
             path = ctx.folder.image_path(scene.id, version.version)
             rel = ctx.folder.rel(path)
-        adopted = record_from_file(path, want, rel)
+            adopted = record_from_file(path, want, rel)  # drawn before a crash, not yet recorded
         if adopted is None:
             ctx.progress(done, total, f"drawing {scene.id} v{version.version}")
             data, meta = _draw_one(ctx, scene, version, prompts, want)
