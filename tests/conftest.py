@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,10 @@ def require_tool(path: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{path} is required in CI")
     pytest.skip(f"{path} not installed")
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (a worker killed without a word looks like this)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

@@ -165,3 +165,13 @@ def wait_until_idle(client: httpx.Client, project_id: str, *, timeout_s: float =
             return project
         time.sleep(0.3)
     raise AssertionError(f"project {project_id} still busy after {timeout_s} s")
+
+
+def uploaded_project(client: httpx.Client, name: str, *, seconds: float, settings: dict | None = None) -> str:
+    """Create a project and upload a synthetic track of ``seconds``; its id."""
+    created = client.post("/projects", json={"name": name, **({"settings": settings} if settings else {})})
+    assert created.status_code == 201, created.text
+    pid = created.json()["id"]
+    up = client.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=seconds), "audio/wav")})
+    assert up.status_code == 200, up.text
+    return pid

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.api.conftest import MAX_UPLOAD_MB, Server, tree_hash, wait_until_idle, wav_bytes
+from tests.api.conftest import MAX_UPLOAD_MB, Server, tree_hash, uploaded_project, wait_until_idle, wav_bytes
 
 P = "{pid}"  # replaced by a fresh project id (state CREATED)
 
@@ -136,9 +136,7 @@ def test_unknown_routes_and_methods(client: httpx.Client) -> None:
 
 def test_concurrent_runs_start_one_worker(server: Server) -> None:
     with server.client() as c:
-        pid = c.post("/projects", json={"name": "race"}).json()["id"]
-        up = c.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=3.0), "audio/wav")})
-        assert up.status_code == 200, up.text
+        pid = uploaded_project(c, "race", seconds=3.0)
 
         def start(_: int) -> httpx.Response:
             with server.client() as cc:
@@ -159,8 +157,7 @@ def test_concurrent_runs_start_one_worker(server: Server) -> None:
 
 def test_cancel_stops_the_worker(server: Server) -> None:
     with server.client() as c:
-        pid = c.post("/projects", json={"name": "stop"}).json()["id"]
-        assert c.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=4.0), "audio/wav")}).status_code == 200
+        pid = uploaded_project(c, "stop", seconds=4.0)
         assert c.post(f"/projects/{pid}/cancel").json() == {"stopped": False}
         assert c.post(f"/projects/{pid}/run", json={"target": "RENDERED"}).status_code == 202
         stopped = c.post(f"/projects/{pid}/cancel")

@@ -2,20 +2,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.api.conftest import start_server, stop_server, wait_until_idle, wav_bytes
+from tests.api.conftest import start_server, stop_server, uploaded_project, wait_until_idle
+from tests.conftest import dead_pid
 
 pytestmark = pytest.mark.slow
-
-
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 def test_dead_worker_marked_interrupted_and_resumed(tmp_path) -> None:
@@ -23,8 +16,7 @@ def test_dead_worker_marked_interrupted_and_resumed(tmp_path) -> None:
     server = start_server(data)
     try:
         with server.client() as c:
-            pid = c.post("/projects", json={"name": "crash"}).json()["id"]
-            assert c.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=3.0), "audio/wav")}).status_code == 200
+            pid = uploaded_project(c, "crash", seconds=3.0)
     finally:
         stop_server(server)
     job_file = data / "projects" / pid / "jobs" / "pipeline.json"
@@ -71,8 +63,7 @@ def test_a_killed_worker_shows_at_once_in_views_and_events(tmp_path) -> None:
     server = start_server(data)
     try:
         with server.client() as c:
-            pid = c.post("/projects", json={"name": "killed"}).json()["id"]
-            assert c.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=8.0), "audio/wav")}).status_code == 200
+            pid = uploaded_project(c, "killed", seconds=8.0)
             assert c.post(f"/projects/{pid}/run", json={"target": "RENDERED"}).status_code == 202
             deadline = time.monotonic() + 60
             while (worker := c.get(f"/projects/{pid}/jobs").json()["pipeline"]).get("status") != "running":
@@ -103,8 +94,7 @@ def test_runs_that_cannot_start_are_refused_up_front(tmp_path) -> None:
     server = start_server(data)
     try:
         with server.client() as c:
-            pid = c.post("/projects", json={"name": "no key", "settings": {"provider": "gemini"}}).json()["id"]
-            assert c.post(f"/projects/{pid}/upload", files={"audio": ("a.wav", wav_bytes(seconds=3.0), "audio/wav")}).status_code == 200
+            pid = uploaded_project(c, "no key", seconds=3.0, settings={"provider": "gemini"})
             bad_target = c.post(f"/projects/{pid}/run", json={"target": "UPLOADED"})
             assert bad_target.status_code == 422
             no_key = c.post(f"/projects/{pid}/run", json={"target": "ANALYZED"})

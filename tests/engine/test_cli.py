@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import dead_pid
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -94,12 +96,10 @@ def test_status_shows_a_killed_run_as_interrupted_with_the_way_on(tmp_path: Path
     make_song(wav, bpm=100, bars=3, sections=None, seed=1)
     data = tmp_path / "data"
     project_id = cli(data, "new", str(wav)).stdout.strip()
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
     job = data / "projects" / project_id / "jobs" / "pipeline.json"
     job.parent.mkdir(parents=True, exist_ok=True)
     job.write_text(json.dumps({"schema_version": 1, "kind": "pipeline", "status": "running", "target": "RENDERED",
-                               "pid": dead.pid, "step": "analyze", "started_at": "2024-01-01T00:00:00Z",
+                               "pid": dead_pid(), "step": "analyze", "started_at": "2024-01-01T00:00:00Z",
                                "heartbeat_at": "2024-01-01T00:00:00Z"}))
     out = cli(data, "status", project_id).stdout
     assert "pipeline: interrupted" in out and f"python -m engine resume {project_id}" in out

@@ -1,8 +1,6 @@
 """Job files: progress, ETA, attempts kept across a crash, dead-worker detection."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +8,7 @@ from engine.jobs import JobTracker, job_is_dead
 from engine.models import Job, utcnow
 from engine.project import create_project
 from engine.storage import ProjectFolder
+from tests.conftest import dead_pid
 
 
 def test_progress_eta_and_persisted_attempts(data_root: Path) -> None:
@@ -36,16 +35,15 @@ def test_progress_eta_and_persisted_attempts(data_root: Path) -> None:
 
 
 def test_dead_workers_are_detected() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    assert job_is_dead(Job(kind="pipeline", status="running", pid=proc.pid, heartbeat_at=utcnow()), stale_after_s=30)
+    gone = dead_pid()
+    assert job_is_dead(Job(kind="pipeline", status="running", pid=gone, heartbeat_at=utcnow()), stale_after_s=30)
     import os
 
     alive = Job(kind="pipeline", status="running", pid=os.getpid(), heartbeat_at=utcnow())
     assert not job_is_dead(alive, stale_after_s=30)
     silent = Job(kind="pipeline", status="running", pid=os.getpid(), heartbeat_at=utcnow() - timedelta(hours=1))
     assert job_is_dead(silent, stale_after_s=30)
-    assert not job_is_dead(Job(kind="render", status="done", pid=proc.pid), stale_after_s=30)
+    assert not job_is_dead(Job(kind="render", status="done", pid=gone), stale_after_s=30)
     old_queue = Job(kind="render", status="queued", started_at=utcnow() - timedelta(minutes=5))
     assert job_is_dead(old_queue, stale_after_s=30)
 

@@ -15,6 +15,7 @@ from engine.providers.base import Provider
 from engine.providers.local import local_provider
 from engine.runner import Runner
 from engine.storage import ProjectFolder
+from tests.conftest import dead_pid
 
 LRC = "[00:00.50]Night city lights\n[00:03.00]Running down the road\n[00:05.50]Hearts on fire\n"
 
@@ -191,19 +192,10 @@ def test_regenerate_and_restore_versions(project_id: str) -> None:
     assert np.array_equal(np.asarray(Image.open(folder.image_path(scene_id, 3))), np.asarray(Image.open(v1)))
 
 
-def _dead_pid() -> int:
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
 def _mark_crashed(folder: ProjectFolder, kind: str = "pipeline") -> None:
     """Make the last job look like its worker was SIGKILLed mid-run."""
     job = folder.load_job(kind)
-    job.status, job.pid = "running", _dead_pid()
+    job.status, job.pid = "running", dead_pid()
     folder.save_job(job)
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,3 +164,17 @@ def shoot(page: object, name: str, *, full_page: bool = True, docs: bool = False
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         (DOCS_IMG / f"{name}.png").write_bytes(path.read_bytes())
     return path
+
+
+@contextmanager
+def engine_folder(server: UiServer, project_id: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The engine's ProjectFolder of a project on the server's data root (to set up states a run would leave)."""
+    from engine.config import get_settings
+    from engine.storage import ProjectFolder
+
+    monkeypatch.setenv("STORYBEAT_DATA", str(server.data))
+    get_settings.cache_clear()
+    try:
+        yield ProjectFolder(project_id)
+    finally:
+        get_settings.cache_clear()

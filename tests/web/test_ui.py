@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import UiServer, shoot
+from tests.web.conftest import UiServer, engine_folder, shoot
 
 pytestmark = pytest.mark.slow
 
@@ -51,10 +51,18 @@ def _upload_via_api(server: UiServer, song: tuple[Path, str], *, name: str, run_
             while http.get(f"/projects/{pid}").json()["state"] != run_to:
                 assert time.monotonic() < deadline, http.get(f"/projects/{pid}/jobs").text
                 time.sleep(0.3)
-            while http.get(f"/projects/{pid}").json()["busy"]:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+    if run_to:
+        wait_idle(server, pid, deadline=deadline)
     return pid
+
+
+def wait_idle(server: UiServer, pid: str, *, deadline: float | None = None) -> None:
+    """Wait until no worker runs on the project (by ``deadline``, monotonic; default the pipeline timeout)."""
+    deadline = deadline if deadline is not None else time.monotonic() + PIPELINE_TIMEOUT_MS / 1000
+    with server.client() as http:
+        while http.get(f"/projects/{pid}").json()["busy"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
 
 
 def test_projects_screen_create_open_delete(page: Page, ui_server: UiServer) -> None:
@@ -256,14 +264,9 @@ def test_failed_state_shows_reason_and_resume(page: Page, ui_server: UiServer, s
 def _fail_project(server: UiServer, pid: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Put a project into FAILED the way a runner does: a failed pipeline job, then the ``fail`` trigger."""
     from engine import machine
-    from engine.config import get_settings
     from engine.models import ErrorInfo, Job, JobError, StepProgress, utcnow
-    from engine.storage import ProjectFolder
 
-    monkeypatch.setenv("STORYBEAT_DATA", str(server.data))
-    get_settings.cache_clear()
-    try:
-        folder = ProjectFolder(pid)
+    with engine_folder(server, pid, monkeypatch) as folder:
         message = "the illustrator ran out of paint"
         folder.save_job(Job(
             kind="pipeline", status="failed", target="RENDERED", step="analyze", started_at=utcnow(), finished_at=utcnow(),
@@ -275,8 +278,6 @@ def _fail_project(server: UiServer, pid: str, monkeypatch: pytest.MonkeyPatch) -
         project = folder.load_project()
         machine.fire(project, "fail", error=ErrorInfo(step="analyze", message="the illustrator ran out of paint", kind="ProviderError"))
         folder.save_project(project)
-    finally:
-        get_settings.cache_clear()
 
 
 def test_blocked_scene_polling_phone_and_keyboard(browser: object, ui_server: UiServer, song: tuple[Path, str],

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.web.conftest import UiServer, shoot
-from tests.web.test_ui import PIPELINE_TIMEOUT_MS, _upload_via_api
+from tests.web.conftest import UiServer, engine_folder, shoot
+from tests.web.test_ui import _upload_via_api, wait_idle
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +36,6 @@ def _on_top(item: Locator) -> bool:
         const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
         return r.width > 0 && !!hit && el.contains(hit);
     }"""))
-
-
-def _wait_idle(server: UiServer, pid: str) -> None:
-    with server.client() as http:
-        deadline = time.monotonic() + PIPELINE_TIMEOUT_MS / 1000
-        while http.get(f"/projects/{pid}").json()["busy"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
 
 
 def test_scene_dialog_follows_allowed_triggers_and_toasts_show_above_it(page: Page, ui_server: UiServer,
@@ -180,7 +172,7 @@ def test_video_tab_shows_the_generate_job_it_started(page: Page, ui_server: UiSe
     expect(job.locator("[role=progressbar]")).to_have_count(1)
     with ui_server.client() as http:
         http.post(f"/projects/{pid}/cancel")
-    _wait_idle(ui_server, pid)
+    wait_idle(ui_server, pid)
     expect(job.locator(".pill")).not_to_have_text("Running")
     expect(job.locator(".error-text")).to_have_count(0)
     assert page.errors == [], page.errors  # type: ignore[attr-defined]
@@ -226,23 +218,17 @@ def test_stop_reads_as_stopped_and_steps_in_user_words(page: Page, ui_server: Ui
 def _cancelled_job(server: UiServer, pid: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The job file a Stop leaves when it interrupts the pictures step (its CancelledError is recorded as final)."""
     from engine import machine
-    from engine.config import get_settings
     from engine.models import Job, JobError, StepProgress, utcnow
-    from engine.storage import ProjectFolder
 
-    monkeypatch.setenv("STORYBEAT_DATA", str(server.data))
-    get_settings.cache_clear()
-    try:
+    with engine_folder(server, pid, monkeypatch) as folder:
         done = [StepProgress(name=n, status="done", done=1, total=1, attempts=1) for n in machine.STEP_NAMES[:3]]
-        ProjectFolder(pid).save_job(Job(
+        folder.save_job(Job(
             kind="pipeline", status="cancelled", target="RENDERED", step="draw", started_at=utcnow(), finished_at=utcnow(),
             fraction=0.5,
             steps=[*done, StepProgress(name="draw", status="failed", done=2, total=5, attempts=1), StepProgress(name="render")],
             errors=[JobError(step="draw", message="CancelledError: stopped on request", attempt=1, final=True)],
             message="stopped on request",
         ))
-    finally:
-        get_settings.cache_clear()
 
 
 @pytest.fixture
