@@ -22,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("api").warning("binding %s without STORYBEAT_TOKEN: anyone on the network can use the API", args.host)
     from api.main import create_app
 
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2)
+    uvicorn.run(
+        create_app(config), host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2,
+        timeout_keep_alive=config.keep_alive_s,
+    )
     return 0
 
 

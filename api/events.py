@@ -5,6 +5,8 @@ workers are separate processes, so the files are the only source of truth.
 One thing changes no file: a worker dying (``busy`` and ``resumable`` come from
 whether its process is alive). So while the project is busy the view is also
 rebuilt every ``LIVENESS_S``, and a killed worker shows within a second or so.
+A project that cannot be read (corrupt or unknown-version project.json) gets a
+``project_error`` event with the status and detail the REST routes would give.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from engine.errors import StorybeatError
 from engine.storage import ProjectFolder
 
+from api.errors import error_body, status_for
 from api.views import project_public
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ async def project_events(
     last_job_keys: dict[str, str] = {}
     last_ping = time.monotonic()
     busy, last_view_at = False, 0.0
+    last_problem: dict | None = None
     first = True
     paths = {"project": folder.project_json, "pipeline": folder.job_json("pipeline"), "render": folder.job_json("render")}
     yield "retry: 2000\n\n"
@@ -74,10 +78,16 @@ async def project_events(
             stamps = now_stamps
             try:
                 view = project_public(folder).model_dump(mode="json")
-            except StorybeatError as exc:  # a file mid-replace or deleted: try again next tick
-                log.debug("events %s: %s", folder.id, exc)
+            except StorybeatError as exc:  # unreadable (corrupt, unknown schema): say so once, retry when a file changes
                 view = None
+                problem = {"id": folder.id, "status": status_for(exc), **error_body(exc)}
+                if problem != last_problem:
+                    last_problem = problem
+                    log.warning("events %s: %s", folder.id, exc)
+                    yield sse("project_error", problem)
+                last_ping = time.monotonic()
             if view is not None:
+                last_problem = None
                 busy, last_view_at = bool(view["busy"]), time.monotonic()
                 for kind in ("pipeline", "render"):
                     job_key = json.dumps(view["jobs"][kind], sort_keys=True)

@@ -16,6 +16,7 @@ from engine.config import Settings, get_settings
 from api import __version__
 from api.deps import require_token
 from api.errors import install_error_handler
+from api.http import HttpGuard, install_log_redaction
 from api.recovery import mark_interrupted
 from api.routes import events, files, projects, runs, segments, system
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, *, frontend_dir: Path = FRONTEN
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction()  # after uvicorn configured its loggers
         config.projects_dir.mkdir(parents=True, exist_ok=True)
         marked = mark_interrupted(config)
         if marked:
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, *, frontend_dir: Path = FRONTEN
             CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "Range"], expose_headers=["Content-Range", "Accept-Ranges"],
         )
+    app.add_middleware(HttpGuard, router=app.router, body_timeout_s=config.body_timeout_s)  # added last = outermost: every response passes it
     for module in (system, projects, runs, segments, events, files):
         app.include_router(module.router)
     _mount_frontend(app, frontend_dir)

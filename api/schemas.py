@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine import machine
 from engine.providers.gemini.estimate import StepEstimate
@@ -31,9 +31,13 @@ TargetState = Literal[tuple(machine.RUN_TARGETS)]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown keys are an error (a typo must not be silently ignored)."""
+    """Request bodies: unknown keys are an error (a typo must not be silently ignored), and types are strict.
 
-    model_config = ConfigDict(extra="forbid")
+    ``"yes"`` is not a bool, ``false`` or ``"1"`` not an int, ``1`` not a string: a
+    wrong type is a 422, never coerced into something the client did not mean.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --------------------------------------------------------------------------- system
@@ -58,6 +62,12 @@ class MachinePublic(BaseModel):
     edits: list[dict[str, Any]]
     transitions: list[dict[str, Any]]
     mermaid: str
+
+
+class SessionPublic(BaseModel):
+    """POST /session: the media cookie was set (HttpOnly; no secret in it)."""
+
+    expires_in: int = Field(description="seconds the cookie is good for (0: the server has no token, none is needed)")
 
 
 class StylePublic(BaseModel):
@@ -270,7 +280,7 @@ class SceneUpdate(Strict):
 class RestoreRequest(Strict):
     """POST /projects/{id}/segments/{seg_id}/restore."""
 
-    version: StrictInt = Field(ge=1, le=100_000)  # "1" or true is a mistake, not version 1
+    version: int = Field(ge=1, le=100_000)  # strict: "1" or true is a mistake, not version 1
 
 
 class RegenerateAccepted(BaseModel):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from engine.errors import InputError
@@ -169,7 +170,7 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_upload_mb: int)
                 raise TooLargeError(f"upload is larger than the limit of {max_upload_mb} MB")
             parser.write(chunk)
         parser.finalize()
-    except (InputError, TooLargeError):
+    except (InputError, TooLargeError, HTTPException):  # HTTPException: the body timed out (api.http)
         collector.close()
         collector.upload.cleanup()
         raise

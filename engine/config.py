@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     port: int = 8000
     token: str | None = None
     cors_origins: list[str] = Field(default_factory=list)
+    body_timeout_s: float = Field(default=30.0, gt=0, description="longest wait for the next chunk of a request body (408 after)")
+    keep_alive_s: int = Field(default=5, ge=1, description="how long an idle keep-alive connection stays open")
+    worker_nice: int = Field(default=10, ge=0, le=19, description="CPU niceness of workers the API starts (the API stays responsive)")
 
     @property
     def projects_dir(self) -> Path:

@@ -6,9 +6,10 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import FolderDep
 from api.errors import responses
+from api.http import StrictJSONRoute
 from api.events import project_events
 
-router = APIRouter(prefix="/projects/{project_id}", tags=["events"])
+router = APIRouter(prefix="/projects/{project_id}", tags=["events"], route_class=StrictJSONRoute)
 
 
 @router.get(

@@ -12,13 +12,14 @@ from engine.storage import ProjectFolder, list_project_ids
 
 from api.deps import FolderDep, SettingsDep
 from api.errors import UnsupportedMediaError, responses
+from api.http import StrictJSONRoute
 from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
 from api.uploads import receive_upload
 from api.views import job_active, load_jobs, project_public, project_summary
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], route_class=StrictJSONRoute)
 
 # engine.audio.ingest's messages for content that is not audio at all (-> 415); damaged audio stays 422.
 NOT_AUDIO_RE = re.compile(r"not a recogni[sz]ed audio|not an audio file|unsupported (audio )?format|no audio stream", re.I)

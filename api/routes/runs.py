@@ -10,10 +10,11 @@ from engine.errors import StateError
 from api import workers
 from api.deps import FolderDep
 from api.errors import responses
+from api.http import StrictJSONRoute
 from api.schemas import CancelResult, JobsPublic, RenderRequest, RunAccepted, RunRequest
 from api.views import load_jobs
 
-router = APIRouter(prefix="/projects/{project_id}", tags=["runs"])
+router = APIRouter(prefix="/projects/{project_id}", tags=["runs"], route_class=StrictJSONRoute)
 
 ACCEPTED = status.HTTP_202_ACCEPTED
 

@@ -9,10 +9,11 @@ from engine.errors import NotFoundError
 from api import workers
 from api.deps import FolderDep, SceneIdDep
 from api.errors import responses
+from api.http import StrictJSONRoute
 from api.schemas import RegenerateAccepted, RestoreRequest, ScenePublic, SceneUpdate, SegmentsPublic
 from api.views import one_scene, segments_public
 
-router = APIRouter(prefix="/projects/{project_id}/segments", tags=["segments"])
+router = APIRouter(prefix="/projects/{project_id}/segments", tags=["segments"], route_class=StrictJSONRoute)
 
 
 def _scene(folder: FolderDep, seg_id: str) -> ScenePublic:

@@ -31,6 +31,7 @@ class Server:
     data: Path
     proc: subprocess.Popen  # type: ignore[type-arg]
     token: str | None = None
+    log_path: Path | None = None
 
     def client(self, **kwargs: object) -> httpx.Client:
         """An httpx client for this server (sends the token when there is one)."""
@@ -45,20 +46,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data: Path, *, token: str | None = None, max_upload_mb: int = MAX_UPLOAD_MB) -> Server:
-    """Start ``python -m api`` in a subprocess and wait until /health answers."""
+def start_server(data: Path, *, token: str | None = None, max_upload_mb: int = MAX_UPLOAD_MB,
+                 env_extra: dict[str, str] | None = None, log_level: str = "warning") -> Server:
+    """Start ``python -m api`` in a subprocess and wait until /health answers (its output: ``Server.log_path``)."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBEAT_") and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
     env.update(STORYBEAT_DATA=str(data), STORYBEAT_MAX_UPLOAD_MB=str(max_upload_mb), PYTHONPATH=str(REPO))
     if token:
         env["STORYBEAT_TOKEN"] = token
+    env.update(env_extra or {})
     log = open(data.parent / f"server-{port}.log", "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "api", "--port", str(port), "--log-level", log_level],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    server = Server(base_url=f"http://127.0.0.1:{port}", data=data, proc=proc, token=token)
+    server = Server(base_url=f"http://127.0.0.1:{port}", data=data, proc=proc, token=token, log_path=data.parent / f"server-{port}.log")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

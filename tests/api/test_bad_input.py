@@ -78,6 +78,30 @@ CASES = [
     Case("patch scene huge style hint", "PATCH", f"/projects/{P}/segments/seg_001", 422, json={"style_hints": ["x" * 201]}),
     Case("run towards UPLOADED", "POST", f"/projects/{P}/run", 422, json={"target": "UPLOADED"}),
     Case("patch scene empty intent", "PATCH", f"/projects/{P}/segments/seg_001", 422, json={"visual_intent": ""}),
+    # strict types: nothing is coerced into what the client did not write
+    Case("run preview as text", "POST", f"/projects/{P}/run", 422, json={"preview": "yes"}),
+    Case("run preview as a number", "POST", f"/projects/{P}/run", 422, json={"preview": 1}),
+    Case("render preview as text", "POST", f"/projects/{P}/render", 422, json={"preview": "true"}),
+    Case("seed as a bool", "POST", "/projects", 422, json={"settings": {"seed": False}}),
+    Case("fps as a float", "PATCH", f"/projects/{P}", 422, json={"fps": 30.0}),
+    Case("fps as numeric text", "PATCH", f"/projects/{P}", 422, json={"fps": "30"}),
+    Case("subtitles as a number", "PATCH", f"/projects/{P}", 422, json={"subtitles": 0}),
+    Case("resolution as text", "POST", "/projects", 422, json={"settings": {"resolution": "720"}}),
+    Case("intent as a number", "PATCH", f"/projects/{P}/segments/seg_001", 422, json={"visual_intent": 5}),
+    # strict JSON: UTF-8, finite numbers, no duplicate keys
+    *[Case(f"{word} in {method} {path.split('/')[-1] or 'projects'}", method, path, 422, content=body.replace(b"@", word.encode()),
+           headers={"content-type": "application/json"})
+      for word in ("NaN", "Infinity", "-Infinity")
+      for method, path, body in [
+          ("POST", "/projects", b'{"settings": {"fps": @}}'),
+          ("PATCH", f"/projects/{P}", b'{"fps": @}'),
+          ("POST", f"/projects/{P}/run", b'{"target": "RENDERED", "x": @}'),
+          ("POST", f"/projects/{P}/segments/seg_001/restore", b'{"version": @}'),
+      ]],
+    Case("JSON not UTF-8", "POST", "/projects", 422, content=b'{"name": "caf\xe9"}',
+         headers={"content-type": "application/json"}),
+    Case("JSON in UTF-16", "POST", "/projects", 422, content='{"name": "x"}'.encode("utf-16"), headers={"content-type": "application/json"}),
+    Case("JSON duplicate key", "PATCH", f"/projects/{P}", 422, content=b'{"fps": 24, "fps": 30}', headers={"content-type": "application/json"}),
     # illegal transitions
     Case("run before upload", "POST", f"/projects/{P}/run", 409, json={}),
     Case("render before upload", "POST", f"/projects/{P}/render", 409, json={"preview": True}),
