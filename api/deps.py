@@ -1,7 +1,6 @@
 """Dependencies shared by the routers: settings, bearer token, validated project and scene ids."""
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -10,7 +9,7 @@ from engine.config import Settings, get_settings
 from engine.errors import InputError, NotFoundError
 from engine.storage import ProjectFolder, validate_project_id, validate_scene_id
 
-from api.errors import UnauthorizedError
+from api.auth import check_request
 
 
 async def settings_dep() -> Settings:
@@ -22,15 +21,8 @@ SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
 async def require_token(request: Request, settings: SettingsDep) -> None:
-    """When STORYBEAT_TOKEN is set, every route needs ``Authorization: Bearer <token>`` (or ``?token=`` for SSE/media)."""
-    if not settings.token:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
-        given = request.query_params.get("token", "")
-    if not given or not hmac.compare_digest(given.strip().encode(), settings.token.encode()):
-        raise UnauthorizedError("missing or wrong bearer token")
+    """When STORYBEAT_TOKEN is set: the bearer header, or the session cookie on a read (api.auth)."""
+    check_request(request, settings)
 
 
 async def project_folder(project_id: Annotated[str, Path(description="project id")]) -> ProjectFolder:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import FileResponse
 
 from engine import machine
@@ -15,13 +15,15 @@ from engine.storage import atomic_write_bytes
 from engine.styles import PRESETS, get_preset
 
 from api import __version__
+from api.auth import clear_session_cookie, set_session_cookie
 from api.deps import SettingsDep
 from api.errors import responses
-from api.schemas import Health, MachinePublic, StylePublic
+from api.http import StrictJSONRoute
+from api.schemas import Health, MachinePublic, SessionPublic, StylePublic
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=StrictJSONRoute)
 
 SAMPLE_SIZE_PX = (320, 180)
 SAMPLE_VERSION = "1"
@@ -32,6 +34,20 @@ SAMPLE_PROMPT = "a lone traveller in a wide landscape at dusk under a vast sky"
 def health(settings: SettingsDep) -> Health:
     """Liveness, version and the provider new projects get by default."""
     return Health(version=__version__, default_provider=default_provider_name(settings))
+
+
+@router.post("/session", response_model=SessionPublic, responses=responses(401))
+def open_session(request: Request, response: Response, settings: SettingsDep) -> SessionPublic:
+    """Trade the bearer header for the read-only media cookie (for ``<img>``, ``<video>`` and EventSource)."""
+    return SessionPublic(expires_in=set_session_cookie(response, request, settings))
+
+
+@router.delete("/session", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=responses(401))
+def close_session() -> Response:
+    """Remove the media cookie."""
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response)
+    return response
 
 
 @router.get("/machine", response_model=MachinePublic, responses=responses(401))

@@ -10,6 +10,7 @@
  *   - `project`    ProjectPublic  (state, allowed, renders, busy changed)
  *   - `job`        Job & {kind}   (progress of the pipeline or render job)
  *   - `connection` {mode: "sse"|"polling"|"closed"}
+ *   - `project-error` {id, status, detail}  (the server cannot read the project, e.g. a corrupt project.json)
  */
 
 /** @typedef {import("./types.js").ProjectPublic} ProjectPublic */
@@ -87,6 +88,7 @@ export class Api extends EventTarget {
     this.token = localStorage.getItem("storybeat.token");
     /** @type {EventSource|null} */ this._source = null;
     /** @type {number|null} */ this._pollTimer = null;
+    /** @type {number|null} renews the media cookie */ this._sessionTimer = null;
     /** @type {string|null} */ this._watching = null;
     this._sseFailures = 0;
     /** @type {Record<string,string>} */ this._lastJob = {};
@@ -139,14 +141,30 @@ export class Api extends EventTarget {
   }
 
   /**
-   * The URL of a file or stream for <img>/<video>/EventSource, which cannot send
-   * headers: the token (when set) travels as `?token=`.
+   * The URL of a file or stream for <img>/<video>/EventSource. These cannot send
+   * headers, so they are authorised by the HttpOnly session cookie that
+   * {@link Api#openSession} gets; the token itself never goes into a URL.
    * @param {string} url a path from the API (e.g. `/projects/x/files/images/a.png`)
    */
   fileUrl(url) {
-    const full = url.startsWith("http") ? url : this.base + url;
-    if (!this.token) return full;
-    return `${full}${full.includes("?") ? "&" : "?"}token=${encodeURIComponent(this.token)}`;
+    return url.startsWith("http") ? url : this.base + url;
+  }
+
+  /**
+   * Trade the bearer token (sent as a header) for the read-only media cookie, and renew it
+   * before it expires. Call before showing pictures, videos or live events.
+   * @returns {Promise<void>}
+   */
+  async openSession() {
+    if (this._sessionTimer !== null) clearTimeout(this._sessionTimer);
+    this._sessionTimer = null;
+    const session = await this.request("POST", "/session");
+    const seconds = session && session.expires_in;
+    if (seconds > 0) {
+      this._sessionTimer = window.setTimeout(() => {
+        this.openSession().catch((err) => this._emit("poll-error", { error: err }));
+      }, (seconds * 1000) / 2);
+    }
   }
 
   /** Remember (or forget, with null) the bearer token. @param {string|null} token */
@@ -296,6 +314,7 @@ export class Api extends EventTarget {
     });
     source.addEventListener("project", (ev) => this._emitProject(JSON.parse(/** @type {MessageEvent} */ (ev).data)));
     source.addEventListener("job", (ev) => this._emitJob(JSON.parse(/** @type {MessageEvent} */ (ev).data)));
+    source.addEventListener("project_error", (ev) => this._emit("project-error", JSON.parse(/** @type {MessageEvent} */ (ev).data)));
     source.addEventListener("error", () => {
       if (this._source !== source) return;
       this._sseFailures += 1;

@@ -66,7 +66,7 @@ function focusHeading(main) {
 async function boot() {
   const main = $(SEL.main);
   try {
-    const [machine, styles, health] = await Promise.all([api.machine(), api.styles(), api.health()]);
+    const [machine, styles, health] = await Promise.all([api.machine(), api.styles(), api.health(), api.openSession()]);
     shared.machine = machine;
     shared.styles = styles;
     shared.defaultProvider = health.default_provider;

@@ -1,6 +1,7 @@
 """Token auth, read-only system routes, CORS default, the web UI route, and the OpenAPI spec."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -13,7 +14,7 @@ TOKEN = "s3cret-token"
 
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("auth") / "data", token=TOKEN)
+    srv = start_server(tmp_path_factory.mktemp("auth") / "data", token=TOKEN, log_level="info")  # info: the access log
     yield srv
     stop_server(srv)
 
@@ -36,8 +37,57 @@ def test_token_accepted(auth_server: Server) -> None:
         created = c.post("/projects", json={"name": "auth"})
         assert created.status_code == 201
         assert c.get(f"/projects/{created.json()['id']}").status_code == 200
-    # EventSource and <video> cannot send headers: ?token= works too
-    assert httpx.get(f"{auth_server.base_url}/projects?token={TOKEN}").status_code == 200
+
+
+def test_token_in_the_url_is_refused_and_never_logged(auth_server: Server) -> None:
+    # URLs end up in access logs: the token is accepted only as a header (or traded for the cookie)
+    assert httpx.get(f"{auth_server.base_url}/projects?token={TOKEN}").status_code == 401
+    assert httpx.get(f"{auth_server.base_url}/health?access_token={TOKEN}").status_code == 401
+    assert auth_server.log_path is not None
+    deadline = time.monotonic() + 5
+    while "/health?access_token=" not in auth_server.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log_text = auth_server.log_path.read_text()
+    assert "/projects?token=***" in log_text, log_text[-2000:]  # the access log is on, and redacts
+    assert TOKEN not in log_text
+
+
+def test_session_cookie_authorises_reads_only(auth_server: Server) -> None:
+    with auth_server.client() as c:
+        pid = c.post("/projects", json={"name": "cookie"}).json()["id"]
+        session = c.post("/session")
+    assert session.status_code == 200 and session.json()["expires_in"] > 0
+    set_cookie = session.headers["set-cookie"]
+    assert "HttpOnly" in set_cookie and "samesite=strict" in set_cookie.lower() and "Path=/" in set_cookie
+    assert TOKEN not in set_cookie
+    assert httpx.post(f"{auth_server.base_url}/session").status_code == 401  # getting one needs the header
+    cookies = {"storybeat_session": session.cookies["storybeat_session"]}
+    with httpx.Client(base_url=auth_server.base_url, cookies=cookies, timeout=30) as browser_like:
+        assert browser_like.get(f"/projects/{pid}").status_code == 200
+        with browser_like.stream("GET", f"/projects/{pid}/events") as events:
+            assert events.status_code == 200
+            assert next(events.iter_lines()).startswith("retry:")
+        # the cookie never authorises a change
+        assert browser_like.patch(f"/projects/{pid}", json={"style": "noir"}).status_code == 401
+        assert browser_like.delete(f"/projects/{pid}").status_code == 401
+        assert browser_like.post("/projects", json={}).status_code == 401
+
+
+@pytest.mark.parametrize("value", ["", "garbage", "99999999999.abc", "1.0", "-5.x"])
+def test_forged_session_cookies_are_refused(auth_server: Server, value: str) -> None:
+    resp = httpx.get(f"{auth_server.base_url}/projects", cookies={"storybeat_session": value})
+    assert resp.status_code == 401
+
+
+def test_session_cookie_expires_and_is_bound_to_the_token() -> None:
+    from api.auth import SESSION_S, session_valid, session_value
+
+    value = session_value(TOKEN, now=1_000_000)
+    assert session_valid(value, TOKEN, now=1_000_000 + SESSION_S - 1)
+    assert not session_valid(value, TOKEN, now=1_000_000 + SESSION_S)
+    assert not session_valid(value, "another-token", now=1_000_000)
+    expires, _, sig = value.partition(".")
+    assert not session_valid(f"{int(expires) + 3600}.{sig}", TOKEN, now=1_000_000)  # a longer life is not ours to give
 
 
 def test_refused_write_creates_nothing(auth_server: Server) -> None:

@@ -32,10 +32,17 @@ class UiServer:
     base_url: str
     data: Path
     proc: subprocess.Popen  # type: ignore[type-arg]
+    token: str | None = None
 
     def client(self) -> httpx.Client:
-        """An httpx client for set-up steps the test does not drive through the page."""
-        return httpx.Client(base_url=self.base_url, timeout=60.0)
+        """An httpx client for set-up steps the test does not drive through the page (sends the token if any)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return httpx.Client(base_url=self.base_url, timeout=60.0, headers=headers)
+
+    @property
+    def log_path(self) -> Path:
+        """The server's stdout and stderr."""
+        return self.data.parent / "server.log"
 
 
 def _free_port() -> int:
@@ -47,20 +54,29 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     """``python -m api`` on a free port, local provider, fresh data root; stopped after the module."""
-    root = tmp_path_factory.mktemp("web")
+    with running_ui_server(tmp_path_factory.mktemp("web")) as server:
+        yield server
+
+
+@contextmanager
+def running_ui_server(root: Path, *, token: str | None = None, log_level: str = "warning") -> Iterator[UiServer]:
+    """``python -m api`` on a free port with its data under ``root`` (and ``STORYBEAT_TOKEN`` when given)."""
     data = root / "data"
     data.mkdir()
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBEAT_") and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
     env.update(STORYBEAT_DATA=str(data), PYTHONPATH=str(REPO))
+    if token:
+        env["STORYBEAT_TOKEN"] = token
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     log = open(root / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", "warning"],
+    proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", log_level],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{base}/health", timeout=1, headers=headers).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
@@ -69,13 +85,15 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
             log.close()
             pytest.fail(f"API server did not start:\n{(root / 'server.log').read_text(errors='replace')[-3000:]}")
         time.sleep(0.1)
-    yield UiServer(base_url=base, data=data, proc=proc)
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield UiServer(base_url=base, data=data, proc=proc, token=token)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import { mountRenderPanel } from "./renderPanel.js";
 import { mountSetup } from "./setupForm.js";
 import { mountStoryboard } from "./storyboard.js";
 import { tabs } from "./tabs.js";
+import { toast } from "./toast.js";
 
 /** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
 /** @typedef {import("../types.js").Job} Job */
@@ -130,9 +131,14 @@ export async function mountProject(host, id, tab, ctx) {
     document.body.dataset.connection = mode;
     $(SEL.connection).title = CONNECTION_TITLE[mode] || CONNECTION_TITLE.closed;
   };
+  const onProjectError = (/** @type {Event} */ ev) => {
+    const problem = /** @type {CustomEvent} */ (ev).detail;
+    toast(`This project cannot be read: ${ApiError.describe(problem.status, problem.detail)}`, { kind: "error" });
+  };
   api.addEventListener("project", onProject);
   api.addEventListener("job", onJob);
   api.addEventListener("connection", onConnection);
+  api.addEventListener("project-error", onProjectError);
   api.watch(id);
 
   header_();
@@ -149,6 +155,7 @@ export async function mountProject(host, id, tab, ctx) {
     api.removeEventListener("project", onProject);
     api.removeEventListener("job", onJob);
     api.removeEventListener("connection", onConnection);
+    api.removeEventListener("project-error", onProjectError);
     api.unwatch();
     document.body.dataset.connection = "closed";
     $(SEL.connection).title = CONNECTION_TITLE.closed;
