@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,11 +33,26 @@ def spawn_worker(project_id: str, *, command: str = "run", target: str | None = 
     log_path = folder.jobs_dir / "worker.log"
     with open(log_path, "ab") as log_file:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            args, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True, env=env, cwd=REPO_ROOT
+            _niced(args), stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True, env=env,
+            cwd=REPO_ROOT,
         )
     log.info("started worker pid %d: %s", proc.pid, " ".join(args[1:]))
     _reap_later(proc)
     return proc.pid
+
+
+def _niced(args: list[str]) -> list[str]:
+    """``args`` run at the configured lower CPU priority (STORYBEAT_WORKER_NICE), so the API stays responsive.
+
+    ``nice`` execs the worker, so the pid is the worker's; its threads and its
+    ffmpeg children inherit the priority. Without a ``nice`` binary the worker
+    runs at normal priority.
+    """
+    level = get_settings().worker_nice
+    nice = shutil.which("nice")
+    if level <= 0 or nice is None:
+        return args
+    return [nice, "-n", str(level), *args]
 
 
 def _reap_later(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
