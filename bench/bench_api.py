@@ -1,6 +1,8 @@
 """Benchmark the API under load: GET /projects/{id} latency with 100 clients polling at the UI's rate
 (every 1.5 s), idle and while a render runs; the same clients back to back (saturation: the server's
 throughput and CPU per request); and 100 SSE clients (time to first event, events delivered).
+Then the pollers alone through a whole uncached render, with the worker at the configured niceness
+(STORYBEAT_WORKER_NICE, default 10) and, for comparison, at nice 0 (the API's own priority).
 Prints a markdown table.
 
 Usage: .venv/bin/python bench/bench_api.py [--pollers 100] [--sse 100] [--seconds 20]
@@ -11,6 +13,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -37,13 +40,15 @@ def make_wav(*, seconds: float, bpm: float = 112.0) -> bytes:
         return path.read_bytes()
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
-    """``python -m api`` on a free port with its own data root."""
+def start_server(data: Path, *, worker_nice: int | None = None) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+    """``python -m api`` on a free port with its own data root (workers at ``worker_nice``; None: the default)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBEAT_")}
     env.update(STORYBEAT_DATA=str(data), PYTHONPATH=str(REPO))
+    if worker_nice is not None:
+        env["STORYBEAT_WORKER_NICE"] = str(worker_nice)
     proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", "warning"], cwd=REPO, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -148,6 +153,30 @@ async def sse_clients(base: str, project_id: str, *, n: int, seconds: float) -> 
     return firsts, counts
 
 
+def polls_during_render(base: str, data: Path, project_id: str, *, n: int) -> tuple[list[float], float, float]:
+    """Start a full (uncached) render and poll at the UI's rate until it ends: latencies, seconds measured, render seconds."""
+    # a real render: an unchanged project is not rendered again, and its segments would come from the cache
+    pulse = httpx.get(f"{base}/projects/{project_id}", timeout=30).json()["settings"]["beat_pulse"]
+    httpx.patch(f"{base}/projects/{project_id}", json={"beat_pulse": not pulse}, timeout=30).raise_for_status()
+    shutil.rmtree(data / "projects" / project_id / "renders" / "cache", ignore_errors=True)
+    httpx.post(f"{base}/projects/{project_id}/render", json={"preview": False}, timeout=30).raise_for_status()
+    started = time.monotonic()
+    done = threading.Event()
+
+    def watch() -> None:  # a thread, so the pollers' event loop never blocks on it
+        while not done.is_set():
+            if not httpx.get(f"{base}/projects/{project_id}", timeout=30).json()["busy"]:
+                done.set()
+            done.wait(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+    latencies, span, _ = asyncio.run(pollers(base, project_id, n=n, seconds=600, busy_check=lambda: not done.is_set(),
+                                             interval_s=UI_POLL_S, warmup_s=UI_POLL_S))
+    while not done.is_set():
+        time.sleep(0.2)
+    return latencies, span, time.monotonic() - started
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-th percentile (0..100)."""
     if not values:
@@ -162,9 +191,12 @@ def main() -> int:
     parser.add_argument("--sse", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--song-s", type=float, default=30.0)
+    parser.add_argument("--worker-nice", type=int, default=None, help="STORYBEAT_WORKER_NICE of the server (default: its default)")
+    parser.add_argument("--skip-nice-compare", action="store_true", help="skip the render at normal worker priority")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start_server(Path(tmp) / "data")
+        data = Path(tmp) / "data"
+        proc, base = start_server(data, worker_nice=args.worker_nice)
         try:
             with httpx.Client(base_url=base, timeout=60) as c:
                 pid = c.post("/projects", json={"name": "bench", "settings": {"provider": "local"}}).json()["id"]
@@ -214,9 +246,26 @@ def main() -> int:
                 project = wait_idle(c, pid)
                 done.set()
                 render_s = time.monotonic() - render_started
+                sys.path.insert(0, str(REPO))
+                from engine.config import Settings
+
+                nice = args.worker_nice if args.worker_nice is not None else Settings.model_fields["worker_nice"].default
+                lat, span, niced_s = polls_during_render(base, data, pid, n=args.pollers)
+                rows.append((f"GET /projects/{{id}}, full render running (worker nice {nice}), every {UI_POLL_S:g} s, pollers only",
+                             args.pollers, lat, span, None))
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+        plain_s = None
+        if not args.skip_nice_compare:  # the same render with the worker at the API's own priority (before issue 19)
+            proc, base = start_server(data, worker_nice=0)
+            try:
+                lat, span, plain_s = polls_during_render(base, data, pid, n=args.pollers)
+                rows.append((f"GET /projects/{{id}}, full render running (worker nice 0), every {UI_POLL_S:g} s, pollers only",
+                             args.pollers, lat, span, None))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
     print("| scenario | clients | requests | req/s | p50 ms | p99 ms | max ms | server CPU ms/request | server CPU | bench client CPU |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for label, clients, lat, span, cpu in rows:
@@ -227,7 +276,9 @@ def main() -> int:
           f"{pct(sse_first, 99):.1f} | {max(sse_first) if sse_first else float('nan'):.1f} | | | |")
     print()
     print(f"SSE events per client: median {statistics.median(sse_counts) if sse_counts else 0}, min {min(sse_counts) if sse_counts else 0}; "
-          f"render of a {args.song_s:.0f} s song took {render_s:.1f} s (state {project['state']}).")
+          f"render of a {args.song_s:.0f} s song took {render_s:.1f} s (state {project['state']}); "
+          f"uncached renders with pollers: {niced_s:.1f} s at nice {nice}"
+          + (f", {plain_s:.1f} s at nice 0." if plain_s is not None else "."))
     print("Back to back, latency is queueing: the server's whole CPU goes to answering, and the load generator shares "
           "the same two cores. At the UI's rate the server is far from that limit.")
     return 0
