@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench serve install browser clean
+.PHONY: demo test bench eval-audio serve install browser clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need Python 3.11 ($(PY))"; exit 1; }
@@ -31,6 +31,11 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python bench/run_all.py
+
+# The real-music evaluation corpus (data/corpus/) from Debian packages; apt-get, fluidsynth when root.
+eval-audio: $(STAMP)
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/python bench/corpus.py build
 
 serve: $(STAMP)
 	$(BIN)/python -m api
