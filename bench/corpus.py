@@ -206,6 +206,7 @@ class Excerpt:
     start_s: float
     dur_s: float
     why: str
+    drop_tags: tuple[str, ...] = ()  # track tags that do not apply to this window
 
 
 EXCERPTS: tuple[Excerpt, ...] = (
@@ -215,7 +216,8 @@ EXCERPTS: tuple[Excerpt, ...] = (
     Excerpt("own_waltz_3_4", "own_waltz_144", 8.0, 24.0, "3/4"),
     Excerpt("own_six_eight", "own_six_eight_66", 6.0, 26.0, "6/8 (2 tapped pulses per bar)"),
     Excerpt("own_shuffle", "own_shuffle_112", 4.0, 24.0, "swing / shuffle"),
-    Excerpt("own_tempo_change", "own_tempo_change", 18.0, 24.0, "tempo change 100 -> 130 BPM at 28.8 s (10.8 s in)"),
+    Excerpt("own_tempo_change", "own_tempo_change", 18.0, 24.0, "tempo change 100 -> 130 BPM at 28.8 s (10.8 s in)",
+            drop_tags=("ritardando",)),
     Excerpt("own_halftime", "own_halftime_140", 8.0, 24.0, "half-time feel (140 BPM, snare on 3)"),
     Excerpt("own_rubato_intro", "own_rubato_intro", None, 26.0, "rubato piano intro, then the band"),  # type: ignore[arg-type]
     Excerpt("own_breakdown", "own_breakdown_124", 34.0, 28.0, "quiet breakdown between choruses"),
@@ -247,8 +249,9 @@ def excerpt_truth(track: Track, start: float, dur: float, name: str) -> dict[str
     spans = [[round(max(a, start) - start, 4), round(min(b, end) - start, 4)] for a, b in track.unpulsed_s if b > start and a < end]
     if spans:
         d["unpulsed_s"] = spans
-    if "truth_offset_correction_ms" in track.extra:
-        d["truth_offset_correction_ms"] = track.extra["truth_offset_correction_ms"]
+    for k in ("truth_offset_correction_ms", "downbeats_verified"):
+        if k in track.extra:
+            d[k] = track.extra[k]
     d["excerpt_of"] = {"track": track.name, "start_s": start, "dur_s": dur}
     return d
 
@@ -272,6 +275,7 @@ def make_excerpts(corpus: Path = DEFAULT_OUT, out: Path = EXCERPTS_DIR) -> list[
         sf.write(str(out / f"{e.name}.ogg"), y, ct.SR, format="OGG", subtype="VORBIS")
         d = excerpt_truth(t, start, len(y) / ct.SR, e.name)
         d["excerpt_of"]["why"] = e.why
+        d["tags"] = [x for x in d["tags"] if x not in e.drop_tags]
         _write_json(out / f"{e.name}.json", d)
         written.append(out / f"{e.name}.ogg")
     (out / "README.md").write_text(excerpts_readme([track_from_json(out / f"{e.name}.json") for e in EXCERPTS]))
