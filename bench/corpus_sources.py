@@ -453,7 +453,7 @@ FOF = (
     FofSong("fof_internal_degeneration", "fretsonfire-songs-muldjord", "muldjord/internal_degeneration", ("metal", "fast", "double-kick", "4/4")),
     FofSong("fof_mutilated_mime", "fretsonfire-songs-muldjord", "muldjord/mutilated_mime", ("metal", "fast", "double-kick", "4/4")),
     FofSong("fof_escape_from_chaosland", "fretsonfire-songs-sectoid", "sectoid/Escape from chaosland", ("metal", "rock", "4/4")),
-    FofSong("fof_feelings", "fretsonfire-songs-sectoid", "sectoid/Feelings", ("rock", "ballad", "4/4")),
+    FofSong("fof_feelings", "fretsonfire-songs-sectoid", "sectoid/Feelings", ("rock", "mid-tempo", "4/4")),
     FofSong("fof_metal_madness", "fretsonfire-songs-sectoid", "sectoid/Metal madness", ("metal", "rock", "4/4")),
     FofSong("fof_war_of_freedom", "fretsonfire-songs-sectoid", "sectoid/War of freedom", ("metal", "rock", "4/4")),
 )
