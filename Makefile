@@ -28,8 +28,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[test,bench]'
+bench: eval-audio
 	$(BIN)/python bench/run_all.py
 
 # The real-music evaluation corpus (data/corpus/) from Debian packages; apt-get, fluidsynth when root.

@@ -20,6 +20,7 @@ OUT = REPO / "docs" / "benchmarks.md"
 
 BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     # (title, script, full args, quick args)
+    ("Listening on real music", "bench_beats.py", [], ["--methods", "storybeat,librosa,madmom-downbeats"]),
     ("Audio analysis", "bench_analysis.py", [], []),
     ("Storyboard", "bench_storyboard.py", [], ["--quick"]),
     ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),

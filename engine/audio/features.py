@@ -5,18 +5,11 @@ Pure functions over numpy arrays (librosa + numpy); the only file I/O is
 
 Method, in short:
 
-* **Beats** - librosa's dynamic-programming tracker on a fine (5.8 ms hop)
-  log-mel onset envelope, then a half/double-tempo guard: a tracker locked
-  on half the pulse leaves strong onsets *between* its beats (-> double), one
-  locked on twice the pulse puts every other beat on weak onsets (-> halve);
-  the result is kept within 70-180 BPM where the evidence allows. Every beat
-  is then refined to the steepest rise of a 1.5 ms energy envelope next to it.
-* **Tempo** - from the beats, not from librosa's coarse estimate: the median
-  inter-beat interval gives each beat its index, and a least-squares line
-  through (index, time) gives the period to a fraction of a millisecond.
-* **Downbeats** (4 beats per bar) - for each of the four bar phases, evidence
-  accumulated over the whole track: harmonic change (chroma novelty) and
-  bass/kick energy on the beat; the strongest phase wins.
+* **Beats, downbeats, meter and tempo** - madmom's downbeat network and
+  bar-pointer decoder on the 44.1 kHz signal (``engine.audio.beats``; why,
+  and how the tempo octave is chosen, is said there).
+* **Onsets** - librosa's onset detector on a fine (5.8 ms hop) log-mel
+  spectral-flux envelope.
 * **Sections** - a regular bar grid from the downbeats (gaps filled, extended
   over drumless intros/outros, silent edge bars left out), bar-synchronous
   MFCC/chroma/loudness/onset/brightness features scaled robustly (median/IQR),
@@ -41,26 +34,23 @@ import librosa
 import numpy as np
 import soundfile as sf
 
+from engine.audio.beats import MODEL_SR, track_beats
 from engine.errors import InputError
 from engine.models import Analysis, EnergyCurve, LyricLine, Section
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_SR = 22050
-BEAT_HOP = 128  # 5.8 ms at 22.05 kHz
+ONSET_HOP = 128  # 5.8 ms at 22.05 kHz
 FEATURE_HOP = 512  # 23 ms
 ENERGY_HOP_MS = 50
 BEATS_PER_BAR = 4
-MIN_BPM, MAX_BPM = 70.0, 180.0
-BODY_FMAX_HZ = 2500.0
-HALVE_PARITY = 0.2  # odd beats with < 20% of the even beats' body onsets: eighth notes
 CHORUS_ENERGY_MARGIN = 0.05  # a chorus is within ~2 dB of the loudest section
 BREAKDOWN_MARGIN = 0.15  # an intro, outro or breakdown is > ~6 dB below the loudest section
 MIN_SECTION_BARS = 4  # a section in the middle of a song is at least 4 bars long
 MIN_EDGE_BARS = 2  # an intro or outro at least 2
 SECTION_PENALTY = 2.5  # cost of a section, in units of the bar-to-bar feature spread
 SAME_SECTION_DISTANCE = 1.0  # mean bar features this close (robust z units): the same section repeated
-DOUBLE_MIDPOINT = 0.6  # body onsets between beats >= 60% of those on them: half notes
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # Krumhansl-Kessler key profiles.
 _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -132,7 +122,7 @@ def _frames_ms(frames: np.ndarray, *, sr: int, hop: int) -> np.ndarray:
 class Spectra:
     """Spectral intermediates computed once per track and shared by every feature.
 
-    ``fine_*``: 1024-point STFT, hop 128 (5.8 ms) - onsets and beats.
+    ``fine_*``: 1024-point STFT, hop 128 (5.8 ms) - onsets.
     ``coarse_*``: 4096-point STFT, hop 512 (23 ms) - chroma, MFCC, loudness, brightness.
     """
 
@@ -140,40 +130,31 @@ class Spectra:
     n_samples: int
     fine_hop: int
     fine_mel_db: np.ndarray  # (64, n) log-mel
-    fine_mel_hz: np.ndarray  # (64,) band centres
     coarse_hop: int
     chroma: np.ndarray  # (12, m)
     mfcc: np.ndarray  # (13, m), without c0
     rms: np.ndarray  # (m,) linear
     centroid_hz: np.ndarray  # (m,)
     coarse_onset: np.ndarray  # (m,)
-    bass_flux: np.ndarray  # (m,) onset strength of the bands below ~150 Hz
 
 
 def compute_spectra(y: np.ndarray, sr: int) -> Spectra:
     """All spectral intermediates of a mono signal (chroma assumes A440 tuning)."""
-    fine_hop, coarse_hop = BEAT_HOP, FEATURE_HOP
+    fine_hop, coarse_hop = ONSET_HOP, FEATURE_HOP
     fine_mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=1024, hop_length=fine_hop, n_mels=64, fmax=sr / 2)
     stft = np.abs(librosa.stft(y, n_fft=4096, hop_length=coarse_hop))
     power = stft**2
     mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=96, fmax=sr / 2)
     mel_db = librosa.power_to_db(mel)
-    mel_hz = librosa.mel_frequencies(n_mels=96, fmax=sr / 2)
-    low = mel_db[mel_hz < 150]
-    bass_flux = np.maximum(0.0, np.diff(low, axis=1, prepend=low[:, :1])).mean(axis=0)
     return Spectra(
         sr=sr, n_samples=len(y), fine_hop=fine_hop, fine_mel_db=librosa.power_to_db(fine_mel),
-        fine_mel_hz=librosa.mel_frequencies(n_mels=64, fmax=sr / 2), coarse_hop=coarse_hop,
+        coarse_hop=coarse_hop,
         chroma=librosa.feature.chroma_stft(S=power, sr=sr, tuning=0.0),
         mfcc=librosa.feature.mfcc(S=mel_db, n_mfcc=14)[1:],
         rms=librosa.feature.rms(S=stft, frame_length=4096)[0],
         centroid_hz=librosa.feature.spectral_centroid(S=stft, sr=sr, n_fft=4096)[0],
         coarse_onset=librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=coarse_hop),
-        bass_flux=bass_flux,
     )
-
-
-# ---------------------------------------------------------------------------- beats and tempo
 
 
 def onset_envelope(spectra: Spectra) -> np.ndarray:
@@ -181,195 +162,10 @@ def onset_envelope(spectra: Spectra) -> np.ndarray:
     return librosa.onset.onset_strength(S=spectra.fine_mel_db, sr=spectra.sr, hop_length=spectra.fine_hop)
 
 
-def _track(env: np.ndarray, sr: int, *, hop: int, bpm: float, tightness: float) -> np.ndarray:
-    _, frames = librosa.beat.beat_track(
-        onset_envelope=env, sr=sr, hop_length=hop, bpm=bpm, tightness=tightness, trim=True, units="frames"
-    )
-    return np.asarray(frames, dtype=np.int64)
-
-
-def _midpoint_ratio(env: np.ndarray, frames: np.ndarray) -> float:
-    """Mean (peak-held) onset strength half-way between beats relative to on the beats."""
-    if len(frames) < 4:
-        return 0.0
-    held = _local_max(env, 6)
-    on = held[frames].mean()
-    mids = np.round((frames[:-1] + frames[1:]) / 2.0).astype(int)
-    off = held[mids].mean()
-    return float(off / on) if on > 0 else 0.0
-
-
-def _parity_ratio(env: np.ndarray, frames: np.ndarray) -> tuple[float, int]:
-    """Weaker/stronger mean (peak-held) onset strength of even vs odd beats, and the stronger parity."""
-    if len(frames) < 4:
-        return 1.0, 0
-    held = _local_max(env, 6)
-    even, odd = held[frames[0::2]].mean(), held[frames[1::2]].mean()
-    if max(even, odd) <= 0:
-        return 1.0, 0
-    return float(min(even, odd) / max(even, odd)), int(odd > even)
-
-
 def _local_max(env: np.ndarray, radius: int) -> np.ndarray:
     from scipy.ndimage import maximum_filter1d
 
     return maximum_filter1d(env, size=2 * radius + 1, mode="nearest")
-
-
-def body_onset_envelope(spectra: Spectra, *, fmax_hz: float = BODY_FMAX_HZ) -> np.ndarray:
-    """Onset strength of the bands below ``fmax_hz`` (kick, snare body, bass): where the pulse lives."""
-    band = spectra.fine_mel_db[spectra.fine_mel_hz < fmax_hz]
-    return librosa.onset.onset_strength(S=band, sr=spectra.sr, hop_length=spectra.fine_hop)
-
-
-def choose_tempo(env: np.ndarray, sr: int, *, body_env: np.ndarray | None = None, hop: int = BEAT_HOP) -> tuple[float, np.ndarray]:
-    """Track beats with a half/double-tempo guard; returns (bpm of the chosen level, beat frames).
-
-    ``env`` (full band) drives the tracker; ``body_env`` (the bands below
-    ~2.5 kHz, default: ``env``) decides the metrical level: every other beat
-    without body (only hi-hats) means the tracker counts eighths -> halve;
-    strong body half-way between beats means it counts half notes -> double.
-    Outside 70-180 BPM the level is moved into the range when possible.
-    """
-    body = env if body_env is None else body_env
-    step = 4
-    coarse = _local_max(env, step // 2)[::step]
-    rough = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=coarse, sr=sr, hop_length=hop * step, ac_size=8.0))[0])
-    if rough <= 0:
-        return 0.0, np.zeros(0, dtype=np.int64)
-    frames = _track(env, sr, hop=hop, bpm=rough, tightness=200)
-    bpm = rough
-    seen: set[int] = set()
-    for _ in range(3):
-        if len(frames) < 8:
-            break
-        bpm = 60.0 * sr / hop / float(np.median(np.diff(frames)))
-        seen.add(int(round(bpm)))
-        mid = _midpoint_ratio(body, frames)
-        parity, strong = _parity_ratio(body, frames)
-        log.debug("tempo %.1f: body midpoint ratio %.2f, parity ratio %.2f", bpm, mid, parity)
-        if (bpm > MAX_BPM or parity < HALVE_PARITY) and bpm / 2 >= MIN_BPM - 5:
-            bpm /= 2
-            frames = frames[strong::2]
-        elif (bpm < MIN_BPM or mid > DOUBLE_MIDPOINT) and bpm * 2 <= MAX_BPM + 10:
-            bpm *= 2
-            frames = _track(env, sr, hop=hop, bpm=bpm, tightness=200)
-        else:
-            break
-        if int(round(bpm)) in seen:
-            break
-    return bpm, frames
-
-
-def refine_beats_ms(y: np.ndarray, sr: int, beats_ms: np.ndarray, *, radius_ms: float = 35.0) -> np.ndarray:
-    """Move each beat to the steepest energy rise within ``radius_ms`` (1.5 ms resolution); keeps order."""
-    if len(beats_ms) == 0:
-        return beats_ms
-    hop = max(1, int(sr * 0.0015))
-    win = hop * 4
-    n = len(y) // hop
-    frames = np.lib.stride_tricks.sliding_window_view(np.pad(y, (win // 2, win)), win)[::hop][:n]
-    energy = np.log(np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1)) + 1e-5)
-    rise = np.maximum(np.diff(energy, prepend=energy[0]), 0.0)
-    rise = np.convolve(rise, np.ones(3) / 3, mode="same")
-    out = np.array(beats_ms, dtype=np.float64)
-    r = int(radius_ms / 1000 * sr / hop)
-    for i, t in enumerate(out):
-        c = int(round(t / 1000 * sr / hop))
-        lo, hi = max(0, c - r), min(len(rise), c + r + 1)
-        if hi - lo < 3:
-            continue
-        seg = rise[lo:hi]
-        k = int(np.argmax(seg))
-        if seg[k] <= 1e-6:
-            continue
-        # the rise's centre is half a window after the onset, since frames are centred
-        out[i] = (lo + k) * hop * 1000.0 / sr
-    # keep strictly increasing
-    for i in range(1, len(out)):
-        if out[i] <= out[i - 1]:
-            out[i] = out[i - 1] + 1.0
-    return out
-
-
-def beat_grid_index(beats_ms: np.ndarray) -> np.ndarray:
-    """Index of every beat on the pulse grid: gaps (missed beats) advance it by their length in median intervals."""
-    if len(beats_ms) == 0:
-        return np.zeros(0, dtype=np.int64)
-    diffs = np.diff(np.asarray(beats_ms, dtype=np.float64))
-    med = float(np.median(diffs)) if len(diffs) else 0.0
-    if med <= 0:
-        return np.arange(len(beats_ms), dtype=np.int64)
-    steps = np.maximum(1, np.round(diffs / med)).astype(np.int64)
-    return np.concatenate([[0], np.cumsum(steps)])
-
-
-def tempo_from_beats(beats_ms: np.ndarray) -> float:
-    """BPM from beat times: beats indexed by the median interval, then a least-squares period."""
-    if len(beats_ms) < 2:
-        return 0.0
-    diffs = np.diff(beats_ms)
-    med = float(np.median(diffs))
-    if med <= 0:
-        return 0.0
-    index = beat_grid_index(beats_ms).astype(np.float64)
-    steps = np.diff(index)
-    ok = np.abs(diffs / steps - med) < 0.12 * med  # ignore beats the tracker had to bend
-    keep = np.concatenate([[True], ok]) & np.concatenate([ok, [True]])
-    if keep.sum() < 2:
-        keep[:] = True
-    slope, _ = np.polyfit(index[keep], beats_ms[keep], 1)
-    if slope <= 0:
-        slope = med
-    return 60000.0 / float(slope)
-
-
-# ---------------------------------------------------------------------------- downbeats
-
-
-def beat_chroma(spectra: Spectra, beats_ms: np.ndarray) -> np.ndarray:
-    """Chroma averaged between consecutive beats, shape (12, n_beats)."""
-    chroma = spectra.chroma
-    frames = np.round(np.asarray(beats_ms) / 1000 * spectra.sr / spectra.coarse_hop).astype(int)
-    frames = np.clip(frames, 0, chroma.shape[1] - 1)
-    sync = librosa.util.sync(chroma, np.append(frames, chroma.shape[1]), aggregate=np.mean, pad=False)
-    return sync[:, : len(frames)]
-
-
-def downbeat_phase(
-    *, chroma_beats: np.ndarray, low_onset_beats: np.ndarray, grid_index: np.ndarray | None = None,
-    beats_per_bar: int = BEATS_PER_BAR,
-) -> tuple[int, list[float]]:
-    """Bar phase (0..beats_per_bar-1) on the beat grid from per-beat harmonic change and bass onsets.
-
-    A beat is a downbeat when ``grid_index % beats_per_bar == phase`` (``grid_index``
-    defaults to 0, 1, 2, ...). Returns the phase and the score of every phase
-    (higher = more downbeat-like).
-    """
-    n = chroma_beats.shape[1]
-    if n < beats_per_bar * 2:
-        return 0, [0.0] * beats_per_bar
-    c = chroma_beats / (np.linalg.norm(chroma_beats, axis=0, keepdims=True) + 1e-9)
-    change = np.zeros(n)
-    change[1:] = 1.0 - np.sum(c[:, 1:] * c[:, :-1], axis=0)
-    change[0] = change[1:].mean() if n > 1 else 0.0
-
-    def z(x: np.ndarray) -> np.ndarray:
-        sd = x.std()
-        return (x - x.mean()) / sd if sd > 1e-9 else np.zeros_like(x)
-
-    evidence = z(change) + 0.5 * z(np.asarray(low_onset_beats, dtype=np.float64))
-    idx = np.arange(n) if grid_index is None else np.asarray(grid_index)[:n]
-    scores = [float(evidence[idx % beats_per_bar == p].mean()) if np.any(idx % beats_per_bar == p) else -np.inf
-              for p in range(beats_per_bar)]
-    return int(np.argmax(scores)), scores
-
-
-def low_onset_at_beats(spectra: Spectra, beats_ms: np.ndarray) -> np.ndarray:
-    """Onset strength of the bass band (< ~150 Hz) at each beat (peak within +-2 frames)."""
-    frames = np.round(np.asarray(beats_ms) / 1000 * spectra.sr / spectra.coarse_hop).astype(int)
-    peak = _local_max(spectra.bass_flux, 2)
-    return peak[np.clip(frames, 0, len(peak) - 1)]
 
 
 # ---------------------------------------------------------------------------- energy, key, mood
@@ -723,19 +519,21 @@ AnalysisProgress = Callable[[float, str], None]  # (fraction of the analysis don
 def analyze_signal(y: np.ndarray, sr: int, *, progress: AnalysisProgress | None = None) -> SignalFeatures:
     """Analyse a mono signal: tempo, beats, downbeats, onsets, energy, key, mood and sections.
 
+    Beats are tracked on the signal at its own rate (best at 44.1 kHz, what the
+    beat networks were trained on); everything else at 22.05 kHz.
     ``progress(fraction, message)`` is called between the phases (their shares of the time, roughly measured).
     """
     report = progress or (lambda fraction, message: None)
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1:
+    full = np.asarray(y, dtype=np.float32)
+    if full.ndim != 1:
         raise InputError("analyze_signal expects a mono signal")
-    if sr != ANALYSIS_SR:
-        y = librosa.resample(y, orig_sr=sr, target_sr=ANALYSIS_SR, res_type="soxr_hq")
-        sr = ANALYSIS_SR
+    full_sr = sr
+    y = full if sr == ANALYSIS_SR else librosa.resample(full, orig_sr=sr, target_sr=ANALYSIS_SR, res_type="soxr_hq")
+    sr = ANALYSIS_SR
     duration_ms = int(round(len(y) / sr * 1000))
     if duration_ms < 500:
         raise InputError("the track is too short to analyse")
-    report(0.1, "spectra")
+    report(0.05, "spectra")
     spectra = compute_spectra(y, sr)
     energy = energy_curve(spectra)
     silent = float(np.max(np.abs(y))) < 1e-4
@@ -744,25 +542,14 @@ def analyze_signal(y: np.ndarray, sr: int, *, progress: AnalysisProgress | None 
             duration_ms=duration_ms, tempo_bpm=0.0, beats_ms=[], downbeats_ms=[], onsets_ms=[], energy=energy,
             key="", mode="", mood="silent", sections=[SectionSpan("intro", 0, duration_ms, 0.0, "silent")],
         )
-    report(0.4, "tempo and beats")
     env = onset_envelope(spectra)
-    _, frames = choose_tempo(env, sr, body_env=body_onset_envelope(spectra), hop=spectra.fine_hop)
-    beats = refine_beats_ms(y, sr, _frames_ms(frames, sr=sr, hop=spectra.fine_hop))
-    tempo = tempo_from_beats(beats)
     onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=spectra.fine_hop, backtrack=False)
     onsets = _frames_ms(onset_frames, sr=sr, hop=spectra.fine_hop)
-    report(0.75, "key and bars")
+    report(0.2, "tempo, beats and bars")
+    track = track_beats(full, full_sr)
+    beats, downbeats, tempo = track.beats_s * 1000.0, track.downbeats_s * 1000.0, track.tempo_bpm
+    report(0.9, "key and sections")
     key, mode, key_r = estimate_key(spectra.chroma)
-    if len(beats) >= 2 * BEATS_PER_BAR:
-        grid = beat_grid_index(beats)
-        phase, _scores = downbeat_phase(
-            chroma_beats=beat_chroma(spectra, beats), low_onset_beats=low_onset_at_beats(spectra, beats),
-            grid_index=grid,
-        )
-        downbeats = beats[grid % BEATS_PER_BAR == phase]
-    else:
-        downbeats = beats[:1]
-    report(0.9, "sections")
     sections = segment_sections(
         spectra, downbeats_ms=downbeats, duration_ms=duration_ms, energy=energy, mode=mode, tempo_bpm=tempo
     )
@@ -773,7 +560,7 @@ def analyze_signal(y: np.ndarray, sr: int, *, progress: AnalysisProgress | None 
         beats_ms=[int(round(b)) for b in beats], downbeats_ms=[int(round(b)) for b in downbeats],
         onsets_ms=[int(round(o)) for o in onsets], energy=energy, key=key, mode=mode,
         mood=mood_word(energy=mean_e, mode=mode, brightness=mean_b, tempo_bpm=tempo), sections=sections,
-        extras={"key_correlation": round(key_r, 3)},
+        beats_per_bar=track.beats_per_bar, extras={"key_correlation": round(key_r, 3)},
     )
 
 
@@ -781,7 +568,7 @@ def load_and_analyze(wav_path: Path, *, progress: AnalysisProgress | None = None
     """Read a WAV (any rate/channels) and analyse it (``progress`` as in :func:`analyze_signal`)."""
     if progress:
         progress(0.02, "reading the track")
-    return analyze_signal(load_mono(wav_path), ANALYSIS_SR, progress=progress)
+    return analyze_signal(load_mono(wav_path, sr=MODEL_SR), MODEL_SR, progress=progress)
 
 
 def to_analysis(

