@@ -17,8 +17,8 @@ from pathlib import Path
 from PIL import Image
 
 from engine.fingerprint import bytes_sha256, fingerprint
+from engine.images import canvas_size, png_bytes, read_png_metadata
 from engine.models import ImageRecord, Prompts, PromptVersion, Scene, utcnow
-from engine.providers.local.illustrator import canvas_size, png_bytes, read_png_metadata
 from engine.steps.common import StepContext
 from engine.storage import atomic_write_bytes, atomic_write_json
 
