@@ -38,7 +38,7 @@ from engine.audio.sample import write_wav  # noqa: E402
 from engine.fingerprint import file_sha256  # noqa: E402
 from engine.render import warp  # noqa: E402
 from engine.render.command import escape_option_value  # noqa: E402
-from engine.render.ffmpeg import ffmpeg_path  # noqa: E402
+from engine.ffmpeg import ffmpeg_path  # noqa: E402
 from engine.render.render import render_video, still_name  # noqa: E402
 from engine.render.subtitles import FONTS_DIR  # noqa: E402
 from engine.render.timeline import Clip, RenderSpec, SubtitleLine, Timeline, build_timeline  # noqa: E402

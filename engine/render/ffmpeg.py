@@ -1,8 +1,7 @@
-"""Locating and running the ffmpeg binary (imageio-ffmpeg's, or STORYBEAT_FFMPEG), and probing its output."""
+"""Running the ffmpeg binary (located by :func:`engine.ffmpeg.ffmpeg_path`) and probing its output."""
 from __future__ import annotations
 
 import fcntl
-import functools
 import logging
 import os
 import re
@@ -13,19 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import imageio_ffmpeg
-
 from engine.errors import CancelledError, RenderError
+from engine.ffmpeg import ffmpeg_path
 
 log = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 25
-
-
-@functools.cache
-def ffmpeg_path() -> str:
-    """Path of the ffmpeg executable: ``$STORYBEAT_FFMPEG`` if set, else the bundled one."""
-    return os.environ.get("STORYBEAT_FFMPEG") or imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def parse_progress_line(line: str) -> tuple[str, str] | None:

@@ -35,9 +35,10 @@ from pathlib import Path
 import cv2
 
 from engine.errors import CancelledError, RenderError
+from engine.ffmpeg import ffmpeg_path
 from engine.fingerprint import file_sha256, fingerprint
 from engine.render import command, warp
-from engine.render.ffmpeg import FeedPipes, FfmpegProcess, ffmpeg_path
+from engine.render.ffmpeg import FeedPipes, FfmpegProcess
 from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, ass_header, events_between, to_ass, to_lrc, to_srt
 from engine.render.timeline import Segment, SubtitleLine, TimedClip, Timeline
 

@@ -15,7 +15,8 @@ from PIL import Image
 from engine.audio.sample import write_wav
 from engine.errors import CancelledError, RenderError
 from engine.fingerprint import file_sha256
-from engine.render.ffmpeg import count_video_frames, ffmpeg_path, probe, top_level_atoms
+from engine.ffmpeg import ffmpeg_path
+from engine.render.ffmpeg import count_video_frames, probe, top_level_atoms
 from engine.render.render import render_video
 from engine.render.timeline import Clip, Motion, RenderSpec, SubtitleLine, build_timeline, camera_window, clip_progress
 
