@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import machine
-from engine.providers.gemini.estimate import StepEstimate
+from engine.usage import StepEstimate
 
 from engine.models import (
     Aspect,

@@ -230,7 +230,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Pre-flight estimate of what a run still costs (Gemini calls, tokens, pictures, USD; zero for local)."""
-    from engine.providers.gemini.estimate import estimate_project
+    from engine.usage import estimate_project
 
     est = estimate_project(args.id)
     if args.json:

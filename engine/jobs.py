@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from engine.models import Job, JobError, StepProgress, Usage, utcnow
-from engine.providers.base import UsageDelta, add_usage
+from engine.usage import UsageDelta, add_usage
 from engine.storage import ProjectFolder
 
 log = logging.getLogger(__name__)

@@ -141,6 +141,6 @@ def analysis(folder: FolderDep) -> AnalysisPublic:
 @router.get("/{project_id}/estimate", response_model=EstimatePublic, responses=responses(401, 404, 422))
 def estimate(folder: FolderDep) -> EstimatePublic:
     """Pre-flight estimate of what the rest of the run costs (Gemini calls, tokens, pictures, USD; 0 for local)."""
-    from engine.providers.gemini.estimate import estimate_project
+    from engine.usage import estimate_project
 
     return EstimatePublic.model_validate(estimate_project(folder.id).to_dict())

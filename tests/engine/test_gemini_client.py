@@ -24,7 +24,7 @@ from engine.providers.gemini.client import (
 )
 from engine.providers.gemini.ratelimit import RateLimiter
 from engine.providers.gemini.schemas import AnalysisAnswer, PromptsAnswer, StoryboardAnswer
-from engine.providers.gemini.usage import UsageDelta, add_usage, estimate_cost_usd, price_for
+from engine.usage import UsageDelta, add_usage, estimate_cost_usd, price_for
 from tests.fakes import DEFAULT_API_KEY, Fault, FakeGemini, fake_gemini  # noqa: F401 (fixture)
 from tests.fakes.gemini_server import make_png, prompt_colour
 

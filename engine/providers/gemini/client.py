@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.errors import ProviderError
 from engine.providers.gemini.ratelimit import RateLimiter
-from engine.providers.gemini.usage import UsageDelta, estimate_cost_usd
+from engine.usage import UsageDelta, estimate_cost_usd
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,9 @@ from engine.config import Settings
 from engine.models import ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, StepIO
 from engine.providers.gemini.client import GeminiClient
-from engine.providers.gemini.estimate import UsageRouter, image_model
+from engine.providers.gemini.router import UsageRouter
 from engine.styles import get_preset
+from engine.usage import image_model
 
 log = logging.getLogger(__name__)
 
