@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from engine import machine
-from engine.ffmpeg import ffmpeg_path
+from engine.render.ffmpeg import ffmpeg_path
 from engine.storage import ProjectFolder
 
 pytestmark = pytest.mark.slow
