@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from engine import machine
 from engine.usage import StepEstimate
@@ -151,6 +151,19 @@ class ProjectPublic(BaseModel):
     updated_at: datetime
     thumbnail_url: str | None = None
     audio_url: str | None = None
+
+    @computed_field(description="a run towards RENDERED has steps to do from this state (engine.machine.can_generate)")
+    @property
+    def can_generate(self) -> bool:
+        """Whether the UI offers "Generate video"; busy is separate."""
+        return machine.can_generate(self.state)
+
+    @computed_field(description='how a video is made from this state: "render" (a render job), "run" (a run that makes '
+                                'the missing steps first), or null (no track yet, or FAILED) (engine.machine.render_kind)')
+    @property
+    def render_kind(self) -> Literal["render", "run"] | None:
+        """What the UI's render buttons start; busy is separate."""
+        return machine.render_kind(self.state)  # type: ignore[return-value]
 
 
 class ProjectSummary(BaseModel):

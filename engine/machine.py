@@ -156,6 +156,31 @@ def fire(project: Project, trigger: str, *, error: ErrorInfo | None = None) -> P
     return project
 
 
+def can_generate(state: str) -> bool:
+    """Whether a run towards RENDERED ("Generate video") has work from ``state``: a pipeline step leaves it.
+
+    Derived from :data:`PIPELINE`; CREATED (no track), RENDERED (done) and
+    FAILED (resume first) have none.
+    """
+    return any(source == state for _, source, _ in PIPELINE)
+
+
+def render_kind(state: str) -> str | None:
+    """How a video is made from ``state``: ``"render"``, ``"run"`` or None.
+
+    ``"render"`` when the ``render`` trigger leaves ``state`` in
+    :data:`TRANSITIONS` (every picture is drawn: a render job); ``"run"`` when
+    a run towards RENDERED makes the missing steps first (:func:`can_generate`);
+    None when there is nothing to render from (no track yet, or FAILED until
+    it is resumed).
+    """
+    for row in TRANSITIONS:
+        sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
+        if row["trigger"] == "render" and state in sources:
+            return "render"
+    return "run" if can_generate(state) else None
+
+
 def machine_spec(project: Project | None = None) -> dict[str, Any]:
     """The machine as JSON: states, pipeline, transitions, and (given a project) its state and allowed triggers."""
     transitions = []
