@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, create_model
 
 from engine import machine
 from engine.usage import StepEstimate
@@ -20,6 +20,7 @@ from engine.models import (
     HistoryEntry,
     Job,
     LyricLine,
+    ProjectSettings,
     ProviderName,
     Quality,
     Section,
@@ -83,24 +84,28 @@ class StylePublic(BaseModel):
 # --------------------------------------------------------------------------- projects
 
 
-class SettingsUpdate(Strict):
-    """Partial project settings (POST /projects, PATCH /projects/{id}); omitted keys keep their value."""
-
-    style: str | None = Field(default=None, max_length=64)
-    aspect: Aspect | None = None
-    resolution: Literal[720, 1080] | None = None
-    fps: int | None = Field(default=None, ge=12, le=60)
-    subtitles: bool | None = None
-    quality: Quality | None = None
-    provider: ProviderName | None = None
-    min_scene_ms: int | None = Field(default=None, ge=500, le=30_000)
-    max_scene_ms: int | None = Field(default=None, ge=1000, le=60_000)
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    beat_pulse: bool | None = None
-
+class _SettingsChanges(Strict):
     def changes(self) -> dict[str, Any]:
         """Only the keys the client sent."""
         return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+def _partial(model: type[BaseModel]) -> dict[str, Any]:
+    """Every field of ``model`` as optional (default None), with its type and bounds (``Field`` metadata) kept."""
+    return {
+        name: (Annotated[info.annotation | None, *info.metadata] if info.metadata else info.annotation | None, None)
+        for name, info in model.model_fields.items()
+    }
+
+
+# Partial project settings (POST /projects, PATCH /projects/{id}); omitted keys keep their value. Derived from
+# engine.models.ProjectSettings: its types and bounds are not restated; the checks across fields (scene length
+# bounds, a known style) run when the merged settings are validated as a ProjectSettings.
+SettingsUpdate = create_model(  # type: ignore[call-overload]
+    "SettingsUpdate", __base__=_SettingsChanges, __module__=__name__,
+    __doc__="Partial project settings (POST /projects, PATCH /projects/{id}); omitted keys keep their value.",
+    **_partial(ProjectSettings),
+)
 
 
 class ProjectCreate(Strict):
