@@ -100,10 +100,10 @@ class FfmpegProcess:
         self._lock = threading.Lock()
         self._feed_error: BaseException | None = None
 
-    def _feed(self, pipes: FeedPipes, fd: int, chunks: Iterable[memoryview | bytes]) -> None:
+    def _feed(self, pipes: FeedPipes, fd: int, buffers: Iterable[memoryview | bytes]) -> None:
         try:
-            for chunk in chunks:
-                _write_all(fd, chunk)
+            for buffer in buffers:
+                _write_all(fd, buffer)
         except BrokenPipeError:
             pass  # ffmpeg stopped reading (it failed, or was killed): its exit code tells
         except BaseException as exc:  # noqa: BLE001 - handed to run(), which re-raises it
@@ -146,8 +146,8 @@ class FfmpegProcess:
             if pipes:
                 for fd in pipes.read_fds:
                     pipes.close(fd)  # only ffmpeg reads; it sees the end of input when the writer closes
-                for fd, chunks in zip(pipes.write_fds, sources):
-                    writers.append(threading.Thread(target=self._feed, args=(pipes, fd, chunks), daemon=True,
+                for fd, buffers in zip(pipes.write_fds, sources):
+                    writers.append(threading.Thread(target=self._feed, args=(pipes, fd, buffers), daemon=True,
                                                     name=f"ffmpeg-feed-{fd}"))
                 for t in writers:
                     t.start()
