@@ -109,14 +109,6 @@ def _allowed(state: str, failed_from: str | None) -> tuple[str, ...]:
     return tuple(t for t in machine.get_triggers(state) if holder.may_trigger(t))
 
 
-def next_step(state: str) -> str | None:
-    """The pipeline step that leaves ``state`` (None for RENDERED, CREATED, FAILED)."""
-    for trigger, source, _ in PIPELINE:
-        if source == state:
-            return trigger
-    return None
-
-
 def state_index(state: str) -> int:
     """Position of a work state in the pipeline (CREATED=0 ... RENDERED=6)."""
     return STATES.index(state)

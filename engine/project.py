@@ -77,7 +77,7 @@ def _safe_name(name: str) -> str:
 
 
 def upload_track(
-    project_id: str, *, audio: Path, original_name: str, lyrics_text: str | None = None, lyrics_name: str | None = None
+    project_id: str, *, audio: Path, original_name: str, lyrics_text: str | None = None
 ) -> Project:
     """Store a track (any common audio format, checked by content) and optional lyrics (LRC or text)."""
     folder = ProjectFolder(project_id)

@@ -204,8 +204,3 @@ class Runner:
             machine.fire(project, "fail", error=ErrorInfo(step=step, message=message[:4000], kind=kind))
             self.folder.save_project(project)
         tracker.finish("failed", message[:500])
-
-
-def run_project(project_id: str, **kwargs: object) -> Project:
-    """Convenience: ``Runner(project_id, **kwargs).run()``."""
-    return Runner(project_id, **kwargs).run()  # type: ignore[arg-type]

@@ -118,7 +118,7 @@ async def upload(folder: FolderDep, request: Request, settings: SettingsDep) -> 
         try:
             project = await run_in_threadpool(
                 upload_track, folder.id, audio=received.audio_path, original_name=received.audio_name,
-                lyrics_text=received.lyrics_text, lyrics_name=received.lyrics_name,
+                lyrics_text=received.lyrics_text,
             )
         except InputError as exc:
             if type(exc) is InputError and NOT_AUDIO_RE.search(str(exc)):

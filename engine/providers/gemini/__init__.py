@@ -18,6 +18,7 @@ from engine.providers.gemini.illustrator import GeminiIllustrator
 from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.storyboard import GeminiStoryboarder
 from engine.providers.gemini.writer import GeminiWriter
+from engine.providers.local import local_provider
 
 __all__ = [
     "GeminiAnalyst", "GeminiClient", "GeminiIllustrator", "GeminiStoryboarder", "GeminiWriter", "gemini_client",
@@ -50,8 +51,6 @@ def gemini_provider(config: Settings | None = None, *, client: GeminiClient | No
     else:
         client.on_usage = router
     if local is None:
-        from engine.providers.local import local_provider
-
         local = local_provider()
     text = config.gemini_text_model
     return Provider(
