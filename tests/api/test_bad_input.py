@@ -212,6 +212,7 @@ def test_unknown_routes_and_methods(client: httpx.Client) -> None:
     assert client.put("/projects").status_code == 405
 
 
+@pytest.mark.slow  # real workers
 def test_concurrent_runs_start_one_worker(server: Server) -> None:
     with server.client() as c:
         pid = uploaded_project(c, "race", seconds=3.0)
@@ -233,6 +234,7 @@ def test_concurrent_runs_start_one_worker(server: Server) -> None:
         assert project["state"] in ("ANALYZED", "UPLOADED")
 
 
+@pytest.mark.slow  # real workers
 def test_cancel_stops_the_worker(server: Server) -> None:
     with server.client() as c:
         pid = uploaded_project(c, "stop", seconds=4.0)

@@ -20,6 +20,8 @@ from engine.render.ffmpeg import count_video_frames, probe, top_level_atoms
 from engine.render.render import render_video
 from engine.render.timeline import Clip, Motion, RenderSpec, SubtitleLine, build_timeline, camera_window, clip_progress
 
+pytestmark = pytest.mark.slow  # ffmpeg renders end to end
+
 W, H, FPS = 320, 180, 30
 
 
