@@ -318,9 +318,11 @@ def test_pro_quality_uses_the_pro_model_and_skips_thought_images(provider, fake_
     from tests.fakes.gemini_server import make_png, request_text
 
     expected = make_png(prompt=request_text(call.body), aspect_ratio="9:16")
-    from engine.providers.gemini.illustrator import fit_png
+    from engine.providers.gemini.illustrator import fit_image
 
-    assert drawing.png == fit_png(expected, width=320, height=180)
+    fitted = io.BytesIO()
+    fit_image(expected, width=320, height=180).save(fitted, format="PNG")
+    assert drawing.png == fitted.getvalue()
 
 
 @pytest.mark.parametrize("fault, reason", [

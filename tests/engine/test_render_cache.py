@@ -12,7 +12,7 @@ import numpy as np
 from engine.fingerprint import file_sha256
 from engine.render import command
 from engine.ffmpeg import ffmpeg_path
-from engine.render.ffmpeg import run_ffmpeg
+from tests.engine.media import run_ffmpeg
 from engine.render.render import CACHE_KEEP_S, manifest_name, prune_cache, render_video, still_name
 from engine.render.timeline import RenderSpec, build_timeline, render_spec
 from tests.engine.test_render_video import SUBS, _clips, _texture, _wav

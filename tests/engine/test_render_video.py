@@ -16,9 +16,10 @@ from engine.audio.sample import write_wav
 from engine.errors import CancelledError, RenderError
 from engine.fingerprint import file_sha256
 from engine.ffmpeg import ffmpeg_path
-from engine.render.ffmpeg import count_video_frames, probe, top_level_atoms
+from engine.render.ffmpeg import probe
 from engine.render.render import render_video
 from engine.render.timeline import Clip, Motion, RenderSpec, SubtitleLine, build_timeline, camera_window, clip_progress
+from tests.engine.media import count_video_frames, top_level_atoms
 
 pytestmark = pytest.mark.slow  # ffmpeg renders end to end
 

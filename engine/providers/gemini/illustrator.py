@@ -53,13 +53,6 @@ def fit_image(png: bytes, *, width: int, height: int) -> Image.Image:
     return rgb
 
 
-def fit_png(png: bytes, *, width: int, height: int) -> bytes:
-    """:func:`fit_image` as PNG bytes."""
-    buf = _io.BytesIO()
-    fit_image(png, width=width, height=height).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 class GeminiIllustrator:
     """:class:`engine.providers.base.Illustrator` over Gemini's image models (fast / pro)."""
 
