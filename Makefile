@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench eval-audio serve install browser clean
+.PHONY: demo test test-fast bench eval-audio serve install browser clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need Python 3.11 ($(PY))"; exit 1; }
@@ -27,6 +27,10 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# The inner loop: no browser, no ffmpeg renders or worker processes end to end (tests marked slow).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: eval-audio
 	$(BIN)/python bench/run_all.py

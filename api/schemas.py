@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, create_model
 
 from engine import machine
-from engine.providers.gemini.estimate import StepEstimate
+from engine.usage import StepEstimate
 
 from engine.models import (
     Aspect,
@@ -20,6 +20,7 @@ from engine.models import (
     HistoryEntry,
     Job,
     LyricLine,
+    ProjectSettings,
     ProviderName,
     Quality,
     Section,
@@ -83,24 +84,28 @@ class StylePublic(BaseModel):
 # --------------------------------------------------------------------------- projects
 
 
-class SettingsUpdate(Strict):
-    """Partial project settings (POST /projects, PATCH /projects/{id}); omitted keys keep their value."""
-
-    style: str | None = Field(default=None, max_length=64)
-    aspect: Aspect | None = None
-    resolution: Literal[720, 1080] | None = None
-    fps: int | None = Field(default=None, ge=12, le=60)
-    subtitles: bool | None = None
-    quality: Quality | None = None
-    provider: ProviderName | None = None
-    min_scene_ms: int | None = Field(default=None, ge=500, le=30_000)
-    max_scene_ms: int | None = Field(default=None, ge=1000, le=60_000)
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    beat_pulse: bool | None = None
-
+class _SettingsChanges(Strict):
     def changes(self) -> dict[str, Any]:
         """Only the keys the client sent."""
         return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+def _partial(model: type[BaseModel]) -> dict[str, Any]:
+    """Every field of ``model`` as optional (default None), with its type and bounds (``Field`` metadata) kept."""
+    return {
+        name: (Annotated[info.annotation | None, *info.metadata] if info.metadata else info.annotation | None, None)
+        for name, info in model.model_fields.items()
+    }
+
+
+# Partial project settings (POST /projects, PATCH /projects/{id}); omitted keys keep their value. Derived from
+# engine.models.ProjectSettings: its types and bounds are not restated; the checks across fields (scene length
+# bounds, a known style) run when the merged settings are validated as a ProjectSettings.
+SettingsUpdate = create_model(  # type: ignore[call-overload]
+    "SettingsUpdate", __base__=_SettingsChanges, __module__=__name__,
+    __doc__="Partial project settings (POST /projects, PATCH /projects/{id}); omitted keys keep their value.",
+    **_partial(ProjectSettings),
+)
 
 
 class ProjectCreate(Strict):
@@ -151,6 +156,19 @@ class ProjectPublic(BaseModel):
     updated_at: datetime
     thumbnail_url: str | None = None
     audio_url: str | None = None
+
+    @computed_field(description="a run towards RENDERED has steps to do from this state (engine.machine.can_generate)")
+    @property
+    def can_generate(self) -> bool:
+        """Whether the UI offers "Generate video"; busy is separate."""
+        return machine.can_generate(self.state)
+
+    @computed_field(description='how a video is made from this state: "render" (a render job), "run" (a run that makes '
+                                'the missing steps first), or null (no track yet, or FAILED) (engine.machine.render_kind)')
+    @property
+    def render_kind(self) -> Literal["render", "run"] | None:
+        """What the UI's render buttons start; busy is separate."""
+        return machine.render_kind(self.state)  # type: ignore[return-value]
 
 
 class ProjectSummary(BaseModel):

@@ -31,7 +31,6 @@ class Upload:
     audio_name: str = ""
     audio_bytes: int = 0
     lyrics_text: str | None = None
-    lyrics_name: str | None = None
     temp_files: list[Path] = field(default_factory=list)
 
     def cleanup(self) -> None:
@@ -117,8 +116,6 @@ class _Collector:
             text = bytes(self._buffer).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError(f"{self._name} must be UTF-8 text") from None
-        if self._name == "lyrics":
-            self.upload.lyrics_name = self._filename or "lyrics"
         if self.upload.lyrics_text is not None and text.strip():
             raise InputError("send either a lyrics file or lyrics_text, not both")
         if text.strip() or self.upload.lyrics_text is None:

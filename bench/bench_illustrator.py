@@ -18,7 +18,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine.providers.local.illustrator import draw_scene, png_bytes  # noqa: E402
+from engine.images import png_bytes  # noqa: E402
+from engine.providers.local.illustrator import draw_scene  # noqa: E402
 from engine.styles import PRESETS  # noqa: E402
 from sample_prompts import SAMPLES  # noqa: E402
 

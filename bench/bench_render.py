@@ -38,7 +38,7 @@ from engine.audio.sample import write_wav  # noqa: E402
 from engine.fingerprint import file_sha256  # noqa: E402
 from engine.render import warp  # noqa: E402
 from engine.render.command import escape_option_value  # noqa: E402
-from engine.render.ffmpeg import ffmpeg_path  # noqa: E402
+from engine.ffmpeg import ffmpeg_path  # noqa: E402
 from engine.render.render import render_video, still_name  # noqa: E402
 from engine.render.subtitles import FONTS_DIR  # noqa: E402
 from engine.render.timeline import Clip, RenderSpec, SubtitleLine, Timeline, build_timeline  # noqa: E402
@@ -164,12 +164,12 @@ def write_own_frames(tl: Timeline, *, cache: Path, out: Path) -> int:
     spec = tl.spec
     frames = 0
     with out.open("wb") as fh:
-        for seg in tl.segments:
+        for chunk in tl.chunks:
             stills = [warp.load_still(cache / still_name(tl.clips[i].clip.image_sha256, timeline=tl),
-                                      width=spec.width, height=spec.height) for i in seg.clip_indexes]
-            for buf in warp.segment_frames(seg, clips=tl.clips, stills=stills, fps=spec.fps):
+                                      width=spec.width, height=spec.height) for i in chunk.clip_indexes]
+            for buf in warp.chunk_frames(chunk, clips=tl.clips, stills=stills, fps=spec.fps):
                 fh.write(buf)
-            frames += seg.dur_frames
+            frames += chunk.dur_frames
     return frames
 
 
@@ -300,7 +300,7 @@ def song_in_child(tmp: Path, *, seconds: float, scenes: int, height: int, cache:
 
 def child_song(tmp: Path, seconds: float, scenes: int, height: int, cache: Path, *, edit: bool) -> None:
     """The child's side: render and print wall, CPU (render only, and with the process's start-up and imports)
-    and the segment counts.  Making the song's files is not counted (the parent made the pictures already)."""
+    and the chunk counts.  Making the song's files is not counted (the parent made the pictures already)."""
     startup_cpu = cpu_seconds()
     spec = RenderSpec(width=height * 16 // 9, height=height, fps=FPS, preset=PRESET, crf=CRF)
     clips, audio, lines = make_song(tmp, seconds=seconds, scenes=scenes)
@@ -309,8 +309,8 @@ def child_song(tmp: Path, seconds: float, scenes: int, height: int, cache: Path,
         clips[20] = replace(clips[20], image_path=new_img, image_sha256=file_sha256(new_img))
     wall, cpu, _, res = timed_render(clips, audio=audio, lines=lines, spec=spec, seconds=seconds,
                                      out=tmp / f"song_{scenes}{'_v2' if edit else ''}.mp4", cache=cache, track_memory=False)
-    print(json.dumps({"wall": wall, "cpu": cpu, "process_cpu": startup_cpu + cpu, "encoded": res.segments_encoded,
-                      "reused": res.segments_reused}))
+    print(json.dumps({"wall": wall, "cpu": cpu, "process_cpu": startup_cpu + cpu, "encoded": res.chunks_encoded,
+                      "reused": res.chunks_reused}))
 
 
 def main() -> None:
@@ -409,7 +409,7 @@ def main() -> None:
                                  f"{100 * edit['wall'] / full['wall']:.1f}% of full wall, "
                                  f"{100 * edit['cpu'] / full['cpu']:.1f}% CPU "
                                  f"({100 * edit['process_cpu'] / full['process_cpu']:.1f}% counting the fresh process's "
-                                 f"start-up); {edit['encoded']} segments encoded, {edit['reused']} reused"))
+                                 f"start-up); {edit['encoded']} chunks encoded, {edit['reused']} reused"))
             for scenes, full in mem_rows:
                 rows.append((f"peak memory (the render process and its ffmpegs), {song_s:.0f} s {height}p, {scenes} scenes",
                              f"{full['wall']:.1f} s", f"{full['cpu']:.1f} s", f"{full['peak'] / 2**20:.0f} MB peak"))

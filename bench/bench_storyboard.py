@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.models import Analysis, EnergyCurve, LyricLine, Section  # noqa: E402
-from engine.storyboard import build_scenes, plan_cuts  # noqa: E402
+from engine.providers.local.storyboard import build_scenes  # noqa: E402
+from engine.storyboard import plan_cuts  # noqa: E402
 
 MIN_MS, MAX_MS = 2500, 8000
 

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from PIL import Image  # noqa: E402
 
 from engine.contact_sheet import SheetItem, make_contact_sheet  # noqa: E402
-from engine.providers.local.illustrator import canvas_size, draw_scene  # noqa: E402
+from engine.images import canvas_size  # noqa: E402
+from engine.providers.local.illustrator import draw_scene  # noqa: E402
 from engine.styles import PRESETS  # noqa: E402
 from sample_prompts import SAMPLES  # noqa: E402
 

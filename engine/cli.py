@@ -230,7 +230,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Pre-flight estimate of what a run still costs (Gemini calls, tokens, pictures, USD; zero for local)."""
-    from engine.providers.gemini.estimate import estimate_project
+    from engine.usage import estimate_project
 
     est = estimate_project(args.id)
     if args.json:
@@ -300,11 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("new", cmd_new, "create a project from an audio file; prints its id")
     p.add_argument("audio")
     p.add_argument("--lyrics", help="LRC (timed) or plain text lyrics file")
-    p.add_argument("--style", default="synthwave", choices=sorted(PRESETS))
-    p.add_argument("--aspect", default="16:9", choices=["16:9", "9:16", "1:1"])
-    p.add_argument("--provider", default="auto", choices=["auto", "local", "gemini"])
-    p.add_argument("--resolution", type=int, default=720, choices=[720, 1080])
-    p.add_argument("--quality", default="fast", choices=["fast", "pro"])
+    defaults = ProjectSettings()  # choices and defaults: the settings' own types, declared once in engine.models
+    p.add_argument("--style", default=defaults.style, choices=sorted(PRESETS))
+    p.add_argument("--aspect", default=defaults.aspect, choices=ProjectSettings.choices("aspect"))
+    p.add_argument("--provider", default="auto", choices=["auto", *ProjectSettings.choices("provider")])
+    p.add_argument("--resolution", type=int, default=defaults.resolution, choices=ProjectSettings.choices("resolution"))
+    p.add_argument("--quality", default=defaults.quality, choices=ProjectSettings.choices("quality"))
     p.add_argument("--no-subtitles", action="store_true")
     p.add_argument("--name", default="")
     for name, func, text in (("run", cmd_run, "run the pipeline (default: to RENDERED)"),):
@@ -353,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--out")
     p = add("demo", cmd_demo, "offline demo: make a video from the bundled sample song")
-    p.add_argument("--style", default="synthwave", choices=sorted(PRESETS))
+    p.add_argument("--style", default=defaults.style, choices=sorted(PRESETS))
     p.add_argument("--quiet", action="store_true")
     return parser
 

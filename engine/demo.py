@@ -4,8 +4,10 @@ from __future__ import annotations
 import logging
 
 from engine import machine
+from engine.audio.sample import make_demo_song
 from engine.config import get_settings
 from engine.models import ProjectSettings
+from engine.project import create_project, update_settings, upload_track
 from engine.storage import ProjectFolder
 
 log = logging.getLogger(__name__)
@@ -19,9 +21,6 @@ def prepare_demo(*, style: str = "synthwave", project_id: str = DEMO_ID) -> str:
     Re-running reuses the project: finished steps are skipped by fingerprint,
     so a second ``make demo`` only prints the path again.
     """
-    from engine.audio.sample import make_demo_song
-    from engine.project import create_project, update_settings, upload_track
-
     folder = ProjectFolder(project_id)
     if folder.exists():
         project = folder.load_project()

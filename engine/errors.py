@@ -21,14 +21,18 @@ class NotFoundError(InputError):
 class ProviderError(StorybeatError):
     """A provider (local or Gemini) could not do its job.
 
-    ``transient`` errors (rate limits, 5xx, timeouts, unparseable answers) are
-    retried by the runner; others fail the step at once.
+    ``transient`` errors (rate limits, 5xx, timeouts, unparseable answers) may
+    pass on a retry; others fail the step at once. ``retried``: a lower layer
+    (the Gemini client) already spent its retries on it, so nobody retries it
+    again (the one policy: :mod:`engine.retry`).
     """
 
-    def __init__(self, message: str, *, transient: bool = False, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str, *, transient: bool = False, retry_after_s: float | None = None,
+                 retried: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after_s = retry_after_s
+        self.retried = retried
 
 
 class RenderError(StorybeatError):

@@ -109,14 +109,6 @@ def _allowed(state: str, failed_from: str | None) -> tuple[str, ...]:
     return tuple(t for t in machine.get_triggers(state) if holder.may_trigger(t))
 
 
-def next_step(state: str) -> str | None:
-    """The pipeline step that leaves ``state`` (None for RENDERED, CREATED, FAILED)."""
-    for trigger, source, _ in PIPELINE:
-        if source == state:
-            return trigger
-    return None
-
-
 def state_index(state: str) -> int:
     """Position of a work state in the pipeline (CREATED=0 ... RENDERED=6)."""
     return STATES.index(state)
@@ -154,6 +146,31 @@ def fire(project: Project, trigger: str, *, error: ErrorInfo | None = None) -> P
     del project.history[:-200]
     log.info("project %s: %s --%s--> %s", project.id, source, trigger, dest)
     return project
+
+
+def can_generate(state: str) -> bool:
+    """Whether a run towards RENDERED ("Generate video") has work from ``state``: a pipeline step leaves it.
+
+    Derived from :data:`PIPELINE`; CREATED (no track), RENDERED (done) and
+    FAILED (resume first) have none.
+    """
+    return any(source == state for _, source, _ in PIPELINE)
+
+
+def render_kind(state: str) -> str | None:
+    """How a video is made from ``state``: ``"render"``, ``"run"`` or None.
+
+    ``"render"`` when the ``render`` trigger leaves ``state`` in
+    :data:`TRANSITIONS` (every picture is drawn: a render job); ``"run"`` when
+    a run towards RENDERED makes the missing steps first (:func:`can_generate`);
+    None when there is nothing to render from (no track yet, or FAILED until
+    it is resumed).
+    """
+    for row in TRANSITIONS:
+        sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
+        if row["trigger"] == "render" and state in sources:
+            return "render"
+    return "run" if can_generate(state) else None
 
 
 def machine_spec(project: Project | None = None) -> dict[str, Any]:

@@ -6,15 +6,19 @@ raises :class:`engine.errors.InputError` (see ``engine.storage``).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from engine.errors import InputError
+from engine.styles import get_preset
 
 SCHEMA_VERSION = 1
 
 Aspect = Literal["16:9", "9:16", "1:1"]
 ProviderName = Literal["local", "gemini"]
 Quality = Literal["fast", "pro"]
+Resolution = Literal[720, 1080]
 
 
 def utcnow() -> datetime:
@@ -38,19 +42,44 @@ class Versioned(Model):
 
 
 class ProjectSettings(Model):
-    """Settings chosen per project (upload screen / CLI flags)."""
+    """Settings chosen per project (upload screen / CLI flags).
+
+    Declared once: the API's ``SettingsUpdate`` is derived from these fields
+    (types and bounds), the CLI's choices and defaults come from them, and the
+    checks across fields are the validators below.
+    """
 
     style: str = "synthwave"
     aspect: Aspect = "16:9"
-    resolution: Literal[720, 1080] = 720
+    resolution: Resolution = 720
     fps: int = Field(default=30, ge=12, le=60)
     subtitles: bool = True
     quality: Quality = "fast"
     provider: ProviderName = "local"
     min_scene_ms: int = Field(default=2500, ge=500, le=30_000)
     max_scene_ms: int = Field(default=8000, ge=1000, le=60_000)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
     beat_pulse: bool = True
+
+    @field_validator("style")
+    @classmethod
+    def _known_style(cls, style: str) -> str:
+        try:
+            get_preset(style)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return style
+
+    @model_validator(mode="after")
+    def _scene_bounds(self) -> ProjectSettings:
+        if self.min_scene_ms > self.max_scene_ms:
+            raise ValueError("min_scene_ms must not exceed max_scene_ms")
+        return self
+
+    @classmethod
+    def choices(cls, name: str) -> list[object]:
+        """The values a Literal-typed setting may take (e.g. ``"aspect"``), for the CLI's choices."""
+        return list(get_args(cls.model_fields[name].annotation))
 
 
 class SourceInfo(Model):

@@ -60,12 +60,7 @@ def _require(project: Project, trigger: str) -> None:
 
 def create_project(*, settings: ProjectSettings | None = None, name: str = "", project_id: str | None = None) -> Project:
     """Create an empty project (state CREATED) and return it."""
-    settings = settings or ProjectSettings()
-    from engine.styles import get_preset
-
-    get_preset(settings.style)
-    if settings.min_scene_ms > settings.max_scene_ms:
-        raise InputError("min_scene_ms must not exceed max_scene_ms")
+    settings = settings or ProjectSettings()  # validated: its own checks cover style and scene bounds
     folder = ProjectFolder(project_id or new_project_id())
     if folder.exists():
         raise InputError(f"project {folder.id} already exists")
@@ -82,7 +77,7 @@ def _safe_name(name: str) -> str:
 
 
 def upload_track(
-    project_id: str, *, audio: Path, original_name: str, lyrics_text: str | None = None, lyrics_name: str | None = None
+    project_id: str, *, audio: Path, original_name: str, lyrics_text: str | None = None
 ) -> Project:
     """Store a track (any common audio format, checked by content) and optional lyrics (LRC or text)."""
     folder = ProjectFolder(project_id)
@@ -261,11 +256,6 @@ def update_settings(project_id: str, changes: dict[str, Any]) -> Project:
             new = ProjectSettings.model_validate({**project.settings.model_dump(), **changes})
         except ValidationError as exc:
             raise InputError(f"bad settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
-        from engine.styles import get_preset
-
-        get_preset(new.style)
-        if new.min_scene_ms > new.max_scene_ms:
-            raise InputError("min_scene_ms must not exceed max_scene_ms")
         changed = {k for k in ProjectSettings.model_fields if getattr(new, k) != getattr(project.settings, k)}
         if not changed:
             return project

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from engine import machine
+from engine import machine, retry
 from engine.config import Settings, get_settings
 from engine.errors import CancelledError, InputError, ProviderError, StateError, StorybeatError
 from engine.jobs import JobTracker, ProgressCallback, job_crashed
@@ -31,20 +31,17 @@ log = logging.getLogger(__name__)
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderError) and exc.transient
+    return retry.retryable(exc)  # the one policy: a lower layer's spent retries are not repeated here
 
 
 def _backoff(config: Settings) -> Callable[[RetryCallState], float]:
-    """Exponential backoff with jitter, at least the provider's requested delay."""
-    import random
+    """The policy's backoff (:func:`engine.retry.backoff_s`), honouring the provider's requested delay."""
 
     def wait(state: RetryCallState) -> float:
-        base = min(config.retry_max_s, config.retry_base_s * 2 ** (state.attempt_number - 1))
-        delay = base * (0.5 + random.random() / 2)
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ProviderError) and exc.retry_after_s:
-            delay = max(delay, exc.retry_after_s)
-        return delay
+        retry_after_s = exc.retry_after_s if isinstance(exc, ProviderError) else None
+        return retry.backoff_s(attempt=state.attempt_number, initial_s=config.retry_base_s, max_s=config.retry_max_s,
+                               retry_after_s=retry_after_s)
 
     return wait
 
@@ -207,8 +204,3 @@ class Runner:
             machine.fire(project, "fail", error=ErrorInfo(step=step, message=message[:4000], kind=kind))
             self.folder.save_project(project)
         tracker.finish("failed", message[:500])
-
-
-def run_project(project_id: str, **kwargs: object) -> Project:
-    """Convenience: ``Runner(project_id, **kwargs).run()``."""
-    return Runner(project_id, **kwargs).run()  # type: ignore[arg-type]

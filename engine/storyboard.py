@@ -1,8 +1,10 @@
 """Storyboard planning: where the scenes of a track begin and end.
 
 The maths are pure functions (times in integer milliseconds). ``plan_cuts``
-chooses the cut times; ``build_scenes`` turns them into :class:`Scene` objects
-with lyrics, section, mood, energy and a visual intent from the local writer.
+chooses the cut times; ``draft_scenes`` turns them into :class:`Scene` objects
+with lyrics, section, mood and energy. Every storyboarder shares this planner;
+the visual intents are the storyboarder's (``engine.providers.local.storyboard``
+for the offline one).
 
 How ``plan_cuts`` decides
 -------------------------
@@ -44,8 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.errors import InputError
-from engine.models import Analysis, EnergyCurve, LyricLine, LyricWord, ProjectSettings, Scene, Section, StyleBible
-from engine.providers.base import StepIO
+from engine.models import Analysis, EnergyCurve, LyricLine, LyricWord, Scene, Section
 
 log = logging.getLogger(__name__)
 
@@ -341,16 +342,13 @@ def mood_for(*, section: Section | None, analysis_mood: str, energy: float) -> s
     return "calm" if energy < 0.35 else "steady" if energy < 0.7 else "intense"
 
 
-def build_scenes(
-    analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int, style: StyleBible | None = None
-) -> list[Scene]:
-    """Scenes ``seg_001``.. covering the whole track, each with lyrics, section, mood, energy and intent.
+def draft_scenes(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) -> list[Scene]:
+    """Scenes ``seg_001``.. covering the whole track, each with lyrics, section, mood and energy.
 
-    ``style`` only changes the recurring subject named in the intents; by
-    default it is the subject the local writer derives from the analysis.
+    The cut times come from :func:`plan_cuts` on the analysis' beat grid. The
+    ``visual_intent`` is left empty: a storyboarder (e.g. the local one in
+    :mod:`engine.providers.local.storyboard`) writes it.
     """
-    from engine.providers.local.writer import visual_intent_for  # the writer imports this module's helpers
-
     lines = sorted(analysis.lyrics, key=lambda line: (line.start_ms, line.index))
     cuts = plan_cuts(
         duration_ms=analysis.duration_ms,
@@ -370,7 +368,7 @@ def build_scenes(
         ]
         section = section_for(analysis.sections, start_ms=start_ms, end_ms=end_ms)
         energy = round(mean_energy(analysis.energy, start_ms=start_ms, end_ms=end_ms), 4)
-        draft = Scene(
+        scenes.append(Scene(
             id=f"seg_{index + 1:03d}",
             index=index,
             start_ms=start_ms,
@@ -381,18 +379,5 @@ def build_scenes(
             energy=energy,
             section=section.label if section is not None else "main",
             words=words,
-        )
-        intent = visual_intent_for(draft, analysis=analysis, index=index, style=style)
-        scenes.append(draft.model_copy(update={"visual_intent": intent}))
+        ))
     return scenes
-
-
-class LocalStoryboarder:
-    """The offline :class:`engine.providers.base.Storyboarder`: ``build_scenes`` with the project's bounds."""
-
-    name = "local"
-    version = "1"
-
-    def storyboard(self, analysis: Analysis, *, settings: ProjectSettings, io: StepIO) -> list[Scene]:
-        """Scenes covering the whole track (deterministic, no network)."""
-        return build_scenes(analysis, min_scene_ms=settings.min_scene_ms, max_scene_ms=settings.max_scene_ms)

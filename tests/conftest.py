@@ -12,7 +12,15 @@ import pytest
 from engine.config import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
+SLOW_TIMEOUT_S = 300  # the per-test timeout of tests marked slow (pyproject's default is for the rest)
 ARTIFACTS = REPO / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow (end-to-end) tests get SLOW_TIMEOUT_S unless they carry their own timeout mark."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
 
 
 @pytest.fixture

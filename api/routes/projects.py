@@ -118,7 +118,7 @@ async def upload(folder: FolderDep, request: Request, settings: SettingsDep) -> 
         try:
             project = await run_in_threadpool(
                 upload_track, folder.id, audio=received.audio_path, original_name=received.audio_name,
-                lyrics_text=received.lyrics_text, lyrics_name=received.lyrics_name,
+                lyrics_text=received.lyrics_text,
             )
         except InputError as exc:
             if type(exc) is InputError and NOT_AUDIO_RE.search(str(exc)):
@@ -141,6 +141,6 @@ def analysis(folder: FolderDep) -> AnalysisPublic:
 @router.get("/{project_id}/estimate", response_model=EstimatePublic, responses=responses(401, 404, 422))
 def estimate(folder: FolderDep) -> EstimatePublic:
     """Pre-flight estimate of what the rest of the run costs (Gemini calls, tokens, pictures, USD; 0 for local)."""
-    from engine.providers.gemini.estimate import estimate_project
+    from engine.usage import estimate_project
 
     return EstimatePublic.model_validate(estimate_project(folder.id).to_dict())

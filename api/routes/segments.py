@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 
 from engine import machine
 from engine.errors import NotFoundError
+from engine.project import edit_scene, regenerate_scene, restore_version
 
 from api import workers
 from api.deps import FolderDep, SceneIdDep
@@ -35,8 +36,6 @@ def list_segments(folder: FolderDep) -> SegmentsPublic:
 @router.patch("/{seg_id}", response_model=ScenePublic, responses=responses(401, 404, 409, 422))
 def patch_segment(folder: FolderDep, seg_id: SceneIdDep, body: SceneUpdate) -> ScenePublic:
     """Change a scene's visual intent and/or prompt; the project moves back to the step to redo."""
-    from engine.project import edit_scene
-
     _scene(folder, seg_id)
     edit_scene(folder.id, seg_id, **body.model_dump(exclude_unset=True, exclude_none=True))
     return _scene(folder, seg_id)
@@ -48,8 +47,6 @@ def patch_segment(folder: FolderDep, seg_id: SceneIdDep, body: SceneUpdate) -> S
 )
 def regenerate(folder: FolderDep, seg_id: SceneIdDep) -> RegenerateAccepted:
     """A new version of this scene's picture, drawn by a worker (target IMAGED)."""
-    from engine.project import regenerate_scene
-
     _scene(folder, seg_id)
     pid, job = workers.start(
         folder, target=machine.IMAGED, kind="pipeline", preview=False, before=lambda: regenerate_scene(folder.id, seg_id)
@@ -60,8 +57,6 @@ def regenerate(folder: FolderDep, seg_id: SceneIdDep) -> RegenerateAccepted:
 @router.post("/{seg_id}/restore", response_model=ScenePublic, responses=responses(401, 404, 409, 422))
 def restore(folder: FolderDep, seg_id: SceneIdDep, body: RestoreRequest) -> ScenePublic:
     """Make an earlier version current again (as a new version showing that picture)."""
-    from engine.project import restore_version
-
     _scene(folder, seg_id)
     restore_version(folder.id, seg_id, body.version)
     return _scene(folder, seg_id)

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from engine import machine
 from engine.config import Settings
 from engine.errors import NotFoundError
+from engine.images import png_bytes
 from engine.providers import default_provider_name
 from engine.storage import atomic_write_bytes
 from engine.styles import PRESETS, get_preset
@@ -68,7 +69,7 @@ def list_styles() -> list[StylePublic]:
 
 def draw_sample(style_id: str) -> bytes:
     """A thumbnail drawn by the local illustrator in this style (PNG bytes)."""
-    from engine.providers.local.illustrator import draw_scene, png_bytes
+    from engine.providers.local.illustrator import draw_scene  # the painter's modules load on the first sample only
 
     preset = get_preset(style_id)
     width, height = SAMPLE_SIZE_PX

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import InputError
-from engine.render.ffmpeg import ffmpeg_path
+from engine.ffmpeg import ffmpeg_path
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ def get_provider(settings: ProjectSettings, config: Settings | None = None) -> P
     config = config or get_settings()
     check_provider(settings, config)
     if settings.provider == "local":
-        from engine.providers.local import local_provider
+        from engine.providers.local import local_provider  # deferred: a project loads only the provider it uses
 
         return local_provider()
     if settings.provider == "gemini":
-        from engine.providers.gemini import gemini_provider
+        from engine.providers.gemini import gemini_provider  # deferred: the google-genai SDK loads slowly
 
         return gemini_provider(config)
     raise InputError(f"unknown provider {settings.provider!r}")  # pragma: no cover - pydantic guards it

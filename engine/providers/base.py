@@ -6,33 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.models import Analysis, ProjectSettings, PromptVersion, Scene, StyleBible, Usage
-
-
-@dataclass(frozen=True)
-class UsageDelta:
-    """Provider usage of one answered call, reported to the job's accounting."""
-
-    model: str = ""
-    calls: int = 1
-    prompt_tokens: int = 0
-    output_tokens: int = 0
-    images: int = 0
-    est_cost_usd: float = 0.0
-
-
-UsageSink = Callable[[UsageDelta], None]
-
-
-def add_usage(total: Usage, delta: UsageDelta) -> Usage:
-    """A new :class:`engine.models.Usage` with ``delta`` added (pure)."""
-    return Usage(
-        calls=total.calls + delta.calls,
-        prompt_tokens=total.prompt_tokens + delta.prompt_tokens,
-        output_tokens=total.output_tokens + delta.output_tokens,
-        images=total.images + delta.images,
-        est_cost_usd=round(total.est_cost_usd + delta.est_cost_usd, 6),
-    )
+from engine.models import Analysis, ProjectSettings, PromptVersion, Scene, StyleBible
+from engine.usage import UsageSink
 
 
 @dataclass

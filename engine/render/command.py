@@ -1,19 +1,19 @@
-"""Pure builders of ffmpeg argument lists: raw still, scene segment, transition segment, audio, concat + mux.
+"""Pure builders of ffmpeg argument lists: raw still, scene chunk, transition chunk, audio, concat + mux.
 
 Nothing here runs ffmpeg or touches files; the runner in ``render.py`` does.
 
 Each picture is decoded, cover-scaled and converted to yuv420p **once per
 render** into a raw "still" (:func:`still_args`).  The moving camera is drawn
 in Python (:mod:`engine.render.warp`, sub-pixel bilinear, so a slow zoom or pan
-has no whole-pixel jitter), transitions too (:mod:`engine.render.transitions`),
-and piped in as ``rawvideo`` yuv420p; a segment's graph only fades the very ends
+has no whole-pixel jitter), transitions too (:mod:`engine.render.crossfades`),
+and piped in as ``rawvideo`` yuv420p; a chunk's graph only fades the very ends
 and burns the subtitles, then encodes, all in planar 4:2:0.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.render.timeline import RenderSpec, Segment, Timeline
+from engine.render.timeline import RenderSpec, Chunk, Timeline
 
 _COMMON = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
 
@@ -50,33 +50,33 @@ def raw_input_args(url: str, *, spec: RenderSpec) -> list[str]:
             "-framerate", str(spec.fps), "-i", url]
 
 
-def _edges_and_subs(seg: Segment, *, timeline: Timeline, ass_path: Path | None, fonts_dir: Path | None) -> str:
+def _edges_and_subs(chunk: Chunk, *, timeline: Timeline, ass_path: Path | None, fonts_dir: Path | None) -> str:
     """Fade in/out at the very start/end of the video, then the burned-in subtitles; '' when none apply."""
     spec = timeline.spec
     filters: list[str] = []
     fade = int(round(spec.fade_edges_ms * spec.fps / 1000))
-    if fade > 0 and seg.start_frame == 0:
-        filters.append(f"fade=t=in:start_frame=0:nb_frames={min(fade, seg.dur_frames)}")
-    if fade > 0 and seg.end_frame == timeline.total_frames:
-        n = min(fade, seg.dur_frames)
-        filters.append(f"fade=t=out:start_frame={seg.dur_frames - n}:nb_frames={n}")
+    if fade > 0 and chunk.start_frame == 0:
+        filters.append(f"fade=t=in:start_frame=0:nb_frames={min(fade, chunk.dur_frames)}")
+    if fade > 0 and chunk.end_frame == timeline.total_frames:
+        n = min(fade, chunk.dur_frames)
+        filters.append(f"fade=t=out:start_frame={chunk.dur_frames - n}:nb_frames={n}")
     if ass_path is not None:
         opts = f"filename={escape_option_value(str(ass_path))}"
         if fonts_dir is not None:
             opts += f":fontsdir={escape_option_value(str(fonts_dir))}"
-        filters.append(f"setpts=(N+{seg.start_frame})/({spec.fps}*TB),ass={opts},setpts=N/({spec.fps}*TB)")
+        filters.append(f"setpts=(N+{chunk.start_frame})/({spec.fps}*TB),ass={opts},setpts=N/({spec.fps}*TB)")
     return ",".join(filters)
 
 
-def segment_graph(seg: Segment, *, timeline: Timeline, ass_path: Path | None = None,
+def chunk_graph(chunk: Chunk, *, timeline: Timeline, ass_path: Path | None = None,
                   fonts_dir: Path | None = None) -> str:
-    """The filter graph of one segment, ending in ``[vout]``: the frames (transitions included) come ready-made."""
-    tail = _edges_and_subs(seg, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir)
+    """The filter graph of one chunk, ending in ``[vout]``: the frames (transitions included) come ready-made."""
+    tail = _edges_and_subs(chunk, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir)
     return f"[0:v]setsar=1,{tail + ',' if tail else ''}null[vout]"
 
 
 def video_encoder_args(spec: RenderSpec) -> list[str]:
-    """Identical H.264 settings for every segment, so the concat demuxer can join them without re-encoding."""
+    """Identical H.264 settings for every chunk, so the concat demuxer can join them without re-encoding."""
     params = ["-x264-params", spec.x264_params] if spec.x264_params else []
     return ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), *params, "-pix_fmt", "yuv420p",
             "-profile:v", "high", "-fps_mode", "cfr", "-r", str(spec.fps),
@@ -88,16 +88,16 @@ def image_input_args(path: Path, *, fps: int) -> list[str]:
     return ["-f", "image2", "-pattern_type", "none", "-framerate", str(fps), "-i", str(path)]
 
 
-def segment_args(seg: Segment, *, timeline: Timeline, input_url: str, out_path: Path,
+def chunk_args(chunk: Chunk, *, timeline: Timeline, input_url: str, out_path: Path,
                  ass_path: Path | None = None, fonts_dir: Path | None = None) -> list[str]:
-    """ffmpeg arguments (without the binary) that encode one segment to ``out_path`` (MP4, video only).
+    """ffmpeg arguments (without the binary) that encode one chunk to ``out_path`` (MP4, video only).
 
-    ``input_url`` names the raw yuv420p frame stream (e.g. ``pipe:5``) of the segment's
-    ``seg.dur_frames`` frames, its transition already blended in (:func:`engine.render.warp.segment_frames`).
+    ``input_url`` names the raw yuv420p frame stream (e.g. ``pipe:5``) of the chunk's
+    ``chunk.dur_frames`` frames, its transition already blended in (:func:`engine.render.warp.chunk_frames`).
     """
     args = list(_COMMON) + raw_input_args(input_url, spec=timeline.spec)
-    args += ["-filter_complex", segment_graph(seg, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir),
-             "-map", "[vout]", "-frames:v", str(seg.dur_frames)]
+    args += ["-filter_complex", chunk_graph(chunk, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir),
+             "-map", "[vout]", "-frames:v", str(chunk.dur_frames)]
     args += video_encoder_args(timeline.spec)
     args += ["-f", "mp4", str(out_path)]
     return args
@@ -121,7 +121,7 @@ def concat_list(paths: list[Path]) -> str:
 
 
 def mux_args(*, list_path: Path, audio_m4a: Path, out_path: Path) -> list[str]:
-    """Join the segments without re-encoding, add the AAC audio, and put the index first (``+faststart``)."""
+    """Join the chunks without re-encoding, add the AAC audio, and put the index first (``+faststart``)."""
     return list(_COMMON) + [
         "-f", "concat", "-safe", "0", "-i", str(list_path),
         "-i", str(audio_m4a),

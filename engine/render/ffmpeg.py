@@ -1,8 +1,7 @@
-"""Locating and running the ffmpeg binary (imageio-ffmpeg's, or STORYBEAT_FFMPEG), and probing its output."""
+"""Running the ffmpeg binary (located by :func:`engine.ffmpeg.ffmpeg_path`) and probing its output."""
 from __future__ import annotations
 
 import fcntl
-import functools
 import logging
 import os
 import re
@@ -13,19 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import imageio_ffmpeg
-
 from engine.errors import CancelledError, RenderError
+from engine.ffmpeg import ffmpeg_path
 
 log = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 25
-
-
-@functools.cache
-def ffmpeg_path() -> str:
-    """Path of the ffmpeg executable: ``$STORYBEAT_FFMPEG`` if set, else the bundled one."""
-    return os.environ.get("STORYBEAT_FFMPEG") or imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def parse_progress_line(line: str) -> tuple[str, str] | None:
@@ -108,10 +100,10 @@ class FfmpegProcess:
         self._lock = threading.Lock()
         self._feed_error: BaseException | None = None
 
-    def _feed(self, pipes: FeedPipes, fd: int, chunks: Iterable[memoryview | bytes]) -> None:
+    def _feed(self, pipes: FeedPipes, fd: int, buffers: Iterable[memoryview | bytes]) -> None:
         try:
-            for chunk in chunks:
-                _write_all(fd, chunk)
+            for buffer in buffers:
+                _write_all(fd, buffer)
         except BrokenPipeError:
             pass  # ffmpeg stopped reading (it failed, or was killed): its exit code tells
         except BaseException as exc:  # noqa: BLE001 - handed to run(), which re-raises it
@@ -154,8 +146,8 @@ class FfmpegProcess:
             if pipes:
                 for fd in pipes.read_fds:
                     pipes.close(fd)  # only ffmpeg reads; it sees the end of input when the writer closes
-                for fd, chunks in zip(pipes.write_fds, sources):
-                    writers.append(threading.Thread(target=self._feed, args=(pipes, fd, chunks), daemon=True,
+                for fd, buffers in zip(pipes.write_fds, sources):
+                    writers.append(threading.Thread(target=self._feed, args=(pipes, fd, buffers), daemon=True,
                                                     name=f"ffmpeg-feed-{fd}"))
                 for t in writers:
                     t.start()
@@ -184,11 +176,6 @@ class FfmpegProcess:
                 err.seek(0)
                 tail = _tail(err.read())
                 raise RenderError(f"{what} failed (ffmpeg exit code {code})", stderr_tail=tail)
-
-
-def run_ffmpeg(args: list[str], *, what: str = "ffmpeg", on_frames: Callable[[int], None] | None = None) -> None:
-    """Run ffmpeg with ``args`` (no binary) to completion; RenderError with the stderr tail if it fails."""
-    FfmpegProcess(args, on_frames=on_frames).run(what=what)
 
 
 @dataclass(frozen=True)
@@ -224,36 +211,3 @@ def probe(path: Path) -> MediaInfo:
     return MediaInfo(duration_ms=duration, video_codec=v[1] if v else None, pix_fmt=v[2] if v else None,
                      width=int(v[3]) if v else None, height=int(v[4]) if v else None,
                      fps=float(fps[1]) if fps else None, audio_codec=a[1] if a else None)
-
-
-def count_video_frames(path: Path) -> int:
-    """Number of video frames in a file (demuxed, not decoded)."""
-    out = subprocess.run([ffmpeg_path(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-                          "-f", "null", "-", "-progress", "pipe:1", "-nostats"], capture_output=True, text=True)
-    frames = [int(v) for k, v in (parse_progress_line(x) or ("", "") for x in out.stdout.splitlines())
-              if k == "frame" and v.isdigit()]
-    if out.returncode != 0 or not frames:
-        raise RenderError(f"cannot count frames of {path}", stderr_tail=_tail(out.stderr))
-    return frames[-1]
-
-
-def top_level_atoms(path: Path) -> list[str]:
-    """The MP4 top-level box types in file order (``moov`` before ``mdat`` means faststart)."""
-    atoms: list[str] = []
-    size_total = path.stat().st_size
-    with path.open("rb") as fh:
-        pos = 0
-        while pos + 8 <= size_total:
-            fh.seek(pos)
-            header = fh.read(16)
-            size = int.from_bytes(header[:4], "big")
-            kind = header[4:8].decode("latin-1")
-            if size == 1:
-                size = int.from_bytes(header[8:16], "big")
-            elif size == 0:
-                size = size_total - pos
-            if size < 8:
-                break
-            atoms.append(kind)
-            pos += size
-    return atoms

@@ -1,17 +1,17 @@
-"""Render a timeline to an MP4: cached per-segment encodes, joined without re-encoding, plus AAC audio.
+"""Render a timeline to an MP4: cached per-chunk encodes, joined without re-encoding, plus AAC audio.
 
-Each segment (a stretch of a scene, maybe ending in the transition to the next) is encoded by its own ffmpeg process
+Each chunk (a stretch of a scene, maybe ending in the transition to the next) is encoded by its own ffmpeg process
 into ``cache_dir`` under its fingerprint (everything that affects its pixels,
 the encoder settings and :data:`RENDER_VERSION`).  A re-render after one scene
-changed re-encodes only the segments whose fingerprint changed and joins the
+changed re-encodes only the chunks whose fingerprint changed and joins the
 rest as they are, so its output is frame-identical to a fresh full render.
 
-Before the segments, each picture that a segment to encode shows is decoded and
+Before the chunks, each picture that a chunk to encode shows is decoded and
 scaled once into a raw yuv420p "still" in ``cache_dir`` (see ``command.still_args``),
-so no segment decodes a PNG or scales anything.  A segment's frames are warped from
-its still(s) by :mod:`engine.render.warp` (transitions blended by :mod:`engine.render.transitions`)
+so no chunk decodes a PNG or scales anything.  A chunk's frames are warped from
+its still(s) by :mod:`engine.render.warp` (transitions blended by :mod:`engine.render.crossfades`)
 in a feeder thread and piped into its ffmpeg
-(which only fades the very ends, burns subtitles -- only in segments where a line shows -- and encodes).
+(which only fades the very ends, burns subtitles -- only in chunks where a line shows -- and encodes).
 
 The cache is pruned after every successful render (:func:`prune_cache`): a file
 survives if the newest render of some output format (one small manifest per
@@ -35,17 +35,18 @@ from pathlib import Path
 import cv2
 
 from engine.errors import CancelledError, RenderError
+from engine.ffmpeg import ffmpeg_path
 from engine.fingerprint import file_sha256, fingerprint
 from engine.render import command, warp
-from engine.render.ffmpeg import FeedPipes, FfmpegProcess, ffmpeg_path
+from engine.render.ffmpeg import FeedPipes, FfmpegProcess
 from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, ass_header, events_between, to_ass, to_lrc, to_srt
-from engine.render.timeline import Segment, SubtitleLine, TimedClip, Timeline
+from engine.render.timeline import Chunk, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 4  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene segments, x264 me=dia, no deblock; 4: separable numba warp
+RENDER_VERSION = 4  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene chunks, x264 me=dia, no deblock; 4: separable numba warp
 CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
-_CACHE_PATTERNS = ("seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")
+_CACHE_PATTERNS = ("chunk_*.mp4", "seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")  # seg_: chunks cached before they were called chunks
 ProgressFn = Callable[[float, "float | None"], None]
 
 
@@ -57,8 +58,8 @@ class RenderResult:
     duration_ms: int
     width: int
     height: int
-    segments_reused: int
-    segments_encoded: int
+    chunks_reused: int
+    chunks_encoded: int
     srt_path: Path | None
     lrc_path: Path | None
     fingerprint: str
@@ -70,23 +71,23 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def segment_subtitle_events(seg: Segment, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> list[str]:
-    """The ASS events that can show during a segment; none means the segment burns no subtitles at all."""
+def chunk_subtitle_events(chunk: Chunk, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> list[str]:
+    """The ASS events that can show during a chunk; none means the chunk burns no subtitles at all."""
     fps = timeline.spec.fps
-    return events_between(subtitles, start_ms=seg.start_frame * 1000 / fps, end_ms=seg.end_frame * 1000 / fps)
+    return events_between(subtitles, start_ms=chunk.start_frame * 1000 / fps, end_ms=chunk.end_frame * 1000 / fps)
 
 
-def segment_fingerprint(seg: Segment, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> str:
-    """Hash of everything that decides a segment's bytes: graph, pictures, subtitle events, encoder, version."""
+def chunk_fingerprint(chunk: Chunk, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> str:
+    """Hash of everything that decides a chunk's bytes: graph, pictures, subtitle events, encoder, version."""
     spec = timeline.spec
-    events = segment_subtitle_events(seg, timeline=timeline, subtitles=subtitles) if subtitles else []
-    graph = command.segment_graph(seg, timeline=timeline, ass_path=Path("SUBS") if events else None,
+    events = chunk_subtitle_events(chunk, timeline=timeline, subtitles=subtitles) if subtitles else []
+    graph = command.chunk_graph(chunk, timeline=timeline, ass_path=Path("SUBS") if events else None,
                                   fonts_dir=Path("FONTS") if events else None)
     subs = [ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY), *events] if events else []
-    images = [timeline.clips[i].clip.image_sha256 for i in seg.clip_indexes]
-    cameras = [_camera_key(timeline.clips[i]) for i in seg.clip_indexes]
-    return fingerprint(RENDER_VERSION, "segment", graph, images, cameras, seg.start_frame, seg.dur_frames,
-                       seg.transition, seg.transition_offset_frames,
+    images = [timeline.clips[i].clip.image_sha256 for i in chunk.clip_indexes]
+    cameras = [_camera_key(timeline.clips[i]) for i in chunk.clip_indexes]
+    return fingerprint(RENDER_VERSION, "chunk", graph, images, cameras, chunk.start_frame, chunk.dur_frames,
+                       chunk.transition, chunk.transition_offset_frames,
                        command.still_filters(spec), subs, command.video_encoder_args(spec), ffmpeg_path(),
                        cv2.__version__, _numba_version())
 
@@ -160,7 +161,7 @@ def _touch(path: Path) -> None:
 
 
 class _Progress:
-    """Thread-safe frame counter over all segments; the caller's callback runs on the main thread only."""
+    """Thread-safe frame counter over all chunks; the caller's callback runs on the main thread only."""
 
     def __init__(self, *, total_frames: int, done_frames: int, callback: ProgressFn | None) -> None:
         self.total = max(1, total_frames)
@@ -241,18 +242,18 @@ def _make_still(image_path: Path, *, timeline: Timeline, target: Path, jobs: _Jo
         raise RenderError(f"picture {image_path}: raw still has {size} bytes, expected {expected}")
 
 
-def _encode_segment(seg: Segment, *, timeline: Timeline, stills: list[Path], target: Path,
+def _encode_chunk(chunk: Chunk, *, timeline: Timeline, stills: list[Path], target: Path,
                     ass_path: Path | None, jobs: _Jobs, progress: _Progress) -> None:
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
     spec = timeline.spec
     pictures = [warp.load_still(path, width=spec.width, height=spec.height) for path in stills]
-    sources = [warp.segment_frames(seg, clips=timeline.clips, stills=pictures, fps=spec.fps)]
+    sources = [warp.chunk_frames(chunk, clips=timeline.clips, stills=pictures, fps=spec.fps)]
     pipes = FeedPipes(len(sources))
-    args = command.segment_args(seg, timeline=timeline, input_url=pipes.urls[0], out_path=tmp, ass_path=ass_path,
+    args = command.chunk_args(chunk, timeline=timeline, input_url=pipes.urls[0], out_path=tmp, ass_path=ass_path,
                                 fonts_dir=FONTS_DIR if ass_path else None)
-    jobs.run(seg.name, args, target=target, tmp=tmp, what=f"encoding {seg.name}",
-             on_frames=lambda n: progress.update(seg.name, n), feeds=(pipes, sources))
-    progress.update(seg.name, seg.dur_frames)
+    jobs.run(chunk.name, args, target=target, tmp=tmp, what=f"encoding {chunk.name}",
+             on_frames=lambda n: progress.update(chunk.name, n), feeds=(pipes, sources))
+    progress.update(chunk.name, chunk.dur_frames)
 
 
 def _wait_all(futures: list[Future[None]], *, jobs: _Jobs, tracker: _Progress,
@@ -290,7 +291,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     """Render ``timeline`` with the song to ``out_path`` (written atomically) plus ``.srt``/``.lrc`` next to it.
 
     ``progress(fraction, eta_s)`` is called on this thread; ``should_stop()`` true kills
-    ffmpeg and raises CancelledError.  Segments are reused from ``cache_dir`` by fingerprint.
+    ffmpeg and raises CancelledError.  Chunks are reused from ``cache_dir`` by fingerprint.
     """
     spec = timeline.spec
     for tc in timeline.clips:
@@ -309,27 +310,27 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         if not ass_path.exists():
             _atomic_write_text(ass_path, ass_text)
 
-    planned: list[tuple[Segment, Path, bool]] = []
-    for seg in timeline.segments:
-        target = cache_dir / f"seg_{segment_fingerprint(seg, timeline=timeline, subtitles=burn)}.mp4"
-        planned.append((seg, target, target.is_file() and target.stat().st_size > 0))
+    planned: list[tuple[Chunk, Path, bool]] = []
+    for chunk in timeline.chunks:
+        target = cache_dir / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=burn)}.mp4"
+        planned.append((chunk, target, target.is_file() and target.stat().st_size > 0))
     audio_fp = fingerprint(RENDER_VERSION, "audio", file_sha256(Path(audio_path)), spec.audio_bitrate_k,
                            timeline.duration_ms, ffmpeg_path())
     audio_m4a = cache_dir / f"audio_{audio_fp}.m4a"
 
-    todo = [(seg, target) for seg, target, cached in planned if not cached]
-    reused_frames = sum(seg.dur_frames for seg, _, cached in planned if cached)
+    todo = [(chunk, target) for chunk, target, cached in planned if not cached]
+    reused_frames = sum(chunk.dur_frames for chunk, _, cached in planned if cached)
     tracker = _Progress(total_frames=timeline.total_frames, done_frames=reused_frames, callback=progress)
-    log.info("render %dx%d: %d segments, %d cached, %d to encode", spec.width, spec.height, len(planned),
+    log.info("render %dx%d: %d chunks, %d cached, %d to encode", spec.width, spec.height, len(planned),
              len(planned) - len(todo), len(todo))
 
     jobs = _Jobs()
     tracker.report()
     if todo:  # the warp kernels load while the pictures are prepared
         threading.Thread(target=_warm_up_warp, daemon=True, name="warp-warm-up").start()
-    stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a segment to encode shows
-    for seg, _ in todo:
-        for idx in seg.clip_indexes:
+    stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a chunk to encode shows
+    for chunk, _ in todo:
+        for idx in chunk.clip_indexes:
             clip = timeline.clips[idx].clip
             stills.setdefault(clip.image_sha256, cache_dir / still_name(clip.image_sha256, timeline=timeline))
     image_of = {tc.clip.image_sha256: Path(tc.clip.image_path) for tc in timeline.clips}
@@ -344,12 +345,12 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         futures = []
         if not audio_m4a.is_file():
             futures.append(pool.submit(_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline))
-        futures += [pool.submit(_encode_segment, seg, timeline=timeline,
-                               stills=[stills[timeline.clips[i].clip.image_sha256] for i in seg.clip_indexes],
+        futures += [pool.submit(_encode_chunk, chunk, timeline=timeline,
+                               stills=[stills[timeline.clips[i].clip.image_sha256] for i in chunk.clip_indexes],
                                target=target, jobs=jobs, progress=tracker,
-                               ass_path=ass_path if segment_subtitle_events(seg, timeline=timeline, subtitles=burn)
+                               ass_path=ass_path if chunk_subtitle_events(chunk, timeline=timeline, subtitles=burn)
                                else None)
-                   for seg, target in sorted(todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
+                   for chunk, target in sorted(todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
 
     list_path = cache_dir / f".concat_{uuid.uuid4().hex[:8]}.txt"
@@ -359,7 +360,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         if should_stop is not None and should_stop():
             raise CancelledError("render cancelled")
         FfmpegProcess(command.mux_args(list_path=list_path, audio_m4a=audio_m4a, out_path=tmp_out)).run(
-            what="joining segments")
+            what="joining chunks")
         os.replace(tmp_out, out_path)
     finally:
         list_path.unlink(missing_ok=True)
@@ -382,6 +383,6 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     tracker.report(force=1.0)
     overall = fingerprint(RENDER_VERSION, [t.name for _, t, _ in planned], audio_fp)
     return RenderResult(out_path=out_path, duration_ms=timeline.duration_ms, width=spec.width, height=spec.height,
-                        segments_reused=len(planned) - len(todo), segments_encoded=len(todo),
+                        chunks_reused=len(planned) - len(todo), chunks_encoded=len(todo),
                         srt_path=srt_path, lrc_path=lrc_path, fingerprint=overall)
 

@@ -153,5 +153,5 @@ def to_lrc(lines: Iterable[SubtitleLine]) -> str:
 
 
 def events_between(lines: Iterable[SubtitleLine], *, start_ms: float, end_ms: float) -> list[str]:
-    """The ASS events that can show between two times (what a segment's pixels depend on)."""
+    """The ASS events that can show between two times (what a chunk's pixels depend on)."""
     return [ass_event(ln) for ln in _usable(lines) if ln.start_ms < end_ms + 20 and max(ln.end_ms, *(w[2] for w in ln.words), 0) > start_ms - 20]

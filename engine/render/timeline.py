@@ -1,4 +1,4 @@
-"""The render timeline: clips in integer frames, camera motions, transitions, segments.
+"""The render timeline: clips in integer frames, camera motions, transitions, chunks.
 
 Everything here is pure: ``build_timeline`` turns scene clips (milliseconds) into a
 frame-exact :class:`Timeline` that the command builders and the runner read.
@@ -27,7 +27,7 @@ MID_TRANSITIONS = ("fade", "smoothleft", "wipeleft", "circleopen")
 HIGH_TRANSITIONS = ("slideleft", "zoomin", "hblur", "fade")
 CALM_MOODS = frozenset({"calm", "sad", "melancholic", "dreamy", "peaceful", "tender", "mellow", "dark", "ambient"})
 
-_MAX_SEGMENT_FRAMES_S = 8.0  # long scene bodies are split into chunks of at most this many seconds
+_MAX_CHUNK_FRAMES_S = 8.0  # long scene bodies are split into chunks of at most this many seconds
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Transition:
     """The transition at the boundary frame between clip ``index`` and ``index + 1``."""
 
     index: int
-    kind: str  # a transition of engine.render.transitions (named like ffmpeg xfade's), or "cut"
+    kind: str  # a transition of engine.render.crossfades (named like ffmpeg xfade's), or "cut"
     boundary_frame: int
     dur_frames: int
 
@@ -156,21 +156,21 @@ class TimedClip:
 
 
 @dataclass(frozen=True)
-class Segment:
+class Chunk:
     """One independently encoded piece of the video: a stretch of one scene, maybe ending in a transition.
 
-    A segment with two clips shows the first clip for all its frames and, from
+    A chunk with two clips shows the first clip for all its frames and, from
     ``transition_offset_frames`` to its end, blends (``transition``) into the second one;
-    folding each transition into the scene before it halves the number of segments (and of
-    keyframes, ffmpeg processes and x264 start-ups) against separate transition segments.
+    folding each transition into the scene before it halves the number of chunks (and of
+    keyframes, ffmpeg processes and x264 start-ups) against separate transition chunks.
     """
 
     kind: str  # "scene"
     start_frame: int
     dur_frames: int
-    clip_indexes: tuple[int, ...]  # one clip, or two when the segment ends in a transition
+    clip_indexes: tuple[int, ...]  # one clip, or two when the chunk ends in a transition
     transition: str = ""
-    transition_offset_frames: int = 0  # first frame of the transition, counted from the segment's start
+    transition_offset_frames: int = 0  # first frame of the transition, counted from the chunk's start
 
     @property
     def end_frame(self) -> int:
@@ -179,7 +179,7 @@ class Segment:
 
     @property
     def transition_frames(self) -> int:
-        """Frames of the transition at the segment's end (0 if none): the second clip's frames to feed."""
+        """Frames of the transition at the chunk's end (0 if none): the second clip's frames to feed."""
         return self.dur_frames - self.transition_offset_frames if self.transition else 0
 
     @property
@@ -197,7 +197,7 @@ class Timeline:
     total_frames: int
     clips: tuple[TimedClip, ...]
     transitions: tuple[Transition, ...]
-    segments: tuple[Segment, ...] = field(default=())
+    chunks: tuple[Chunk, ...] = field(default=())
 
 
 def ms_to_frame(ms: int, *, fps: int) -> int:
@@ -255,7 +255,7 @@ def pick_transition(*, energy: float, rng: random.Random) -> tuple[str, float]:
 
 
 def build_timeline(clips: list[Clip] | tuple[Clip, ...], *, duration_ms: int, spec: RenderSpec, seed: int = 0) -> Timeline:
-    """Place clips on the frame grid, choose motions and transitions, and cut the video into segments.
+    """Place clips on the frame grid, choose motions and transitions, and cut the video into chunks.
 
     Clip ``i`` runs from its own start boundary to the next clip's start (the first
     starts at frame 0, the last ends at the audio's end).  Clips that round to no
@@ -307,31 +307,31 @@ def build_timeline(clips: list[Clip] | tuple[Clip, ...], *, duration_ms: int, sp
                                    if vis_start <= ms_to_frame(b, fps=fps) < vis_end}))
         timed.append(TimedClip(clip, start, end, vis_start, vis_end, motion, pulses))
 
-    segments = _cut_segments(timed, transitions, fps=fps)
+    chunks = _cut_chunks(timed, transitions, fps=fps)
     return Timeline(spec=spec, duration_ms=duration_ms, total_frames=total, clips=tuple(timed),
-                    transitions=tuple(transitions), segments=segments)
+                    transitions=tuple(transitions), chunks=chunks)
 
 
-def _cut_segments(clips: list[TimedClip], transitions: list[Transition], *, fps: int) -> tuple[Segment, ...]:
+def _cut_chunks(clips: list[TimedClip], transitions: list[Transition], *, fps: int) -> tuple[Chunk, ...]:
     """Scene bodies in chunks of at most ~8 s, each transition folded into the end of the last chunk before it."""
-    max_chunk = max(1, int(_MAX_SEGMENT_FRAMES_S * fps))
-    out: list[Segment] = []
+    max_frames = max(1, int(_MAX_CHUNK_FRAMES_S * fps))
+    out: list[Chunk] = []
     for i, tc in enumerate(clips):
         body_start = transitions[i - 1].end_frame if i > 0 else tc.start_frame
         body_end = transitions[i].start_frame if i < len(transitions) else tc.end_frame
-        chunks: list[tuple[int, int]] = []
+        spans: list[tuple[int, int]] = []
         length = body_end - body_start
         if length > 0:
-            pieces = -(-length // max_chunk)
+            pieces = -(-length // max_frames)
             step = -(-length // pieces)
-            chunks = [(s, min(step, body_end - s)) for s in range(body_start, body_end, step)]
+            spans = [(s, min(step, body_end - s)) for s in range(body_start, body_end, step)]
         tr = transitions[i] if i < len(transitions) and transitions[i].dur_frames > 0 else None
         if tr is None:
-            out.extend(Segment("scene", s, n, (i,)) for s, n in chunks)
+            out.extend(Chunk("scene", s, n, (i,)) for s, n in spans)
             continue
-        last_start, last_len = chunks.pop() if chunks else (tr.start_frame, 0)
-        out.extend(Segment("scene", s, n, (i,)) for s, n in chunks)
-        out.append(Segment("scene", last_start, last_len + tr.dur_frames, (i, i + 1), tr.kind,
+        last_start, last_len = spans.pop() if spans else (tr.start_frame, 0)
+        out.extend(Chunk("scene", s, n, (i,)) for s, n in spans)
+        out.append(Chunk("scene", last_start, last_len + tr.dur_frames, (i, i + 1), tr.kind,
                            transition_offset_frames=last_len))
     return tuple(out)
 

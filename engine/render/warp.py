@@ -5,7 +5,7 @@ shows the source point ``(by + scale * i, bx + scale * j)``.  Bilinear interpola
 such a map is *separable*, so each plane is warped in two vectorised passes compiled
 with numba (:mod:`engine.render.kernels`; float32, 8 pixels per instruction):
 
-1. along the columns, on the still's transposed plane (computed once per segment):
+1. along the columns, on the still's transposed plane (computed once per chunk):
    every output column is a blend of two source columns, i.e. two contiguous rows of
    the transposed plane;
 2. after one ``cv2.transpose``, along the rows: every output row is a blend of two rows.
@@ -18,7 +18,7 @@ the encoder's own format, and piped to ffmpeg as ``rawvideo``.
 
 The camera path is the one of :mod:`engine.render.timeline` (``camera_window``,
 ``clip_progress``, ``pulse_at``), a function of the *absolute* frame, so a move
-that continues across segments is seamless.
+that continues across chunks is seamless.
 """
 from __future__ import annotations
 
@@ -33,12 +33,12 @@ import cv2
 import numpy as np
 
 from engine.errors import RenderError
-from engine.render import transitions
-from engine.render.timeline import Segment, TimedClip, camera_window, clip_progress, pulse_at
+from engine.render import crossfades
+from engine.render.timeline import Chunk, TimedClip, camera_window, clip_progress, pulse_at
 
 log = logging.getLogger(__name__)
 
-cv2.setNumThreads(1)  # one thread per segment: the render already runs one segment per core
+cv2.setNumThreads(1)  # one thread per chunk: the render already runs one chunk per core
 
 # Chroma siting of yuv420p as ffmpeg writes it (MPEG-2 style): horizontally on the left
 # luma sample, vertically between two luma rows; positions in luma pixels.
@@ -172,21 +172,21 @@ def clip_frames(still: Still, tc: TimedClip, *, start_frame: int, dur_frames: in
             yield memoryview(plane).cast("B")
 
 
-def segment_frames(seg: Segment, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int) -> Iterator[memoryview]:
-    """Raw yuv420p plane buffers of every frame of a segment: its scene's camera, then the transition (if any).
+def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int) -> Iterator[memoryview]:
+    """Raw yuv420p plane buffers of every frame of a chunk: its scene's camera, then the transition (if any).
 
-    ``stills`` are the pictures of ``seg.clip_indexes``, in that order.
+    ``stills`` are the pictures of ``chunk.clip_indexes``, in that order.
     """
-    first = clips[seg.clip_indexes[0]]
-    body = seg.transition_offset_frames if seg.transition else seg.dur_frames
-    yield from clip_frames(stills[0], first, start_frame=seg.start_frame, dur_frames=body, fps=fps)
-    if not seg.transition:
+    first = clips[chunk.clip_indexes[0]]
+    body = chunk.transition_offset_frames if chunk.transition else chunk.dur_frames
+    yield from clip_frames(stills[0], first, start_frame=chunk.start_frame, dur_frames=body, fps=fps)
+    if not chunk.transition:
         return
-    second = clips[seg.clip_indexes[1]]
-    for k in range(seg.transition_frames):
-        frame = seg.start_frame + body + k
-        mixed = transitions.blend(seg.transition, camera_frame(stills[0], first, frame=frame, fps=fps),
+    second = clips[chunk.clip_indexes[1]]
+    for k in range(chunk.transition_frames):
+        frame = chunk.start_frame + body + k
+        mixed = crossfades.blend(chunk.transition, camera_frame(stills[0], first, frame=frame, fps=fps),
                                   camera_frame(stills[1], second, frame=frame, fps=fps),
-                                  progress=transitions.transition_progress(index=k, dur_frames=seg.transition_frames))
+                                  progress=crossfades.transition_progress(index=k, dur_frames=chunk.transition_frames))
         for plane in mixed:
             yield memoryview(plane).cast("B")

@@ -17,8 +17,9 @@ from pathlib import Path
 from PIL import Image
 
 from engine.fingerprint import bytes_sha256, fingerprint
+from engine.images import canvas_size, png_bytes, read_png_metadata
 from engine.models import ImageRecord, Prompts, PromptVersion, Scene, utcnow
-from engine.providers.local.illustrator import canvas_size, png_bytes, read_png_metadata
+from engine.providers.local import LocalIllustrator  # a refused picture's fallback is always local
 from engine.steps.common import StepContext
 from engine.storage import atomic_write_bytes, atomic_write_json
 
@@ -93,8 +94,6 @@ def _draw_one(
     drawing = ill.draw(scene=scene, prompt=version, bible=prompts.style_bible, settings=s, width=width, height=height, seed=seed, io=ctx.io)
     meta = {META_FP: want, META_PROVIDER: ill.name, META_MODEL: drawing.model or ill.model_for(s)}
     if drawing.refused:
-        from engine.providers.local import LocalIllustrator  # the fallback is always local
-
         log.warning("%s v%d blocked by %s: %s", scene.id, version.version, ill.name, drawing.blocked_reason)
         fallback = LocalIllustrator().draw(
             scene=scene, prompt=version, bible=prompts.style_bible, settings=s, width=width, height=height, seed=seed, io=ctx.io

@@ -2,7 +2,7 @@
 
 The render's fingerprint covers every input (pictures by content hash, scene
 times, subtitles, settings); if the newest render of the same kind has the
-same fingerprint nothing is done. Per-scene segments are cached by
+same fingerprint nothing is done. Per-scene chunks (the encoded pieces of the video) are cached by
 fingerprint in renders/cache/, so a re-render after one edit re-encodes only
 the scenes it touches.
 """
@@ -96,5 +96,5 @@ def run(ctx: StepContext) -> bool:
         )
     )
     ctx.folder.save_project(project)
-    log.info("rendered %s (%d segments reused, %d encoded)", name, result.segments_reused, result.segments_encoded)
+    log.info("rendered %s (%d chunks reused, %d encoded)", name, result.chunks_reused, result.chunks_encoded)
     return True

@@ -28,9 +28,6 @@ export const ACTIONS = {
 /** Triggers the machine uses internally; never offered as buttons. */
 export const HIDDEN = new Set(["fail"]);
 
-/** Work states from which "Generate video" (run to RENDERED) makes sense. */
-export const GENERATE_FROM = new Set(["UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED", "IMAGED"]);
-
 /**
  * Group allowed triggers into the buttons to show, de-duplicating "goto" tabs.
  * Pure: used by the action bar and by tests of the UI logic.

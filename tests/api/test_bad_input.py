@@ -1,12 +1,21 @@
-"""Bad input gets the right status, never a 500, and changes nothing on disk."""
+"""Bad input gets the right status, never a 500, and changes nothing on disk.
+
+Validation cases (ids, types, strict JSON, illegal transitions) run in process
+through FastAPI's ``TestClient``: a real server adds nothing to them. Uploads
+(streamed multipart, early close) and workers keep the real server.
+"""
 from __future__ import annotations
 
 import concurrent.futures
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from engine.config import get_settings
 from tests.api.conftest import MAX_UPLOAD_MB, Server, tree_hash, uploaded_project, wait_until_idle, wav_bytes
 
 P = "{pid}"  # replaced by a fresh project id (state CREATED)
@@ -31,7 +40,7 @@ WAV = wav_bytes(seconds=3.0)
 TRUNCATED_WAV = WAV[: len(WAV) // 2]
 BIG = b"\0" * (MAX_UPLOAD_MB * 1024 * 1024 + 10)
 
-CASES = [
+VALIDATION_CASES = [
     # unknown ids and path tricks
     Case("unknown project", "GET", "/projects/nope-nope", 404),
     Case("upper-case id", "GET", "/projects/ABCDEF", 404),
@@ -106,7 +115,8 @@ CASES = [
     Case("run before upload", "POST", f"/projects/{P}/run", 409, json={}),
     Case("render before upload", "POST", f"/projects/{P}/render", 409, json={"preview": True}),
     Case("resume with nothing to resume", "POST", f"/projects/{P}/resume", 409),
-    # uploads
+]
+UPLOAD_CASES = [
     Case("upload as JSON", "POST", f"/projects/{P}/upload", 415, json={"audio": "x"}),
     Case("upload text as audio", "POST", f"/projects/{P}/upload", 415, files={"audio": ("song.mp3", b"hello, this is not audio" * 50, "audio/mpeg")}),
     Case("upload image as audio", "POST", f"/projects/{P}/upload", 415, files={"audio": ("song.wav", b"\x89PNG\r\n\x1a\n" + b"\0" * 500, "audio/wav")}),
@@ -124,8 +134,55 @@ CASES = [
 ]
 
 
+CASES = VALIDATION_CASES + UPLOAD_CASES
+
+
 def test_corpus_is_big_enough() -> None:
     assert len(CASES) >= 30
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Path]]:
+    """The API in process (no token, uploads capped as the server's) on its own data root, and that root."""
+    data = tmp_path_factory.mktemp("inproc") / "data"
+    data.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STORYBEAT_DATA", str(data))
+        mp.setenv("STORYBEAT_MAX_UPLOAD_MB", str(MAX_UPLOAD_MB))
+        for name in ("STORYBEAT_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+            mp.delenv(name, raising=False)
+        get_settings.cache_clear()
+        from api.main import create_app
+
+        with TestClient(create_app()) as client:
+            yield client, data
+    get_settings.cache_clear()
+
+
+def _send(c: httpx.Client | TestClient, case: Case, project_id: str) -> httpx.Response:
+    kwargs: dict = {"headers": case.headers}
+    for key in ("json", "content", "files", "data"):
+        if getattr(case, key) is not None:
+            kwargs[key] = getattr(case, key)
+    return c.request(case.method, case.path.replace(P, project_id), **kwargs)
+
+
+def _check(resp: httpx.Response, case: Case) -> None:
+    assert resp.status_code == case.status, resp.text[:500]
+    body = resp.json()
+    assert "detail" in body
+    if case.status == 409:
+        detail = body["detail"]
+        assert detail["message"] and detail["state"] == "CREATED" and detail["allowed"] == ["upload"]
+
+
+@pytest.mark.parametrize("case", VALIDATION_CASES, ids=[c.name for c in VALIDATION_CASES])
+def test_bad_input(app: tuple[TestClient, Path], case: Case) -> None:
+    client, data = app
+    created_id = client.post("/projects", json={"name": "corpus"}).json()["id"]
+    before = tree_hash(data)
+    _check(_send(client, case, created_id), case)
+    assert tree_hash(data) == before, "a refused request changed files on disk"
 
 
 @pytest.fixture(scope="module")
@@ -134,23 +191,20 @@ def created_id(server: Server) -> str:
         return c.post("/projects", json={"name": "corpus"}).json()["id"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input(server: Server, created_id: str, case: Case) -> None:
+@pytest.mark.parametrize("case", UPLOAD_CASES, ids=[c.name for c in UPLOAD_CASES])
+def test_bad_upload(server: Server, created_id: str, case: Case) -> None:
     before = tree_hash(server.data)
     with server.client() as c:
-        url = case.path.replace(P, created_id)
-        kwargs: dict = {"headers": case.headers}
-        for key in ("json", "content", "files", "data"):
-            if getattr(case, key) is not None:
-                kwargs[key] = getattr(case, key)
-        resp = c.request(case.method, url, **kwargs)
-    assert resp.status_code == case.status, resp.text[:500]
-    body = resp.json()
-    assert "detail" in body
-    if case.status == 409:
-        detail = body["detail"]
-        assert detail["message"] and detail["state"] == "CREATED" and detail["allowed"] == ["upload"]
+        _check(_send(c, case, created_id), case)
     assert tree_hash(server.data) == before, "a refused request changed files on disk"
+
+
+def test_the_project_view_carries_the_machines_ui_rules(app: tuple[TestClient, Path]) -> None:
+    """can_generate / render_kind come with every project view (the UI holds no state lists)."""
+    client, _ = app
+    view = client.post("/projects", json={"name": "rules"}).json()
+    assert view["state"] == "CREATED" and view["can_generate"] is False and view["render_kind"] is None
+    assert client.get(f"/projects/{view['id']}").json()["render_kind"] is None
 
 
 def test_unknown_routes_and_methods(client: httpx.Client) -> None:
@@ -158,6 +212,7 @@ def test_unknown_routes_and_methods(client: httpx.Client) -> None:
     assert client.put("/projects").status_code == 405
 
 
+@pytest.mark.slow  # real workers
 def test_concurrent_runs_start_one_worker(server: Server) -> None:
     with server.client() as c:
         pid = uploaded_project(c, "race", seconds=3.0)
@@ -179,6 +234,7 @@ def test_concurrent_runs_start_one_worker(server: Server) -> None:
         assert project["state"] in ("ANALYZED", "UPLOADED")
 
 
+@pytest.mark.slow  # real workers
 def test_cancel_stops_the_worker(server: Server) -> None:
     with server.client() as c:
         pid = uploaded_project(c, "stop", seconds=4.0)

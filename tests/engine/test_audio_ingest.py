@@ -12,7 +12,7 @@ import soundfile as sf
 from engine.audio.ingest import AudioInfo, parse_probe, probe_and_normalise, sniff_container
 from engine.fingerprint import file_sha256 as sha256_file
 from engine.errors import InputError
-from engine.render.ffmpeg import ffmpeg_path
+from engine.ffmpeg import ffmpeg_path
 from tests.engine.songs import song
 
 FORMATS = {"wav": [], "mp3": ["-c:a", "libmp3lame", "-b:a", "128k"], "ogg": ["-c:a", "libvorbis"],

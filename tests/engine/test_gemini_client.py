@@ -16,15 +16,11 @@ from PIL import Image
 
 from engine.errors import ProviderError
 from engine.models import Usage
-from engine.providers.gemini.client import (
-    GeminiClient,
-    ImageAnswer,
-    backoff_s,
-    parse_retry_delay_s,
-)
+from engine.retry import backoff_s
+from engine.providers.gemini.client import GeminiClient, ImageAnswer, parse_retry_delay_s
 from engine.providers.gemini.ratelimit import RateLimiter
 from engine.providers.gemini.schemas import AnalysisAnswer, PromptsAnswer, StoryboardAnswer
-from engine.providers.gemini.usage import UsageDelta, add_usage, estimate_cost_usd, price_for
+from engine.usage import UsageDelta, add_usage, estimate_cost_usd, price_for
 from tests.fakes import DEFAULT_API_KEY, Fault, FakeGemini, fake_gemini  # noqa: F401 (fixture)
 from tests.fakes.gemini_server import make_png, prompt_colour
 
@@ -249,7 +245,7 @@ def test_retries_exhausted_is_transient_provider_error(client: GeminiClient, fak
     fake_gemini.add_fault("generateContent", Fault.http(503, times=10))
     with pytest.raises(ProviderError) as info:
         client.generate_json(TEXT_MODEL, contents=["hello"], schema=StoryboardAnswer)
-    assert info.value.transient is True
+    assert info.value.transient is True and info.value.retried is True  # the runner does not retry it again
     assert "gave up after 4 attempts" in str(info.value)
     assert "503" in str(info.value)
     assert fake_gemini.count("generateContent") == 4

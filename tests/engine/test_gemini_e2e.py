@@ -28,6 +28,8 @@ from engine.models import ProjectSettings
 from engine.storage import ProjectFolder
 from tests.fakes import DEFAULT_API_KEY, Fault, FakeGemini
 
+pytestmark = pytest.mark.slow  # whole runs against the fake Gemini, render included
+
 REPO = Path(__file__).resolve().parents[2]
 TEXT_MODEL = "gemini-2.5-flash"
 IMAGE_MODEL = "gemini-2.5-flash-image"

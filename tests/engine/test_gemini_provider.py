@@ -12,13 +12,13 @@ from PIL import Image
 from engine.config import Settings
 from engine.errors import ProviderError
 from engine.models import Analysis, EnergyCurve, LyricLine, ProjectSettings, PromptVersion, Section, StyleBible
-from engine.providers.base import StepIO, UsageDelta
-from engine.providers.gemini import GeminiClient, estimate_run, gemini_provider
+from engine.providers.base import StepIO
+from engine.providers.gemini import GeminiClient, gemini_provider
 from engine.providers.gemini.align import (
     align_lines, proposed_cuts, repair_line_times, snap_scene_cuts, snap_starts,
 )
 from engine.providers.gemini.analyst import enrich_analysis
-from engine.providers.gemini.estimate import expected_scenes
+from engine.usage import UsageDelta, estimate_run, expected_scenes
 from engine.providers.gemini.schemas import (
     AnalysisAnswer, AnswerLyricLine, AnswerScene, AnswerSection, AnswerStyleBible, StoryboardAnswer,
 )
@@ -318,9 +318,11 @@ def test_pro_quality_uses_the_pro_model_and_skips_thought_images(provider, fake_
     from tests.fakes.gemini_server import make_png, request_text
 
     expected = make_png(prompt=request_text(call.body), aspect_ratio="9:16")
-    from engine.providers.gemini.illustrator import fit_png
+    from engine.providers.gemini.illustrator import fit_image
 
-    assert drawing.png == fit_png(expected, width=320, height=180)
+    fitted = io.BytesIO()
+    fit_image(expected, width=320, height=180).save(fitted, format="PNG")
+    assert drawing.png == fitted.getvalue()
 
 
 @pytest.mark.parametrize("fault, reason", [

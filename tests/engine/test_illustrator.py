@@ -8,7 +8,8 @@ import pytest
 from PIL import Image, ImageFilter
 
 from engine.errors import InputError
-from engine.providers.local.illustrator import canvas_size, draw_scene, png_bytes, read_png_metadata
+from engine.images import canvas_size, png_bytes, read_png_metadata
+from engine.providers.local.illustrator import draw_scene
 from engine.providers.local.paint_plan import plan_scene, split_prompt, words_of
 from engine.styles import PRESETS
 

@@ -25,7 +25,7 @@ from engine.providers.local.writer import (
     visual_intent_for,
     write_prompt,
 )
-from engine.storyboard import build_scenes
+from engine.providers.local.storyboard import build_scenes
 from engine.styles import PRESETS
 from tests.engine.test_storyboard import synthetic_analysis
 
@@ -98,7 +98,7 @@ def test_output_does_not_depend_on_the_interpreter_hash_seed():
     code = (
         "import json\n"
         "from tests.engine.test_storyboard import synthetic_analysis\n"
-        "from engine.storyboard import build_scenes\n"
+        "from engine.providers.local.storyboard import build_scenes\n"
         "from engine.providers.local.writer import style_bible_for, write_prompt\n"
         "a = synthetic_analysis(); b = style_bible_for(a, preset_id='cosmic', seed=3)\n"
         "s = build_scenes(a, min_scene_ms=2500, max_scene_ms=8000)\n"

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,3 +102,18 @@ def test_random_trigger_sequences(triggers: list[str]) -> None:
             assert p.model_dump() == before
         # the project always round-trips through JSON
         assert Project.model_validate_json(p.model_dump_json()) == p
+
+
+@pytest.mark.parametrize(("state", "generate", "render"), [
+    ("CREATED", False, None), ("UPLOADED", True, "run"), ("ANALYZED", True, "run"), ("SEGMENTED", True, "run"),
+    ("PROMPTED", True, "run"), ("IMAGED", True, "render"), ("RENDERED", False, "render"), ("FAILED", False, None),
+])
+def test_what_the_ui_offers_comes_from_the_machine(state: str, generate: bool, render: str | None) -> None:
+    """can_generate / render_kind (exposed on the project view for the UI) follow the transition table."""
+    assert machine.can_generate(state) is generate
+    assert machine.render_kind(state) == render
+    p = Project(id="abc", state=state, failed_from="IMAGED" if state == "FAILED" else None)
+    if render == "render":
+        assert "render" in machine.allowed_triggers(p)
+    if generate:
+        assert any(step in machine.allowed_triggers(p) for step in machine.STEP_NAMES)

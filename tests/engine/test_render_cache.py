@@ -11,7 +11,8 @@ import numpy as np
 
 from engine.fingerprint import file_sha256
 from engine.render import command
-from engine.render.ffmpeg import ffmpeg_path, run_ffmpeg
+from engine.ffmpeg import ffmpeg_path
+from tests.engine.media import run_ffmpeg
 from engine.render.render import CACHE_KEEP_S, manifest_name, prune_cache, render_video, still_name
 from engine.render.timeline import RenderSpec, build_timeline, render_spec
 from tests.engine.test_render_video import SUBS, _clips, _texture, _wav
@@ -54,7 +55,7 @@ def test_cache_keeps_newest_final_and_preview_and_drops_the_rest(tmp_path: Path)
     tl_prev = build_timeline(clips, duration_ms=3000, spec=preview, seed=4)
     first = render_video(tl_final, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "f1.mp4", cache_dir=cache)
     render_video(tl_prev, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "p1.mp4", cache_dir=cache)
-    v1_segments = set(cache.glob("seg_*.mp4"))
+    v1_chunks = set(cache.glob("chunk_*.mp4"))
     # one raw still per picture and format, of exactly one yuv420p frame
     stills = sorted(cache.glob("still_*.yuv"))
     assert len(stills) == 6
@@ -67,19 +68,19 @@ def test_cache_keeps_newest_final_and_preview_and_drops_the_rest(tmp_path: Path)
     edited[1] = replace(clips[1], image_path=new_img, image_sha256=file_sha256(new_img))
     tl_v2 = build_timeline(edited, duration_ms=3000, spec=final, seed=4)
     second = render_video(tl_v2, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "f2.mp4", cache_dir=cache)
-    assert second.segments_encoded == 2 and second.segments_reused == len(tl_v2.segments) - 2
+    assert second.chunks_encoded == 2 and second.chunks_reused == len(tl_v2.chunks) - 2
 
-    gone = v1_segments - set(cache.glob("seg_*.mp4"))
-    assert len(gone) == 2  # exactly the old final's segments that show the replaced picture
+    gone = v1_chunks - set(cache.glob("chunk_*.mp4"))
+    assert len(gone) == 2  # exactly the old final's chunks that show the replaced picture
     assert not (cache / still_name(clips[1].image_sha256, timeline=tl_final)).exists()
     assert (cache / still_name(clips[1].image_sha256, timeline=tl_prev)).exists()  # the preview still uses it
     assert not list(cache.glob(".*tmp*")) and not list(cache.glob(".concat_*"))
     # the newest preview survived whole: re-rendering it encodes nothing
     again = render_video(tl_prev, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "p2.mp4", cache_dir=cache)
-    assert again.segments_encoded == 0
+    assert again.chunks_encoded == 0
     # and the newest final too
     assert render_video(tl_v2, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "f3.mp4",
-                        cache_dir=cache).segments_encoded == 0
+                        cache_dir=cache).chunks_encoded == 0
     assert first.fingerprint != second.fingerprint
 
 
@@ -98,7 +99,7 @@ def test_raw_still_keeps_the_picture_and_its_colours(tmp_path: Path) -> None:
     assert out.stat().st_size == W * H * 3 // 2
     ours = _rgb(command.raw_input_args(str(out), spec=spec))
     in_graph = _rgb(["-i", str(img), "-vf", command.still_filters(spec)])
-    assert np.array_equal(ours, in_graph)  # bit-identical to converting inside the segment graph (the old path)
+    assert np.array_equal(ours, in_graph)  # bit-identical to converting inside the chunk graph (the old path)
     direct = _rgb(["-i", str(img), "-vf", f"scale={W}:-1:flags=lanczos,crop={W}:{H}"])
     # against the RGB picture only 4:2:0 chroma loss on this very colourful texture, and no colour cast
     assert (np.abs(ours - direct).mean(axis=(0, 1)) < 8.0).all()

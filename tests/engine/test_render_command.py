@@ -62,11 +62,11 @@ def test_timeline_frames_sum_to_audio_and_cut_on_boundaries(song, seed) -> None:
     for a, b in zip(tl.clips, tl.clips[1:]):
         assert a.end_frame == b.start_frame == ms_to_frame(b.clip.start_ms, fps=spec.fps)
         assert a.dur_frames > 0
-    # segments tile the video exactly, in order, without gaps or overlaps
+    # chunks tile the video exactly, in order, without gaps or overlaps
     pos = 0
-    for seg in tl.segments:
-        assert seg.start_frame == pos and seg.dur_frames > 0
-        pos = seg.end_frame
+    for chunk in tl.chunks:
+        assert chunk.start_frame == pos and chunk.dur_frames > 0
+        pos = chunk.end_frame
     assert pos == total
     # transitions are centred on their boundary and stay inside both clips
     for tr, (a, b) in zip(tl.transitions, zip(tl.clips, tl.clips[1:])):
@@ -119,12 +119,12 @@ def test_energy_picks_transition_family_and_length() -> None:
 def test_very_short_scenes_get_a_hard_cut() -> None:
     tl = build_timeline(_clips([0, 100, 200]), duration_ms=300, spec=SPEC, seed=0)
     assert [t.kind for t in tl.transitions] == ["cut", "cut"]
-    assert [s.kind for s in tl.segments] == ["scene", "scene", "scene"]
+    assert [s.kind for s in tl.chunks] == ["scene", "scene", "scene"]
 
 
 def test_long_scene_is_split_into_chunks() -> None:
     tl = build_timeline(_clips([0]), duration_ms=20_000, spec=SPEC, seed=0)
-    assert [s.dur_frames for s in tl.segments] == [200, 200, 200]
+    assert [s.dur_frames for s in tl.chunks] == [200, 200, 200]
 
 
 def test_beat_pulse_only_in_energetic_scenes_and_when_enabled() -> None:
@@ -226,17 +226,17 @@ def test_warp_has_no_sub_pixel_wobble_on_a_slow_pan() -> None:
 
 def test_motion_frames_follow_the_python_camera_path() -> None:
     tl = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000, spec=SPEC, seed=5)
-    seg, tc = tl.segments[-1], tl.clips[1]
+    chunk, tc = tl.chunks[-1], tl.clips[1]
     still = _ramp_still(320, 180)
-    chunks = list(warp.clip_frames(still, tc, start_frame=seg.start_frame, dur_frames=seg.dur_frames, fps=30))
-    assert len(chunks) == 3 * seg.dur_frames
-    assert [len(c) for c in chunks[:3]] == [320 * 180, 160 * 90, 160 * 90]
-    for n in (0, 7, seg.dur_frames - 1):
-        frame = seg.start_frame + n
+    planes = list(warp.clip_frames(still, tc, start_frame=chunk.start_frame, dur_frames=chunk.dur_frames, fps=30))
+    assert len(planes) == 3 * chunk.dur_frames
+    assert [len(c) for c in planes[:3]] == [320 * 180, 160 * 90, 160 * 90]
+    for n in (0, 7, chunk.dur_frames - 1):
+        frame = chunk.start_frame + n
         zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
                                      pulse=pulse_at(tc, frame=frame, fps=30))
         expected = warp.warp_frame(still, zoom=zoom, cx=cx, cy=cy)[0]
-        assert bytes(chunks[3 * n]) == expected.tobytes()
+        assert bytes(planes[3 * n]) == expected.tobytes()
 
 
 def test_load_still_checks_its_size(tmp_path: Path) -> None:
@@ -248,11 +248,11 @@ def test_load_still_checks_its_size(tmp_path: Path) -> None:
         warp.load_still(raw, width=64, height=38)
 
 
-def test_segment_args_scene_and_transition() -> None:
+def test_chunk_args_scene_and_transition() -> None:
     tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
-    trans, scene = tl.segments  # scene 0 ends in the transition into scene 1; scene 1 stands alone
+    trans, scene = tl.chunks  # scene 0 ends in the transition into scene 1; scene 1 stands alone
     assert trans.transition and trans.clip_indexes == (0, 1) and not scene.transition
-    args = command.segment_args(scene, timeline=tl, input_url="pipe:7", out_path=Path("/c/s.mp4"))
+    args = command.chunk_args(scene, timeline=tl, input_url="pipe:7", out_path=Path("/c/s.mp4"))
     i = args.index("-i")
     assert args[i + 1] == "pipe:7" and args[i - 8:i] == ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size",
                                                          "320x180", "-framerate", "30"]
@@ -265,7 +265,7 @@ def test_segment_args_scene_and_transition() -> None:
                         ("-x264-params", SPEC.x264_params)):
         assert args[args.index(flag) + 1] == value
     assert args[-1] == "/c/s.mp4" and "-progress" in args
-    targs = command.segment_args(trans, timeline=tl, input_url="pipe:9", out_path=Path("/c/t.mp4"))
+    targs = command.chunk_args(trans, timeline=tl, input_url="pipe:9", out_path=Path("/c/t.mp4"))
     assert [targs[i + 1] for i, a in enumerate(targs) if a == "-i"] == ["pipe:9"]
     tgraph = targs[targs.index("-filter_complex") + 1]
     assert "fade=t=in:start_frame=0" in tgraph and "xfade" not in tgraph  # transitions are drawn in Python
@@ -274,23 +274,23 @@ def test_segment_args_scene_and_transition() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(song=_songs(), seed=st.integers(min_value=0, max_value=2**32))
-def test_each_transition_ends_the_segment_of_the_scene_before_it(song, seed) -> None:
+def test_each_transition_ends_the_chunk_of_the_scene_before_it(song, seed) -> None:
     clips, duration_ms, spec = song
     tl = build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=seed)
-    assert tl.segments[0].start_frame == 0 and tl.segments[-1].end_frame == tl.total_frames
-    for a, b in zip(tl.segments, tl.segments[1:]):
+    assert tl.chunks[0].start_frame == 0 and tl.chunks[-1].end_frame == tl.total_frames
+    for a, b in zip(tl.chunks, tl.chunks[1:]):
         assert a.end_frame == b.start_frame  # contiguous, no overlap
-    folded = [s for s in tl.segments if s.transition]
+    folded = [s for s in tl.chunks if s.transition]
     real = [t for t in tl.transitions if t.dur_frames > 0]
     assert len(folded) == len(real)
-    for seg, tr in zip(folded, real):
-        assert seg.clip_indexes == (tr.index, tr.index + 1) and seg.transition == tr.kind
-        assert seg.start_frame + seg.transition_offset_frames == tr.start_frame and seg.end_frame == tr.end_frame
-        assert seg.transition_frames == tr.dur_frames
-    for seg in tl.segments:
-        assert seg.dur_frames <= 8 * spec.fps + max((t.dur_frames for t in tl.transitions), default=0)
-        assert all(tl.clips[i].visible_start_frame <= seg.start_frame + (seg.transition_offset_frames if k else 0)
-                   and seg.end_frame <= tl.clips[i].visible_end_frame for k, i in enumerate(seg.clip_indexes))
+    for chunk, tr in zip(folded, real):
+        assert chunk.clip_indexes == (tr.index, tr.index + 1) and chunk.transition == tr.kind
+        assert chunk.start_frame + chunk.transition_offset_frames == tr.start_frame and chunk.end_frame == tr.end_frame
+        assert chunk.transition_frames == tr.dur_frames
+    for chunk in tl.chunks:
+        assert chunk.dur_frames <= 8 * spec.fps + max((t.dur_frames for t in tl.transitions), default=0)
+        assert all(tl.clips[i].visible_start_frame <= chunk.start_frame + (chunk.transition_offset_frames if k else 0)
+                   and chunk.end_frame <= tl.clips[i].visible_end_frame for k, i in enumerate(chunk.clip_indexes))
 
 
 def test_still_args_scale_once_to_yuv420p() -> None:
@@ -304,10 +304,10 @@ def test_still_args_scale_once_to_yuv420p() -> None:
 
 def test_subtitles_are_burned_with_shifted_time_and_bundled_fonts() -> None:
     tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
-    seg = tl.segments[-1]
-    graph = command.segment_graph(seg, timeline=tl, ass_path=Path("/tmp/a b:c.ass"), fonts_dir=Path("/f/fonts"))
-    assert f"setpts=(N+{seg.start_frame})/(30*TB),ass=filename=/tmp/a b\\\\:c.ass:fontsdir=/f/fonts" in graph
-    assert "fade=t=out" in graph  # the last segment fades to black
+    chunk = tl.chunks[-1]
+    graph = command.chunk_graph(chunk, timeline=tl, ass_path=Path("/tmp/a b:c.ass"), fonts_dir=Path("/f/fonts"))
+    assert f"setpts=(N+{chunk.start_frame})/(30*TB),ass=filename=/tmp/a b\\\\:c.ass:fontsdir=/f/fonts" in graph
+    assert "fade=t=out" in graph  # the last chunk fades to black
 
 
 def test_escape_option_value() -> None:
@@ -327,15 +327,15 @@ def test_concat_list_and_mux_args() -> None:
     assert aargs[aargs.index("-c:a") + 1] == "aac" and aargs[aargs.index("-t") + 1] == "6"
 
 
-def test_segments_without_a_lyric_burn_no_subtitles_and_keep_their_cache_key() -> None:
-    from engine.render.render import segment_fingerprint, segment_subtitle_events
+def test_chunks_without_a_lyric_burn_no_subtitles_and_keep_their_cache_key() -> None:
+    from engine.render.render import chunk_fingerprint, chunk_subtitle_events
     from engine.render.timeline import SubtitleLine
 
     tl = build_timeline(_clips([0, 9000, 18000]), duration_ms=27_000, spec=SPEC, seed=1)
     line = SubtitleLine("only in the first seconds", 500, 2500)
-    with_line = [s for s in tl.segments if segment_subtitle_events(s, timeline=tl, subtitles=[line])]
-    assert with_line == [tl.segments[0]]
-    for seg in tl.segments:
-        same = segment_fingerprint(seg, timeline=tl, subtitles=[line]) == segment_fingerprint(seg, timeline=tl,
+    with_line = [s for s in tl.chunks if chunk_subtitle_events(s, timeline=tl, subtitles=[line])]
+    assert with_line == [tl.chunks[0]]
+    for chunk in tl.chunks:
+        same = chunk_fingerprint(chunk, timeline=tl, subtitles=[line]) == chunk_fingerprint(chunk, timeline=tl,
                                                                                                subtitles=[])
-        assert same == (seg not in with_line)  # adding a line re-encodes only the segments where it shows
+        assert same == (chunk not in with_line)  # adding a line re-encodes only the chunks where it shows

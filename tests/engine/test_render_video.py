@@ -15,9 +15,13 @@ from PIL import Image
 from engine.audio.sample import write_wav
 from engine.errors import CancelledError, RenderError
 from engine.fingerprint import file_sha256
-from engine.render.ffmpeg import count_video_frames, ffmpeg_path, probe, top_level_atoms
+from engine.ffmpeg import ffmpeg_path
+from engine.render.ffmpeg import probe
 from engine.render.render import render_video
 from engine.render.timeline import Clip, Motion, RenderSpec, SubtitleLine, build_timeline, camera_window, clip_progress
+from tests.engine.media import count_video_frames, top_level_atoms
+
+pytestmark = pytest.mark.slow  # ffmpeg renders end to end
 
 W, H, FPS = 320, 180, 30
 
@@ -87,7 +91,7 @@ def test_output_format_duration_and_faststart(full_render: dict) -> None:
     assert count_video_frames(res.out_path) == full_render["timeline"].total_frames == 180
     atoms = top_level_atoms(res.out_path)
     assert atoms.index("moov") < atoms.index("mdat")
-    assert res.segments_encoded == len(full_render["timeline"].segments) and res.segments_reused == 0
+    assert res.chunks_encoded == len(full_render["timeline"].chunks) and res.chunks_reused == 0
     assert not list(res.out_path.parent.glob(".*tmp*"))  # atomic: no temp files left
 
 
@@ -170,31 +174,31 @@ def test_pan_is_smooth_unlike_naive_zoompan(tmp_path: Path) -> None:
     assert theirs > 3 * ours, f"naive zoompan {theirs:.3f} px vs ours {ours:.3f} px"
 
 
-def test_incremental_rerender_reuses_segments_and_matches_a_fresh_render(song: dict, full_render: dict) -> None:
+def test_incremental_rerender_reuses_chunks_and_matches_a_fresh_render(song: dict, full_render: dict) -> None:
     tmp = song["tmp"]
     cache = tmp / "inc_cache"
     spec = full_render["spec"]
     clips = song["clips"]
     first = render_video(build_timeline(clips, duration_ms=6000, spec=spec, seed=7), audio_path=song["audio"],
                          subtitles=SUBS, out_path=tmp / "inc_v1.mp4", cache_dir=cache)
-    assert first.segments_reused == 0
+    assert first.chunks_reused == 0
     same = render_video(build_timeline(clips, duration_ms=6000, spec=spec, seed=7), audio_path=song["audio"],
                         subtitles=SUBS, out_path=tmp / "inc_same.mp4", cache_dir=cache)
-    assert same.segments_encoded == 0
+    assert same.chunks_encoded == 0
 
     new_img = _texture(tmp / "seg_001_v2.png", seed=99)
     edited = list(clips)
     edited[1] = replace(clips[1], image_path=new_img, image_sha256=file_sha256(new_img))
     tl = build_timeline(edited, duration_ms=6000, spec=spec, seed=7)
-    touching = [s for s in tl.segments if 1 in s.clip_indexes]
+    touching = [s for s in tl.chunks if 1 in s.clip_indexes]
     second = render_video(tl, audio_path=song["audio"], subtitles=SUBS, out_path=tmp / "inc_v2.mp4", cache_dir=cache)
-    # its own segment (ending in the transition out) + the one before, which ends in the transition into it
-    assert second.segments_encoded == len(touching) == 2
-    assert second.segments_reused == len(tl.segments) - len(touching)
+    # its own chunk (ending in the transition out) + the one before, which ends in the transition into it
+    assert second.chunks_encoded == len(touching) == 2
+    assert second.chunks_reused == len(tl.chunks) - len(touching)
 
     fresh = render_video(tl, audio_path=song["audio"], subtitles=SUBS, out_path=tmp / "fresh_v2.mp4",
                          cache_dir=tmp / "fresh_cache")
-    assert fresh.segments_reused == 0
+    assert fresh.chunks_reused == 0
     assert _frame_hashes(second.out_path) == _frame_hashes(fresh.out_path)
     assert _frame_hashes(second.out_path) != _frame_hashes(first.out_path)
 
@@ -243,7 +247,7 @@ def test_cancel_kills_ffmpeg_and_raises(tmp_path: Path) -> None:
         except OSError:
             pass
     assert not alive, "ffmpeg still running after cancel"
-    assert not [p for p in (tmp_path / "c").glob("seg_*.mp4")]  # nothing half-written is left as a cached segment
+    assert not [p for p in (tmp_path / "c").glob("chunk_*.mp4")]  # nothing half-written is left as a cached chunk
     assert not list((tmp_path / "c").glob(".*tmp*"))
 
 

@@ -23,10 +23,11 @@ LRC = "[00:00.50]Night city lights\n[00:03.00]Running down the road\n[00:05.50]H
 class FlakyIllustrator:
     """The real local illustrator, failing the first ``failures`` calls (transient or not)."""
 
-    def __init__(self, failures: int, *, transient: bool = True, retry_after_s: float | None = None) -> None:
+    def __init__(self, failures: int, *, transient: bool = True, retry_after_s: float | None = None,
+                 retried: bool = False) -> None:
         self.inner = local_provider().illustrator
         self.name, self.version = self.inner.name, self.inner.version
-        self.failures, self.transient, self.retry_after_s = failures, transient, retry_after_s
+        self.failures, self.transient, self.retry_after_s, self.retried = failures, transient, retry_after_s, retried
         self.calls: list[str] = []
 
     def model_for(self, s: ProjectSettings) -> str:
@@ -36,7 +37,8 @@ class FlakyIllustrator:
         self.calls.append(kw["scene"].id)
         if self.failures > 0:
             self.failures -= 1
-            raise ProviderError("rate limited (test)", transient=self.transient, retry_after_s=self.retry_after_s)
+            raise ProviderError("rate limited (test)", transient=self.transient, retry_after_s=self.retry_after_s,
+                                retried=self.retried)
         return self.inner.draw(**kw)
 
 
@@ -137,6 +139,17 @@ def test_retries_exhausted_fail_the_project(project_id: str) -> None:
     assert project.state == machine.FAILED
     job = folder.load_job("pipeline")
     assert len(ill.calls) == 3 and job.errors[-1].final
+
+
+def test_retries_a_provider_spent_are_not_repeated_by_the_runner(project_id: str) -> None:
+    """One retry policy: an error the client already retried (retried=True) fails the project at once, no step retry."""
+    ill = FlakyIllustrator(100, retried=True)
+    recorded, sleep = sleeps()
+    with pytest.raises(ProviderError):
+        Runner(project_id, target=machine.IMAGED, provider=provider_with(ill), sleep=sleep).run()
+    project = ProjectFolder(project_id).load_project()
+    assert project.state == machine.FAILED and "rate limited" in project.error.message
+    assert len(ill.calls) == 1 and recorded == []
 
 
 def test_stop_request_cancels_and_keeps_state(project_id: str) -> None:

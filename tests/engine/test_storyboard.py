@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 
 from engine.errors import InputError
 from engine.models import Analysis, EnergyCurve, LyricLine, LyricWord, Section
+from engine.providers.local.storyboard import LocalStoryboarder, build_scenes
 from engine.storyboard import (
-    LocalStoryboarder,
     beat_period_ms,
-    build_scenes,
     candidate_points,
     energy_function,
     lyric_anchors,

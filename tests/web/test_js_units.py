@@ -211,7 +211,7 @@ def test_picked_older_render_keeps_playing_until_a_new_one_appears(page: Page, u
         const render = (v) => ({version: v, preview: true, url: `/nowhere/r_v${v}.mp4`, srt_url: null, lrc_url: null,
             width: 320, height: 180, duration_ms: 14000, created_at: '2026-11-25T10:00:00Z'});
         const idle = {status: 'idle', steps: [], errors: [], fraction: 0};
-        const project = (versions) => ({id: 'p', state: 'RENDERED', allowed: ['render'], busy: false,
+        const project = (versions) => ({id: 'p', state: 'RENDERED', allowed: ['render'], busy: false, can_generate: false, render_kind: 'render',
             renders: versions.map(render), jobs: {pipeline: idle, render: idle}});
         const host = document.createElement('div');
         document.body.appendChild(host);

@@ -4,30 +4,30 @@
 :class:`GeminiClient` (retries with backoff that honours the server's retry
 delay, a per-minute request limit, usage reports). Analysis and
 storyboard timing always rest on the local signal analysis; see
-``docs/providers.md``. ``estimate_run`` / ``estimate_project`` predict what
-a run will cost before it starts.
+``docs/providers.md``. What a run will cost before it starts is
+:mod:`engine.usage`'s estimate.
 """
 from __future__ import annotations
 
 from engine.config import Settings, get_settings
+from engine.errors import ProviderError
 from engine.providers.base import Provider
 from engine.providers.gemini.analyst import GeminiAnalyst
 from engine.providers.gemini.client import GeminiClient
-from engine.providers.gemini.estimate import RunEstimate, StepEstimate, UsageRouter, estimate_project, estimate_run
 from engine.providers.gemini.illustrator import GeminiIllustrator
+from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.storyboard import GeminiStoryboarder
 from engine.providers.gemini.writer import GeminiWriter
+from engine.providers.local import local_provider
 
 __all__ = [
-    "GeminiAnalyst", "GeminiClient", "GeminiIllustrator", "GeminiStoryboarder", "GeminiWriter", "RunEstimate",
-    "StepEstimate", "estimate_project", "estimate_run", "gemini_client", "gemini_provider",
+    "GeminiAnalyst", "GeminiClient", "GeminiIllustrator", "GeminiStoryboarder", "GeminiWriter", "gemini_client",
+    "gemini_provider",
 ]
 
 
 def gemini_client(config: Settings, *, router: UsageRouter | None = None) -> GeminiClient:
     """A client configured from settings (key, base URL, API version, timeout, rate, backoff)."""
-    from engine.errors import ProviderError
-
     key = config.gemini_key
     if not key:
         raise ProviderError("Gemini needs GEMINI_API_KEY or GOOGLE_API_KEY", transient=False)
@@ -51,8 +51,6 @@ def gemini_provider(config: Settings | None = None, *, client: GeminiClient | No
     else:
         client.on_usage = router
     if local is None:
-        from engine.providers.local import local_provider
-
         local = local_provider()
     text = config.gemini_text_model
     return Provider(

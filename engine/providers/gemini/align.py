@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.models import EnergyCurve
-from engine.storyboard import candidate_points, lyric_anchors, nearest_index, plan_cuts
+from engine.storyboard import candidate_points, energy_function, lyric_anchors, nearest_index, plan_cuts
 
 MIN_LINE_MS = 400
 MOVE_TOLERANCE_MS = 250
@@ -195,8 +195,6 @@ def _split(
 
     def shift(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         return [(max(0, s - start_ms), min(end_ms, e) - start_ms) for s, e in spans if e > start_ms and s < end_ms]
-
-    from engine.storyboard import energy_function
 
     energy_at = energy_function(energy)
     planned = plan_cuts(

@@ -18,7 +18,7 @@ from engine.models import Analysis, LyricLine, ProjectSettings, Section
 from engine.providers.base import Analyst, StepIO
 from engine.providers.gemini.align import align_lines, best_overlap
 from engine.providers.gemini.client import GeminiClient
-from engine.providers.gemini.estimate import UsageRouter
+from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import AnalysisAnswer
 
 log = logging.getLogger(__name__)

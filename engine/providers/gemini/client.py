@@ -4,12 +4,15 @@ Everything Gemini-specific about transport lives here: the Files API upload
 and poll, structured JSON answers, image answers (thought parts, safety
 blocks), retries with backoff that honour the server's ``RetryInfo``, a
 per-minute request limit and usage accounting. The SDK's own retry is left
-off (one attempt per SDK call) so retries are not stacked.
+off (one attempt per SDK call) and the runner does not retry what this client
+gave up on, so retries are not stacked (the policy: :mod:`engine.retry`).
 
 Errors leave this module as :class:`engine.errors.ProviderError`:
-``transient=True`` when retries were exhausted on something that may pass
-(429, 5xx, timeouts, connection errors, unusable answers), ``transient=False``
-for what will not (other 4xx, a blocked JSON prompt, a FAILED upload).
+``transient=True, retried=True`` when retries were exhausted on something
+that may pass (429, 5xx, timeouts, connection errors, unusable answers);
+``transient=True`` alone when the server asked for a longer pause than this
+client sleeps (the runner waits it out); ``transient=False`` for what will not
+pass (other 4xx, a blocked JSON prompt, a FAILED upload).
 A blocked *image* is not an error: it comes back as
 ``ImageAnswer(blocked_reason=...)`` and is never retried.
 """
@@ -33,9 +36,10 @@ from google.genai import types
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
+from engine import retry
 from engine.errors import ProviderError
 from engine.providers.gemini.ratelimit import RateLimiter
-from engine.providers.gemini.usage import UsageDelta, estimate_cost_usd
+from engine.usage import UsageDelta, estimate_cost_usd
 
 logger = logging.getLogger(__name__)
 
@@ -171,17 +175,6 @@ def classify_error(exc: BaseException, *, what: str) -> ProviderError | None:
     if isinstance(exc, _BadAnswer):
         return ProviderError(f"Gemini {what}: unusable answer: {exc}", transient=True)
     return None
-
-
-def backoff_s(*, attempt: int, initial_s: float, max_s: float, rng: random.Random,
-              retry_after_s: float | None = None) -> float:
-    """Seconds to wait before try ``attempt + 1``: the server's delay if given, else
-    exponential (``initial_s * 2**(attempt-1)``, capped at ``max_s``), plus up to 10 % jitter."""
-    if retry_after_s is not None:
-        base = retry_after_s
-    else:
-        base = min(max_s, initial_s * 2 ** max(attempt - 1, 0))
-    return base + rng.uniform(0.0, 0.1 * base)
 
 
 def _enum_name(value: Any) -> str:
@@ -483,8 +476,8 @@ class GeminiClient:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         retry_after_s = exc.retry_after_s if isinstance(exc, ProviderError) else None
         with self._rng_lock:
-            wait_s = backoff_s(attempt=retry_state.attempt_number, initial_s=self.initial_backoff_s,
-                               max_s=self.max_backoff_s, rng=self._rng, retry_after_s=retry_after_s)
+            wait_s = retry.backoff_s(attempt=retry_state.attempt_number, initial_s=self.initial_backoff_s,
+                                     max_s=self.max_backoff_s, rng=self._rng, retry_after_s=retry_after_s)
         logger.info("retrying after %.2f s (try %d failed: %s)", wait_s, retry_state.attempt_number, exc)
         return wait_s
 
@@ -495,7 +488,7 @@ class GeminiClient:
         budget = self.max_attempts - prior
         if budget <= 0:
             raise ProviderError(f"Gemini {what}: gave up, {prior} attempts already made (before a restart)",
-                                transient=True)
+                                transient=True, retried=True)
 
         def _attempt() -> Any:
             if store is not None:
@@ -530,7 +523,7 @@ class GeminiClient:
             attempts = exc.last_attempt.attempt_number + prior
             retry_after_s = last.retry_after_s if isinstance(last, ProviderError) else None
             raise ProviderError(f"Gemini {what}: gave up after {attempts} attempts; last error: {last}",
-                                transient=True, retry_after_s=retry_after_s) from last
+                                transient=True, retry_after_s=retry_after_s, retried=True) from last
         if store is not None:
             store.set(attempt_key, 0)
         return result

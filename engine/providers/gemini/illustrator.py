@@ -20,8 +20,9 @@ from engine.config import Settings
 from engine.models import ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, StepIO
 from engine.providers.gemini.client import GeminiClient
-from engine.providers.gemini.estimate import UsageRouter, image_model
+from engine.providers.gemini.router import UsageRouter
 from engine.styles import get_preset
+from engine.usage import image_model
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,6 @@ def fit_image(png: bytes, *, width: int, height: int) -> Image.Image:
     if rgb.size != (width, height):
         rgb = ImageOps.fit(rgb, (width, height), method=Image.Resampling.LANCZOS)
     return rgb
-
-
-def fit_png(png: bytes, *, width: int, height: int) -> bytes:
-    """:func:`fit_image` as PNG bytes."""
-    buf = _io.BytesIO()
-    fit_image(png, width=width, height=height).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 class GeminiIllustrator:

@@ -18,7 +18,7 @@ from engine.models import Analysis, LyricWord, ProjectSettings, Scene
 from engine.providers.base import StepIO
 from engine.providers.gemini.align import best_overlap, proposed_cuts, snap_scene_cuts
 from engine.providers.gemini.client import GeminiClient
-from engine.providers.gemini.estimate import UsageRouter
+from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import StoryboardAnswer
 from engine.storyboard import lines_for_scene, mean_energy, mood_for, section_for
 

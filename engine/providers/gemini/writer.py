@@ -17,7 +17,7 @@ from engine.errors import ProviderError
 from engine.models import Analysis, ProjectSettings, Scene, StyleBible
 from engine.providers.base import StepIO
 from engine.providers.gemini.client import GeminiClient
-from engine.providers.gemini.estimate import UsageRouter
+from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import AnswerPrompt, AnswerStyleBible, PromptsAnswer
 from engine.styles import StylePreset, get_preset
 

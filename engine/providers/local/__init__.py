@@ -4,9 +4,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines
 from engine.models import Analysis, LyricLine, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, Provider, StepIO
-from engine.providers.local.illustrator import ILLUSTRATOR_VERSION
+from engine.providers.local.illustrator import ILLUSTRATOR_VERSION, draw_scene
+from engine.providers.local.storyboard import LocalStoryboarder
+from engine.providers.local.writer import LocalWriter
 
 
 class LocalAnalyst:
@@ -17,7 +20,7 @@ class LocalAnalyst:
 
     def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
         """Analyse the normalised track; time the lyrics (LRC as given, plain text on the vocal parts)."""
-        from engine.audio.features import load_and_analyze, to_analysis
+        from engine.audio.features import load_and_analyze, to_analysis  # deferred: librosa and numba load slowly
 
         features = load_and_analyze(wav, progress=io.on_progress)
         analysis = to_analysis(features, provider=self.name)
@@ -28,8 +31,6 @@ class LocalAnalyst:
 
 def timed_lyrics(text: str, *, analysis: Analysis) -> list[LyricLine]:
     """User lyrics with times: LRC as given; plain text spread over the vocal sections on beats."""
-    from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines
-
     parsed = parse_lyrics(text, duration_ms=analysis.duration_ms)
     if isinstance(parsed, ParsedPlain):
         return place_plain_lines(
@@ -54,8 +55,6 @@ class LocalIllustrator:
         width: int, height: int, seed: int, io: StepIO,
     ) -> Drawing:
         """Draw the scene's picture for this prompt version."""
-        from engine.providers.local.illustrator import draw_scene
-
         image = draw_scene(
             prompt=prompt.image_prompt, mood=scene.mood, energy=scene.energy, style=bible.preset,
             seed=seed, version=prompt.restored_from or prompt.version, width=width, height=height,
@@ -66,9 +65,6 @@ class LocalIllustrator:
 @functools.cache
 def local_provider() -> Provider:
     """The offline provider bundle."""
-    from engine.providers.local.writer import LocalWriter
-    from engine.storyboard import LocalStoryboarder
-
     return Provider(
         name="local", analyst=LocalAnalyst(), storyboarder=LocalStoryboarder(), writer=LocalWriter(),
         illustrator=LocalIllustrator(),

@@ -5,17 +5,15 @@ the mood and the energy, and paints a layered composition in the chosen style
 preset: sky, light sources, far land, ground plane, silhouettes, particles and
 a per-style finish. Same inputs give the same pixels; a new ``version`` gives a
 different take. Pictures are drawn larger than the video frame
-(``canvas_size``) so the camera can zoom and pan.
+(``engine.images.canvas_size``) so the camera can zoom and pan.
 """
 from __future__ import annotations
 
-import io
 import logging
 import math
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import Image
 
 from engine.errors import InputError
 from engine.providers.local import paint_figures as fig
@@ -30,22 +28,6 @@ log = logging.getLogger(__name__)
 ILLUSTRATOR_VERSION = "2"
 MIN_SIDE_PX = 64
 MAX_SIDE_PX = 8192
-
-
-def canvas_size(aspect: str, *, out_height: int, headroom: float = 1.25) -> tuple[int, int]:
-    """Picture size for an aspect whose short side is ``out_height`` in the video, times ``headroom``.
-
-    720p 16:9 -> (1600, 900); 1080p 16:9 -> (2400, 1350); 720p 9:16 -> (900, 1600). Both sides even.
-    """
-    try:
-        w_ratio, h_ratio = (int(x) for x in aspect.split(":"))
-    except ValueError:
-        raise InputError(f"bad aspect {aspect!r}; use e.g. 16:9, 9:16 or 1:1") from None
-    if w_ratio <= 0 or h_ratio <= 0 or out_height <= 0 or headroom < 1.0:
-        raise InputError(f"bad canvas request: aspect={aspect!r} out_height={out_height} headroom={headroom}")
-    short = round(out_height * headroom / 2) * 2
-    long_ = round(short * max(w_ratio, h_ratio) / min(w_ratio, h_ratio) / 2) * 2
-    return (long_, short) if w_ratio >= h_ratio else (short, long_)
 
 
 def compose(plan: Plan, *, mood: str, width: int, height: int) -> Image.Image:
@@ -171,22 +153,3 @@ def draw_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
               plan.grounds, plan.lights, plan.subjects, plan.particles)
     img = compose(plan, mood=mood, width=width, height=height)
     return img.convert("RGB")
-
-
-def png_bytes(img: Image.Image, *, metadata: dict[str, str]) -> bytes:
-    """Encode ``img`` as PNG with one tEXt chunk per metadata item (deterministic bytes)."""
-    info = PngImagePlugin.PngInfo()
-    for key, value in metadata.items():
-        info.add_text(str(key), str(value))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", pnginfo=info, compress_level=3)  # level 3: about as small as 6 on grainy pictures, 2x faster
-    return buf.getvalue()
-
-
-def read_png_metadata(path: Path | str) -> dict[str, str]:
-    """The tEXt/iTXt chunks of a PNG file as a dict (raises for a file that is not a readable PNG)."""
-    with Image.open(path) as img:
-        if img.format != "PNG":
-            raise InputError(f"{path} is not a PNG")
-        img.load()  # text chunks after the image data are only seen once it is read
-        return {str(k): str(v) for k, v in getattr(img, "text", {}).items()}

@@ -5,6 +5,7 @@ import numpy as np
 from PIL import Image
 
 from engine.providers.local.paint_base import RGB, glow, gradient_rgb, mix, new_mask, paint, profile_polygon, ridge_profile, smooth_edges, to_image
+from engine.providers.local.paint_figures import _person, subject_color
 from engine.providers.local.paint_fx import Ctx, fill_shape
 
 
@@ -322,8 +323,6 @@ def paint_facade(base: Image.Image, ctx: Ctx) -> Image.Image:
     """A close view of apartment fronts: big window grids, some lit, the subject's silhouette in one of them."""
     W, H = base.size
     rng, u, lk = ctx.rng, ctx.unit, ctx.look
-    from engine.providers.local.paint_figures import _person, subject_color  # figures import this module's helpers
-
     win_col = _window_colour(ctx)
     x = -float(rng.uniform(0, 0.1)) * W
     people, pd = new_mask(base.size)

@@ -1,7 +1,7 @@
 // @ts-check
 /** The allowed actions of the current state as buttons (plus Generate and Stop). */
 import { api } from "../api.js";
-import { ACTIONS, GENERATE_FROM, actionsFor } from "../actions.js";
+import { ACTIONS, actionsFor } from "../actions.js";
 import { h, replace } from "../dom.js";
 import { guarded, toast } from "./toast.js";
 
@@ -36,7 +36,7 @@ export function renderActionBar(host, project, nav) {
         }),
       }, ACTIONS.recover.label, h("span", { class: "btn-hint" }, "continue where it stopped")));
     }
-    if (GENERATE_FROM.has(project.state) && project.allowed.some((t) => ACTIONS[t]?.kind === "run" || t === "render")) {
+    if (project.can_generate) { // the machine's rule, from the API
       buttons.push(h("button", {
         type: "button", class: "btn btn-primary", "data-action": "generate",
         title: "Run every remaining step and render the final video",

@@ -56,7 +56,7 @@ export function mountRenderPanel(host, project) {
   /** @param {boolean} preview */
   function start(preview) {
     return guarded(async () => {
-      if (current.state === "RENDERED" || current.allowed.includes("render")) await api.render(current.id, { preview });
+      if (current.render_kind === "render") await api.render(current.id, { preview });
       else await api.run(current.id, { target: "RENDERED", preview });
       toast(preview ? "Preview render started." : "Final render started.");
       await api.refresh();
@@ -80,10 +80,10 @@ export function mountRenderPanel(host, project) {
   function update(p) {
     current = p;
     const renders = [...(p.renders || [])].sort((a, b) => b.version - a.version);
-    const canRender = !p.busy && (p.allowed.includes("render") || ["UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED"].includes(p.state));
+    const canRender = !p.busy && Boolean(p.render_kind); // how a video is made from this state: the API's rule
     previewBtn.disabled = finalBtn.disabled = !canRender;
     why.textContent = p.busy ? "Working… the buttons come back when the job ends."
-      : canRender ? (p.state === "RENDERED" ? "The latest version of every scene is used." : "Missing steps run first.")
+      : canRender ? (p.render_kind === "run" ? "Missing steps run first." : "The latest version of every scene is used.")
         : p.state === "FAILED" ? "Resume the failed run first (Pipeline tab)." : "Upload a song first.";
     const newest = renders.length ? renders[0].version : 0;
     if (!renders.length) {

@@ -1,7 +1,7 @@
-"""Transitions drawn in Python on yuv420p planes, so a segment's ffmpeg only fades the ends and burns subtitles.
+"""Transitions drawn in Python on yuv420p planes, so a chunk's ffmpeg only fades the ends and burns subtitles.
 
 ffmpeg's ``xfade`` evaluates its transitions per pixel in plain C (about 25 ms per
-720p frame, and it slows every frame of a segment it sits in, not just the
+720p frame, and it slows every frame of a chunk it sits in, not just the
 transition's); these use OpenCV/numpy whole-plane operations instead (about
 1 ms per frame).  The names are the ``xfade`` names the timeline picks.
 

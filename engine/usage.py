@@ -1,29 +1,120 @@
-"""Usage plumbing and the pre-flight estimate of a Gemini run.
+"""Usage and its cost: what a provider call used, list prices, and the pre-flight estimate of a run.
 
-* :class:`UsageRouter` sits between the shared :class:`GeminiClient` and the
-  step that is running: the client reports every answered call to it, and it
-  forwards each :class:`engine.providers.base.UsageDelta` to that step's
-  ``io.on_usage``, which the runner adds to ``jobs/pipeline.json``.
+* :class:`UsageDelta` is one answered call's usage; a step reports it through
+  ``StepIO.on_usage`` and the runner adds it to ``jobs/pipeline.json`` with
+  :func:`add_usage`.
+* :func:`estimate_cost_usd` prices a call. The prices below are public list
+  prices (USD per million tokens, paid tier, late 2025) copied by hand; they
+  are an estimate for the UI, not a bill. Google changes prices and bills
+  some things (long prompts, grounding, batch) differently. Unknown models are
+  priced like ``gemini-2.5-flash``.
 * :func:`estimate_run` predicts the calls, tokens, pictures and list-price
   cost of a whole run from the settings and the track length (or a finished
   analysis / storyboard); :func:`estimate_project` predicts only what a
-  project still has to do. Both are estimates for the UI, not a bill.
+  project still has to do. Both are estimates for the UI, not a bill; the
+  local provider costs nothing.
+
+These are the engine's types: the jobs, the CLI and the API use them without
+importing a provider; the Gemini provider reports into them.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from engine.config import Settings, get_settings
-from engine.models import Analysis, ProjectSettings
-from engine.providers.base import StepIO, UsageDelta, UsageSink
-from engine.providers.gemini.usage import IMAGE_TOKENS_FALLBACK, estimate_cost_usd
+from engine.errors import InputError
+from engine.models import Analysis, ProjectSettings, Usage
+from engine.storage import ProjectFolder
 
 log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- usage of one call
+
+
+@dataclass(frozen=True)
+class UsageDelta:
+    """Provider usage of one answered call, reported to the job's accounting."""
+
+    model: str = ""
+    calls: int = 1
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    images: int = 0
+    est_cost_usd: float = 0.0
+
+
+UsageSink = Callable[[UsageDelta], None]
+
+
+def add_usage(total: Usage, delta: UsageDelta) -> Usage:
+    """A new :class:`engine.models.Usage` with ``delta`` added (pure)."""
+    return Usage(
+        calls=total.calls + delta.calls,
+        prompt_tokens=total.prompt_tokens + delta.prompt_tokens,
+        output_tokens=total.output_tokens + delta.output_tokens,
+        images=total.images + delta.images,
+        est_cost_usd=round(total.est_cost_usd + delta.est_cost_usd, 6),
+    )
+
+
+# --------------------------------------------------------------------------- list prices
+
+
+@dataclass(frozen=True)
+class Price:
+    """List price of one model in USD per million tokens."""
+
+    input_per_m: float
+    output_per_m: float
+    image_output_per_m: float | None = None  # output tokens that are pictures
+
+
+PRICES: dict[str, Price] = {
+    "gemini-2.5-flash": Price(0.30, 2.50),
+    "gemini-2.5-flash-lite": Price(0.10, 0.40),
+    "gemini-2.5-pro": Price(1.25, 10.00),
+    "gemini-3-pro-preview": Price(2.00, 12.00),
+    "gemini-3-flash-preview": Price(0.50, 3.00),
+    "gemini-2.5-flash-image": Price(0.30, 2.50, image_output_per_m=30.00),
+    "gemini-3-pro-image-preview": Price(2.00, 12.00, image_output_per_m=120.00),
+}
+DEFAULT_PRICE = PRICES["gemini-2.5-flash"]
+# Output tokens one picture costs when the answer does not say (1024px class).
+IMAGE_TOKENS_FALLBACK = {"gemini-2.5-flash-image": 1290, "gemini-3-pro-image-preview": 1120}
+
+
+def price_for(model: str) -> Price:
+    """The list price of ``model`` (``models/`` prefix and ``-001`` style suffixes tolerated)."""
+    name = model.removeprefix("models/")
+    if name in PRICES:
+        return PRICES[name]
+    for known in sorted(PRICES, key=len, reverse=True):
+        if name.startswith(known):
+            return PRICES[known]
+    return DEFAULT_PRICE
+
+
+def estimate_cost_usd(*, model: str, prompt_tokens: int, output_tokens: int, images: int = 0) -> float:
+    """Estimated cost of one call; image output tokens are priced at the image rate.
+
+    When a picture came back but the answer reported no output tokens, a
+    typical per-picture token count is assumed.
+    """
+    price = price_for(model)
+    cost = prompt_tokens * price.input_per_m / 1e6
+    if images and price.image_output_per_m is not None:
+        if output_tokens <= 0:
+            output_tokens = images * IMAGE_TOKENS_FALLBACK.get(model.removeprefix("models/"), 1290)
+        cost += output_tokens * price.image_output_per_m / 1e6
+    else:
+        cost += output_tokens * price.output_per_m / 1e6
+    return round(cost, 6)
+
+
+# --------------------------------------------------------------------------- the estimate of a run
 
 AUDIO_TOKENS_PER_S = 32  # Gemini's documented rate for audio input
 ANALYSIS_PROMPT_TOKENS = 450
@@ -41,39 +132,6 @@ PROMPTS_IN_PER_SCENE_TOKENS = 90
 PROMPTS_OUT_BASE_TOKENS = 150
 PROMPTS_OUT_PER_SCENE_TOKENS = 110
 IMAGE_PROMPT_TOKENS = 260
-
-
-# --------------------------------------------------------------------------- usage routing
-
-
-class UsageRouter:
-    """The client's ``on_usage``: forwards each call's usage to the sink of the step now running."""
-
-    def __init__(self) -> None:
-        self._sink: UsageSink | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, delta: UsageDelta) -> None:
-        with self._lock:
-            sink = self._sink
-        if sink is None:
-            log.debug("usage outside a step: %s", delta)
-            return
-        sink(delta)
-
-    @contextlib.contextmanager
-    def to(self, io: StepIO) -> Iterator[None]:
-        """Send usage to ``io.on_usage`` while the block runs."""
-        with self._lock:
-            previous, self._sink = self._sink, io.on_usage
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._sink = previous
-
-
-# --------------------------------------------------------------------------- the estimate
 
 
 @dataclass(frozen=True)
@@ -213,9 +271,6 @@ def estimate_project(project_id: str, *, config: Settings | None = None) -> RunE
     output that exists counts as done (a stale one would be redone, so this
     is a lower bound after settings changes).
     """
-    from engine.errors import InputError
-    from engine.storage import ProjectFolder
-
     folder = ProjectFolder(project_id)
     project = folder.load_project()
     if project.source is None:
