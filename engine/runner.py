@@ -10,6 +10,7 @@ resumed by running again.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ from engine.config import Settings, get_settings
 from engine.errors import CancelledError, InputError, ProviderError, StateError, StorybeatError
 from engine.jobs import JobTracker, ProgressCallback, job_crashed
 from engine.lock import project_lock
-from engine.models import ErrorInfo, Project, utcnow
+from engine.models import ErrorInfo, JobKind, Project, utcnow
 from engine.providers import get_provider
 from engine.providers.base import Provider, StepIO
 from engine.steps import STEPS
@@ -70,7 +71,7 @@ class Runner:
         project_id: str,
         *,
         target: str = machine.RENDERED,
-        kind: str = "pipeline",
+        kind: JobKind = "pipeline",
         preview: bool = False,
         config: Settings | None = None,
         on_progress: ProgressCallback | None = None,
@@ -109,7 +110,7 @@ class Runner:
         Otherwise it would claim "queued" until it went stale, with no word of why.
         """
         job = self.folder.load_job(self.kind)
-        if job.status != "queued":
+        if job.status != "queued" or job.pid not in (None, os.getpid()):  # not this run's: another start's
             return
         job.status, job.message, job.finished_at = "failed", f"could not start: {exc}"[:500], utcnow()
         self.folder.save_job(job)
@@ -118,14 +119,7 @@ class Runner:
     # ------------------------------------------------------------------ internals
     def _run_locked(self) -> Project:
         project = self.folder.load_project()
-        if project.state == machine.CREATED or project.source is None:
-            raise InputError("no track uploaded yet: upload audio first")
-        state = project.failed_from if project.state == machine.FAILED else project.state
-        if self.kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
-            raise StateError(
-                f"cannot render in state {project.state}: make the pictures first",
-                state=project.state, allowed=machine.allowed_triggers(project),
-            )
+        machine.check_run(project, target=self.target, kind=self.kind)
         provider = self.provider or get_provider(project.settings, self.config)  # no key: refused, the project unchanged
         crashed = previous_run_crashed(self.folder, self.kind, self.config)
         names = steps_for(self.target)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.config import get_settings
 from engine.errors import InputError, NotFoundError
-from engine.models import SCHEMA_VERSION, Analysis, Job, Project, Prompts, Segments
+from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Job, Project, Prompts, Segments
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -203,7 +203,7 @@ class ProjectFolder:
 
     def job_json(self, kind: str) -> Path:
         """jobs/pipeline.json or jobs/render.json."""
-        if kind not in ("pipeline", "render"):
+        if kind not in JOB_KINDS:
             raise InputError(f"unknown job kind {kind!r}")
         return self.jobs_dir / f"{kind}.json"
 

@@ -45,14 +45,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data: Path, *, token: str | None = None, max_upload_mb: int = MAX_UPLOAD_MB) -> Server:
-    """Start ``python -m api`` in a subprocess and wait until /health answers."""
+def start_server(data: Path, *, token: str | None = None, max_upload_mb: int = MAX_UPLOAD_MB,
+                 env_extra: dict[str, str] | None = None) -> Server:
+    """Start ``python -m api`` in a subprocess and wait until /health answers (``env_extra``: more settings)."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBEAT_") and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
     env.update(STORYBEAT_DATA=str(data), STORYBEAT_MAX_UPLOAD_MB=str(max_upload_mb), PYTHONPATH=str(REPO))
     if token:
         env["STORYBEAT_TOKEN"] = token
+    env.update(env_extra or {})
     log = open(data.parent / f"server-{port}.log", "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "api", "--port", str(port), "--log-level", "warning"],

@@ -249,7 +249,7 @@ def test_edits_are_refused_while_a_run_is_queued(project_id: str) -> None:
 
 def test_resume_after_cancel_and_after_a_killed_preview(project_id: str) -> None:
     """A cancelled run is resumable; a killed preview render resumes as a preview."""
-    from engine.cli import resume_plan
+    from engine.jobs import resume_plan
 
     folder = ProjectFolder(project_id)
     stop = threading.Event()
