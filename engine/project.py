@@ -67,6 +67,8 @@ def create_project(*, settings: ProjectSettings | None = None, name: str = "", p
         raise InputError(f"project {folder.id} already exists")
     project = Project(id=folder.id, name=name.strip()[:200], settings=settings)
     folder.path.mkdir(parents=True, exist_ok=True)
+    folder.jobs_dir.mkdir(exist_ok=True)
+    folder.lock_file.touch()  # the lock exists from the start: taking it (a refused upload too) changes nothing on disk
     folder.save_project(project)
     log.info("created project %s", folder.id)
     return project

@@ -370,8 +370,11 @@ def test_a_refused_first_upload_leaves_no_empty_source_folder(data_root: Path, t
     junk = tmp_path / "song.wav"
     junk.write_bytes(b"not audio at all " * 100)
     project = actions.create_project(project_id="refused-upload")
+    folder = ProjectFolder(project.id)
+    before = sorted(p.relative_to(folder.path).as_posix() for p in folder.path.rglob("*"))
     with pytest.raises(InputError):
         actions.upload_track(project.id, audio=junk, original_name="song.wav")
-    folder = ProjectFolder(project.id)
     assert not folder.source_dir.exists()
+    # a refused request changes nothing: no jobs/ or jobs/.lock appears either (the lock exists from creation)
+    assert sorted(p.relative_to(folder.path).as_posix() for p in folder.path.rglob("*")) == before
     assert folder.load_project().state == machine.CREATED
