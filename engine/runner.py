@@ -109,17 +109,24 @@ class Runner:
 
         Otherwise it would claim "queued" until it went stale, with no word of why.
         """
-        job = self.folder.load_job(self.kind)
-        if job.status != "queued" or job.pid not in (None, os.getpid()):  # not this run's: another start's
+        try:
+            with project_lock(self.folder):  # every writer holds it (a run cleaning temp files relies on that)
+                job = self.folder.load_job(self.kind)
+                if job.status != "queued" or job.pid not in (None, os.getpid()):  # not this run's: another start's
+                    return
+                job.status, job.message, job.finished_at = "failed", f"could not start: {exc}"[:500], utcnow()
+                self.folder.save_job(job)
+        except StorybeatError:  # another run holds the project and owns its job files; ours shows dead once we exit
             return
-        job.status, job.message, job.finished_at = "failed", f"could not start: {exc}"[:500], utcnow()
-        self.folder.save_job(job)
         log.warning("%s: %s run could not start: %s", self.folder.id, self.kind, exc)
 
     # ------------------------------------------------------------------ internals
     def _run_locked(self) -> Project:
         project = self.folder.load_project()
         machine.check_run(project, target=self.target, kind=self.kind)
+        removed = self.folder.remove_temp_files()  # what killed runs left; we hold the lock, so none is live
+        if removed:
+            log.info("%s: removed %d temp file(s) left by killed runs: %s", self.folder.id, len(removed), ", ".join(removed[:5]))
         provider = self.provider or get_provider(project.settings, self.config)  # no key: refused, the project unchanged
         crashed = previous_run_crashed(self.folder, self.kind, self.config)
         names = steps_for(self.target)

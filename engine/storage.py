@@ -25,6 +25,7 @@ from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Job, Project, Pro
 
 M = TypeVar("M", bound=BaseModel)
 
+TEMP_GLOB = ".*.tmp*"  # the temp files of atomic writes and render outputs (see ProjectFolder.remove_temp_files)
 PROJECT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{2,63}$")
 SCENE_ID_RE = re.compile(r"^seg_\d{3,4}$")
 
@@ -225,6 +226,24 @@ class ProjectFolder:
         if self.path.resolve() not in full.parents:
             raise InputError(f"path {rel_path!r} escapes the project folder")
         return full
+
+    def remove_temp_files(self) -> list[str]:
+        """Delete the temp files that killed writers left (never valid outputs); returns their relative paths.
+
+        Every writer here names its temp file ``.<name>.<random>.tmp[.<ext>]``
+        (atomic writes, render outputs) or ``source/.incoming.wav`` (an upload
+        being normalised). Call it only while holding the project's lock: every
+        writer into the folder holds it, so no temp file is a live writer's.
+        """
+        removed = []
+        for path in [*self.path.rglob(TEMP_GLOB), self.source_dir / ".incoming.wav"]:
+            try:
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+                    removed.append(self.rel(path))
+            except OSError:  # gone meanwhile, or not ours to delete: not worth failing a run for
+                continue
+        return removed
 
     def exists(self) -> bool:
         """Whether project.json exists."""
