@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from engine import machine
-from engine.errors import CancelledError, StorybeatError
+from engine.errors import CancelledError, StorybeatError, disk_full
 from engine.jobs import queue_run, require_not_busy, resume_plan, seen_jobs
 from engine.models import JOB_KINDS, Job, JobKind, ProjectSettings
 from engine.storage import ProjectFolder, list_project_ids
@@ -368,4 +368,4 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except (OSError, ValueError) as exc:  # a missing, unreadable or wrong kind of file; a bad value
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        return EXIT_FAILED if disk_full(exc) else EXIT_INPUT  # a full disk is no bad input

@@ -262,10 +262,14 @@ class JobTracker:
             self._thread.join(timeout=5)
 
     def _beat(self) -> None:
+        """Beat until stopped; a failed write (e.g. a full disk) is logged and the next beat tries again."""
         while not self._stop.wait(self._heartbeat_s):
             with self._lock:
                 self.job.heartbeat_at = utcnow()
-                self._write(force=True)
+                try:
+                    self._write(force=True)
+                except Exception as exc:  # noqa: BLE001 - the thread must outlive any one write
+                    log.warning("%s: heartbeat not written: %s", self.folder.id, exc)
 
     def _write(self, *, force: bool = False) -> None:
         now = time.monotonic()

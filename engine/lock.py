@@ -6,10 +6,14 @@ import os
 import time
 from collections.abc import Iterator
 
+import logging
+
 import portalocker
 
 from engine.errors import BusyError, NotFoundError
 from engine.storage import ProjectFolder
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -35,10 +39,13 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
                 if time.monotonic() >= deadline:
                     raise BusyError(f"project {folder.id} is busy: another run is working on it") from None
                 time.sleep(0.05)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:  # who holds it, for engine.lock.lock_holder; on a full disk the lock still holds without it
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        except OSError as exc:
+            log.warning("project %s: cannot record the lock holder: %s", folder.id, exc)
         try:
             yield
         finally:

@@ -18,7 +18,16 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from engine import machine
 from engine.config import Settings, get_settings
-from engine.errors import CancelledError, InputError, ProviderError, StateError, StorybeatError
+from engine.errors import (
+    DISK_FULL_MESSAGE,
+    CancelledError,
+    DiskFullError,
+    InputError,
+    ProviderError,
+    StateError,
+    StorybeatError,
+    disk_full,
+)
 from engine.jobs import JobTracker, ProgressCallback, job_crashed
 from engine.lock import project_lock
 from engine.models import ErrorInfo, JobKind, Project, utcnow
@@ -26,7 +35,7 @@ from engine.providers import get_provider
 from engine.providers.base import Provider, StepIO
 from engine.steps import STEPS
 from engine.steps.common import StepContext
-from engine.storage import ProjectFolder
+from engine.storage import DiskReserve, ProjectFolder
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +143,7 @@ class Runner:
             self.folder, self.kind, steps=names, target=self.target, keep_attempts=crashed and project.state != machine.FAILED,
             preview=self.preview, heartbeat_s=self.config.heartbeat_s, on_change=self.on_progress,
         )
-        with tracker:
+        with tracker, DiskReserve(self.folder.jobs_dir / ".reserve") as reserve:
             try:
                 if project.state == machine.FAILED:
                     machine.fire(project, "recover")
@@ -148,8 +157,10 @@ class Runner:
                 tracker.finish("failed", "illegal transition")
                 raise
             except Exception as exc:
-                self._fail(project, tracker, exc)
-                raise
+                failure = self._fail(project, tracker, exc, reserve)
+                if failure is exc:
+                    raise
+                raise failure from exc
             tracker.finish("done", f"{project.state}")
         return project
 
@@ -198,16 +209,28 @@ class Runner:
         elif did_work:
             log.warning("%s: %s output was stale or corrupt and was recomputed", project.id, name)
 
-    def _fail(self, project: Project, tracker: JobTracker, exc: BaseException) -> None:
+    def _fail(self, project: Project, tracker: JobTracker, exc: BaseException, reserve: DiskReserve) -> BaseException:
+        """Record the failure (project FAILED, job failed); returns the error to raise (a full disk as DiskFullError).
+
+        On a full disk the reserve is given back first, so the failure itself
+        can be written.
+        """
         step = tracker.job.step or "run"
+        if disk_full(exc):
+            reserve.release()
+            exc = DiskFullError(f"{DISK_FULL_MESSAGE} during {step}: free some space, then resume ({exc})"[:4000])
         kind = type(exc).__name__
         message = str(exc) or kind
         if not isinstance(exc, StorybeatError):
             log.exception("unexpected error in %s", step)
-        if project.state in machine.WORK_STATES:
-            machine.fire(project, "fail", error=ErrorInfo(step=step, message=message[:4000], kind=kind))
-            self.folder.save_project(project)
-        tracker.finish("failed", message[:500])
+        try:
+            if project.state in machine.WORK_STATES:
+                machine.fire(project, "fail", error=ErrorInfo(step=step, message=message[:4000], kind=kind))
+                self.folder.save_project(project)
+            tracker.finish("failed", message[:500])
+        except DiskFullError as again:  # even the reserve did not suffice: the files stay as they were (valid)
+            log.error("%s: cannot record the failure: %s", self.folder.id, again)
+        return exc
 
 
 def run_project(project_id: str, **kwargs: object) -> Project:

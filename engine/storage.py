@@ -20,7 +20,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from engine.config import get_settings
-from engine.errors import InputError, NotFoundError
+from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError, NotFoundError
 from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Job, Project, Prompts, Segments
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,7 +59,19 @@ def fsync_dir(path: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, replace, fsync folder."""
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, replace, fsync folder.
+
+    DiskFullError when the disk is full (the old file stays as it was).
+    """
+    try:
+        _atomic_write_bytes(path, data)
+    except OSError as exc:
+        if exc.errno in DISK_FULL_ERRNOS:
+            raise DiskFullError(f"{DISK_FULL_MESSAGE}: cannot write {path.name}; free some space, then resume") from exc
+        raise
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -136,6 +148,39 @@ def try_read_model(path: Path, model_type: type[M]) -> M | None:
         return read_model(path, model_type)
     except InputError:
         return None
+
+
+class DiskReserve:
+    """A few hundred KB held on disk during a run, given back when the disk fills so the failure can be recorded.
+
+    Made on entry (DiskFullError if even that does not fit: the run cannot
+    start), deleted on exit or by :meth:`release`.
+    """
+
+    SIZE = 512 * 1024
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> DiskReserve:
+        try:
+            with open(self.path, "wb") as fh:
+                fh.write(b"\0" * self.SIZE)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            self.release()
+            if exc.errno in DISK_FULL_ERRNOS:
+                raise DiskFullError(f"{DISK_FULL_MESSAGE}: a run needs free space to start; free some, then resume") from exc
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Give the space back."""
+        self.path.unlink(missing_ok=True)
 
 
 class ProjectFolder:
