@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from engine.config import get_settings
 from engine.errors import BusyError
-from engine.jobs import busy_error, job_as_seen
+from engine.jobs import busy_error, job_as_seen, pid_alive
 from engine.models import JOB_KINDS, Job, JobKind
 from engine.storage import ProjectFolder
 from engine.worker import start_run, stop_worker
@@ -66,10 +66,10 @@ def _is_our_worker(pid: int, project_id: str) -> bool:
 
 
 def _wait_for_pid(folder: ProjectFolder, kind: str, *, wait_s: float) -> Job:
-    """A just-queued job has no pid until its worker starts: wait a moment for it."""
+    """Wait a moment for a just-queued job's worker to take it over (until then SIGTERM would kill it, not stop it)."""
     deadline = time.monotonic() + wait_s
     job = folder.load_job(kind)
-    while job.status == "queued" and job.pid is None and time.monotonic() < deadline:
+    while job.status == "queued" and pid_alive(job.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
         job = folder.load_job(kind)
     return job
