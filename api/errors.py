@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from engine.errors import BusyError, InputError, NotFoundError, ProviderError, StateError, StorybeatError
+from engine.errors import BusyError, DiskFullError, InputError, NotFoundError, ProviderError, StateError, StorybeatError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def status_for(exc: StorybeatError) -> int:
         (BusyError, 409),
         (InputError, 422),
         (ProviderError, 502),
+        (DiskFullError, 507),  # Insufficient Storage: nothing half-written was kept
     ):
         if isinstance(exc, kind):
             return status

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from engine.errors import StorybeatError
+from engine.models import JOB_KINDS
 from engine.storage import ProjectFolder
 
 from api.errors import error_body, status_for
@@ -64,7 +65,7 @@ async def project_events(
     busy, last_view_at = False, 0.0
     last_problem: dict | None = None
     first = True
-    paths = {"project": folder.project_json, "pipeline": folder.job_json("pipeline"), "render": folder.job_json("render")}
+    paths = {"project": folder.project_json, **{kind: folder.job_json(kind) for kind in JOB_KINDS}}
     yield "retry: 2000\n\n"
     while True:
         if await is_disconnected():  # type: ignore[misc]
@@ -89,7 +90,7 @@ async def project_events(
             if view is not None:
                 last_problem = None
                 busy, last_view_at = bool(view["busy"]), time.monotonic()
-                for kind in ("pipeline", "render"):
+                for kind in JOB_KINDS:
                     job_key = json.dumps(view["jobs"][kind], sort_keys=True)
                     if job_key != last_job_keys.get(kind):
                         last_job_keys[kind] = job_key

@@ -7,6 +7,7 @@ from engine.config import Settings
 from engine.errors import BusyError, StorybeatError
 from engine.jobs import DEAD_WORKER_MESSAGE, job_is_dead
 from engine.lock import project_lock
+from engine.models import JOB_KINDS
 from engine.storage import ProjectFolder, list_project_ids
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ def mark_interrupted(config: Settings) -> list[tuple[str, str]]:
     for project_id in list_project_ids(config.projects_dir):
         folder = ProjectFolder(project_id, root=config.projects_dir)
         try:
-            jobs = [folder.load_job(kind) for kind in ("pipeline", "render")]
+            jobs = [folder.load_job(kind) for kind in JOB_KINDS]
             dead = [j for j in jobs if job_is_dead(j, stale_after_s=config.stale_after_s)]
             if not dead:
                 continue

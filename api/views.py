@@ -38,18 +38,24 @@ def load_jobs(folder: ProjectFolder) -> JobsPublic:
 
 
 def _job(folder: ProjectFolder, kind: str) -> Job:
-    """A job file through the read cache (views never mutate it); a dead worker's job shows as ``interrupted``.
+    """A job file through the read cache (views never mutate it); a dead worker's job shows as ``interrupted``,
+    a paused or hung one that still holds the project as ``not_responding``.
 
     The file is rewritten only by the API's start-up check or the next run; the
     view says the truth at once.
     """
     job = read_model_cached(folder.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
-    return engine_jobs.job_as_seen(job, stale_after_s=get_settings().stale_after_s)
+    return engine_jobs.job_as_seen(job, stale_after_s=get_settings().stale_after_s, folder=folder)
 
 
 def _project(folder: ProjectFolder) -> Project:
     """project.json through the read cache; NotFoundError/InputError as load_project when unreadable."""
     return read_model_cached(folder.project_json, Project) or folder.load_project()
+
+
+def busy_job(jobs: JobsPublic) -> Job | None:
+    """The job (as seen) that makes the project busy, or None (engine.jobs.busy_job)."""
+    return engine_jobs.busy_job([jobs.pipeline, jobs.render])
 
 
 def job_active(job: Job) -> bool:
@@ -81,7 +87,7 @@ def project_public(folder: ProjectFolder, project: Project | None = None) -> Pro
     """The full public view of a project."""
     project = project or _project(folder)
     jobs = load_jobs(folder)
-    busy = job_active(jobs.pipeline) or job_active(jobs.render)
+    busy = busy_job(jobs) is not None
     resumable = not busy and (project.state == machine.FAILED or job_resumable(jobs.pipeline) or job_resumable(jobs.render))
     renders = [
         RenderPublic(

@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from engine.config import get_settings
 from engine.errors import BusyError
-from engine.models import Job
+from engine.jobs import busy_error, job_as_seen, pid_alive
+from engine.models import JOB_KINDS, Job, JobKind
 from engine.storage import ProjectFolder
 from engine.worker import start_run, stop_worker
 
-from api.views import job_active, load_jobs
+from api.views import busy_job, job_active, load_jobs
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +34,25 @@ def start_guard(folder: ProjectFolder) -> Iterator[None]:
     if not lock.acquire(timeout=5):
         raise BusyError(f"project {folder.id} is busy: a run is being started")
     try:
-        jobs = load_jobs(folder)
-        if job_active(jobs.pipeline) or job_active(jobs.render):
-            raise BusyError(f"project {folder.id} is busy: a run is already in progress")
+        job = busy_job(load_jobs(folder))
+        if job is not None:
+            raise busy_error(folder.id, job)
         yield
     finally:
         lock.release()
 
 
-def start(folder: ProjectFolder, *, target: str, kind: str, preview: bool, before: Callable[[], object] | None = None) -> tuple[int, Job]:
-    """Start a worker (after ``before()``, e.g. an edit, inside the guard); returns its pid and the queued job."""
+def start(folder: ProjectFolder, *, target: str, kind: JobKind | None, preview: bool, before: Callable[[], object] | None = None) -> tuple[int, Job]:
+    """Start a worker (after ``before()``, e.g. an edit, inside the guard); returns its pid and the queued job.
+
+    ``kind`` None: the job the machine's rule gives (engine.machine.job_kind).
+    """
     with start_guard(folder):
         if before is not None:
             before()
-        pid = start_run(folder.id, target=target, kind=kind, preview=preview)
-    log.info("project %s: %s worker %d towards %s", folder.id, kind, pid, target)
-    return pid, folder.load_job(kind)
+        job = start_run(folder.id, target=target, kind=kind, preview=preview)
+    log.info("project %s: %s worker %s towards %s", folder.id, job.kind, job.pid, target)
+    return job.pid or 0, job
 
 
 def _is_our_worker(pid: int, project_id: str) -> bool:
@@ -61,10 +66,10 @@ def _is_our_worker(pid: int, project_id: str) -> bool:
 
 
 def _wait_for_pid(folder: ProjectFolder, kind: str, *, wait_s: float) -> Job:
-    """A just-queued job has no pid until its worker starts: wait a moment for it."""
+    """Wait a moment for a just-queued job's worker to take it over (until then SIGTERM would kill it, not stop it)."""
     deadline = time.monotonic() + wait_s
     job = folder.load_job(kind)
-    while job.status == "queued" and job.pid is None and time.monotonic() < deadline:
+    while job.status == "queued" and pid_alive(job.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
         job = folder.load_job(kind)
     return job
@@ -73,8 +78,10 @@ def _wait_for_pid(folder: ProjectFolder, kind: str, *, wait_s: float) -> Job:
 def stop(folder: ProjectFolder, *, wait_s: float = 5.0) -> bool:
     """SIGTERM the project's running workers (waiting up to ``wait_s`` for a queued one to start); whether any was signalled."""
     stopped = False
-    jobs = [_wait_for_pid(folder, kind, wait_s=wait_s) for kind in ("pipeline", "render")]
-    for job in jobs:
+    stale_after_s = get_settings().stale_after_s
+    jobs = [job_as_seen(_wait_for_pid(folder, kind, wait_s=wait_s), stale_after_s=stale_after_s, folder=folder)
+            for kind in JOB_KINDS]
+    for job in jobs:  # a job not responding is stopped too: stop_worker wakes a paused worker to act on it
         if job_active(job) and job.pid and _is_our_worker(job.pid, folder.id):
             stopped = stop_worker(job.pid) or stopped
     return stopped

@@ -12,14 +12,15 @@ import time
 from pathlib import Path
 
 from engine import machine
-from engine.config import get_settings
-from engine.errors import CancelledError, StorybeatError
-from engine.models import Job, ProjectSettings
+from engine.errors import CancelledError, StorybeatError, disk_full
+from engine.jobs import queue_run, require_not_busy, resume_plan, seen_jobs
+from engine.models import JOB_KINDS, Job, JobKind, ProjectSettings
 from engine.storage import ProjectFolder, list_project_ids
 
 log = logging.getLogger("engine.cli")
 
 EXIT_OK, EXIT_INPUT, EXIT_BUSY, EXIT_FAILED = 0, 2, 3, 4
+RUN_LOCK_WAIT_S = 2.0
 
 
 class ProgressBar:
@@ -63,18 +64,28 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _run(project_id: str, *, target: str, kind: str, preview: bool, quiet: bool, lock_wait_s: float = 0.0) -> int:
-    from engine.runner import Runner
+def _run(project_id: str, *, target: str, kind: JobKind | None, preview: bool, quiet: bool, lock_wait_s: float = 0.0) -> int:
+    """Record the run as queued (unless the API queued it for this worker), then run it with a progress bar.
+
+    The job is recorded before the heavy imports of the runner, so a kill in
+    the first seconds leaves a dead queued job that ``resume`` continues.
+    ``kind`` None: the job the machine's rule gives for the project's state.
+    """
+    folder = ProjectFolder(project_id)
+    stop = _stop_on_signals()
+    queued = queue_run(folder, target=target, kind=kind, preview=preview, pid=os.getpid(), lock_wait_s=lock_wait_s)
+    from engine.runner import Runner  # numpy, numba, librosa: after the job is on record
 
     bar = ProgressBar(not quiet)
     try:
-        runner = Runner(project_id, target=target, kind=kind, preview=preview, on_progress=bar, stop_event=_stop_on_signals())
-        project = runner.run(lock_wait_s=lock_wait_s)
+        runner = Runner(project_id, target=target, kind=queued.kind, preview=preview, on_progress=bar, stop_event=stop)
+        # the lock was ours a moment ago: wait out a short edit that slipped in (it refuses a queued project)
+        project = runner.run(lock_wait_s=max(lock_wait_s, RUN_LOCK_WAIT_S))
     finally:
         bar.close()
     print(f"{project.id}: {project.state}")
     if project.renders and project.state == machine.RENDERED:
-        print(ProjectFolder(project.id).resolve(project.renders[-1].file))
+        print(folder.resolve(project.renders[-1].file))
     return EXIT_OK
 
 
@@ -106,8 +117,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the pipeline towards a target state (default RENDERED)."""
-    kind = "render" if args.target == machine.RENDERED and _state(args.id) in (machine.IMAGED, machine.RENDERED) else "pipeline"
-    return _run(args.id, target=args.target, kind=kind, preview=args.preview, quiet=args.quiet, lock_wait_s=args.lock_wait)
+    return _run(args.id, target=args.target, kind=args.job, preview=args.preview, quiet=args.quiet, lock_wait_s=args.lock_wait)
 
 
 def _state(project_id: str) -> str:
@@ -119,25 +129,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     return _run(args.id, target=machine.RENDERED, kind="render", preview=args.preview, quiet=args.quiet, lock_wait_s=args.lock_wait)
 
 
-def resume_plan(project_id: str) -> tuple[str, str, bool] | None:
-    """(target, kind, preview) to continue an interrupted or failed project, or None if nothing to resume."""
-    from engine.jobs import job_resumable
-
-    folder = ProjectFolder(project_id)
-    project = folder.load_project()
-    config = get_settings()
-    jobs = [folder.load_job(k) for k in ("pipeline", "render")]
-    # the newest job; on a tie (e.g. none ever started) the pipeline job, which can always continue
-    jobs.sort(key=lambda j: (j.started_at.timestamp() if j.started_at else 0, j.kind == "pipeline"))
-    last = jobs[-1]
-    if not job_resumable(last, stale_after_s=config.stale_after_s) and project.state != machine.FAILED:
-        return None
-    target = last.target if last.target in machine.RUN_TARGETS else machine.RENDERED
-    state = project.failed_from if project.state == machine.FAILED else project.state
-    kind = last.kind if last.kind == "pipeline" or state in (machine.IMAGED, machine.RENDERED) else "pipeline"
-    return target, kind, last.preview
-
-
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue interrupted work (one project, or --all)."""
     if not args.all and not args.id:
@@ -146,6 +137,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     code = EXIT_OK
     for project_id in ids:
         try:
+            require_not_busy(ProjectFolder(project_id))  # e.g. a worker that is not responding: say so
             plan = resume_plan(project_id)
         except StorybeatError as exc:  # --all: one broken project must not stop the others
             if not args.all:
@@ -172,23 +164,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Show a project's state, jobs and renders."""
     folder = ProjectFolder(args.id)
     project = folder.load_project()
-    from engine.jobs import job_as_seen
-
-    stale_after_s = get_settings().stale_after_s
-    pipeline, render = (job_as_seen(folder.load_job(kind), stale_after_s=stale_after_s) for kind in ("pipeline", "render"))
+    jobs = seen_jobs(folder)
     if args.json:
         print(json.dumps({
             "project": project.model_dump(mode="json"),
             "allowed": machine.allowed_triggers(project),
-            "jobs": {"pipeline": pipeline.model_dump(mode="json"), "render": render.model_dump(mode="json")},
+            "jobs": {job.kind: job.model_dump(mode="json") for job in jobs},
         }, indent=2))
         return EXIT_OK
     print(f"{project.id} {project.name!r}: {project.state}")
     if project.error:
         print(f"  failed in {project.error.step}: {project.error.message}")
     print(f"  allowed: {', '.join(machine.allowed_triggers(project)) or '-'}")
-    for job in (pipeline, render):
-        if job.status != "idle":
+    for job in jobs:
+        if job.status == "not_responding":
+            print(f"  {job.kind}: not responding at {job.fraction * 100:.0f}% step={job.step}: {job.message}")
+        elif job.status != "idle":
             print(f"  {job.kind}: {job.status} {job.fraction * 100:.0f}% step={job.step} errors={len(job.errors)}")
     for r in project.renders[-3:]:
         print(f"  render v{r.version}: {folder.resolve(r.file)}")
@@ -216,7 +207,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     if args.no_run:
         print(f"{project.id}: {project.state}")
         return EXIT_OK
-    return _run(args.id, target=machine.IMAGED, kind="pipeline", preview=False, quiet=args.quiet)
+    return _run(args.id, target=machine.IMAGED, kind=None, preview=False, quiet=args.quiet)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -279,7 +270,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     project_id = prepare_demo(style=args.style)
-    code = _run(project_id, target=machine.RENDERED, kind="pipeline", preview=False, quiet=args.quiet)
+    code = _run(project_id, target=machine.RENDERED, kind=None, preview=False, quiet=args.quiet)
     log.info("demo %s took %.1f s", DEMO_ID, time.monotonic() - started)
     return code
 
@@ -315,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--preview", action="store_true", help="fast low-resolution render")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--lock-wait", type=float, default=0.0, help=argparse.SUPPRESS)
+        p.add_argument("--job", choices=JOB_KINDS, default=None, help=argparse.SUPPRESS)  # the job the API queued
     p = add("resume", cmd_resume, "continue after a crash without redoing finished work")
     p.add_argument("id", nargs="?")
     p.add_argument("--all", action="store_true", help="every interrupted project")
@@ -377,4 +369,4 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except (OSError, ValueError) as exc:  # a missing, unreadable or wrong kind of file; a bad value
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        return EXIT_FAILED if disk_full(exc) else EXIT_INPUT  # a full disk is no bad input

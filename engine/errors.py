@@ -1,6 +1,8 @@
 """The engine's error hierarchy: every failure the engine raises is a StorybeatError."""
 from __future__ import annotations
 
+import errno
+
 
 class StorybeatError(Exception):
     """Base class of every error the engine raises on purpose."""
@@ -52,6 +54,32 @@ class StateError(StorybeatError):
         super().__init__(message)
         self.state = state
         self.allowed = allowed
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+DISK_FULL_MESSAGE = "no space left on device"
+
+
+class DiskFullError(StorybeatError):
+    """The disk (or quota) is full: nothing half-written is kept; free some space, then resume."""
+
+    exit_code = 4
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a full disk: ENOSPC/EDQUOT, or ffmpeg saying so in its message."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFullError):
+            return True
+        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
+            return True
+        if "no space left on device" in str(current).lower() or "disk quota exceeded" in str(current).lower():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class BusyError(StorybeatError):

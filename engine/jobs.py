@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from engine.models import Job, JobError, StepProgress, Usage, utcnow
+from engine import machine
+from engine.config import get_settings
+from engine.errors import BusyError
+from engine.lock import lock_holder
+from engine.models import JOB_KINDS, Job, JobError, JobKind, StepProgress, Usage, utcnow
 from engine.storage import ProjectFolder
 from engine.usage import UsageDelta, add_usage
 
@@ -37,8 +42,19 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
+def _silent(job: Job, *, stale_after_s: float) -> bool:
+    """No heartbeat for ``stale_after_s`` x 4 (a live worker beats every ``heartbeat_s``)."""
+    beat = job.heartbeat_at
+    return beat is not None and (utcnow() - beat).total_seconds() > stale_after_s * 4
+
+
 def job_is_dead(job: Job, *, stale_after_s: float) -> bool:
-    """A job that claims to run but whose worker is gone (or silent for too long)."""
+    """A job that claims to run but whose worker is gone (or silent for too long).
+
+    A silent worker that still holds the project's lock is not dead but not
+    responding: :func:`job_as_seen` with the folder tells the two apart. A
+    caller that holds the lock itself knows no other worker holds it.
+    """
     if job.status not in ("running", "queued"):
         return False
     if job.status == "queued" and job.pid is None:
@@ -46,16 +62,28 @@ def job_is_dead(job: Job, *, stale_after_s: float) -> bool:
         return started is None or (utcnow() - started).total_seconds() > stale_after_s
     if not pid_alive(job.pid):
         return True
-    beat = job.heartbeat_at
-    return beat is not None and (utcnow() - beat).total_seconds() > stale_after_s * 4
+    return _silent(job, stale_after_s=stale_after_s)
 
 
 DEAD_WORKER_MESSAGE = "the worker stopped without finishing; resume to continue"
 
 
+def not_responding_message(job: Job, *, stale_after_s: float) -> str:
+    """What a user can do about a worker that holds the project but has stopped reporting."""
+    beat = job.heartbeat_at or job.started_at
+    silent_s = int((utcnow() - beat).total_seconds()) if beat else int(stale_after_s * 4)
+    return (
+        f"the worker (pid {job.pid}) holds the project but has not reported for {silent_s} s: it is paused (SIGSTOP) "
+        f"or hung. Wait for it, let it continue (kill -CONT {job.pid}), or stop it (Stop, or kill {job.pid}; "
+        f"kill -9 {job.pid} if it does not react), then resume"
+    )
+
+
 def job_active(job: Job, *, stale_after_s: float) -> bool:
-    """A job whose worker is queued or running and alive."""
-    return job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=stale_after_s)
+    """A job whose worker holds or is about to hold the project: queued, running (alive) or not responding."""
+    return job.status == "not_responding" or (
+        job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=stale_after_s)
+    )
 
 
 def job_crashed(job: Job, *, stale_after_s: float) -> bool:
@@ -68,10 +96,118 @@ def job_resumable(job: Job, *, stale_after_s: float) -> bool:
     return job.status == "cancelled" or job_crashed(job, stale_after_s=stale_after_s)
 
 
-def job_as_seen(job: Job, *, stale_after_s: float) -> Job:
-    """The job as it is: one whose worker died still says ``running`` in its file, and is shown ``interrupted``."""
-    if job_is_dead(job, stale_after_s=stale_after_s):
-        return job.model_copy(update={"status": "interrupted", "message": job.message or DEAD_WORKER_MESSAGE})
+def job_as_seen(job: Job, *, stale_after_s: float, folder: ProjectFolder | None = None) -> Job:
+    """The job as it is: a dead worker's job (its file still says ``running``) is shown ``interrupted``.
+
+    Given the project's ``folder``, a worker whose process exists and still
+    holds the project's lock while its heartbeat is stale (SIGSTOPped, hung)
+    is shown ``not_responding`` with what the user can do: it is not dead, and
+    resume and edits are refused while it holds the lock.
+    """
+    if not job_is_dead(job, stale_after_s=stale_after_s):
+        return job
+    if folder is not None and job.pid and pid_alive(job.pid) and lock_holder(folder) == job.pid:
+        return job.model_copy(update={"status": "not_responding",
+                                      "message": not_responding_message(job, stale_after_s=stale_after_s)})
+    return job.model_copy(update={"status": "interrupted", "message": job.message or DEAD_WORKER_MESSAGE})
+
+
+def seen_jobs(folder: ProjectFolder, *, stale_after_s: float | None = None) -> list[Job]:
+    """Every job of the project (one per kind, in JOB_KINDS order) as it is (:func:`job_as_seen`)."""
+    stale = get_settings().stale_after_s if stale_after_s is None else stale_after_s
+    return [job_as_seen(folder.load_job(kind), stale_after_s=stale, folder=folder) for kind in JOB_KINDS]
+
+
+def busy_job(jobs: Iterable[Job], *, stale_after_s: float | None = None) -> Job | None:
+    """The job that makes the project busy (edits and new runs refused), or None."""
+    stale = get_settings().stale_after_s if stale_after_s is None else stale_after_s
+    return next((job for job in jobs if job_active(job, stale_after_s=stale)), None)
+
+
+def busy_error(project_id: str, job: Job) -> BusyError:
+    """The BusyError for a project kept busy by ``job``, saying what to do."""
+    if job.status == "not_responding":
+        return BusyError(f"project {project_id} is busy: its {job.kind} worker is not responding: {job.message}")
+    return BusyError(f"project {project_id} is busy: a {job.kind} run is {job.status}; wait for it or cancel it")
+
+
+def require_not_busy(folder: ProjectFolder, *, stale_after_s: float | None = None) -> None:
+    """BusyError if a run of the project is queued, running or not responding."""
+    job = busy_job(seen_jobs(folder, stale_after_s=stale_after_s), stale_after_s=stale_after_s)
+    if job is not None:
+        raise busy_error(folder.id, job)
+
+
+def resume_plan(project_id: str) -> tuple[str, JobKind, bool] | None:
+    """(target, kind, preview) to continue an interrupted, cancelled or failed project, or None if nothing to resume.
+
+    A busy project has nothing to resume (its worker still holds it).
+    """
+    folder = ProjectFolder(project_id)
+    project = folder.load_project()
+    stale = get_settings().stale_after_s
+    jobs = seen_jobs(folder, stale_after_s=stale)
+    if busy_job(jobs, stale_after_s=stale) is not None:
+        return None
+    # the newest job; on a tie (e.g. none ever started) the pipeline job, which can always continue
+    last = max(jobs, key=lambda j: (j.started_at.timestamp() if j.started_at else 0, j.kind == "pipeline"))
+    if not job_resumable(last, stale_after_s=stale) and project.state != machine.FAILED:
+        return None
+    target = last.target if last.target in machine.RUN_TARGETS else machine.RENDERED
+    # a crashed run continues as the job it was (its attempts, errors and usage carry over); a render job
+    # whose pictures were edited away since continues as a pipeline run
+    kind = "pipeline" if last.kind == "pipeline" else machine.job_kind(machine.stands_for(project), target)
+    return target, kind, last.preview
+
+
+def queue_run(
+    folder: ProjectFolder,
+    *,
+    target: str,
+    kind: JobKind | None = None,
+    preview: bool = False,
+    pid: int | None = None,
+    spawn: Callable[[Job], int] | None = None,
+    lock_wait_s: float = 0.0,
+) -> Job:
+    """Check a run may start and record it as ``queued`` in its job file, before its worker does any work.
+
+    Under the project lock: BusyError if a run is queued, running or not
+    responding; StateError if the project cannot move towards ``target``;
+    InputError if its provider cannot work here. ``kind`` None: the job
+    :func:`engine.machine.job_kind` gives. ``pid`` is the worker's (the
+    caller's own), or ``spawn(job)`` starts the worker for the decided job,
+    still under the lock (the worker waits for it), and returns its pid. From
+    then on a worker killed before its first heartbeat leaves a dead queued
+    job, which resume continues.
+    """
+    from engine.lock import project_lock
+    from engine.providers import check_provider
+
+    config = get_settings()
+    with project_lock(folder, wait_s=lock_wait_s):
+        project = folder.load_project()
+        if kind is not None and pid is not None:
+            mine = folder.load_job(kind)
+            if mine.status == "queued" and mine.pid == pid:  # a worker started by the API: its job is on record
+                return mine
+        require_not_busy(folder, stale_after_s=config.stale_after_s)
+        kind = kind or machine.job_kind(machine.stands_for(project), target)
+        machine.check_run(project, target=target, kind=kind)
+        check_provider(project.settings, config)  # refused now, not by a worker that cannot start
+        previous = folder.load_job(kind)
+        crashed = (previous.status == "queued" and previous.continues_crash) or job_crashed(
+            previous, stale_after_s=config.stale_after_s)
+        job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),
+                  steps=previous.steps, usage=previous.usage, errors=previous.errors, preview=preview,
+                  continues_crash=crashed)
+        job.pid = spawn(job) if spawn is not None else pid
+        try:
+            folder.save_job(job)  # from here a second start sees "queued" and is refused
+        except BaseException:
+            if spawn is not None and job.pid:  # the worker waits for our lock: it has done nothing yet
+                os.kill(job.pid, signal.SIGKILL)
+            raise
     return job
 
 
@@ -126,10 +262,14 @@ class JobTracker:
             self._thread.join(timeout=5)
 
     def _beat(self) -> None:
+        """Beat until stopped; a failed write (e.g. a full disk) is logged and the next beat tries again."""
         while not self._stop.wait(self._heartbeat_s):
             with self._lock:
                 self.job.heartbeat_at = utcnow()
-                self._write(force=True)
+                try:
+                    self._write(force=True)
+                except Exception as exc:  # noqa: BLE001 - the thread must outlive any one write
+                    log.warning("%s: heartbeat not written: %s", self.folder.id, exc)
 
     def _write(self, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -6,10 +6,14 @@ import os
 import time
 from collections.abc import Iterator
 
+import logging
+
 import portalocker
 
 from engine.errors import BusyError, NotFoundError
 from engine.storage import ProjectFolder
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -35,10 +39,13 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
                 if time.monotonic() >= deadline:
                     raise BusyError(f"project {folder.id} is busy: another run is working on it") from None
                 time.sleep(0.05)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:  # who holds it, for engine.lock.lock_holder; on a full disk the lock still holds without it
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        except OSError as exc:
+            log.warning("project %s: cannot record the lock holder: %s", folder.id, exc)
         try:
             yield
         finally:
@@ -47,3 +54,25 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
         handle.close()
 
 
+def lock_holder(folder: ProjectFolder) -> int | None:
+    """The pid recorded by the process holding the project's lock, or None when nobody holds it.
+
+    A probe (a non-blocking shared lock, released at once) on a read-only
+    handle: it writes nothing. Call it only when a job needs judging (a live
+    pid with a stale heartbeat): for that instant a concurrent ``run`` that
+    does not wait could see the project busy. 0 when held but no pid is recorded.
+    """
+    try:
+        handle = open(folder.lock_file, "rb")  # noqa: SIM115 - closed in finally
+    except OSError:
+        return None  # no lock file: nobody ever held it
+    try:
+        try:
+            portalocker.lock(handle, portalocker.LOCK_SH | portalocker.LOCK_NB)
+        except portalocker.LockException:
+            text = handle.read(32).decode("ascii", "replace").strip()
+            return int(text) if text.isdigit() else 0
+        portalocker.unlock(handle)
+        return None
+    finally:
+        handle.close()

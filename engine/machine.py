@@ -13,7 +13,7 @@ from typing import Any
 from transitions import EventData, Machine, MachineError
 
 from engine.errors import StateError
-from engine.models import ErrorInfo, HistoryEntry, Project, utcnow
+from engine.models import ErrorInfo, HistoryEntry, JobKind, Project, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,40 @@ def _allowed(state: str, failed_from: str | None) -> tuple[str, ...]:
     return tuple(t for t in machine.get_triggers(state) if holder.may_trigger(t))
 
 
+RENDERABLE: frozenset[str] = frozenset(  # every picture drawn: the states the render trigger leaves
+    state for row in TRANSITIONS if row["trigger"] == "render"
+    for state in (row["source"] if isinstance(row["source"], list) else [row["source"]])
+)
+
+
+def stands_for(project: Project) -> str:
+    """The work state a project stands for: where a FAILED project failed from (a resume returns there), else its state."""
+    if project.state == FAILED:
+        return project.failed_from or CREATED
+    return project.state
+
+
+def job_kind(state: str, target: str) -> JobKind:
+    """Which job a run from ``state`` towards ``target`` is: a render when only the render step is left, else a pipeline run.
+
+    ``state`` is the state the project stands for (:func:`stands_for`). The
+    CLI's ``run``, the API's ``/run`` and a worker all decide the job file by
+    this rule, so the job recorded as queued is the one the worker runs.
+    """
+    return "render" if target == RENDERED and state in RENDERABLE else "pipeline"
+
+
+def check_run(project: Project, *, target: str, kind: JobKind) -> None:
+    """StateError unless a run of ``kind`` towards ``target`` can start on ``project`` (a track uploaded; a render needs pictures)."""
+    state = stands_for(project)
+    if state == CREATED or project.source is None or target not in RUN_TARGETS:
+        raise StateError(f"cannot run a project in state {project.state}: upload a track first",
+                         state=project.state, allowed=allowed_triggers(project))
+    if kind == "render" and state not in RENDERABLE:
+        raise StateError(f"cannot render in state {project.state}: make the pictures first",
+                         state=project.state, allowed=allowed_triggers(project))
+
+
 def state_index(state: str) -> int:
     """Position of a work state in the pipeline (CREATED=0 ... RENDERED=6)."""
     return STATES.index(state)
@@ -166,10 +200,8 @@ def render_kind(state: str) -> str | None:
     None when there is nothing to render from (no track yet, or FAILED until
     it is resumed).
     """
-    for row in TRANSITIONS:
-        sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
-        if row["trigger"] == "render" and state in sources:
-            return "render"
+    if state in RENDERABLE:
+        return "render"
     return "run" if can_generate(state) else None
 
 

@@ -306,7 +306,14 @@ class Prompts(Versioned):
 
 # --------------------------------------------------------------------------- jobs/*.json
 
-JobStatus = Literal["idle", "queued", "running", "done", "failed", "interrupted", "cancelled"]
+# "not_responding" is never written to a file: views show it for a worker that holds the project's lock while
+# its heartbeat has stopped (paused with SIGSTOP, or hung); see engine.jobs.job_as_seen.
+JobStatus = Literal["idle", "queued", "running", "done", "failed", "interrupted", "cancelled", "not_responding"]
+
+# The two job files: a pipeline run (jobs/pipeline.json) and a render (jobs/render.json). Which one a run is
+# decided by engine.machine.job_kind; the kinds are listed here once.
+JobKind = Literal["pipeline", "render"]
+JOB_KINDS: tuple[JobKind, ...] = get_args(JobKind)
 
 
 class StepProgress(Model):
@@ -345,7 +352,7 @@ class Usage(Model):
 class Job(Versioned):
     """jobs/pipeline.json and jobs/render.json."""
 
-    kind: Literal["pipeline", "render"]
+    kind: JobKind
     status: JobStatus = "idle"
     target: str = ""
     pid: int | None = None

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from engine import machine
 from engine.audio.ingest import probe_and_normalise
 from engine.config import get_settings
-from engine.errors import BusyError, InputError, NotFoundError, StateError
+from engine.errors import InputError, NotFoundError, StateError
 from engine.fingerprint import file_sha256
-from engine.jobs import job_active
+from engine.jobs import require_not_busy
 from engine.lock import project_lock
 from engine.models import Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
 from engine.providers import get_provider
@@ -41,11 +41,7 @@ def _edit_lock(folder: ProjectFolder) -> Iterator[None]:
     would change what the run was started for.
     """
     with project_lock(folder, wait_s=EDIT_WAIT_S):
-        stale_after_s = get_settings().stale_after_s
-        for kind in ("pipeline", "render"):
-            job = folder.load_job(kind)
-            if job_active(job, stale_after_s=stale_after_s):
-                raise BusyError(f"project {folder.id} is busy: a {kind} run is {job.status}; wait for it or cancel it")
+        require_not_busy(folder)
         yield
 
 
@@ -66,6 +62,8 @@ def create_project(*, settings: ProjectSettings | None = None, name: str = "", p
         raise InputError(f"project {folder.id} already exists")
     project = Project(id=folder.id, name=name.strip()[:200], settings=settings)
     folder.path.mkdir(parents=True, exist_ok=True)
+    folder.jobs_dir.mkdir(exist_ok=True)
+    folder.lock_file.touch()  # the lock exists from the start: taking it (a refused upload too) changes nothing on disk
     folder.save_project(project)
     log.info("created project %s", folder.id)
     return project

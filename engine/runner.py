@@ -10,6 +10,7 @@ resumed by running again.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -17,15 +18,24 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from engine import machine, retry
 from engine.config import Settings, get_settings
-from engine.errors import CancelledError, InputError, ProviderError, StateError, StorybeatError
+from engine.errors import (
+    DISK_FULL_MESSAGE,
+    CancelledError,
+    DiskFullError,
+    InputError,
+    ProviderError,
+    StateError,
+    StorybeatError,
+    disk_full,
+)
 from engine.jobs import JobTracker, ProgressCallback, job_crashed
 from engine.lock import project_lock
-from engine.models import ErrorInfo, Project, utcnow
+from engine.models import ErrorInfo, JobKind, Project, utcnow
 from engine.providers import get_provider
 from engine.providers.base import Provider, StepIO
 from engine.steps import STEPS
 from engine.steps.common import StepContext
-from engine.storage import ProjectFolder
+from engine.storage import DiskReserve, ProjectFolder
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +77,7 @@ class Runner:
         project_id: str,
         *,
         target: str = machine.RENDERED,
-        kind: str = "pipeline",
+        kind: JobKind = "pipeline",
         preview: bool = False,
         config: Settings | None = None,
         on_progress: ProgressCallback | None = None,
@@ -105,24 +115,24 @@ class Runner:
 
         Otherwise it would claim "queued" until it went stale, with no word of why.
         """
-        job = self.folder.load_job(self.kind)
-        if job.status != "queued":
+        try:
+            with project_lock(self.folder):  # every writer holds it (a run cleaning temp files relies on that)
+                job = self.folder.load_job(self.kind)
+                if job.status != "queued" or job.pid not in (None, os.getpid()):  # not this run's: another start's
+                    return
+                job.status, job.message, job.finished_at = "failed", f"could not start: {exc}"[:500], utcnow()
+                self.folder.save_job(job)
+        except StorybeatError:  # another run holds the project and owns its job files; ours shows dead once we exit
             return
-        job.status, job.message, job.finished_at = "failed", f"could not start: {exc}"[:500], utcnow()
-        self.folder.save_job(job)
         log.warning("%s: %s run could not start: %s", self.folder.id, self.kind, exc)
 
     # ------------------------------------------------------------------ internals
     def _run_locked(self) -> Project:
         project = self.folder.load_project()
-        if project.state == machine.CREATED or project.source is None:
-            raise InputError("no track uploaded yet: upload audio first")
-        state = project.failed_from if project.state == machine.FAILED else project.state
-        if self.kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
-            raise StateError(
-                f"cannot render in state {project.state}: make the pictures first",
-                state=project.state, allowed=machine.allowed_triggers(project),
-            )
+        machine.check_run(project, target=self.target, kind=self.kind)
+        removed = self.folder.remove_temp_files()  # what killed runs left; we hold the lock, so none is live
+        if removed:
+            log.info("%s: removed %d temp file(s) left by killed runs: %s", self.folder.id, len(removed), ", ".join(removed[:5]))
         provider = self.provider or get_provider(project.settings, self.config)  # no key: refused, the project unchanged
         crashed = previous_run_crashed(self.folder, self.kind, self.config)
         names = steps_for(self.target)
@@ -130,7 +140,7 @@ class Runner:
             self.folder, self.kind, steps=names, target=self.target, keep_attempts=crashed and project.state != machine.FAILED,
             preview=self.preview, heartbeat_s=self.config.heartbeat_s, on_change=self.on_progress,
         )
-        with tracker:
+        with tracker, DiskReserve(self.folder.jobs_dir / ".reserve") as reserve:
             try:
                 if project.state == machine.FAILED:
                     machine.fire(project, "recover")
@@ -144,8 +154,10 @@ class Runner:
                 tracker.finish("failed", "illegal transition")
                 raise
             except Exception as exc:
-                self._fail(project, tracker, exc)
-                raise
+                failure = self._fail(project, tracker, exc, reserve)
+                if failure is exc:
+                    raise
+                raise failure from exc
             tracker.finish("done", f"{project.state}")
         return project
 
@@ -194,13 +206,26 @@ class Runner:
         elif did_work:
             log.warning("%s: %s output was stale or corrupt and was recomputed", project.id, name)
 
-    def _fail(self, project: Project, tracker: JobTracker, exc: BaseException) -> None:
+    def _fail(self, project: Project, tracker: JobTracker, exc: BaseException, reserve: DiskReserve) -> BaseException:
+        """Record the failure (project FAILED, job failed); returns the error to raise (a full disk as DiskFullError).
+
+        On a full disk the reserve is given back first, so the failure itself
+        can be written.
+        """
         step = tracker.job.step or "run"
+        if disk_full(exc):
+            reserve.release()
+            exc = DiskFullError(f"{DISK_FULL_MESSAGE} during {step}: free some space, then resume ({exc})"[:4000])
         kind = type(exc).__name__
         message = str(exc) or kind
         if not isinstance(exc, StorybeatError):
             log.exception("unexpected error in %s", step)
-        if project.state in machine.WORK_STATES:
-            machine.fire(project, "fail", error=ErrorInfo(step=step, message=message[:4000], kind=kind))
-            self.folder.save_project(project)
-        tracker.finish("failed", message[:500])
+        try:
+            if project.state in machine.WORK_STATES:
+                machine.fire(project, "fail", error=ErrorInfo(step=step, message=message[:4000], kind=kind))
+                self.folder.save_project(project)
+            tracker.finish("failed", message[:500])
+        except DiskFullError as again:  # even the reserve did not suffice: the files stay as they were (valid)
+            log.error("%s: cannot record the failure: %s", self.folder.id, again)
+        return exc
+

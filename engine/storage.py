@@ -20,11 +20,12 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from engine.config import get_settings
-from engine.errors import InputError, NotFoundError
-from engine.models import SCHEMA_VERSION, Analysis, Job, Project, Prompts, Segments
+from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError, NotFoundError
+from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Job, Project, Prompts, Segments
 
 M = TypeVar("M", bound=BaseModel)
 
+TEMP_GLOB = ".*.tmp*"  # the temp files of atomic writes and render outputs (see ProjectFolder.remove_temp_files)
 PROJECT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{2,63}$")
 SCENE_ID_RE = re.compile(r"^seg_\d{3,4}$")
 
@@ -58,7 +59,19 @@ def fsync_dir(path: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, replace, fsync folder."""
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, replace, fsync folder.
+
+    DiskFullError when the disk is full (the old file stays as it was).
+    """
+    try:
+        _atomic_write_bytes(path, data)
+    except OSError as exc:
+        if exc.errno in DISK_FULL_ERRNOS:
+            raise DiskFullError(f"{DISK_FULL_MESSAGE}: cannot write {path.name}; free some space, then resume") from exc
+        raise
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -137,6 +150,39 @@ def try_read_model(path: Path, model_type: type[M]) -> M | None:
         return None
 
 
+class DiskReserve:
+    """A few hundred KB held on disk during a run, given back when the disk fills so the failure can be recorded.
+
+    Made on entry (DiskFullError if even that does not fit: the run cannot
+    start), deleted on exit or by :meth:`release`.
+    """
+
+    SIZE = 512 * 1024
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> DiskReserve:
+        try:
+            with open(self.path, "wb") as fh:
+                fh.write(b"\0" * self.SIZE)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            self.release()
+            if exc.errno in DISK_FULL_ERRNOS:
+                raise DiskFullError(f"{DISK_FULL_MESSAGE}: a run needs free space to start; free some, then resume") from exc
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Give the space back."""
+        self.path.unlink(missing_ok=True)
+
+
 class ProjectFolder:
     """Paths and typed accessors of one project folder."""
 
@@ -203,7 +249,7 @@ class ProjectFolder:
 
     def job_json(self, kind: str) -> Path:
         """jobs/pipeline.json or jobs/render.json."""
-        if kind not in ("pipeline", "render"):
+        if kind not in JOB_KINDS:
             raise InputError(f"unknown job kind {kind!r}")
         return self.jobs_dir / f"{kind}.json"
 
@@ -225,6 +271,24 @@ class ProjectFolder:
         if self.path.resolve() not in full.parents:
             raise InputError(f"path {rel_path!r} escapes the project folder")
         return full
+
+    def remove_temp_files(self) -> list[str]:
+        """Delete the temp files that killed writers left (never valid outputs); returns their relative paths.
+
+        Every writer here names its temp file ``.<name>.<random>.tmp[.<ext>]``
+        (atomic writes, render outputs) or ``source/.incoming.wav`` (an upload
+        being normalised). Call it only while holding the project's lock: every
+        writer into the folder holds it, so no temp file is a live writer's.
+        """
+        removed = []
+        for path in [*self.path.rglob(TEMP_GLOB), self.source_dir / ".incoming.wav"]:
+            try:
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+                    removed.append(self.rel(path))
+            except OSError:  # gone meanwhile, or not ours to delete: not worth failing a run for
+                continue
+        return removed
 
     def exists(self) -> bool:
         """Whether project.json exists."""

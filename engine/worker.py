@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from engine.config import get_settings
-from engine.jobs import pid_alive
+from engine.jobs import pid_alive, queue_run
+from engine.models import Job, JobKind
 from engine.storage import ProjectFolder
 
 log = logging.getLogger(__name__)
@@ -18,13 +19,15 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def spawn_worker(project_id: str, *, command: str = "run", target: str | None = None, preview: bool = False) -> int:
-    """Start ``python -m engine <command> <id>`` in its own session (survives an API restart); returns its pid."""
+def spawn_worker(project_id: str, *, target: str, kind: JobKind, preview: bool = False) -> int:
+    """Start ``python -m engine run <id> --job <kind>`` in its own session (survives an API restart); returns its pid.
+
+    The worker runs exactly the job that was queued for it (``--job``), and
+    waits a moment for the project lock (its starter may still hold it).
+    """
     folder = ProjectFolder(project_id)
     folder.jobs_dir.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "engine", command, project_id, "--quiet", "--lock-wait", "5"]
-    if target:
-        args += ["--target", target]
+    args = [sys.executable, "-m", "engine", "run", project_id, "--target", target, "--job", kind, "--quiet", "--lock-wait", "5"]
     if preview:
         args.append("--preview")
     env = dict(os.environ)
@@ -63,45 +66,28 @@ def _reap_later(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
 
 
 def stop_worker(pid: int | None) -> bool:
-    """Ask a worker to stop (SIGTERM: it finishes the current unit and records 'cancelled')."""
+    """Ask a worker to stop (SIGTERM: it finishes the current unit and records 'cancelled').
+
+    SIGCONT follows, so a paused (SIGSTOPped) worker wakes up to act on it.
+    """
     if not pid_alive(pid):
         return False
     os.kill(pid, signal.SIGTERM)  # type: ignore[arg-type]
+    os.kill(pid, signal.SIGCONT)  # type: ignore[arg-type]
     return True
 
 
-def start_run(project_id: str, *, target: str = "RENDERED", kind: str = "pipeline", preview: bool = False) -> int:
-    """Check a run can start, record it as queued, and start a detached worker; returns its pid.
+def start_run(project_id: str, *, target: str = "RENDERED", kind: JobKind | None = None, preview: bool = False) -> Job:
+    """Check a run can start, start a detached worker and record its job as queued; returns the queued job (with its pid).
 
-    BusyError if a worker holds the project or a job is already queued or
-    running; StateError if the project cannot move towards ``target`` (e.g.
-    nothing uploaded yet). The worker records its pid when it starts.
+    BusyError if a run is queued, running or not responding; StateError if the
+    project cannot move towards ``target`` (e.g. nothing uploaded yet).
+    ``kind`` None: the job :func:`engine.machine.job_kind` gives (a render when
+    only the render is left). The worker is started under the project lock and
+    takes it once the queued job is recorded, so the job file names its pid
+    from the start: a worker killed at once shows as interrupted.
     """
-    from engine import machine
-    from engine.config import get_settings as settings
-    from engine.errors import BusyError, StateError
-    from engine.jobs import job_active, job_crashed
-    from engine.lock import project_lock
-    from engine.models import Job, utcnow
-    from engine.providers import check_provider
-
-    folder = ProjectFolder(project_id)
-    with project_lock(folder, wait_s=1.0):
-        project = folder.load_project()
-        for other in (folder.load_job("pipeline"), folder.load_job("render")):
-            if job_active(other, stale_after_s=settings().stale_after_s):
-                raise BusyError(f"project {project_id} is busy: a {other.kind} run is {other.status}")
-        state = project.failed_from if project.state == machine.FAILED else project.state
-        allowed = machine.allowed_triggers(project)
-        if state in (None, machine.CREATED) or target not in machine.RUN_TARGETS:
-            raise StateError(f"cannot run a project in state {project.state}: upload a track first", state=project.state, allowed=allowed)
-        check_provider(project.settings, settings())  # refused now, not by a worker that cannot start
-        if kind == "render" and state not in (machine.IMAGED, machine.RENDERED):
-            raise StateError(f"cannot render in state {project.state}: make the pictures first", state=project.state, allowed=allowed)
-        previous = folder.load_job(kind)
-        crashed = job_crashed(previous, stale_after_s=settings().stale_after_s)
-        job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),  # type: ignore[arg-type]
-                  steps=previous.steps, usage=previous.usage, errors=previous.errors, preview=preview, continues_crash=crashed)
-        folder.save_job(job)  # from here a second start sees "queued" and is refused
-    command = "render" if kind == "render" else "run"
-    return spawn_worker(project_id, command=command, target=None if command == "render" else target, preview=preview)
+    return queue_run(
+        ProjectFolder(project_id), target=target, kind=kind, preview=preview, lock_wait_s=1.0,
+        spawn=lambda job: spawn_worker(project_id, target=job.target, kind=job.kind, preview=job.preview),
+    )

@@ -7,6 +7,7 @@ import re
 from fastapi import APIRouter, Request, Response, status
 
 from engine.errors import InputError, NotFoundError
+from engine.jobs import busy_error
 from engine.models import ProjectSettings
 from engine.storage import ProjectFolder, list_project_ids
 
@@ -15,7 +16,7 @@ from api.errors import UnsupportedMediaError, responses
 from api.http import StrictJSONRoute
 from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
 from api.uploads import receive_upload
-from api.views import job_active, load_jobs, project_public, project_summary
+from api.views import busy_job, load_jobs, project_public, project_summary
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +94,11 @@ def patch(folder: FolderDep, body: SettingsUpdate) -> ProjectPublic:
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=responses(401, 404, 409))
 def delete(folder: FolderDep) -> Response:
     """Delete the project and all its files (409 while a worker runs)."""
-    from engine.errors import BusyError
     from engine.project import delete_project
 
-    jobs = load_jobs(folder)
-    if job_active(jobs.pipeline) or job_active(jobs.render):
-        raise BusyError(f"project {folder.id} is busy: cancel the run first")
+    job = busy_job(load_jobs(folder))
+    if job is not None:
+        raise busy_error(folder.id, job)
     delete_project(folder.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

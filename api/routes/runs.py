@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from engine import machine
-from engine.cli import resume_plan
+from engine.jobs import resume_plan
 from engine.errors import StateError
 
 from api import workers
@@ -23,7 +23,7 @@ ACCEPTED = status.HTTP_202_ACCEPTED
 def run(folder: FolderDep, body: RunRequest | None = None) -> RunAccepted:
     """Start the Generate pipeline towards ``target`` (default RENDERED) in a detached worker."""
     body = body or RunRequest()
-    pid, job = workers.start(folder, target=body.target, kind="pipeline", preview=body.preview)
+    pid, job = workers.start(folder, target=body.target, kind=None, preview=body.preview)  # the job the state gives
     return RunAccepted(pid=pid, job=job)
 
 

@@ -48,7 +48,8 @@ def free_port() -> int:
 
 def start_server(data: Path, *, token: str | None = None, max_upload_mb: int = MAX_UPLOAD_MB,
                  env_extra: dict[str, str] | None = None, log_level: str = "warning") -> Server:
-    """Start ``python -m api`` in a subprocess and wait until /health answers (its output: ``Server.log_path``)."""
+    """Start ``python -m api`` in a subprocess and wait until /health answers (``env_extra``: more settings;
+    its output: ``Server.log_path``)."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBEAT_") and k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}

@@ -107,3 +107,141 @@ def test_runs_that_cannot_start_are_refused_up_front(tmp_path) -> None:
             assert wait_until_idle(c, pid, timeout_s=120)["state"] == "ANALYZED"
     finally:
         stop_server(server)
+
+
+def _wait_for(c, pid: str, predicate, *, timeout_s: float = 120.0) -> dict:  # type: ignore[no-untyped-def]
+    """Poll GET /projects/{pid}/jobs every 20 ms until ``predicate(jobs)``; returns the jobs."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        jobs = c.get(f"/projects/{pid}/jobs").json()
+        if predicate(jobs):
+            return jobs
+        time.sleep(0.02)
+    raise AssertionError(f"condition not reached: {jobs}")
+
+
+def test_resume_of_a_run_killed_while_rendering_reports_the_truth(tmp_path) -> None:
+    """SIGKILL during the render, resume: the queued job is the one the worker runs, so nothing stays busy or resumable.
+
+    It was: the API queued a pipeline job, the worker ran a render job (the state was IMAGED), the pipeline
+    job stayed queued (busy, edits refused), then showed interrupted forever while resume said "nothing to resume".
+    """
+    import os
+    import signal
+
+    data = tmp_path / "data"
+    server = start_server(data)
+    try:
+        with server.client() as c:
+            pid = uploaded_project(c, "killed in render", seconds=6.0)
+            assert c.post(f"/projects/{pid}/run", json={"target": "RENDERED"}).status_code == 202
+            jobs = _wait_for(c, pid, lambda j: j["pipeline"]["status"] == "running" and j["pipeline"]["step"] == "render",
+                             timeout_s=240)
+            os.kill(jobs["pipeline"]["pid"], signal.SIGKILL)
+            project = _wait_for_project(c, pid, lambda p: not p["busy"], timeout_s=10)  # the kill lands a moment later
+            assert project["state"] == "IMAGED" and project["resumable"], project
+            resumed = c.post(f"/projects/{pid}/resume")
+            assert resumed.status_code == 202, resumed.text
+            assert resumed.json()["job"]["kind"] == "pipeline"  # it continues the killed run, as its job
+            project = wait_until_idle(c, pid, timeout_s=240)
+            assert project["state"] == "RENDERED", project["error"]
+            assert project["jobs"]["pipeline"]["status"] == "done", project["jobs"]
+            assert project["jobs"]["render"]["status"] == "idle", project["jobs"]
+            assert not project["busy"] and not project["resumable"]
+            assert c.post(f"/projects/{pid}/resume").status_code == 409
+            assert c.patch(f"/projects/{pid}", json={"subtitles": False}).status_code == 200  # not busy: edits go through
+            # a run of a project with every picture drawn is a render job, recorded as the one that runs
+            started = c.post(f"/projects/{pid}/run", json={"target": "RENDERED"})
+            assert started.status_code == 202 and started.json()["job"]["kind"] == "render", started.text
+            project = wait_until_idle(c, pid, timeout_s=240)
+            assert project["jobs"]["render"]["status"] == "done" and project["jobs"]["pipeline"]["status"] == "done"
+            assert not project["busy"] and not project["resumable"] and len(project["renders"]) == 2
+    finally:
+        stop_server(server)
+
+
+def test_a_worker_killed_at_once_is_interrupted_at_once(tmp_path) -> None:
+    """A worker killed before its first heartbeat (still importing) leaves a job that resume continues at once.
+
+    The queued job had no pid until the worker wrote one, so for 30 s the project was busy and resume refused.
+    """
+    import os
+    import signal
+
+    data = tmp_path / "data"
+    server = start_server(data)
+    try:
+        with server.client() as c:
+            pid = uploaded_project(c, "killed at once", seconds=3.0)
+            started = c.post(f"/projects/{pid}/run", json={"target": "ANALYZED"})
+            assert started.status_code == 202
+            worker = started.json()["pid"]
+            assert started.json()["job"]["pid"] == worker
+            os.kill(worker, signal.SIGKILL)
+            project = _wait_for_project(c, pid, lambda p: not p["busy"], timeout_s=10)  # not the 30 s of a queued job
+            assert project["resumable"], project["jobs"]["pipeline"]
+            assert project["jobs"]["pipeline"]["status"] == "interrupted"
+            assert c.post(f"/projects/{pid}/resume").status_code == 202
+            assert wait_until_idle(c, pid, timeout_s=120)["state"] == "ANALYZED"
+    finally:
+        stop_server(server)
+
+
+def test_a_paused_worker_is_reported_not_responding_with_the_way_out(tmp_path) -> None:
+    """SIGSTOP: the worker holds the lock but beats no more. It is busy and not responding, not interrupted."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.api.conftest import REPO
+
+    data = tmp_path / "data"
+    settings = {"STORYBEAT_STALE_AFTER_S": "1", "STORYBEAT_HEARTBEAT_S": "0.2"}  # silent after 4 s
+    server = start_server(data, env_extra=settings)
+    worker = None
+    try:
+        with server.client() as c:
+            pid = uploaded_project(c, "paused", seconds=8.0)
+            assert c.post(f"/projects/{pid}/run", json={"target": "IMAGED"}).status_code == 202
+            jobs = _wait_for(c, pid, lambda j: j["pipeline"]["status"] == "running")
+            worker = jobs["pipeline"]["pid"]
+            os.kill(worker, signal.SIGSTOP)
+            project = _wait_for_project(c, pid, lambda p: p["jobs"]["pipeline"]["status"] != "running", timeout_s=30)
+            job = project["jobs"]["pipeline"]
+            assert job["status"] == "not_responding", job
+            assert f"kill -CONT {worker}" in job["message"] and "resume" in job["message"]
+            assert project["busy"] and not project["resumable"]
+            refused = c.post(f"/projects/{pid}/resume")
+            assert refused.status_code == 409 and "not responding" in refused.text, refused.text
+            assert c.patch(f"/projects/{pid}", json={"subtitles": False}).status_code == 409
+            env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), **settings}
+            status = subprocess.run([sys.executable, "-m", "engine", "status", pid], capture_output=True, text=True,
+                                    env=env, cwd=REPO, timeout=120)
+            assert "pipeline: not responding" in status.stdout and f"kill -CONT {worker}" in status.stdout, status.stdout
+            assert "resume with" not in status.stdout
+            # Stop wakes the paused worker, which stops after its unit; then it can be resumed
+            assert c.post(f"/projects/{pid}/cancel").json()["stopped"] is True
+            project = wait_until_idle(c, pid, timeout_s=120)
+            assert project["jobs"]["pipeline"]["status"] == "cancelled" and project["resumable"]
+            worker = None
+    finally:
+        if worker:
+            os.kill(worker, signal.SIGCONT)
+        stop_server(server)
+
+
+def _wait_for_project(c, pid: str, predicate, *, timeout_s: float) -> dict:  # type: ignore[no-untyped-def]
+    """Poll GET /projects/{pid} until ``predicate(project)``; returns the project."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        project = c.get(f"/projects/{pid}").json()
+        if predicate(project):
+            return project
+        time.sleep(0.1)
+    raise AssertionError(f"condition not reached: {project['jobs']}")

@@ -134,3 +134,35 @@ def test_ctrl_c_stops_with_130_and_resume_continues(tmp_path: Path) -> None:
     resumed = cli(data, "resume", project_id, "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(cli(data, "status", project_id, "--json").stdout)["project"]["state"] == "IMAGED"
+
+
+def test_a_run_killed_while_starting_up_is_resumed(tmp_path: Path) -> None:
+    """SIGKILL while the run still imports its libraries (before any step): resume continues it.
+
+    The job file used to be written only once the runner was loaded (~1.5 s), so resume said "nothing to
+    resume (UPLOADED)". The kill lands once numpy is being loaded, which the runner's import does first.
+    """
+    import signal
+    import time
+
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "s.wav"
+    make_song(wav, bpm=100, bars=3, sections=None, seed=1)
+    data = tmp_path / "data"
+    project_id = cli(data, "new", str(wav)).stdout.strip()
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    env.pop("GEMINI_API_KEY", None)
+    env.pop("GOOGLE_API_KEY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--target", "ANALYZED", "--quiet"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while b"numpy" not in Path(f"/proc/{proc.pid}/maps").read_bytes():
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before loading numpy"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    status = cli(data, "status", project_id)
+    assert "pipeline: interrupted" in status.stdout and f"resume {project_id}" in status.stdout, status.stdout
+    resumed = cli(data, "resume", project_id, "--quiet")
+    assert resumed.returncode == 0 and f"{project_id}: ANALYZED" in resumed.stdout, resumed.stdout + resumed.stderr

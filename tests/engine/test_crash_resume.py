@@ -19,7 +19,7 @@ import pytest
 
 from engine import machine
 from engine.render.ffmpeg import ffmpeg_path
-from engine.storage import ProjectFolder
+from engine.storage import TEMP_GLOB, ProjectFolder
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -52,8 +52,8 @@ def step(job_: dict, name: str) -> dict:
     return next((s for s in job_.get("steps", []) if s["name"] == name), {})
 
 
-def kill_when(proc: subprocess.Popen[str], predicate, timeout_s: float = 300) -> None:  # type: ignore[no-untyped-def]
-    """SIGKILL ``proc`` as soon as ``predicate()`` holds (polled every 5 ms)."""
+def kill_when(proc: subprocess.Popen[str], predicate, timeout_s: float = 300, poll_s: float = 0.005) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL ``proc`` as soon as ``predicate()`` holds (polled every ``poll_s``)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -62,7 +62,7 @@ def kill_when(proc: subprocess.Popen[str], predicate, timeout_s: float = 300) ->
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             return
-        time.sleep(0.005)
+        time.sleep(poll_s)
     proc.kill()
     raise AssertionError("kill point never reached")
 
@@ -116,7 +116,7 @@ def reference(song: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory)
     return snapshot(ProjectFolder(project_id, root=data / "projects"))
 
 
-@pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "render"])
+@pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "render", "joining"])
 def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[Path, Path], reference: dict, tmp_path: Path) -> None:
     data = tmp_path / "data"
     wav, lrc = song
@@ -131,15 +131,20 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
             s = step(job(data, project_id), "draw")
             return s.get("total", 0) > 2 and s.get("done", 0) >= s["total"] // 2
         kill_when(proc, half)
-    else:
+    elif kill_point == "render":
         kill_when(proc, lambda: step(job(data, project_id), "render").get("status") == "running"
                   and step(job(data, project_id), "render").get("done", 0) > 0)
+    else:  # while the segments are joined into the final file: its temp file is left behind
+        kill_when(proc, lambda: any(folder.renders_dir.glob(".final_v*.tmp.mp4")), poll_s=0.001)
+        assert any(folder.renders_dir.glob(".final_v*.tmp.mp4"))
 
     killed_state = folder.load_project().state
     finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.images_dir.glob("*.png")} if folder.images_dir.exists() else {}
     if kill_point == "half_pictures":
         assert killed_state == machine.PROMPTED and finished, "expected to be killed among the pictures"
     assert cli(data, "status", project_id).returncode == 0
+    # what a kill in the middle of an atomic write leaves (the write layer's own temp name)
+    (folder.jobs_dir / f".pipeline.json.{kill_point}.tmp").write_text('{"half": ')
 
     # one case goes through `resume --all`, which finds interrupted projects by their dead jobs
     out = cli(data, "resume", "--all", "--quiet") if kill_point == "analysis" else cli(data, "resume", project_id, "--quiet")
@@ -152,7 +157,7 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
     for key in ("analysis", "segments", "prompts", "images", "render_fingerprint", "state"):
         assert result[key] == reference[key], f"{key} differs from an uninterrupted run"
     assert result["frames"] == reference["frames"], "the video differs from an uninterrupted run"
-    assert not list(folder.path.rglob("*.tmp")), "temp files left behind"
+    assert not list(folder.path.rglob(TEMP_GLOB)), "temp files of the killed run left behind"
 
 
 def test_second_concurrent_run_is_busy(song: tuple[Path, Path], tmp_path: Path) -> None:

@@ -262,7 +262,7 @@ def test_edits_are_refused_while_a_run_is_queued(project_id: str) -> None:
 
 def test_resume_after_cancel_and_after_a_killed_preview(project_id: str) -> None:
     """A cancelled run is resumable; a killed preview render resumes as a preview."""
-    from engine.cli import resume_plan
+    from engine.jobs import resume_plan
 
     folder = ProjectFolder(project_id)
     stop = threading.Event()
@@ -383,8 +383,32 @@ def test_a_refused_first_upload_leaves_no_empty_source_folder(data_root: Path, t
     junk = tmp_path / "song.wav"
     junk.write_bytes(b"not audio at all " * 100)
     project = actions.create_project(project_id="refused-upload")
+    folder = ProjectFolder(project.id)
+    before = sorted(p.relative_to(folder.path).as_posix() for p in folder.path.rglob("*"))
     with pytest.raises(InputError):
         actions.upload_track(project.id, audio=junk, original_name="song.wav")
-    folder = ProjectFolder(project.id)
     assert not folder.source_dir.exists()
+    # a refused request changes nothing: no jobs/ or jobs/.lock appears either (the lock exists from creation)
+    assert sorted(p.relative_to(folder.path).as_posix() for p in folder.path.rglob("*")) == before
     assert folder.load_project().state == machine.CREATED
+
+
+def test_temp_files_are_removed_only_by_a_run_that_holds_the_lock(project_id: str) -> None:
+    """Leftover temp files go on the next run of the project, never while another process holds it."""
+    from engine.errors import BusyError
+    from engine.lock import project_lock
+    from engine.storage import TEMP_GLOB
+
+    folder = ProjectFolder(project_id)
+    folder.renders_dir.mkdir(exist_ok=True)
+    left = [folder.renders_dir / ".final_v1.0a1b2c3d.tmp.mp4", folder.jobs_dir / ".pipeline.json.x1y2z3.tmp",
+            folder.path / ".prompts.json.k9k9k9.tmp"]
+    for path in left:
+        path.write_bytes(b"half a file")
+    with project_lock(folder):  # a live writer holds the project: its temp files may be in use
+        with pytest.raises(BusyError):
+            Runner(project_id, target=machine.PROMPTED).run()
+    assert all(p.exists() for p in left)
+    Runner(project_id, target=machine.PROMPTED).run()
+    assert not list(folder.path.rglob(TEMP_GLOB))
+    assert folder.load_project().state == machine.PROMPTED

@@ -274,6 +274,20 @@ def test_stopped_job_is_not_a_failure(page: Page, ui_server: UiServer) -> None:
     assert out["labels"] == ["Analyse", "Storyboard", "Prompts", "Pictures", "Render", "other", ""]
 
 
+def test_a_job_not_responding_says_what_to_do(page: Page, ui_server: UiServer) -> None:
+    """A paused or hung worker: "Not responding" and the API's advice, in red, not "Interrupted" with a Resume."""
+    out = _run(page, ui_server, """async () => {
+        const {renderJobProgress} = await import('/static/js/components/jobProgress.js');
+        const host = document.createElement('div');
+        renderJobProgress(host, {status: 'not_responding', step: 'draw', fraction: 0.4, eta_s: null, steps: [], errors: [],
+            usage: null, message: 'the worker (pid 42) holds the project but has not reported for 9 s: kill -CONT 42'},
+            {title: 'Generate job'});
+        return {pill: host.querySelector('.pill').textContent, note: host.querySelector('[data-job-not-responding]')?.textContent};
+    }""")
+    assert out["pill"] == "Not responding"
+    assert out["note"].startswith("⚠ Not responding: the worker (pid 42)") and "kill -CONT 42" in out["note"]
+
+
 def test_scene_editor_rights_from_allowed_triggers(page: Page, ui_server: UiServer) -> None:
     """The dialog's buttons follow the project's allowed triggers and busy flag, and keep following them (sync)."""
     out = _run(page, ui_server, """async () => {

@@ -7,7 +7,7 @@ import { eta, percent, stepLabel } from "../format.js";
 
 const STATUS_TEXT = /** @type {Record<string,string>} */ ({
   idle: "Idle", queued: "Queued", running: "Running", done: "Done", failed: "Failed",
-  interrupted: "Interrupted", cancelled: "Stopped",
+  interrupted: "Interrupted", cancelled: "Stopped", not_responding: "Not responding",
 });
 
 /**
@@ -61,7 +61,10 @@ export function renderJobProgress(host, job, { title }) {
       retried.length ? h("details", null, h("summary", null, `${retried.length} retried error${retried.length > 1 ? "s" : ""}`),
         h("ul", null, retried.slice(-8).map((e) => h("li", null, `${stepLabel(e.step)} (try ${e.attempt}): ${e.message}`)))) : null)
     : null;
-  const message = job.message && !running && !(stopped && isStopError(job.message))
+  // a worker that holds the project but beats no more (paused or hung): the API says what can be done
+  const message = job.status === "not_responding"
+    ? h("p", { class: "error-text", "data-job-not-responding": "" }, `⚠ Not responding: ${job.message} (Stop wakes a paused worker and stops it).`)
+    : job.message && !running && !(stopped && isStopError(job.message))
     ? h("p", { class: "muted small" }, /^[A-Z]+$/.test(job.message) ? `Reached ${job.message.toLowerCase()}.` : job.message) : null;
   replace(host, head, bar, steps, stoppedNote, message, errors, usage);
 }
