@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 def print_tables(tracks, methods: list[str], results: dict[str, dict[str, Score]]) -> None:  # noqa: ANN001
     """Markdown: the per-track table, the means per method, storybeat's cuts and sections."""
     truthed = [t for t in tracks if t.has_beat_truth]
-    print(f"### Beats and tempo on {len(truthed)} tracks with beat truth\n")
+    print(f"## Beats and tempo on {len(truthed)} tracks with beat truth\n")
     print("Beat F-measure (+-70 ms) per track; the tempo each method reports, with its octave error if any.\n")
     print("| track | kind | tags | true BPM | " + " | ".join(methods) + " |")
     print("|---|---|---|---|" + "---|" * len(methods))
@@ -241,7 +241,7 @@ def print_tables(tracks, methods: list[str], results: dict[str, dict[str, Score]
             verdict = "" if r.tempo_verdict == "ok" else f" **{r.tempo_verdict}**"
             cells.append(f"{_fmt(r.beat_f)} ({r.tempo_bpm:.0f}{verdict})")
         print(f"| {t.name} | {t.kind} | {', '.join(t.tags)} | {t.tempo_bpm:.0f} | " + " | ".join(cells) + " |")
-    print("\n### Means over the tracks with truth\n")
+    print("\n## Means over the tracks with truth\n")
     print("| method | beat F | CMLt | AMLt | tempo right | octave errors | downbeat F | analysis s / min of audio |")
     print("|---|---|---|---|---|---|---|---|")
     for m in methods:
@@ -253,7 +253,7 @@ def print_tables(tracks, methods: list[str], results: dict[str, dict[str, Score]
               f"{_fmt(_mean([r.downbeat_f for r in rs]), '.3f')} | "
               f"{_fmt(_mean([r.seconds_per_minute for r in rs]), '.1f')} |")
     if "storybeat" in methods:
-        print("\n### storybeat's scene cuts and sections\n")
+        print("\n## storybeat's scene cuts and sections\n")
         print("Cuts: `plan_cuts` on storybeat's analysis (scenes 2.5-8 s, no lyrics); distance of every inner cut "
               "to the nearest true beat. Sections: arrangement changes with a found boundary within one bar.\n")
         print("| track | cut median (ms) | cut p90 (ms) | cuts within 35 ms | cuts on a downbeat | section changes found |")
@@ -272,7 +272,7 @@ def print_tables(tracks, methods: list[str], results: dict[str, dict[str, Score]
               f"{_fmt((_mean([r.section_hits for _, r in rows]) or 0) * 100, '.0f')}% |")
     untruthed = [t for t in tracks if not t.has_beat_truth]
     if untruthed:
-        print(f"\n### {len(untruthed)} recordings without beat truth\n")
+        print(f"\n## {len(untruthed)} recordings without beat truth\n")
         print("Tempo each method reports; tempo wander = median change of the 8-beat local tempo between "
               "consecutive beats (a tracker that jumps between levels wanders); cuts to onset = median distance "
               "of storybeat's cuts to the nearest onset.\n")
