@@ -15,6 +15,11 @@ numbers are in docs/benchmarks.md. The networks ship inside the
   (bar pointer, tempo between 55 and 215 BPM, bars of 3 or 4 beats) finds the
   most likely beat sequence with each beat's position in its bar. Tempo
   changes are followed (the pointer's tempo may move from beat to beat).
+* **Agreement** - two more trackers answer: madmom's beat-only network with
+  its DBN, and librosa's ``beat_track``. The answer with the highest mean
+  agreement (mir_eval F-measure) with the other two wins, the downbeat
+  network's on a near tie; when another answer wins, the downbeat network
+  decodes again within +-15 % of its tempo (finer timing, and downbeats).
 * **Meter** - the bar length (3 or 4) the decoder used for most bars; 6/8 and
   12/8 come out as 2 or 4 dotted-quarter beats only when the network hears
   them so, otherwise as 3-beat bars of eighths at a faster pulse.
@@ -36,7 +41,10 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
+import librosa
+import mir_eval
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +89,6 @@ def beat_activations(y: np.ndarray, sr: int) -> np.ndarray:
     from madmom.audio.signal import Signal
 
     if sr != MODEL_SR:
-        import librosa
-
         y = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=MODEL_SR, res_type="soxr_hq")
     network, _ = _processors()
     return np.asarray(network(Signal(np.ascontiguousarray(y, dtype=np.float32), sample_rate=MODEL_SR)))
@@ -107,8 +113,6 @@ def off_beat_evidence(activations: np.ndarray, beats_s: np.ndarray) -> float:
     frames = frames[(frames >= 0) & (frames < len(activations))]
     if len(frames) < 4:
         return 0.0
-    from scipy.ndimage import maximum_filter1d
-
     held = maximum_filter1d(np.asarray(activations).sum(axis=1), size=5, mode="nearest")
     on = float(held[frames].mean())
     mids = np.round((frames[:-1] + frames[1:]) / 2).astype(np.int64)
@@ -144,8 +148,6 @@ def _beat_network():  # noqa: ANN202
 
 def librosa_beats(y44: np.ndarray) -> np.ndarray:
     """librosa's dynamic-programming tracker with its defaults, on the signal at 22.05 kHz (seconds)."""
-    import librosa
-
     y22 = librosa.resample(y44, orig_sr=MODEL_SR, target_sr=22050, res_type="soxr_hq")
     _, beats = librosa.beat.beat_track(y=y22, sr=22050, units="time")
     return np.asarray(beats, dtype=np.float64)
@@ -153,8 +155,6 @@ def librosa_beats(y44: np.ndarray) -> np.ndarray:
 
 def agreement(a_s: np.ndarray, b_s: np.ndarray) -> float:
     """How well two beat sequences agree: mir_eval's beat F-measure (+-70 ms) of one against the other."""
-    import mir_eval
-
     if len(a_s) == 0 or len(b_s) == 0:
         return 0.0
     return float(mir_eval.beat.f_measure(np.asarray(a_s, dtype=np.float64), np.asarray(b_s, dtype=np.float64)))
@@ -167,19 +167,6 @@ def most_agreed(candidates: list[np.ndarray]) -> int:
     means = [np.mean([agreement(c, o) for j, o in enumerate(candidates) if j != i]) for i, c in enumerate(candidates)]
     best = int(np.argmax(means))
     return 0 if means[0] >= means[best] - AGREEMENT_TIE else best
-
-
-def downbeats_on(beats_s: np.ndarray, activations: np.ndarray, *, beats_per_bar: int) -> np.ndarray:
-    """The downbeats among ``beats_s``: the bar phase where the network's downbeat probability adds up most."""
-    if len(beats_s) < beats_per_bar:
-        return beats_s[:1]
-    frames = np.clip(np.round(beats_s * FPS).astype(np.int64), 0, len(activations) - 1)
-    from scipy.ndimage import maximum_filter1d
-
-    down = maximum_filter1d(np.asarray(activations)[:, 1], size=5, mode="nearest")[frames]
-    index = np.arange(len(beats_s))
-    phase = int(np.argmax([down[index % beats_per_bar == p].mean() for p in range(beats_per_bar)]))
-    return beats_s[index % beats_per_bar == phase]
 
 
 def meter_of(positions: np.ndarray) -> int:
@@ -211,8 +198,6 @@ def track_beats(y: np.ndarray, sr: int) -> BeatTrack:
     """
     y44 = np.asarray(y, dtype=np.float32)
     if sr != MODEL_SR:
-        import librosa
-
         y44 = librosa.resample(y44, orig_sr=sr, target_sr=MODEL_SR, res_type="soxr_hq")
     activations = beat_activations(y44, MODEL_SR)
     own = decode_beats(activations)
