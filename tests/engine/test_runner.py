@@ -343,7 +343,7 @@ def test_analysis_reports_progress_within_its_step(data_root: Path, tmp_path: Pa
     make_song(wav, bpm=120, bars=4, sections=None, seed=5)
     calls: list[tuple[float, str]] = []
     load_and_analyze(wav, progress=lambda fraction, message: calls.append((fraction, message)))
-    assert [m for _, m in calls] == ["reading the track", "spectra", "tempo and beats", "key and bars", "sections"]
+    assert [m for _, m in calls] == ["reading the track", "spectra", "tempo, beats and bars", "key and sections"]
     assert [f for f, _ in calls] == sorted(f for f, _ in calls) and all(0 < f < 1 for f, _ in calls)
     # wired through the runner into the job (an analyst reporting half-way, after the job file's 0.2 s throttle)
     import time
