@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from engine import jobs as engine_jobs
 from engine import machine
-from engine.config import get_settings
+from engine.jobs import busy_job, job_as_seen, plan_resume
 from engine.models import ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
 from engine.storage import ProjectFolder, read_model_cached
 
@@ -45,27 +44,12 @@ def _job(folder: ProjectFolder, kind: str) -> Job:
     view says the truth at once.
     """
     job = read_model_cached(folder.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
-    return engine_jobs.job_as_seen(job, stale_after_s=get_settings().stale_after_s, folder=folder)
+    return job_as_seen(job, folder=folder)
 
 
 def _project(folder: ProjectFolder) -> Project:
     """project.json through the read cache; NotFoundError/InputError as load_project when unreadable."""
     return read_model_cached(folder.project_json, Project) or folder.load_project()
-
-
-def busy_job(jobs: JobsPublic) -> Job | None:
-    """The job (as seen) that makes the project busy, or None (engine.jobs.busy_job)."""
-    return engine_jobs.busy_job([jobs.pipeline, jobs.render])
-
-
-def job_active(job: Job) -> bool:
-    """A job whose worker is queued or running and alive (engine.jobs.job_active with the configured staleness)."""
-    return engine_jobs.job_active(job, stale_after_s=get_settings().stale_after_s)
-
-
-def job_resumable(job: Job) -> bool:
-    """A job that stopped without finishing (engine.jobs.job_resumable with the configured staleness)."""
-    return engine_jobs.job_resumable(job, stale_after_s=get_settings().stale_after_s)
 
 
 def _image_status(image: ImageRecord | None) -> str:
@@ -87,8 +71,9 @@ def project_public(folder: ProjectFolder, project: Project | None = None) -> Pro
     """The full public view of a project."""
     project = project or _project(folder)
     jobs = load_jobs(folder)
-    busy = busy_job(jobs) is not None
-    resumable = not busy and (project.state == machine.FAILED or job_resumable(jobs.pipeline) or job_resumable(jobs.render))
+    seen = [jobs.pipeline, jobs.render]
+    busy = busy_job(seen) is not None  # engine.jobs' rules: busy, and resumable when POST /resume has a plan
+    resumable = plan_resume(project, seen) is not None
     renders = [
         RenderPublic(
             version=r.version, preview=r.preview, url=file_url(project.id, r.file) or "",

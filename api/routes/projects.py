@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from engine.errors import InputError, NotFoundError
-from engine.jobs import busy_error
+from engine.jobs import require_not_busy
 from engine.models import ProjectSettings
 from engine.project import create_project, delete_project, update_settings, upload_track
 from engine.providers import default_provider_name
@@ -20,7 +20,7 @@ from api.errors import UnsupportedMediaError, responses
 from api.http import StrictJSONRoute
 from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
 from api.uploads import receive_upload
-from api.views import busy_job, load_jobs, project_public, project_summary
+from api.views import project_public, project_summary
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,7 @@ def patch(folder: FolderDep, body: SettingsUpdate) -> ProjectPublic:
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=responses(401, 404, 409))
 def delete(folder: FolderDep) -> Response:
     """Delete the project and all its files (409 while a worker runs)."""
-    job = busy_job(load_jobs(folder))
-    if job is not None:
-        raise busy_error(folder.id, job)
+    require_not_busy(folder)
     delete_project(folder.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

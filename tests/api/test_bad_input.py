@@ -200,10 +200,11 @@ def test_bad_upload(server: Server, created_id: str, case: Case) -> None:
 
 
 def test_the_project_view_carries_the_machines_ui_rules(app: tuple[TestClient, Path]) -> None:
-    """can_generate / render_kind come with every project view (the UI holds no state lists)."""
+    """can_generate / render_kind / stands_for come with every project view (the UI holds no state lists)."""
     client, _ = app
     view = client.post("/projects", json={"name": "rules"}).json()
     assert view["state"] == "CREATED" and view["can_generate"] is False and view["render_kind"] is None
+    assert view["stands_for"] == "CREATED"
     assert client.get(f"/projects/{view['id']}").json()["render_kind"] is None
 
 
