@@ -20,7 +20,7 @@ from api.errors import UnsupportedMediaError, responses
 from api.http import StrictJSONRoute
 from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
 from api.uploads import receive_upload
-from api.views import project_public, project_summary
+from api.views import JSON_TYPE, project_json, project_public, project_summary
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,10 @@ def create(body: ProjectCreate | None = None) -> ProjectPublic:
 
 
 @router.get("/{project_id}", response_model=ProjectPublic, responses=responses(401, 404))
-async def read(folder: FolderDep) -> ProjectPublic:
+async def read(folder: FolderDep) -> Response:
     """The project, its allowed triggers, jobs and renders."""
-    return project_public(folder)
+    # polled by every open UI: on the event loop (a few stats and cached reads, no thread hop), JSON cached
+    return Response(project_json(folder), media_type=JSON_TYPE)
 
 
 @router.patch("/{project_id}", response_model=ProjectPublic, responses=responses(401, 404, 409, 422))

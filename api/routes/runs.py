@@ -1,7 +1,7 @@
 """Runs: start the pipeline, render, resume, cancel, and read the jobs."""
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from engine import machine
 from engine.jobs import resume_plan
@@ -12,7 +12,7 @@ from api.deps import FolderDep
 from api.errors import responses
 from api.http import StrictJSONRoute
 from api.schemas import CancelResult, JobsPublic, RenderRequest, RunAccepted, RunRequest
-from api.views import load_jobs
+from api.views import JSON_TYPE, jobs_json
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["runs"], route_class=StrictJSONRoute)
 
@@ -58,6 +58,6 @@ def cancel(folder: FolderDep) -> CancelResult:
 
 
 @router.get("/jobs", response_model=JobsPublic, responses=responses(401, 404))
-async def jobs(folder: FolderDep) -> JobsPublic:
+async def jobs(folder: FolderDep) -> Response:
     """Progress, errors and usage of the pipeline and render jobs."""
-    return load_jobs(folder)
+    return Response(jobs_json(folder), media_type=JSON_TYPE)  # polled: as GET /projects/{id}
