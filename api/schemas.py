@@ -163,6 +163,13 @@ class ProjectPublic(BaseModel):
         """Whether the UI offers "Generate video"; busy is separate."""
         return machine.can_generate(self.state)
 
+    @computed_field(description="the work state this project stands for: where a FAILED project failed from (a "
+                                "resume returns there), else its state (engine.machine.stands_for)")
+    @property
+    def stands_for(self) -> str:
+        """Where the UI's state diagram shows the project."""
+        return machine.stands_for(self)
+
     @computed_field(description='how a video is made from this state: "render" (a render job), "run" (a run that makes '
                                 'the missing steps first), or null (no track yet, or FAILED) (engine.machine.render_kind)')
     @property

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+import threading
+from pathlib import Path
 from urllib.parse import quote
 
-from engine import jobs as engine_jobs
 from engine import machine
-from engine.config import get_settings
+from engine.jobs import busy_job, job_as_seen, plan_resume
 from engine.models import ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
 from engine.storage import ProjectFolder, read_model_cached
 
@@ -23,6 +24,7 @@ from api.schemas import (
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 20
+JSON_TYPE = "application/json"
 
 
 def file_url(project_id: str, rel_path: str | None) -> str | None:
@@ -37,6 +39,57 @@ def load_jobs(folder: ProjectFolder) -> JobsPublic:
     return JobsPublic(pipeline=_job(folder, "pipeline"), render=_job(folder, "render"))
 
 
+# The status path (GET /projects/{id} and /jobs, polled every 1.5 s by every open UI while a render
+# takes the CPU): its JSON is kept per project and reused while nothing it is made of changed. That is
+# the files it reads (inode, mtime, size: a writer replaces a file, so a new stamp) and each job as seen
+# (status and message): a worker that dies or stops beating changes no file, only how its job is seen,
+# and that is judged afresh on every request (a stat and a pid probe).
+_VIEWS: dict[tuple[str, str], tuple[tuple[object, ...], bytes]] = {}
+_VIEWS_MAX = 256
+_VIEWS_LOCK = threading.Lock()  # sync routes (PATCH, upload) build views in the threadpool
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _cached_json(name: str, folder: ProjectFolder, stamps: tuple[object, ...], jobs: JobsPublic, build) -> bytes:  # type: ignore[no-untyped-def]
+    """``build()``'s JSON, reused while ``stamps`` (taken before anything was read) and the jobs as seen are the same."""
+    key = (*stamps, *((job.status, job.message) for job in (jobs.pipeline, jobs.render)))
+    slot = (name, folder.id)
+    hit = _VIEWS.get(slot)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    body = build().model_dump_json().encode()
+    with _VIEWS_LOCK:
+        if len(_VIEWS) >= _VIEWS_MAX and slot not in _VIEWS:
+            _VIEWS.pop(next(iter(_VIEWS)))
+        _VIEWS[slot] = (key, body)
+    return body
+
+
+def _job_stamps(folder: ProjectFolder) -> tuple[object, ...]:
+    return tuple(_stamp(folder.job_json(kind)) for kind in ("pipeline", "render"))
+
+
+def jobs_json(folder: ProjectFolder) -> bytes:
+    """``load_jobs(folder)`` as JSON bytes, from the status cache when nothing changed."""
+    stamps = _job_stamps(folder)
+    jobs = load_jobs(folder)
+    return _cached_json("jobs", folder, stamps, jobs, lambda: jobs)
+
+
+def project_json(folder: ProjectFolder) -> bytes:
+    """``project_public(folder)`` as JSON bytes, from the status cache when nothing changed."""
+    stamps = (_stamp(folder.project_json), _stamp(folder.prompts_json), *_job_stamps(folder))
+    jobs = load_jobs(folder)
+    return _cached_json("project", folder, stamps, jobs, lambda: project_public(folder, jobs=jobs))
+
+
 def _job(folder: ProjectFolder, kind: str) -> Job:
     """A job file through the read cache (views never mutate it); a dead worker's job shows as ``interrupted``,
     a paused or hung one that still holds the project as ``not_responding``.
@@ -45,27 +98,12 @@ def _job(folder: ProjectFolder, kind: str) -> Job:
     view says the truth at once.
     """
     job = read_model_cached(folder.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
-    return engine_jobs.job_as_seen(job, stale_after_s=get_settings().stale_after_s, folder=folder)
+    return job_as_seen(job, folder=folder)
 
 
 def _project(folder: ProjectFolder) -> Project:
     """project.json through the read cache; NotFoundError/InputError as load_project when unreadable."""
     return read_model_cached(folder.project_json, Project) or folder.load_project()
-
-
-def busy_job(jobs: JobsPublic) -> Job | None:
-    """The job (as seen) that makes the project busy, or None (engine.jobs.busy_job)."""
-    return engine_jobs.busy_job([jobs.pipeline, jobs.render])
-
-
-def job_active(job: Job) -> bool:
-    """A job whose worker is queued or running and alive (engine.jobs.job_active with the configured staleness)."""
-    return engine_jobs.job_active(job, stale_after_s=get_settings().stale_after_s)
-
-
-def job_resumable(job: Job) -> bool:
-    """A job that stopped without finishing (engine.jobs.job_resumable with the configured staleness)."""
-    return engine_jobs.job_resumable(job, stale_after_s=get_settings().stale_after_s)
 
 
 def _image_status(image: ImageRecord | None) -> str:
@@ -83,12 +121,13 @@ def _thumbnail(folder: ProjectFolder) -> str | None:
     return None
 
 
-def project_public(folder: ProjectFolder, project: Project | None = None) -> ProjectPublic:
-    """The full public view of a project."""
+def project_public(folder: ProjectFolder, project: Project | None = None, *, jobs: JobsPublic | None = None) -> ProjectPublic:
+    """The full public view of a project (``jobs``: as :func:`load_jobs` gives them, when already loaded)."""
     project = project or _project(folder)
-    jobs = load_jobs(folder)
-    busy = busy_job(jobs) is not None
-    resumable = not busy and (project.state == machine.FAILED or job_resumable(jobs.pipeline) or job_resumable(jobs.render))
+    jobs = jobs or load_jobs(folder)
+    seen = [jobs.pipeline, jobs.render]
+    busy = busy_job(seen) is not None  # engine.jobs' rules: busy, and resumable when POST /resume has a plan
+    resumable = plan_resume(project, seen) is not None
     renders = [
         RenderPublic(
             version=r.version, preview=r.preview, url=file_url(project.id, r.file) or "",

@@ -12,14 +12,22 @@ import time
 from pathlib import Path
 
 from engine import machine
-from engine.errors import CancelledError, StorybeatError, disk_full
+from engine.errors import CancelledError, DiskFullError, InputError, StorybeatError, disk_full
 from engine.jobs import queue_run, require_not_busy, resume_plan, seen_jobs
 from engine.models import JOB_KINDS, Job, JobKind, ProjectSettings
+from engine.providers import default_provider_name
+from engine.review import write_contact_sheet
 from engine.storage import ProjectFolder, list_project_ids
+from engine.styles import PRESETS
+from engine.usage import estimate_project
+
+# Deferred on purpose, so the CLI starts fast and a run is on record before the heavy libraries load:
+# engine.runner, engine.project and engine.demo import numpy/OpenCV (and, when a step runs, librosa,
+# numba, madmom). Each is imported inside the command that needs it.
 
 log = logging.getLogger("engine.cli")
 
-EXIT_OK, EXIT_INPUT, EXIT_BUSY, EXIT_FAILED = 0, 2, 3, 4
+EXIT_OK = 0  # the other exit codes belong to the errors (engine.errors: exit_code)
 RUN_LOCK_WAIT_S = 2.0
 
 
@@ -91,8 +99,7 @@ def _run(project_id: str, *, target: str, kind: JobKind | None, preview: bool, q
 
 def cmd_new(args: argparse.Namespace) -> int:
     """Create a project from an audio file (+ lyrics) and print its id."""
-    from engine.project import create_project, upload_track
-    from engine.providers import default_provider_name
+    from engine.project import create_project, delete_project, upload_track  # numpy: deferred (see the top)
 
     provider = default_provider_name() if args.provider == "auto" else args.provider
     settings = ProjectSettings(
@@ -107,8 +114,6 @@ def cmd_new(args: argparse.Namespace) -> int:
     try:
         upload_track(project.id, audio=audio, original_name=audio.name, lyrics_text=lyrics)
     except BaseException:  # whatever stopped the upload (even Ctrl-C), no empty project is left behind
-        from engine.project import delete_project
-
         delete_project(project.id)
         raise
     print(project.id)
@@ -190,7 +195,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_edit(args: argparse.Namespace) -> int:
     """Edit a scene's intent and/or prompt."""
-    from engine.project import edit_scene
+    from engine.project import edit_scene  # numpy: deferred (see the top)
 
     if args.intent is None and args.prompt is None and args.negative is None:
         raise ValueError("give --intent, --prompt or --negative")
@@ -201,7 +206,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def cmd_regenerate(args: argparse.Namespace) -> int:
     """Make a new version of one scene's picture (and draw it unless --no-run)."""
-    from engine.project import regenerate_scene
+    from engine.project import regenerate_scene  # numpy: deferred (see the top)
 
     project = regenerate_scene(args.id, args.scene)
     if args.no_run:
@@ -212,7 +217,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Make an earlier version of a scene current again."""
-    from engine.project import restore_version
+    from engine.project import restore_version  # numpy: deferred (see the top)
 
     project = restore_version(args.id, args.scene, args.version)
     print(f"{project.id}: {project.state}")
@@ -221,8 +226,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Pre-flight estimate of what a run still costs (Gemini calls, tokens, pictures, USD; zero for local)."""
-    from engine.usage import estimate_project
-
     est = estimate_project(args.id)
     if args.json:
         print(json.dumps(est.to_dict(), indent=2))
@@ -257,8 +260,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_contact_sheet(args: argparse.Namespace) -> int:
     """Write a PNG grid of every scene's current picture with its lyric and version."""
-    from engine.review import write_contact_sheet
-
     out = write_contact_sheet(args.id, Path(args.out) if args.out else None)
     print(out)
     return EXIT_OK
@@ -266,7 +267,7 @@ def cmd_contact_sheet(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Offline demo: synthesise the sample song, make a video, print the MP4 path."""
-    from engine.demo import DEMO_ID, prepare_demo
+    from engine.demo import DEMO_ID, prepare_demo  # numpy: deferred (see the top)
 
     started = time.monotonic()
     project_id = prepare_demo(style=args.style)
@@ -277,8 +278,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree of all commands."""
-    from engine.styles import PRESETS
-
     parser = argparse.ArgumentParser(prog="storybeat", description="Turn a song into an illustrated music video.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -369,4 +368,4 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except (OSError, ValueError) as exc:  # a missing, unreadable or wrong kind of file; a bad value
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED if disk_full(exc) else EXIT_INPUT  # a full disk is no bad input
+        return DiskFullError.exit_code if disk_full(exc) else InputError.exit_code  # a full disk is no bad input

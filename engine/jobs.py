@@ -13,7 +13,7 @@ from engine import machine
 from engine.config import get_settings
 from engine.errors import BusyError
 from engine.lock import lock_holder
-from engine.models import JOB_KINDS, Job, JobError, JobKind, StepProgress, Usage, utcnow
+from engine.models import JOB_KINDS, Job, JobError, JobKind, Project, StepProgress, Usage, utcnow
 from engine.storage import ProjectFolder
 from engine.usage import UsageDelta, add_usage
 
@@ -42,13 +42,18 @@ def pid_alive(pid: int | None) -> bool:
         return True
 
 
+def _stale(stale_after_s: float | None) -> float:
+    """The staleness setting (STORYBEAT_STALE_AFTER_S), read here once for every job rule; a test may pass its own."""
+    return get_settings().stale_after_s if stale_after_s is None else stale_after_s
+
+
 def _silent(job: Job, *, stale_after_s: float) -> bool:
     """No heartbeat for ``stale_after_s`` x 4 (a live worker beats every ``heartbeat_s``)."""
     beat = job.heartbeat_at
     return beat is not None and (utcnow() - beat).total_seconds() > stale_after_s * 4
 
 
-def job_is_dead(job: Job, *, stale_after_s: float) -> bool:
+def job_is_dead(job: Job, *, stale_after_s: float | None = None) -> bool:
     """A job that claims to run but whose worker is gone (or silent for too long).
 
     A silent worker that still holds the project's lock is not dead but not
@@ -57,6 +62,7 @@ def job_is_dead(job: Job, *, stale_after_s: float) -> bool:
     """
     if job.status not in ("running", "queued"):
         return False
+    stale_after_s = _stale(stale_after_s)
     if job.status == "queued" and job.pid is None:
         started = job.started_at or job.heartbeat_at
         return started is None or (utcnow() - started).total_seconds() > stale_after_s
@@ -68,8 +74,9 @@ def job_is_dead(job: Job, *, stale_after_s: float) -> bool:
 DEAD_WORKER_MESSAGE = "the worker stopped without finishing; resume to continue"
 
 
-def not_responding_message(job: Job, *, stale_after_s: float) -> str:
+def not_responding_message(job: Job, *, stale_after_s: float | None = None) -> str:
     """What a user can do about a worker that holds the project but has stopped reporting."""
+    stale_after_s = _stale(stale_after_s)
     beat = job.heartbeat_at or job.started_at
     silent_s = int((utcnow() - beat).total_seconds()) if beat else int(stale_after_s * 4)
     return (
@@ -79,24 +86,24 @@ def not_responding_message(job: Job, *, stale_after_s: float) -> str:
     )
 
 
-def job_active(job: Job, *, stale_after_s: float) -> bool:
+def job_active(job: Job, *, stale_after_s: float | None = None) -> bool:
     """A job whose worker holds or is about to hold the project: queued, running (alive) or not responding."""
     return job.status == "not_responding" or (
         job.status in ("queued", "running") and not job_is_dead(job, stale_after_s=stale_after_s)
     )
 
 
-def job_crashed(job: Job, *, stale_after_s: float) -> bool:
+def job_crashed(job: Job, *, stale_after_s: float | None = None) -> bool:
     """A job whose worker died without finishing (recorded ``interrupted``, or dead while claiming to run)."""
     return job.status == "interrupted" or job_is_dead(job, stale_after_s=stale_after_s)
 
 
-def job_resumable(job: Job, *, stale_after_s: float) -> bool:
+def job_resumable(job: Job, *, stale_after_s: float | None = None) -> bool:
     """A job that stopped without finishing: crashed, or cancelled on request."""
     return job.status == "cancelled" or job_crashed(job, stale_after_s=stale_after_s)
 
 
-def job_as_seen(job: Job, *, stale_after_s: float, folder: ProjectFolder | None = None) -> Job:
+def job_as_seen(job: Job, *, stale_after_s: float | None = None, folder: ProjectFolder | None = None) -> Job:
     """The job as it is: a dead worker's job (its file still says ``running``) is shown ``interrupted``.
 
     Given the project's ``folder``, a worker whose process exists and still
@@ -114,14 +121,12 @@ def job_as_seen(job: Job, *, stale_after_s: float, folder: ProjectFolder | None 
 
 def seen_jobs(folder: ProjectFolder, *, stale_after_s: float | None = None) -> list[Job]:
     """Every job of the project (one per kind, in JOB_KINDS order) as it is (:func:`job_as_seen`)."""
-    stale = get_settings().stale_after_s if stale_after_s is None else stale_after_s
-    return [job_as_seen(folder.load_job(kind), stale_after_s=stale, folder=folder) for kind in JOB_KINDS]
+    return [job_as_seen(folder.load_job(kind), stale_after_s=stale_after_s, folder=folder) for kind in JOB_KINDS]
 
 
 def busy_job(jobs: Iterable[Job], *, stale_after_s: float | None = None) -> Job | None:
     """The job that makes the project busy (edits and new runs refused), or None."""
-    stale = get_settings().stale_after_s if stale_after_s is None else stale_after_s
-    return next((job for job in jobs if job_active(job, stale_after_s=stale)), None)
+    return next((job for job in jobs if job_active(job, stale_after_s=stale_after_s)), None)
 
 
 def busy_error(project_id: str, job: Job) -> BusyError:
@@ -138,20 +143,25 @@ def require_not_busy(folder: ProjectFolder, *, stale_after_s: float | None = Non
         raise busy_error(folder.id, job)
 
 
-def resume_plan(project_id: str) -> tuple[str, JobKind, bool] | None:
-    """(target, kind, preview) to continue an interrupted, cancelled or failed project, or None if nothing to resume.
+ResumePlan = tuple[str, JobKind, bool]
+
+
+def resume_plan(project_id: str) -> ResumePlan | None:
+    """(target, kind, preview) to continue an interrupted, cancelled or failed project, or None if nothing to resume."""
+    folder = ProjectFolder(project_id)
+    return plan_resume(folder.load_project(), seen_jobs(folder))
+
+
+def plan_resume(project: Project, jobs: list[Job]) -> ResumePlan | None:
+    """:func:`resume_plan` of a project and its jobs as seen (:func:`seen_jobs`, one per kind): the one rule.
 
     A busy project has nothing to resume (its worker still holds it).
     """
-    folder = ProjectFolder(project_id)
-    project = folder.load_project()
-    stale = get_settings().stale_after_s
-    jobs = seen_jobs(folder, stale_after_s=stale)
-    if busy_job(jobs, stale_after_s=stale) is not None:
+    if busy_job(jobs) is not None:
         return None
     # the newest job; on a tie (e.g. none ever started) the pipeline job, which can always continue
     last = max(jobs, key=lambda j: (j.started_at.timestamp() if j.started_at else 0, j.kind == "pipeline"))
-    if not job_resumable(last, stale_after_s=stale) and project.state != machine.FAILED:
+    if not job_resumable(last) and project.state != machine.FAILED:
         return None
     target = last.target if last.target in machine.RUN_TARGETS else machine.RENDERED
     # a crashed run continues as the job it was (its attempts, errors and usage carry over); a render job
@@ -191,13 +201,12 @@ def queue_run(
             mine = folder.load_job(kind)
             if mine.status == "queued" and mine.pid == pid:  # a worker started by the API: its job is on record
                 return mine
-        require_not_busy(folder, stale_after_s=config.stale_after_s)
+        require_not_busy(folder)
         kind = kind or machine.job_kind(machine.stands_for(project), target)
         machine.check_run(project, target=target, kind=kind)
         check_provider(project.settings, config)  # refused now, not by a worker that cannot start
         previous = folder.load_job(kind)
-        crashed = (previous.status == "queued" and previous.continues_crash) or job_crashed(
-            previous, stale_after_s=config.stale_after_s)
+        crashed = (previous.status == "queued" and previous.continues_crash) or job_crashed(previous)
         job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),
                   steps=previous.steps, usage=previous.usage, errors=previous.errors, preview=preview,
                   continues_crash=crashed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from transitions import EventData, Machine, MachineError
 
@@ -101,6 +101,16 @@ def allowed_triggers(project: Project) -> list[str]:
     return list(_allowed(project.state, project.failed_from))
 
 
+def require_allowed(project: Project, trigger: str) -> None:
+    """StateError (with the state and the allowed triggers) unless ``trigger`` may fire now: the one check."""
+    allowed = allowed_triggers(project)
+    if trigger not in allowed:
+        raise StateError(
+            f"cannot {trigger!r} a project in state {project.state}; allowed: {', '.join(allowed) or 'none'}",
+            state=project.state, allowed=allowed,
+        )
+
+
 @functools.lru_cache(maxsize=64)
 def _allowed(state: str, failed_from: str | None) -> tuple[str, ...]:
     """allowed_triggers depends only on the state and failed_from: computed once per pair."""
@@ -115,7 +125,12 @@ RENDERABLE: frozenset[str] = frozenset(  # every picture drawn: the states the r
 )
 
 
-def stands_for(project: Project) -> str:
+class _HasState(Protocol):
+    state: str
+    failed_from: str | None
+
+
+def stands_for(project: _HasState) -> str:
     """The work state a project stands for: where a FAILED project failed from (a resume returns there), else its state."""
     if project.state == FAILED:
         return project.failed_from or CREATED
@@ -154,19 +169,13 @@ def fire(project: Project, trigger: str, *, error: ErrorInfo | None = None) -> P
     ``fail`` records where the project failed from and ``error``; ``recover``
     clears them. The caller persists the project.
     """
-    machine, holder = _machine_for(project)
+    require_allowed(project, trigger)
+    _, holder = _machine_for(project)
     source = project.state
-    allowed = [t for t in machine.get_triggers(source) if holder.may_trigger(t)]
-    if trigger not in allowed:
-        raise StateError(
-            f"cannot {trigger!r} a project in state {source}; allowed: {', '.join(allowed) or 'none'}",
-            state=source,
-            allowed=allowed,
-        )
     try:
         holder.trigger(trigger)
-    except MachineError as exc:  # pragma: no cover - guarded by may_trigger above
-        raise StateError(str(exc), state=source, allowed=allowed) from None
+    except MachineError as exc:  # pragma: no cover - guarded by require_allowed above
+        raise StateError(str(exc), state=source, allowed=allowed_triggers(project)) from None
     dest = holder.state
     if trigger == "fail":
         project.failed_from = source

@@ -45,15 +45,6 @@ def _edit_lock(folder: ProjectFolder) -> Iterator[None]:
         yield
 
 
-def _require(project: Project, trigger: str) -> None:
-    allowed = machine.allowed_triggers(project)
-    if trigger not in allowed:
-        raise StateError(
-            f"cannot {trigger!r} a project in state {project.state}; allowed: {', '.join(allowed) or 'none'}",
-            state=project.state, allowed=allowed,
-        )
-
-
 def create_project(*, settings: ProjectSettings | None = None, name: str = "", project_id: str | None = None) -> Project:
     """Create an empty project (state CREATED) and return it."""
     settings = settings or ProjectSettings()  # validated: its own checks cover style and scene bounds
@@ -81,7 +72,7 @@ def upload_track(
     folder = ProjectFolder(project_id)
     with _edit_lock(folder):
         project = folder.load_project()
-        _require(project, "upload")
+        machine.require_allowed(project, "upload")
         config = get_settings()
         folder.source_dir.mkdir(parents=True, exist_ok=True)
         incoming = folder.source_dir / ".incoming.wav"
@@ -162,9 +153,9 @@ def edit_scene(
             raise StateError("prompts are not written yet", state=project.state, allowed=machine.allowed_triggers(project))
         prompt_changed = sp is not None and any(getattr(sp.latest, k) != v for k, v in prompt_fields.items())
         if intent_changed:
-            _require(project, "edit_intent")
+            machine.require_allowed(project, "edit_intent")
         if prompt_changed:
-            _require(project, "edit_prompt")
+            machine.require_allowed(project, "edit_prompt")
         if not intent_changed and not prompt_changed:
             return project
         if intent_changed:
@@ -196,7 +187,7 @@ def regenerate_scene(project_id: str, scene_id: str) -> Project:
     folder = ProjectFolder(project_id)
     with _edit_lock(folder):
         project = folder.load_project()
-        _require(project, "regenerate")
+        machine.require_allowed(project, "regenerate")
         _, _, prompts, sp = _scene_and_prompts(folder, scene_id)
         if sp is None:
             raise NotFoundError(f"scene {scene_id} has no prompt yet")
@@ -216,7 +207,7 @@ def restore_version(project_id: str, scene_id: str, version: int) -> Project:
     folder = ProjectFolder(project_id)
     with _edit_lock(folder):
         project = folder.load_project()
-        _require(project, "restore")
+        machine.require_allowed(project, "restore")
         _, _, prompts, sp = _scene_and_prompts(folder, scene_id)
         old = next((v for v in sp.versions if v.version == version), None) if sp else None
         if sp is None or old is None:
@@ -270,7 +261,7 @@ def update_settings(project_id: str, changes: dict[str, Any]) -> Project:
                     )
                 trigger = trigger or trig
         if trigger:
-            _require(project, trigger)
+            machine.require_allowed(project, trigger)
         project.settings = new
         if trigger:
             machine.fire(project, trigger)
@@ -284,6 +275,7 @@ def delete_project(project_id: str) -> None:
     if not folder.exists():
         raise NotFoundError(f"project {project_id} not found")
     with project_lock(folder):
+        require_not_busy(folder)  # a queued run's worker has not taken the lock yet
         trash = folder.path.with_name(f".deleted-{folder.id}")
         shutil.rmtree(trash, ignore_errors=True)
         folder.path.rename(trash)

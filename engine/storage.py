@@ -257,10 +257,6 @@ class ProjectFolder:
         """images/seg_001_v2.png."""
         return self.images_dir / f"{validate_scene_id(scene_id)}_v{int(version)}.png"
 
-    def render_path(self, version: int) -> Path:
-        """renders/final_v3.mp4."""
-        return self.renders_dir / f"final_v{int(version)}.mp4"
-
     def rel(self, path: Path) -> str:
         """Path relative to the project folder, as stored in JSON."""
         return path.relative_to(self.path).as_posix()

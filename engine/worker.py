@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from engine.config import get_settings
@@ -60,8 +61,6 @@ def _niced(args: list[str]) -> list[str]:
 
 def _reap_later(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
     """Wait for the child in a daemon thread so it never lingers as a zombie."""
-    import threading
-
     threading.Thread(target=proc.wait, daemon=True).start()
 
 

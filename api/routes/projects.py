@@ -5,18 +5,22 @@ import logging
 import re
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from engine.errors import InputError, NotFoundError
-from engine.jobs import busy_error
+from engine.jobs import require_not_busy
 from engine.models import ProjectSettings
+from engine.project import create_project, delete_project, update_settings, upload_track
+from engine.providers import default_provider_name
 from engine.storage import ProjectFolder, list_project_ids
+from engine.usage import estimate_project
 
 from api.deps import FolderDep, SettingsDep
 from api.errors import UnsupportedMediaError, responses
 from api.http import StrictJSONRoute
 from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
 from api.uploads import receive_upload
-from api.views import busy_job, load_jobs, project_public, project_summary
+from api.views import JSON_TYPE, project_json, project_public, project_summary
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +66,6 @@ def list_projects(settings: SettingsDep) -> list[ProjectSummary]:
 @router.post("", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED, responses=responses(401, 422))
 def create(body: ProjectCreate | None = None) -> ProjectPublic:
     """Create an empty project (state CREATED)."""
-    from engine.project import create_project
-    from engine.providers import default_provider_name
-
     body = body or ProjectCreate()
     changes = body.settings.changes() if body.settings else {}
     changes.setdefault("provider", default_provider_name())
@@ -77,16 +78,15 @@ def create(body: ProjectCreate | None = None) -> ProjectPublic:
 
 
 @router.get("/{project_id}", response_model=ProjectPublic, responses=responses(401, 404))
-async def read(folder: FolderDep) -> ProjectPublic:
+async def read(folder: FolderDep) -> Response:
     """The project, its allowed triggers, jobs and renders."""
-    return project_public(folder)
+    # polled by every open UI: on the event loop (a few stats and cached reads, no thread hop), JSON cached
+    return Response(project_json(folder), media_type=JSON_TYPE)
 
 
 @router.patch("/{project_id}", response_model=ProjectPublic, responses=responses(401, 404, 409, 422))
 def patch(folder: FolderDep, body: SettingsUpdate) -> ProjectPublic:
     """Change settings; the machine rewinds to the earliest step they affect."""
-    from engine.project import update_settings
-
     project = update_settings(folder.id, body.changes())
     return project_public(folder, project)
 
@@ -94,11 +94,7 @@ def patch(folder: FolderDep, body: SettingsUpdate) -> ProjectPublic:
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=responses(401, 404, 409))
 def delete(folder: FolderDep) -> Response:
     """Delete the project and all its files (409 while a worker runs)."""
-    from engine.project import delete_project
-
-    job = busy_job(load_jobs(folder))
-    if job is not None:
-        raise busy_error(folder.id, job)
+    require_not_busy(folder)
     delete_project(folder.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -109,10 +105,6 @@ def delete(folder: FolderDep) -> Response:
 )
 async def upload(folder: FolderDep, request: Request, settings: SettingsDep) -> ProjectPublic:
     """Upload the track (multipart ``audio``) and optional lyrics (``lyrics`` file or ``lyrics_text``)."""
-    from fastapi.concurrency import run_in_threadpool
-
-    from engine.project import upload_track
-
     received = await receive_upload(request, tmp_dir=settings.data / "tmp", max_upload_mb=settings.max_upload_mb)
     try:
         try:
@@ -141,6 +133,4 @@ def analysis(folder: FolderDep) -> AnalysisPublic:
 @router.get("/{project_id}/estimate", response_model=EstimatePublic, responses=responses(401, 404, 422))
 def estimate(folder: FolderDep) -> EstimatePublic:
     """Pre-flight estimate of what the rest of the run costs (Gemini calls, tokens, pictures, USD; 0 for local)."""
-    from engine.usage import estimate_project
-
     return EstimatePublic.model_validate(estimate_project(folder.id).to_dict())

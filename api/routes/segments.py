@@ -7,7 +7,7 @@ from engine import machine
 from engine.errors import NotFoundError
 from engine.project import edit_scene, regenerate_scene, restore_version
 
-from api import workers
+from api import processes
 from api.deps import FolderDep, SceneIdDep
 from api.errors import responses
 from api.http import StrictJSONRoute
@@ -48,7 +48,7 @@ def patch_segment(folder: FolderDep, seg_id: SceneIdDep, body: SceneUpdate) -> S
 def regenerate(folder: FolderDep, seg_id: SceneIdDep) -> RegenerateAccepted:
     """A new version of this scene's picture, drawn by a worker (target IMAGED)."""
     _scene(folder, seg_id)
-    pid, job = workers.start(
+    pid, job = processes.start(
         folder, target=machine.IMAGED, kind="pipeline", preview=False, before=lambda: regenerate_scene(folder.id, seg_id)
     )
     return RegenerateAccepted(scene=_scene(folder, seg_id), pid=pid, job=job)

@@ -21,7 +21,7 @@
  * @typedef {{id:string, name:string, state:string, failed_from:string|null,
  *   error:{step:string, message:string, kind:string, at:string}|null, settings:Settings,
  *   source:{original_name:string, duration_ms:number, sample_rate:number, channels:number, lyrics_file:string|null}|null,
- *   allowed:string[], busy:boolean, resumable?:boolean, can_generate:boolean, render_kind:"render"|"run"|null,
+ *   allowed:string[], busy:boolean, resumable?:boolean, can_generate:boolean, render_kind:"render"|"run"|null, stands_for:string,
  *   jobs:{pipeline:Job, render:Job}, renders:Render[],
  *   history:{trigger:string, source:string, dest:string, at:string}[], created_at?:string, updated_at?:string}} ProjectPublic
  *

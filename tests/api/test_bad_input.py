@@ -200,10 +200,11 @@ def test_bad_upload(server: Server, created_id: str, case: Case) -> None:
 
 
 def test_the_project_view_carries_the_machines_ui_rules(app: tuple[TestClient, Path]) -> None:
-    """can_generate / render_kind come with every project view (the UI holds no state lists)."""
+    """can_generate / render_kind / stands_for come with every project view (the UI holds no state lists)."""
     client, _ = app
     view = client.post("/projects", json={"name": "rules"}).json()
     assert view["state"] == "CREATED" and view["can_generate"] is False and view["render_kind"] is None
+    assert view["stands_for"] == "CREATED"
     assert client.get(f"/projects/{view['id']}").json()["render_kind"] is None
 
 
@@ -245,3 +246,31 @@ def test_cancel_stops_the_worker(server: Server) -> None:
         project = wait_until_idle(c, pid, timeout_s=60)
         assert project["jobs"]["pipeline"]["status"] == "cancelled"
         assert not project["busy"] and project["state"] != "RENDERED"
+
+
+def test_the_cached_status_views_follow_the_files_and_the_workers(app: tuple[TestClient, Path]) -> None:
+    """GET /projects/{id} and /jobs are cached; a changed file, or a worker dying (no file changes), shows at once."""
+    import subprocess
+
+    from engine.models import Job, utcnow
+    from engine.storage import ProjectFolder
+
+    client, _ = app
+    pid = client.post("/projects", json={"name": "cached"}).json()["id"]
+    pulse = client.get(f"/projects/{pid}").json()["settings"]["beat_pulse"]
+    assert client.get(f"/projects/{pid}").json()["settings"]["beat_pulse"] is pulse  # the cached copy
+    assert client.patch(f"/projects/{pid}", json={"beat_pulse": not pulse}).status_code == 200
+    assert client.get(f"/projects/{pid}").json()["settings"]["beat_pulse"] is (not pulse)
+    worker = subprocess.Popen(["sleep", "60"])
+    try:
+        ProjectFolder(pid).save_job(Job(kind="pipeline", status="running", target="ANALYZED", pid=worker.pid,
+                                        started_at=utcnow(), heartbeat_at=utcnow()))
+        view = client.get(f"/projects/{pid}").json()
+        assert view["busy"] and view["jobs"]["pipeline"]["status"] == "running"
+        assert client.get(f"/projects/{pid}/jobs").json()["pipeline"]["status"] == "running"
+    finally:
+        worker.kill()
+        worker.wait()
+    view = client.get(f"/projects/{pid}").json()  # the job file still says running
+    assert not view["busy"] and view["resumable"] and view["jobs"]["pipeline"]["status"] == "interrupted"
+    assert client.get(f"/projects/{pid}/jobs").json()["pipeline"]["status"] == "interrupted"

@@ -14,11 +14,22 @@ from tests.conftest import dead_pid
 REPO = Path(__file__).resolve().parents[2]
 
 
-def cli(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli_env(data: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI process on ``data``, offline (no Gemini key)."""
     full_env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), **(env or {})}
     full_env.pop("GEMINI_API_KEY", None)
     full_env.pop("GOOGLE_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=full_env, cwd=REPO, timeout=600)
+    return full_env
+
+
+def cli(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=cli_env(data, env),
+                          cwd=REPO, timeout=600)
+
+
+def cli_start(data: Path, *args: str, **popen: object) -> subprocess.Popen:  # type: ignore[type-arg]
+    """The CLI started in the background (for a signal in mid-run)."""
+    return subprocess.Popen([sys.executable, "-m", "engine", *args], cwd=REPO, env=cli_env(data), **popen)  # type: ignore[call-overload]
 
 
 def test_machine_exports(tmp_path: Path) -> None:
@@ -82,7 +93,7 @@ def test_user_mistakes_are_errors_not_tracebacks(tmp_path: Path) -> None:
     listed = cli(data, "list")
     assert listed.returncode == 0 and project_id in listed.stdout and "broken1234\tUNREADABLE" in listed.stdout
     # the reader of a pipe leaving early is not an error
-    full_env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    full_env = cli_env(data)
     piped = subprocess.run(f"{sys.executable} -m engine machine --json | head -1", shell=True, capture_output=True,
                            text=True, env=full_env, cwd=REPO, timeout=120)
     assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
@@ -117,11 +128,8 @@ def test_ctrl_c_stops_with_130_and_resume_continues(tmp_path: Path) -> None:
     make_song(wav, bpm=120, bars=8, sections=None, seed=2)
     data = tmp_path / "data"
     project_id = cli(data, "new", str(wav)).stdout.strip()
-    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
-    env.pop("GEMINI_API_KEY", None)
-    env.pop("GOOGLE_API_KEY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--target", "IMAGED", "--quiet"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = cli_start(data, "run", project_id, "--target", "IMAGED", "--quiet",
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     job = data / "projects" / project_id / "jobs" / "pipeline.json"
     deadline = time.monotonic() + 120
     while not (job.exists() and '"status": "running"' in job.read_text()):  # analysing: seconds of work left
@@ -151,11 +159,8 @@ def test_a_run_killed_while_starting_up_is_resumed(tmp_path: Path) -> None:
     make_song(wav, bpm=100, bars=3, sections=None, seed=1)
     data = tmp_path / "data"
     project_id = cli(data, "new", str(wav)).stdout.strip()
-    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
-    env.pop("GEMINI_API_KEY", None)
-    env.pop("GOOGLE_API_KEY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--target", "ANALYZED", "--quiet"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = cli_start(data, "run", project_id, "--target", "ANALYZED", "--quiet",
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while b"numpy" not in Path(f"/proc/{proc.pid}/maps").read_bytes():
         assert proc.poll() is None and time.monotonic() < deadline, "the run ended before loading numpy"

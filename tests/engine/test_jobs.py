@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from engine.jobs import JobTracker, job_is_dead
+from engine.jobs import JobTracker, job_is_dead, plan_resume
 from engine.models import Job, utcnow
 from engine.project import create_project
 from engine.storage import ProjectFolder
@@ -66,3 +66,17 @@ def test_skipped_steps_are_no_part_of_the_progress(data_root: Path) -> None:
     other.start_attempt("analyze")
     other.finish_step("analyze")
     assert 0 < other.job.fraction < 1
+
+
+def test_the_views_resumable_is_the_resume_plan(data_root: Path) -> None:
+    """An old cancelled pipeline run followed by a finished render: nothing to resume, and the view agrees."""
+    from api.views import project_public
+
+    folder = ProjectFolder(create_project().id)
+    earlier = utcnow() - timedelta(minutes=5)
+    folder.save_job(Job(kind="pipeline", status="cancelled", target="RENDERED", started_at=earlier))
+    folder.save_job(Job(kind="render", status="done", target="RENDERED", started_at=utcnow()))
+    assert plan_resume(folder.load_project(), [folder.load_job("pipeline"), folder.load_job("render")]) is None
+    assert project_public(folder).resumable is False
+    folder.save_job(Job(kind="render", status="cancelled", target="RENDERED", started_at=utcnow()))
+    assert project_public(folder).resumable is True

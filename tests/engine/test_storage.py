@@ -25,7 +25,7 @@ def test_paths_follow_the_layout(data_root: Path) -> None:
     f = ProjectFolder("abc123")
     assert f.path == data_root / "projects" / "abc123"
     assert f.rel(f.image_path("seg_001", 2)) == "images/seg_001_v2.png"
-    assert f.rel(f.render_path(3)) == "renders/final_v3.mp4"
+    assert f.rel(f.renders_dir) == "renders"  # the render step names final_vN.mp4 / preview_vN.mp4 in it
     assert f.rel(f.job_json("render")) == "jobs/render.json"
     with pytest.raises(InputError):
         f.image_path("../x", 1)

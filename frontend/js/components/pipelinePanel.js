@@ -50,7 +50,7 @@ export function mountPipeline(host, machineSpec, project, nav) {
   function draw() {
     const p = current;
     const live = running();
-    const now = { state: p.state, failedFrom: p.failed_from, allowed: p.busy ? [] : p.allowed, running: Boolean(live), step: live?.step };
+    const now = { state: p.state, failedFrom: p.failed_from, standsFor: p.stands_for, allowed: p.busy ? [] : p.allowed, running: Boolean(live), step: live?.step };
     if (changed("diagram", now)) renderStateDiagram(diagram, machineSpec, now);
     if (changed("status", [p.state, live?.step])) {
       replace(status,

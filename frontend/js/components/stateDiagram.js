@@ -55,13 +55,13 @@ export function layoutMachine(spec) {
  * Render the diagram into `host`; call again with new state to update.
  * @param {HTMLElement} host
  * @param {any} spec machine spec from the API
- * @param {{state: string, failedFrom: string|null, allowed: string[], running: boolean, step?: string, done?: string[]}} now
+ * @param {{state: string, failedFrom: string|null, standsFor: string, allowed: string[], running: boolean, step?: string, done?: string[]}} now
  */
 export function renderStateDiagram(host, spec, now) {
   const L = layoutMachine(spec);
   const cur = now.state;
   const allowed = new Set(now.allowed);
-  const curIndex = L.index(cur === "FAILED" ? now.failedFrom || "" : cur);
+  const curIndex = L.index(now.standsFor); // the machine's rule (engine.machine.stands_for), from the API
 
   const defs = svg("defs", {},
     marker("arrow", "var(--diagram-edge)"),
@@ -148,7 +148,7 @@ export function renderStateDiagram(host, spec, now) {
     );
     root.appendChild(g);
   }
-  const focus = L.pos[cur === "FAILED" ? now.failedFrom || "FAILED" : cur];
+  const focus = L.pos[now.standsFor] || L.pos[cur];
   const scroller = h("div", { class: "diagram-scroll", dataset: { focusX: focus ? String(focus.x / L.width) : "" } }, root);
   replace(host, scroller);
   centreDiagram(host);

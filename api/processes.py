@@ -7,14 +7,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from engine.config import get_settings
 from engine.errors import BusyError
-from engine.jobs import busy_error, job_as_seen, pid_alive
+from engine.jobs import job_active, job_as_seen, pid_alive, require_not_busy
 from engine.models import JOB_KINDS, Job, JobKind
 from engine.storage import ProjectFolder
 from engine.worker import start_run, stop_worker
-
-from api.views import busy_job, job_active, load_jobs
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +31,7 @@ def start_guard(folder: ProjectFolder) -> Iterator[None]:
     if not lock.acquire(timeout=5):
         raise BusyError(f"project {folder.id} is busy: a run is being started")
     try:
-        job = busy_job(load_jobs(folder))
-        if job is not None:
-            raise busy_error(folder.id, job)
+        require_not_busy(folder)
         yield
     finally:
         lock.release()
@@ -78,9 +73,7 @@ def _wait_for_pid(folder: ProjectFolder, kind: str, *, wait_s: float) -> Job:
 def stop(folder: ProjectFolder, *, wait_s: float = 5.0) -> bool:
     """SIGTERM the project's running workers (waiting up to ``wait_s`` for a queued one to start); whether any was signalled."""
     stopped = False
-    stale_after_s = get_settings().stale_after_s
-    jobs = [job_as_seen(_wait_for_pid(folder, kind, wait_s=wait_s), stale_after_s=stale_after_s, folder=folder)
-            for kind in JOB_KINDS]
+    jobs = [job_as_seen(_wait_for_pid(folder, kind, wait_s=wait_s), folder=folder) for kind in JOB_KINDS]
     for job in jobs:  # a job not responding is stopped too: stop_worker wakes a paused worker to act on it
         if job_active(job) and job.pid and _is_our_worker(job.pid, folder.id):
             stopped = stop_worker(job.pid) or stopped
