@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Literal
 
-from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines
+from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines, vocal_spans
 from engine.models import Analysis, LyricLine, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, Provider, StepIO
 from engine.providers.local.illustrator import ILLUSTRATOR_VERSION, draw_scene
@@ -16,7 +17,9 @@ class LocalAnalyst:
     """Real signal analysis (tempo, beats, energy, key, sections) plus user lyrics (LRC or plain text)."""
 
     name = "local"
-    version = "3"  # 2: lyrics parsing (words before the first word tag, same-time lines, BOM); 3: madmom beats
+    # 2: lyrics parsing (words before the first word tag, same-time lines, BOM); 3: madmom beats;
+    # 4: plain lyrics aligned to the voice (engine/audio/align.py), timing + confidence per line
+    version = "4"
 
     def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
         """Analyse the normalised track; time the lyrics (LRC as given, plain text on the vocal parts)."""
@@ -25,19 +28,38 @@ class LocalAnalyst:
         features = load_and_analyze(wav, progress=io.on_progress)
         analysis = to_analysis(features, provider=self.name)
         if lyrics_text and lyrics_text.strip():
-            analysis.lyrics = timed_lyrics(lyrics_text, analysis=analysis)
+            io.on_progress(0.9, "aligning the lyrics to the voice")
+            analysis.lyrics = timed_lyrics(lyrics_text, analysis=analysis, wav=wav)
         return analysis
 
 
-def timed_lyrics(text: str, *, analysis: Analysis) -> list[LyricLine]:
-    """User lyrics with times: LRC as given; plain text spread over the vocal sections on beats."""
+def timed_lyrics(text: str, *, analysis: Analysis, wav: Path | None = None) -> list[LyricLine]:
+    """User lyrics with times: LRC as given; plain text aligned to the voice in ``wav`` where the aligner is
+    confident, else spread over the vocal sections on beats (``timing="estimated"``)."""
     parsed = parse_lyrics(text, duration_ms=analysis.duration_ms)
     if isinstance(parsed, ParsedPlain):
-        return place_plain_lines(
+        estimate = place_plain_lines(
             parsed.lines, duration_ms=analysis.duration_ms, energy=analysis.energy,
             beats_ms=analysis.beats_ms, sections=analysis.sections,
         )
+        if wav is None:
+            return estimate
+        return align_to_voice(wav, [line.text for line in estimate], estimate=estimate, analysis=analysis)
     return parsed
+
+
+def align_to_voice(wav: Path, lines: list[str], *, estimate: list[LyricLine], analysis: Analysis,
+                   source: Literal["text", "gemini"] = "text") -> list[LyricLine]:
+    """``lines`` aligned to the voice of the track file (engine/audio/align.py); the estimate where not confident."""
+    import soundfile as sf
+
+    from engine.audio.align import align_lyrics, prepare_audio  # deferred: pocketsphinx loads on first use
+
+    y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
+    pcm = prepare_audio(y.mean(axis=1), sr)
+    return align_lyrics(pcm, lines, estimate=estimate, duration_ms=analysis.duration_ms,
+                        vocal_spans=vocal_spans(duration_ms=analysis.duration_ms, sections=analysis.sections),
+                        source=source)
 
 
 class LocalIllustrator:
