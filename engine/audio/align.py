@@ -47,10 +47,12 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from engine.audio.lyrics import SectionLike, vocal_spans
 from engine.models import LyricLine, LyricWord
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,12 +63,13 @@ log = logging.getLogger(__name__)
 SR = 16_000
 FRAME_MS = 10  # pocketsphinx's default frame rate: 100 frames a second
 MIN_CONFIDENCE = 0.5
-MIN_ENGLISH_SHARE = 0.6
+MIN_ENGLISH_SHARE = 0.75  # English lyrics score ~0.95; French ~0.6 (CMUdict knows "la", "de", "sur")
 Emphasis = Literal["none", "bandpass", "repet", "hpss"]
 DEFAULT_EMPHASIS: Emphasis = "none"
 WINDOW_PAD_MS = 2500  # pass 2: how far around its pass-1 place a line is searched
 FALLBACK_WINDOW_MS = 8000  # pass 2 around the estimate, when pass 1 lost the line
-NEIGHBOUR_SLACK_MS = 300  # pass 2 may reach this far into a neighbour's pass-1 span
+NEIGHBOUR_SLACK_MS = 0  # pass 2 may reach this far into a neighbour's pass-1 span
+MAX_INNER_GAP_MS = 1200  # a first/last word this far from the rest of its line was heard elsewhere: dropped
 HOLD_MS = 400  # a line stays on screen this long after its last word (when the next line allows)
 SKIP_PROB = 0.1  # pass 2: the grammar's probability of skipping a word
 KEPT_FLOOR, KEPT_FULL = 0.5, 0.85  # share of words kept -> confidence 0 .. 1
@@ -304,6 +307,11 @@ def _align_window(dec: _Decoder, line: _LineWords, pcm: np.ndarray, lo_ms: int, 
     hits = dec.chain(keys, pcm[a:b], skip_prob=SKIP_PROB)
     if not hits:
         return {}, 0.0
+    # a first or last word far from the rest was matched on other sound (a neighbour's tail, a noise)
+    while len(hits) > 1 and (hits[1][1] - hits[0][2]) * FRAME_MS > MAX_INNER_GAP_MS:
+        hits = hits[1:]
+    while len(hits) > 1 and (hits[-1][1] - hits[-2][2]) * FRAME_MS > MAX_INNER_GAP_MS:
+        hits = hits[:-1]
     timed = {idx[k]: (_frames_to_ms(s, lo_ms), _frames_to_ms(e + 1, lo_ms)) for k, s, e in hits}
     kept = sum(len(keys[k]) for k, _, _ in hits) / max(1, sum(len(k) for k in keys))
     return timed, kept
@@ -441,6 +449,7 @@ def _merge(results: Sequence[AlignedLine | None], *, lines: Sequence[str], estim
         if fits:
             for k in range(i, j):
                 starts[k] = estimate[k].start_ms
+            for k in range(i, j):
                 ends[k] = min(estimate[k].end_ms, starts[k + 1] if k + 1 < j else hi)
         else:  # spread the run over the gap by length, as the heuristic does
             weights = [len(lines[k]) + 12 for k in range(i, j)]
@@ -476,3 +485,14 @@ def _merge(results: Sequence[AlignedLine | None], *, lines: Sequence[str], estim
                 "moved": moved,
             }))
     return out
+
+
+def align_wav(wav: Path, estimate: Sequence[LyricLine], *, duration_ms: int, sections: Sequence[SectionLike],
+              source: Literal["text", "gemini"] = "text", emphasis: Emphasis = DEFAULT_EMPHASIS) -> list[LyricLine]:
+    """The I/O edge: read the track file, prepare it, and align the estimated lines' text (:func:`align_lyrics`)."""
+    import soundfile as sf
+
+    y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
+    pcm = prepare_audio(y.mean(axis=1), sr, emphasis=emphasis)
+    return align_lyrics(pcm, [line.text for line in estimate], estimate=estimate, duration_ms=duration_ms,
+                        vocal_spans=vocal_spans(duration_ms=duration_ms, sections=list(sections)), source=source)

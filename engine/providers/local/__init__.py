@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Literal
 
-from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines, vocal_spans
+from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines
 from engine.models import Analysis, LyricLine, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, Provider, StepIO
 from engine.providers.local.illustrator import ILLUSTRATOR_VERSION, draw_scene
@@ -44,22 +43,10 @@ def timed_lyrics(text: str, *, analysis: Analysis, wav: Path | None = None) -> l
         )
         if wav is None:
             return estimate
-        return align_to_voice(wav, [line.text for line in estimate], estimate=estimate, analysis=analysis)
+        from engine.audio.align import align_wav  # deferred: pocketsphinx loads on first use
+
+        return align_wav(wav, estimate, duration_ms=analysis.duration_ms, sections=analysis.sections)
     return parsed
-
-
-def align_to_voice(wav: Path, lines: list[str], *, estimate: list[LyricLine], analysis: Analysis,
-                   source: Literal["text", "gemini"] = "text") -> list[LyricLine]:
-    """``lines`` aligned to the voice of the track file (engine/audio/align.py); the estimate where not confident."""
-    import soundfile as sf
-
-    from engine.audio.align import align_lyrics, prepare_audio  # deferred: pocketsphinx loads on first use
-
-    y, sr = sf.read(str(wav), dtype="float32", always_2d=True)
-    pcm = prepare_audio(y.mean(axis=1), sr)
-    return align_lyrics(pcm, lines, estimate=estimate, duration_ms=analysis.duration_ms,
-                        vocal_spans=vocal_spans(duration_ms=analysis.duration_ms, sections=analysis.sections),
-                        source=source)
 
 
 class LocalIllustrator:
