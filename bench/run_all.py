@@ -22,6 +22,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     # (title, script, full args, quick args)
     ("Listening on real music", "bench_beats.py", [], ["--methods", "storybeat,librosa,madmom-downbeats"]),
     ("Audio analysis", "bench_analysis.py", [], []),
+    ("Lyrics alignment", "bench_lyrics.py", [], ["--quick"]),
     ("Storyboard", "bench_storyboard.py", [], ["--quick"]),
     ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),
     ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),

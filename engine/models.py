@@ -156,6 +156,9 @@ class LyricWord(Model):
     end_ms: int
 
 
+LyricTiming = Literal["given", "aligned", "estimated"]
+
+
 class LyricLine(Model):
     """A timed lyric line."""
 
@@ -166,6 +169,18 @@ class LyricLine(Model):
     words: list[LyricWord] = Field(default_factory=list)
     source: Literal["lrc", "text", "gemini"] = "lrc"
     moved: bool = False  # timing had to be corrected (validation / alignment)
+    # how the times were found: "given" (LRC), "aligned" (the speech aligner heard the line there,
+    # engine/audio/align.py) or "estimated" (spread over the vocal parts, or Gemini's own clock)
+    timing: LyricTiming = "given"
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)  # the aligner's, when it ran on this line
+
+    @model_validator(mode="before")
+    @classmethod
+    def _timing_from_source(cls, data: object) -> object:
+        """Files written before ``timing`` existed: LRC lines were given, plain-text and Gemini lines estimated."""
+        if isinstance(data, dict) and "timing" not in data:
+            data = {**data, "timing": "given" if data.get("source", "lrc") == "lrc" else "estimated"}
+        return data
 
 
 class Section(Model):

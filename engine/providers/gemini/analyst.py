@@ -4,7 +4,9 @@ The local analyst always runs first (tempo, beats, onsets, energy, sections,
 and user lyrics when given). Gemini then hears the uploaded track (Files
 API) and answers, as structured JSON, the vocal transcription with
 timestamps, the language, mood, genre and a summary. Its timestamps are
-validated and aligned to the signal (:mod:`engine.providers.gemini.align`);
+validated and aligned to the signal (:mod:`engine.providers.gemini.align`), then
+the transcript's text is aligned to the voice by the offline aligner
+(:mod:`engine.audio.align`), whose times replace Gemini's where it is confident;
 user-supplied lyrics always win over the transcription.
 """
 from __future__ import annotations
@@ -134,4 +136,18 @@ class GeminiAnalyst:
                 self.model, contents=[audio, analysis_prompt(local, lyrics_text=lyrics_text if has_lyrics else None)],
                 schema=AnalysisAnswer, system=SYSTEM, temperature=0.2,
             )
-        return enrich_analysis(local, answer, keep_local_lyrics=has_lyrics or bool(local.lyrics))
+        analysis = enrich_analysis(local, answer, keep_local_lyrics=has_lyrics or bool(local.lyrics))
+        if analysis.lyrics and analysis.lyrics[0].source == "gemini":
+            analysis.lyrics = _on_the_voice(wav, analysis)
+        return analysis
+
+
+def _on_the_voice(wav: Path, analysis: Analysis) -> list[LyricLine]:
+    """Gemini's transcript aligned to the voice by the offline aligner; its own times where the aligner is not
+    confident, or the language is not English (the aligner's model is en-us)."""
+    if (analysis.language or "en").lower()[:2] != "en":
+        return [line.model_copy(update={"timing": "estimated"}) for line in analysis.lyrics]
+    from engine.audio.align import align_wav  # deferred: pocketsphinx loads on first use
+
+    return align_wav(wav, analysis.lyrics, duration_ms=analysis.duration_ms, sections=analysis.sections,
+                     source="gemini")

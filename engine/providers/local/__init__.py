@@ -16,7 +16,9 @@ class LocalAnalyst:
     """Real signal analysis (tempo, beats, energy, key, sections) plus user lyrics (LRC or plain text)."""
 
     name = "local"
-    version = "3"  # 2: lyrics parsing (words before the first word tag, same-time lines, BOM); 3: madmom beats
+    # 2: lyrics parsing (words before the first word tag, same-time lines, BOM); 3: madmom beats;
+    # 4: plain lyrics aligned to the voice (engine/audio/align.py), timing + confidence per line
+    version = "4"
 
     def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
         """Analyse the normalised track; time the lyrics (LRC as given, plain text on the vocal parts)."""
@@ -25,18 +27,25 @@ class LocalAnalyst:
         features = load_and_analyze(wav, progress=io.on_progress)
         analysis = to_analysis(features, provider=self.name)
         if lyrics_text and lyrics_text.strip():
-            analysis.lyrics = timed_lyrics(lyrics_text, analysis=analysis)
+            io.on_progress(0.9, "aligning the lyrics to the voice")
+            analysis.lyrics = timed_lyrics(lyrics_text, analysis=analysis, wav=wav)
         return analysis
 
 
-def timed_lyrics(text: str, *, analysis: Analysis) -> list[LyricLine]:
-    """User lyrics with times: LRC as given; plain text spread over the vocal sections on beats."""
+def timed_lyrics(text: str, *, analysis: Analysis, wav: Path | None = None) -> list[LyricLine]:
+    """User lyrics with times: LRC as given; plain text aligned to the voice in ``wav`` where the aligner is
+    confident, else spread over the vocal sections on beats (``timing="estimated"``)."""
     parsed = parse_lyrics(text, duration_ms=analysis.duration_ms)
     if isinstance(parsed, ParsedPlain):
-        return place_plain_lines(
+        estimate = place_plain_lines(
             parsed.lines, duration_ms=analysis.duration_ms, energy=analysis.energy,
             beats_ms=analysis.beats_ms, sections=analysis.sections,
         )
+        if wav is None:
+            return estimate
+        from engine.audio.align import align_wav  # deferred: pocketsphinx loads on first use
+
+        return align_wav(wav, estimate, duration_ms=analysis.duration_ms, sections=analysis.sections)
     return parsed
 
 
