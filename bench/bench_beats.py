@@ -123,15 +123,10 @@ def planned_cuts_s(features) -> np.ndarray:  # noqa: ANN001
     """Inner scene cuts the storyboard plans from an analysis (default scene lengths, no lyrics)."""
     from engine.audio.features import to_analysis
     from engine.models import ProjectSettings
-    from engine.storyboard import plan_cuts
+    from engine.storyboard import cuts_for
 
-    analysis = to_analysis(features)
     settings = ProjectSettings()
-    cuts = plan_cuts(
-        duration_ms=analysis.duration_ms, beats_ms=analysis.beats_ms, downbeats_ms=analysis.downbeats_ms,
-        energy_at=analysis.energy, lyric_spans=[], sections=[(s.start_ms, s.end_ms) for s in analysis.sections],
-        min_scene_ms=settings.min_scene_ms, max_scene_ms=settings.max_scene_ms,
-    )
+    cuts = cuts_for(to_analysis(features), min_scene_ms=settings.min_scene_ms, max_scene_ms=settings.max_scene_ms)
     return np.asarray(cuts[1:-1], dtype=np.float64) / 1000.0
 
 

@@ -342,15 +342,11 @@ def mood_for(*, section: Section | None, analysis_mood: str, energy: float) -> s
     return "calm" if energy < 0.35 else "steady" if energy < 0.7 else "intense"
 
 
-def draft_scenes(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) -> list[Scene]:
-    """Scenes ``seg_001``.. covering the whole track, each with lyrics, section, mood and energy.
-
-    The cut times come from :func:`plan_cuts` on the analysis' beat grid. The
-    ``visual_intent`` is left empty: a storyboarder (e.g. the local one in
-    :mod:`engine.providers.local.storyboard`) writes it.
-    """
+def cuts_for(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) -> list[int]:
+    """The storyboard's cut times for an analysis (0 first, the duration last): :func:`plan_cuts` on its beat
+    grid, lyric lines and sections."""
     lines = sorted(analysis.lyrics, key=lambda line: (line.start_ms, line.index))
-    cuts = plan_cuts(
+    return plan_cuts(
         duration_ms=analysis.duration_ms,
         beats_ms=analysis.beats_ms,
         downbeats_ms=analysis.downbeats_ms,
@@ -360,6 +356,17 @@ def draft_scenes(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) ->
         min_scene_ms=min_scene_ms,
         max_scene_ms=max_scene_ms,
     )
+
+
+def draft_scenes(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) -> list[Scene]:
+    """Scenes ``seg_001``.. covering the whole track, each with lyrics, section, mood and energy.
+
+    The cut times come from :func:`plan_cuts` on the analysis' beat grid. The
+    ``visual_intent`` is left empty: a storyboarder (e.g. the local one in
+    :mod:`engine.providers.local.storyboard`) writes it.
+    """
+    lines = sorted(analysis.lyrics, key=lambda line: (line.start_ms, line.index))
+    cuts = cuts_for(analysis, min_scene_ms=min_scene_ms, max_scene_ms=max_scene_ms)
     scenes: list[Scene] = []
     for index, (start_ms, end_ms) in enumerate(zip(cuts, cuts[1:])):
         shown = lines_for_scene(lines, start_ms=start_ms, end_ms=end_ms, duration_ms=analysis.duration_ms)

@@ -19,7 +19,7 @@ import pytest
 from bench.corpus import Track, load_corpus
 from engine.audio.features import SignalFeatures, load_and_analyze, to_analysis
 from engine.models import ProjectSettings
-from engine.storyboard import plan_cuts
+from engine.storyboard import cuts_for
 
 FOLDER = Path(__file__).resolve().parent.parent / "data" / "real_audio"
 TRACKS = {t.name: t for t in load_corpus(FOLDER)}
@@ -44,13 +44,8 @@ def _scores(truth_s, found_ms, track: Track) -> tuple[float, float]:
 
 
 def _cuts_s(features: SignalFeatures) -> np.ndarray:
-    analysis = to_analysis(features)
     settings = ProjectSettings()
-    cuts = plan_cuts(
-        duration_ms=analysis.duration_ms, beats_ms=analysis.beats_ms, downbeats_ms=analysis.downbeats_ms,
-        energy_at=analysis.energy, lyric_spans=[], sections=[(s.start_ms, s.end_ms) for s in analysis.sections],
-        min_scene_ms=settings.min_scene_ms, max_scene_ms=settings.max_scene_ms,
-    )
+    cuts = cuts_for(to_analysis(features), min_scene_ms=settings.min_scene_ms, max_scene_ms=settings.max_scene_ms)
     return np.asarray(cuts[1:-1], dtype=np.float64) / 1000.0
 
 
