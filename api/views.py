@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from engine import machine
 from engine.jobs import busy_job, job_as_seen, plan_resume
-from engine.models import ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
+from engine.models import JOB_KINDS, ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
 from engine.storage import ProjectFolder, read_model_cached
 
 from api.schemas import (
@@ -73,7 +73,7 @@ def _cached_json(name: str, folder: ProjectFolder, stamps: tuple[object, ...], j
 
 
 def _job_stamps(folder: ProjectFolder) -> tuple[object, ...]:
-    return tuple(_stamp(folder.job_json(kind)) for kind in ("pipeline", "render"))
+    return tuple(_stamp(folder.job_json(kind)) for kind in JOB_KINDS)
 
 
 def jobs_json(folder: ProjectFolder) -> bytes:
