@@ -38,6 +38,7 @@ bench: eval-audio
 # The real-music evaluation corpus (data/corpus/) from Debian packages; apt-get, fluidsynth when root.
 eval-audio: $(STAMP)
 	$(BIN)/pip install -q -e '.[test,bench]'
+	@command -v espeak-ng >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) || echo "espeak-ng missing: the lyrics bench will say so"; }
 	$(BIN)/python bench/corpus.py build
 
 serve: $(STAMP)
