@@ -56,6 +56,16 @@ class StateError(StorybeatError):
         self.allowed = allowed
 
 
+class StaleError(InputError):
+    """An edit made against an older version of what it changes (``If-Match``): ``version`` is the current one,
+    ``current`` the current value (e.g. the lyric lines), so the client can merge and try again."""
+
+    def __init__(self, message: str, *, version: str, current: object = None) -> None:
+        super().__init__(message)
+        self.version = version
+        self.current = current
+
+
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 DISK_FULL_MESSAGE = "no space left on device"
 

@@ -36,7 +36,9 @@ STEP_NAMES: list[str] = [t for t, _, _ in PIPELINE]
 
 # Edits move a finished project back to the state whose step must be redone.
 EDITS: list[tuple[str, list[str], str, str]] = [
-    ("upload", [CREATED, UPLOADED], UPLOADED, "store a new track (and lyrics)"),
+    ("upload", [CREATED, *WORK_STATES], UPLOADED, "store a new track (and lyrics); after a run, earlier pictures stay as versions"),
+    ("edit_lyrics", [ANALYZED, SEGMENTED, PROMPTED, IMAGED, RENDERED], ANALYZED,
+     "the lyrics' text or times changed: the storyboard is planned again"),
     ("edit_intent", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SEGMENTED, "a scene's visual intent changed"),
     ("change_style", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SEGMENTED, "the style preset changed"),
     ("edit_prompt", [PROMPTED, IMAGED, RENDERED], PROMPTED, "a scene's prompt changed"),

@@ -167,7 +167,7 @@ class LyricLine(Model):
     start_ms: int
     end_ms: int
     words: list[LyricWord] = Field(default_factory=list)
-    source: Literal["lrc", "text", "gemini"] = "lrc"
+    source: Literal["lrc", "text", "gemini", "edit"] = "lrc"  # "edit": set by hand (engine.project.edit_lyrics)
     moved: bool = False  # timing had to be corrected (validation / alignment)
     # how the times were found: "given" (LRC), "aligned" (the speech aligner heard the line there,
     # engine/audio/align.py) or "estimated" (spread over the vocal parts, or Gemini's own clock)
@@ -222,6 +222,9 @@ class Analysis(Versioned):
     lyrics: list[LyricLine] = Field(default_factory=list)
     language: str | None = None
     summary: str = ""
+    # set when the lyrics were edited by hand (engine.project.edit_lyrics): the hash of the edited lines. The
+    # storyboard's fingerprint covers it; ``fingerprint`` stays the analysis' own (what it was made from).
+    lyrics_edit: str = ""
 
 
 # --------------------------------------------------------------------------- segments.json
@@ -246,6 +249,19 @@ class Scene(Model):
     def duration_ms(self) -> int:
         """Length of the scene."""
         return self.end_ms - self.start_ms
+
+    @property
+    def seat(self) -> int:
+        """The scene's stable number, from its id (``seg_004`` -> 3), not its position (``index``).
+
+        A fresh storyboard numbers its scenes in order, so seat == index. After the
+        storyboard is planned again (a lyrics edit, a new track) a scene that is
+        still there keeps its id (``engine.steps.segment.keep_known``) and so its
+        seat, while its index may shift: the prompt and picture fingerprints use the
+        seat, so a scene that only moved in the list keeps its prompt and picture.
+        """
+        number = self.id.rpartition("_")[2]
+        return int(number) - 1 if number.isdigit() else self.index
 
 
 class Segments(Versioned):

@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from engine import machine
 from engine.audio.ingest import probe_and_normalise
 from engine.config import get_settings
-from engine.errors import InputError, NotFoundError, StateError
-from engine.fingerprint import file_sha256
+from engine.errors import InputError, NotFoundError, StaleError, StateError
+from engine.fingerprint import file_sha256, fingerprint
 from engine.jobs import require_not_busy
 from engine.lock import project_lock
-from engine.models import Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
+from engine.models import Analysis, LyricLine, Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
 from engine.providers import get_provider
 from engine.steps.prompt import scene_source_fingerprint
 from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, new_project_id
@@ -223,6 +223,76 @@ def restore_version(project_id: str, scene_id: str, version: int) -> Project:
         sp.versions.append(new)
         atomic_write_json(folder.prompts_json, prompts)
         machine.fire(project, "restore")
+        folder.save_project(project)
+        return project
+
+
+def lyrics_version(analysis: Analysis) -> str:
+    """The version (ETag) of a project's lyrics: changes with every edit and with a new analysis."""
+    return fingerprint("lyrics", analysis.fingerprint, [line.model_dump(mode="json") for line in analysis.lyrics])[:16]
+
+
+def current_lyrics(folder: ProjectFolder) -> Analysis:
+    """The analysis holding the project's current lyrics; NotFoundError before the analysis."""
+    analysis = folder.load_analysis()
+    if analysis is None:
+        raise NotFoundError("no lyrics yet: the track is not analysed (run the pipeline to ANALYZED first)")
+    return analysis
+
+
+def _as_edited(lines: list[LyricLine], old: list[LyricLine]) -> list[LyricLine]:
+    """The edited lines, numbered in order. A line sent back unchanged (text, times, words) keeps how its times were
+    found (``timing``, ``confidence``, ``source``); any other line was set by hand: ``timing="given"``."""
+    known = {(o.text, o.start_ms, o.end_ms, repr(o.words)): o for o in old}
+    out = []
+    for k, line in enumerate(lines):
+        same = known.get((line.text, line.start_ms, line.end_ms, repr(line.words)))
+        if same is not None:
+            out.append(same.model_copy(update={"index": k}))
+        else:
+            out.append(LyricLine(index=k, text=" ".join(line.text.split()), start_ms=line.start_ms, end_ms=line.end_ms,
+                                 words=line.words, source="edit", timing="given", confidence=None))
+    return out
+
+
+def timed_lines_from_text(project_id: str, text: str) -> list[LyricLine]:
+    """Lyrics from a file's text: LRC / enhanced LRC as given, plain text aligned to the voice again
+    (engine.audio.align, offline; the honest estimate where the aligner is not confident)."""
+    from engine.providers.local import timed_lyrics  # deferred: the aligner loads on first use
+
+    folder = ProjectFolder(project_id)
+    analysis = current_lyrics(folder)
+    return timed_lyrics(text, analysis=analysis, wav=folder.track_wav if folder.track_wav.is_file() else None)
+
+
+def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None = None) -> Project:
+    """Replace the project's lyrics with hand-set lines; the machine rewinds to ANALYZED (``edit_lyrics``).
+
+    Checked before anything is written (a refused edit changes nothing on disk): the machine allows the
+    trigger, ``if_match`` is the current :func:`lyrics_version` (else StaleError with the current lines), the
+    lines are valid (:func:`engine.audio.lyrics.check_lines`: InputError naming the line). The analysis'
+    lyrics are replaced atomically; the storyboard is planned again by the next run, and only scenes whose
+    times or text changed get new prompts and pictures (``engine.steps.segment.keep_known``).
+    """
+    from engine.audio.lyrics import check_lines
+
+    folder = ProjectFolder(project_id)
+    with _edit_lock(folder):
+        project = folder.load_project()
+        machine.require_allowed(project, "edit_lyrics")
+        analysis = current_lyrics(folder)
+        version = lyrics_version(analysis)
+        if if_match is not None and if_match.strip('"') != version:
+            raise StaleError(f"the lyrics changed since version {if_match.strip(chr(34))!r}; the current version is {version!r}",
+                             version=version, current=analysis.lyrics)
+        check_lines(lines, duration_ms=analysis.duration_ms)
+        new = _as_edited(lines, analysis.lyrics)
+        if [line.model_dump() for line in new] == [line.model_dump() for line in analysis.lyrics]:
+            return project
+        analysis.lyrics = new
+        analysis.lyrics_edit = fingerprint("lyrics-edit", [line.model_dump(mode="json") for line in new])[:16]
+        atomic_write_json(folder.analysis_json, analysis)
+        machine.fire(project, "edit_lyrics")
         folder.save_project(project)
         return project
 

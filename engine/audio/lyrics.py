@@ -257,6 +257,70 @@ def parse_lyrics(text: str, *, duration_ms: int) -> list[LyricLine] | ParsedPlai
     return plain
 
 
+def check_lines(lines: list[LyricLine], *, duration_ms: int) -> None:
+    """Hand-set lines (the lyrics editor): InputError naming the first bad line (1-based) and why.
+
+    Every line has text; 0 <= start < end <= the track's length; a line starts at or after the previous
+    one's end (times monotonic, no overlap). Words, when given, have text, lie inside their line and start
+    in order, each ending at or after its start.
+    """
+    if len(lines) > MAX_LINES:
+        raise InputError(f"too many lyric lines ({len(lines)}; at most {MAX_LINES})")
+    previous: LyricLine | None = None
+    for n, line in enumerate(lines, start=1):
+        where = f"line {n} ({line.text[:40]!r})"
+        if not line.text.strip():
+            raise InputError(f"line {n} has no text (remove the line instead)")
+        if len(line.text) > 500:
+            raise InputError(f"{where} is too long (at most 500 characters)")
+        if line.start_ms < 0:
+            raise InputError(f"{where} starts before the track ({line.start_ms} ms)")
+        if line.end_ms <= line.start_ms:
+            raise InputError(f"{where} must end after it starts ({line.start_ms}-{line.end_ms} ms)")
+        if line.end_ms > duration_ms:
+            raise InputError(f"{where} ends after the track ({line.end_ms} ms > {duration_ms} ms)")
+        if previous is not None and line.start_ms < previous.end_ms:
+            raise InputError(f"{where} starts at {line.start_ms} ms, before line {n - 1} ends ({previous.end_ms} ms): "
+                             "times must be in order without overlaps")
+        last_word = line.start_ms
+        for k, word in enumerate(line.words, start=1):
+            if not word.text.strip():
+                raise InputError(f"{where}: word {k} has no text")
+            if not line.start_ms <= word.start_ms <= word.end_ms <= line.end_ms:
+                raise InputError(f"{where}: word {k} ({word.text!r}, {word.start_ms}-{word.end_ms} ms) is not inside its line")
+            if word.start_ms < last_word:
+                raise InputError(f"{where}: word {k} ({word.text!r}) starts before the word before it")
+            last_word = word.start_ms
+        previous = line
+
+
+def _tag(ms: int, *, word: bool = False) -> str:
+    minutes, rest = divmod(max(0, ms), 60_000)
+    text = f"{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+    return f"<{text}>" if word else f"[{text}]"
+
+
+def to_lrc(lines: list[LyricLine], *, enhanced: bool = True) -> str:
+    """The one LRC writer: ``[mm:ss.mmm] line`` (with ``<mm:ss.mmm>`` word tags when ``enhanced`` and a line has
+    words), read back by :func:`parse_lrc` to the same lines.
+
+    Milliseconds (three digits) keep the times exact. A line's end is written as an empty time tag when the
+    next line does not start there (LRC's way to end a line); :func:`parse_lrc` still caps a line at
+    :func:`line_cap_ms`, so a longer hand-set line comes back shorter. Word ends are not written (a word
+    ends where the next starts, the last one at the line's end).
+    """
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        text = " ".join(line.text.split())
+        if enhanced and line.words:
+            text = " ".join(f"{_tag(w.start_ms, word=True)}{' '.join(w.text.split())}" for w in line.words)
+        out.append(f"{_tag(line.start_ms)}{text}")
+        nxt = lines[k + 1].start_ms if k + 1 < len(lines) else None
+        if nxt != line.end_ms:
+            out.append(_tag(line.end_ms))
+    return "\n".join(out) + ("\n" if out else "")
+
+
 def validate_lyrics_text(text: str, *, duration_ms: int) -> Literal["lrc", "text"]:
     """Check uploaded lyrics are usable; returns their kind. Raises InputError otherwise."""
     parsed = parse_lyrics(text, duration_ms=duration_ms)

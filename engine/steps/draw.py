@@ -34,7 +34,7 @@ META_MODEL = "storybeat:model"
 
 
 def image_seed(project_seed: int, scene_index: int, version: int) -> int:
-    """The seed of one picture: differs per scene and per version, stable across runs."""
+    """The seed of one picture: differs per scene (its ``seat``) and per version, stable across runs."""
     return (project_seed * 1_000_003 + scene_index * 7_919 + version * 104_729) % (2**31 - 1)
 
 
@@ -52,7 +52,7 @@ def wanted_fingerprint(ctx: StepContext, scene: Scene, version: PromptVersion, p
         "draw", STEP_VERSION, ill.name, ill.version, ill.model_for(s),
         version.image_prompt, version.negative_prompt, version.style_hints, picture_version(version),
         prompts.style_bible, scene.mood, round(scene.energy, 3),
-        image_seed(s.seed, scene.index, picture_version(version)), width, height,
+        image_seed(s.seed, scene.seat, picture_version(version)), width, height,
     )
 
 
@@ -89,7 +89,7 @@ def _draw_one(
     """Ask the provider for a picture; fall back to the local illustrator when it refuses. PNG bytes and metadata."""
     s = ctx.project.settings
     width, height = canvas_size(s.aspect, out_height=s.resolution)
-    seed = image_seed(s.seed, scene.index, picture_version(version))
+    seed = image_seed(s.seed, scene.seat, picture_version(version))
     ill = ctx.provider.illustrator
     drawing = ill.draw(scene=scene, prompt=version, bible=prompts.style_bible, settings=s, width=width, height=height, seed=seed, io=ctx.io)
     meta = {META_FP: want, META_PROVIDER: ill.name, META_MODEL: drawing.model or ill.model_for(s)}

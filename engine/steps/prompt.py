@@ -21,8 +21,12 @@ STEP_VERSION = "1"
 
 
 def scene_source_fingerprint(scene: Scene, bible: StyleBible, *, writer: str) -> str:
-    """What an auto prompt for ``scene`` depends on."""
+    """What an auto prompt for ``scene`` depends on: its content, by its stable number (``seat``), not its position.
+
+    A fresh storyboard has seat == index, so the hash is the one written before seats existed.
+    """
     content = scene.model_dump(mode="json", exclude={"edited"})
+    content["index"] = scene.seat
     return fingerprint("prompt", STEP_VERSION, writer, content, bible)
 
 

@@ -12,6 +12,74 @@ from engine.storage import atomic_write_json
 log = logging.getLogger(__name__)
 
 STEP_VERSION = "1"
+_CONTENT = ("start_ms", "end_ms", "lyric_text", "mood", "energy", "section", "words")  # what the analysis decides
+
+
+def _content(scene: Scene) -> tuple[object, ...]:
+    return tuple(repr(getattr(scene, name)) for name in _CONTENT)
+
+
+def _number(scene_id: str) -> int:
+    tail = scene_id.rpartition("_")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def keep_known(scenes: list[Scene], previous: list[Scene], *, used_ids: set[str]) -> list[Scene]:
+    """Scene identity by content, not position, when the storyboard is planned again (a lyrics edit, a new track).
+
+    * A new scene with the same content as a previous one (times, lyric text, words, section, mood,
+      energy) *is* that scene: it keeps its id, visual intent and ``edited`` flag (only its index, the
+      position, may change), so its prompt and picture are kept.
+    * A changed scene takes over the id of the unclaimed previous scene it overlaps most in time: its
+      prompt history carries over, so its new picture is a new version and the earlier ones stay
+      restorable. A visual intent the user wrote for that scene (``edited``) is kept.
+    * Any other scene gets an id never used in this project (``used_ids``: every id of the previous
+      storyboard, prompts.json and the picture files), so no old picture file is ever overwritten.
+    """
+    if not previous:
+        return scenes
+    by_content: dict[tuple[object, ...], list[Scene]] = {}
+    for old in previous:
+        by_content.setdefault(_content(old), []).append(old)
+    claimed: set[str] = set()
+    out: list[Scene | None] = []
+    for scene in scenes:
+        same = [old for old in by_content.get(_content(scene), []) if old.id not in claimed]
+        if same:
+            claimed.add(same[0].id)
+            out.append(same[0].model_copy(update={"index": scene.index}))
+        else:
+            out.append(None)
+    for k, scene in enumerate(scenes):
+        if out[k] is not None:
+            continue
+        free = [old for old in previous if old.id not in claimed]
+        overlap = [(min(old.end_ms, scene.end_ms) - max(old.start_ms, scene.start_ms), old) for old in free]
+        best = max(overlap, key=lambda item: item[0], default=(0, None))
+        if best[1] is not None and best[0] > 0:
+            old = best[1]
+            claimed.add(old.id)
+            update: dict[str, object] = {"id": old.id}
+            if old.edited:
+                update.update(visual_intent=old.visual_intent, edited=True)
+            out[k] = scene.model_copy(update=update)
+    next_number = max((_number(i) for i in used_ids | {s.id for s in previous}), default=0) + 1
+    for k, scene in enumerate(scenes):
+        if out[k] is None:
+            out[k] = scene.model_copy(update={"id": f"seg_{next_number:03d}"})
+            next_number += 1
+    return [scene for scene in out if scene is not None]
+
+
+def used_scene_ids(ctx: StepContext) -> set[str]:
+    """Every scene id this project has used: the storyboard's, prompts.json's and the picture files'."""
+    ids: set[str] = set()
+    prompts = ctx.folder.load_prompts()
+    if prompts is not None:
+        ids.update(sp.id for sp in prompts.scenes)
+    if ctx.folder.images_dir.is_dir():
+        ids.update(p.name.rpartition("_v")[0] for p in ctx.folder.images_dir.glob("seg_*_v*.png"))
+    return ids
 
 
 def check_scenes(scenes: list[Scene], *, duration_ms: int) -> None:
@@ -40,13 +108,17 @@ def run(ctx: StepContext) -> bool:
     analysis = ctx.require_analysis()
     board = ctx.provider.storyboarder
     s = ctx.project.settings
-    want = fingerprint("segment", STEP_VERSION, board.name, board.version, analysis.fingerprint, s.min_scene_ms, s.max_scene_ms)
+    edited = [analysis.lyrics_edit] if analysis.lyrics_edit else []  # hand-edited lyrics (none: the hash as before)
+    want = fingerprint("segment", STEP_VERSION, board.name, board.version, analysis.fingerprint, s.min_scene_ms, s.max_scene_ms,
+                       *edited)
     existing = ctx.folder.load_segments()
     if existing is not None and existing.fingerprint == want:
         return False
     ctx.progress(0, 1, "writing the storyboard")
     scenes = board.storyboard(analysis, settings=s, io=ctx.io)
     check_scenes(scenes, duration_ms=analysis.duration_ms)
+    if existing is not None:  # planned again: the scenes still there keep their ids, prompts and pictures
+        scenes = keep_known(scenes, existing.scenes, used_ids=used_scene_ids(ctx))
     atomic_write_json(ctx.folder.segments_json, Segments(fingerprint=want, provider=board.name, scenes=scenes))
     ctx.progress(1, 1, f"{len(scenes)} scenes")
     return True
