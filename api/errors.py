@@ -1,6 +1,6 @@
 """Engine errors -> HTTP: the one exception handler of the API.
 
-InputError -> 422 (NotFoundError -> 404), StateError -> 409 with the state and
+InputError -> 422 (NotFoundError -> 404, StaleError -> 412), StateError -> 409 with the state and
 the allowed triggers, BusyError -> 409 ``busy``; the API's own TooLargeError
 -> 413 and UnsupportedMediaError -> 415. Provider and render failures are real
 server-side failures (502 / 500) and never come from bad input.
@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from engine.errors import BusyError, DiskFullError, InputError, NotFoundError, ProviderError, StateError, StorybeatError
+from engine.errors import BusyError, DiskFullError, InputError, NotFoundError, ProviderError, StaleError, StateError, StorybeatError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def status_for(exc: StorybeatError) -> int:
         (TooLargeError, 413),
         (UnsupportedMediaError, 415),
         (NotFoundError, 404),
+        (StaleError, 412),  # If-Match of an older version: the body has the current one
         (StateError, 409),
         (BusyError, 409),
         (InputError, 422),
@@ -54,6 +55,11 @@ def error_body(exc: StorybeatError) -> dict[str, Any]:
         return {"detail": {"message": str(exc), "state": exc.state, "allowed": list(exc.allowed)}}
     if isinstance(exc, BusyError):
         return {"detail": {"message": str(exc), "busy": True}}
+    if isinstance(exc, StaleError):
+        current = exc.current
+        if isinstance(current, list):
+            current = [item.model_dump(mode="json") if hasattr(item, "model_dump") else item for item in current]
+        return {"detail": {"message": str(exc), "version": exc.version, "current": current}}
     return {"detail": str(exc)}
 
 
@@ -63,6 +69,8 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, StaleError):
+        headers = {"ETag": f'"{exc.version}"'}
     return JSONResponse(error_body(exc), status_code=status, headers=headers)
 
 
@@ -77,6 +85,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "missing or wrong bearer token (when STORYBEAT_TOKEN is set)",
         404: "unknown project, scene, version or file",
         409: "illegal transition ({message, state, allowed}) or busy ({message, busy: true})",
+        412: "If-Match names an older version ({message, version, current})",
         413: "upload too large",
         415: "not an audio file",
         422: "bad input",

@@ -241,6 +241,50 @@ class AnalysisPublic(BaseModel):
     provider: str
 
 
+# --------------------------------------------------------------------------- lyrics
+
+
+class LyricsPublic(BaseModel):
+    """GET /projects/{id}/lyrics (and the answer of PUT): the timed lines and their version (also the ETag)."""
+
+    version: str = Field(description="send it back as If-Match (or in the body) so a stale edit is refused with 412")
+    duration_ms: int
+    state: str
+    estimated: int = Field(description="how many lines have estimated times (the aligner was not confident)")
+    lines: list[LyricLine]
+
+
+class LyricWordIn(Strict):
+    """A word with its time (karaoke)."""
+
+    text: str = Field(max_length=200)
+    start_ms: int
+    end_ms: int
+
+
+class LyricLineIn(Strict):
+    """One line as GET gives it. ``index``, ``timing``, ``confidence``, ``source`` and ``moved`` are the engine's:
+    accepted so a GET body can be sent back, and ignored (a line sent back unchanged keeps them; a changed
+    line was set by hand: ``timing: "given"``)."""
+
+    text: str = Field(max_length=500)
+    start_ms: int
+    end_ms: int
+    words: list[LyricWordIn] = Field(default_factory=list, max_length=200)
+    index: int | None = None
+    timing: Literal["given", "aligned", "estimated"] | None = None
+    confidence: float | None = None
+    source: Literal["lrc", "text", "gemini", "edit"] | None = None
+    moved: bool | None = None
+
+
+class LyricsUpdate(Strict):
+    """PUT /projects/{id}/lyrics as JSON: every line, in order (what is not sent is removed)."""
+
+    lines: list[LyricLineIn] = Field(max_length=1000)
+    version: str | None = Field(default=None, max_length=64, description="like If-Match: the version the edit was made on")
+
+
 # --------------------------------------------------------------------------- segments
 
 SceneStatus = Literal["ok", "blocked", "failed", "pending"]

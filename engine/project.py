@@ -265,7 +265,7 @@ def timed_lines_from_text(project_id: str, text: str) -> list[LyricLine]:
     return timed_lyrics(text, analysis=analysis, wav=folder.track_wav if folder.track_wav.is_file() else None)
 
 
-def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None = None) -> Project:
+def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None = None, hand_set: bool = True) -> Project:
     """Replace the project's lyrics with hand-set lines; the machine rewinds to ANALYZED (``edit_lyrics``).
 
     Checked before anything is written (a refused edit changes nothing on disk): the machine allows the
@@ -273,6 +273,7 @@ def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None
     lines are valid (:func:`engine.audio.lyrics.check_lines`: InputError naming the line). The analysis'
     lyrics are replaced atomically; the storyboard is planned again by the next run, and only scenes whose
     times or text changed get new prompts and pictures (``engine.steps.segment.keep_known``).
+    ``hand_set`` False: the lines come from a file (:func:`timed_lines_from_text`) and keep how they were timed.
     """
     from engine.audio.lyrics import check_lines
 
@@ -286,7 +287,8 @@ def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None
             raise StaleError(f"the lyrics changed since version {if_match.strip(chr(34))!r}; the current version is {version!r}",
                              version=version, current=analysis.lyrics)
         check_lines(lines, duration_ms=analysis.duration_ms)
-        new = _as_edited(lines, analysis.lyrics)
+        new = _as_edited(lines, analysis.lyrics) if hand_set else [
+            line.model_copy(update={"index": k}) for k, line in enumerate(lines)]
         if [line.model_dump() for line in new] == [line.model_dump() for line in analysis.lyrics]:
             return project
         analysis.lyrics = new
