@@ -186,10 +186,55 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  {job.kind}: not responding at {job.fraction * 100:.0f}% step={job.step}: {job.message}")
         elif job.status != "idle":
             print(f"  {job.kind}: {job.status} {job.fraction * 100:.0f}% step={job.step} errors={len(job.errors)}")
+    counted = _estimated_count(folder)
+    if counted is not None and counted[1]:
+        print(f"  lyrics: {counted[1]} lines, {counted[0]} estimated" + (f" (storybeat lyrics {project.id})" if counted[0] else ""))
     for r in project.renders[-3:]:
         print(f"  render v{r.version}: {folder.resolve(r.file)}")
     if resume_plan(args.id) is not None:
         print(f"  resume with: python -m engine resume {project.id}")
+    return EXIT_OK
+
+
+def _clock(ms: int) -> str:
+    return f"{ms // 60_000:02d}:{ms % 60_000 / 1000:06.3f}"
+
+
+def _estimated_count(folder: ProjectFolder) -> tuple[int, int] | None:
+    analysis = folder.load_analysis()
+    if analysis is None:
+        return None
+    return sum(1 for line in analysis.lyrics if line.timing == "estimated"), len(analysis.lyrics)
+
+
+def cmd_lyrics(args: argparse.Namespace) -> int:
+    """Show the timed lyrics, or import (LRC, enhanced LRC, plain text: aligned again) / export (enhanced LRC)."""
+    from engine.audio.lyrics import to_lrc
+    from engine.project import current_lyrics, edit_lyrics, timed_lines_from_text  # numpy: deferred (see the top)
+
+    folder = ProjectFolder(args.id)
+    folder.load_project()  # NotFoundError for an unknown project
+    if args.import_file:
+        text = Path(args.import_file).read_text(encoding="utf-8-sig")
+        lines = timed_lines_from_text(args.id, text)
+        project = edit_lyrics(args.id, lines, hand_set=False)
+        print(f"{project.id}: {project.state}, {len(lines)} lines")
+    if args.export_file:
+        text = to_lrc(current_lyrics(folder).lyrics)
+        if args.export_file == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.export_file).write_text(text, encoding="utf-8")
+            print(args.export_file)
+    if args.import_file or args.export_file:
+        return EXIT_OK
+    analysis = current_lyrics(folder)
+    for n, line in enumerate(analysis.lyrics, start=1):
+        mark = "~" if line.timing == "estimated" else " "
+        conf = f" {line.confidence:.2f}" if line.confidence is not None else "     "
+        print(f"{n:3d} {mark} {_clock(line.start_ms)}-{_clock(line.end_ms)} {line.timing:9}{conf}  {line.text}")
+    estimated = sum(1 for line in analysis.lyrics if line.timing == "estimated")
+    print(f"{len(analysis.lyrics)} lines, {estimated} estimated (~): check those, fix with --export / --import")
     return EXIT_OK
 
 
@@ -319,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--intent")
     p.add_argument("--prompt")
     p.add_argument("--negative")
+    p = add("lyrics", cmd_lyrics, "show the timed lyrics (~ marks estimated times); import or export them")
+    p.add_argument("id")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--import", dest="import_file", metavar="FILE",
+                       help="replace the lyrics: LRC, enhanced LRC, or plain text (aligned to the voice again)")
+    group.add_argument("--export", dest="export_file", metavar="FILE", help="write the lyrics as enhanced LRC (- for stdout)")
     p = add("regenerate", cmd_regenerate, "new version of one scene's picture")
     p.add_argument("id")
     p.add_argument("scene")

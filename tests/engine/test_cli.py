@@ -171,3 +171,52 @@ def test_a_run_killed_while_starting_up_is_resumed(tmp_path: Path) -> None:
     assert "pipeline: interrupted" in status.stdout and f"resume {project_id}" in status.stdout, status.stdout
     resumed = cli(data, "resume", project_id, "--quiet")
     assert resumed.returncode == 0 and f"{project_id}: ANALYZED" in resumed.stdout, resumed.stdout + resumed.stderr
+
+
+def test_lyrics_show_export_import_round_trip_and_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.audio.sample import make_song
+
+    wav = tmp_path / "s.wav"
+    make_song(wav, bpm=120, bars=4, sections=None, seed=5)
+    lrc = tmp_path / "in.lrc"
+    lrc.write_text("[00:00.50]Night city lights\n[00:03.00]Running <00:03.40>down the road\n[00:05.50]Hearts on fire\n")
+    data = tmp_path / "data"
+    project_id = cli(data, "new", str(wav), "--provider", "local", "--lyrics", str(lrc)).stdout.strip()
+    assert cli(data, "lyrics", project_id).returncode == 2, "no lyrics before the analysis"
+    assert cli(data, "run", project_id, "--target", "SEGMENTED", "--quiet").returncode == 0
+    shown = cli(data, "lyrics", project_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "00:03.000-" in shown.stdout and "Running down the road" in shown.stdout and "0 estimated" in shown.stdout
+    assert "lyrics: 3 lines, 0 estimated" in cli(data, "status", project_id).stdout
+
+    out = tmp_path / "out.lrc"
+    assert cli(data, "lyrics", project_id, "--export", str(out)).returncode == 0
+    exported = out.read_text()
+    assert "[00:03.000]<00:03.000>Running <00:03.400>down" in exported
+    moved = tmp_path / "moved.lrc"
+    moved.write_text(exported.replace("[00:05.500]", "[00:06.000]"))
+    imported = cli(data, "lyrics", project_id, "--import", str(moved))
+    assert imported.returncode == 0 and "ANALYZED" in imported.stdout, imported.stderr
+    assert cli(data, "lyrics", project_id, "--export", "-").stdout == moved.read_text()
+
+    bad = tmp_path / "bad.lrc"
+    bad.write_text("[00:01.00]one\nno tag here\n")
+    refused = cli(data, "lyrics", project_id, "--import", str(bad))
+    assert refused.returncode == 2 and "without a [mm:ss.xx] tag" in refused.stderr
+    assert cli(data, "lyrics", project_id, "--export", "-").stdout == moved.read_text(), "a refused import changes nothing"
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Night city lights\nRunning down the road\nHearts on fire\n")
+    assert cli(data, "lyrics", project_id, "--import", str(plain)).returncode == 0
+    listed = cli(data, "lyrics", project_id).stdout
+    assert ("aligned" in listed or "estimated" in listed) and "given" not in listed, listed
+
+    from engine.config import get_settings
+    from engine.models import Job, utcnow
+    from engine.storage import ProjectFolder
+
+    monkeypatch.setenv("STORYBEAT_DATA", str(data))
+    get_settings.cache_clear()
+    ProjectFolder(project_id).save_job(Job(kind="pipeline", status="queued", target="IMAGED", started_at=utcnow()))
+    get_settings.cache_clear()
+    assert cli(data, "lyrics", project_id, "--import", str(lrc)).returncode == 3, "busy"
