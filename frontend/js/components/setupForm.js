@@ -146,7 +146,7 @@ export function mountSetup(host, project, ctx) {
     uploadBtn.disabled = busy || !audioFile;
     uploadOnlyBtn.disabled = busy || !audioFile;
     const uploadAllowed = current.allowed.includes("upload");
-    if (!uploadAllowed && !busy) uploadBtn.title = uploadOnlyBtn.title = `A new track can be uploaded in CREATED/UPLOADED states; this project is ${current.state}. Create a new project for another song.`;
+    if (!uploadAllowed && !busy) uploadBtn.title = uploadOnlyBtn.title = `A new track cannot be uploaded while the project is ${current.state}: resume it or change its settings first.`;
   }
 
   /** @param {Record<string, unknown>} change */
