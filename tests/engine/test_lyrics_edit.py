@@ -160,3 +160,26 @@ def test_a_new_upload_after_a_run_rewinds_and_keeps_the_earlier_pictures(project
             old = next(v for v in prompts[sid].versions if v.version == version)
             assert hashlib.sha256(folder.resolve(old.image.file).read_bytes()).hexdigest() == sha
         assert folder.image_path(sid, version).is_file(), "no picture file is deleted or overwritten"
+
+
+def test_keep_known_matches_scenes_by_content_not_position() -> None:
+    from engine.models import Scene
+    from engine.steps.segment import keep_known
+
+    def scene(i: int, start: int, end: int, text: str = "", intent: str = "new", sid: str | None = None, edited: bool = False) -> Scene:
+        return Scene(id=sid or f"seg_{i + 1:03d}", index=i, start_ms=start, end_ms=end, lyric_text=text, visual_intent=intent,
+                     mood="calm", energy=0.5, section="verse", edited=edited)
+
+    old = [scene(0, 0, 2000, "a", "old a"), scene(1, 2000, 4000, "b", "mine", edited=True), scene(2, 4000, 6000, "c", "old c")]
+    new = [scene(0, 0, 1000, "a"), scene(1, 1000, 2000), scene(2, 2000, 4500, "b"), scene(3, 4500, 6000, "c")]
+    out = keep_known(new, old, used_ids={"seg_009"})
+    assert [s.index for s in out] == [0, 1, 2, 3]
+    assert out[0].id == "seg_001" and out[0].visual_intent == "new", "changed: takes the id it overlaps most, new intent"
+    assert out[2].id == "seg_002" and out[2].visual_intent == "mine" and out[2].edited, "the user's intent is kept"
+    assert out[3].id == "seg_003"
+    assert out[1].id == "seg_010", "a new scene gets an id never used (picture files included)"
+    same = keep_known([scene(0, 0, 2000, "a"), *[s.model_copy(update={"index": s.index}) for s in old[1:]]], old, used_ids=set())
+    assert [(s.id, s.visual_intent) for s in same] == [("seg_001", "old a"), ("seg_002", "mine"), ("seg_003", "old c")]
+    shifted = keep_known([scene(0, 0, 1000), scene(1, 1000, 2000, "a"), *old[1:]], [scene(0, 1000, 2000, "a", "old a"), *old[1:]],
+                         used_ids=set())
+    assert shifted[1].id == "seg_001" and shifted[1].index == 1 and shifted[1].seat == 0, "moved in the list: same id and seat"
