@@ -12,10 +12,11 @@ from engine import machine
 from engine import project as actions
 from engine.audio.lyrics import parse_lrc, to_lrc
 from engine.errors import InputError, StaleError, StateError
-from engine.models import LyricLine, ProjectSettings
+from engine.models import LyricLine
 from engine.runner import Runner
 from engine.storage import ProjectFolder
 from tests.engine.test_runner import FlakyIllustrator, provider_with
+from tests.engine.templates import project_template
 
 LRC = ("[00:00.50]Night city lights\n[00:04.00]Running down the road\n[00:08.00]Hearts on fire\n"
        "[00:12.00]Stars above the sea\n[00:16.00]Into the dawn\n")
@@ -24,29 +25,8 @@ LRC = ("[00:00.50]Night city lights\n[00:04.00]Running down the road\n[00:08.00]
 @pytest.fixture(scope="module")
 def imaged_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 24 s project drawn to IMAGED once (copied per test)."""
-    import os
-
-    from engine.audio.sample import make_song
-    from engine.config import get_settings
-
-    root = tmp_path_factory.mktemp("lyr")
-    old = os.environ.get("STORYBEAT_DATA")
-    os.environ["STORYBEAT_DATA"] = str(root / "data")
-    get_settings.cache_clear()
-    try:
-        wav = root / "song.wav"
-        make_song(wav, bpm=120, bars=12, sections=None, seed=7)
-        settings = ProjectSettings(style="noir", min_scene_ms=2000, max_scene_ms=4000)
-        project = actions.create_project(settings=settings, project_id="lyr-project")
-        actions.upload_track(project.id, audio=wav, original_name="song.wav", lyrics_text=LRC)
-        Runner(project.id, target=machine.IMAGED).run()
-        return root / "data" / "projects" / project.id
-    finally:
-        if old is None:
-            os.environ.pop("STORYBEAT_DATA", None)
-        else:
-            os.environ["STORYBEAT_DATA"] = old
-        get_settings.cache_clear()
+    return project_template(tmp_path_factory.mktemp("lyr"), project_id="lyr-project", lyrics=LRC, bars=12, seed=7,
+                            target=machine.IMAGED)
 
 
 @pytest.fixture

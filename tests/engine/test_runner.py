@@ -16,6 +16,7 @@ from engine.providers.local import local_provider
 from engine.runner import Runner
 from engine.storage import ProjectFolder
 from tests.conftest import dead_pid
+from tests.engine.templates import project_template
 
 LRC = "[00:00.50]Night city lights\n[00:03.00]Running down the road\n[00:05.50]Hearts on fire\n"
 
@@ -51,29 +52,8 @@ def provider_with(illustrator: object) -> Provider:
 @pytest.fixture(scope="module")
 def prompted_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project folder analysed, storyboarded and prompted once (copied per test)."""
-    import os
-
-    from engine.audio.sample import make_song
-    from engine.config import get_settings
-
-    root = tmp_path_factory.mktemp("tpl")
-    old = os.environ.get("STORYBEAT_DATA")
-    os.environ["STORYBEAT_DATA"] = str(root / "data")
-    get_settings.cache_clear()
-    try:
-        wav = root / "song.wav"
-        make_song(wav, bpm=120, bars=4, sections=None, seed=5)
-        settings = ProjectSettings(style="noir", min_scene_ms=2000, max_scene_ms=4000)
-        project = actions.create_project(settings=settings, project_id="tpl-project")
-        actions.upload_track(project.id, audio=wav, original_name="song.wav", lyrics_text=LRC)
-        Runner(project.id, target=machine.PROMPTED).run()
-        return root / "data" / "projects" / project.id
-    finally:
-        if old is None:
-            os.environ.pop("STORYBEAT_DATA", None)
-        else:
-            os.environ["STORYBEAT_DATA"] = old
-        get_settings.cache_clear()
+    return project_template(tmp_path_factory.mktemp("tpl"), project_id="tpl-project", lyrics=LRC, bars=4, seed=5,
+                            target=machine.PROMPTED)
 
 
 @pytest.fixture
