@@ -146,9 +146,8 @@ def _beat_network():  # noqa: ANN202
     return RNNBeatProcessor()
 
 
-def librosa_beats(y44: np.ndarray) -> np.ndarray:
+def librosa_beats(y22: np.ndarray) -> np.ndarray:
     """librosa's dynamic-programming tracker with its defaults, on the signal at 22.05 kHz (seconds)."""
-    y22 = librosa.resample(y44, orig_sr=MODEL_SR, target_sr=22050, res_type="soxr_hq")
     _, beats = librosa.beat.beat_track(y=y22, sr=22050, units="time")
     return np.asarray(beats, dtype=np.float64)
 
@@ -189,8 +188,9 @@ def tempo_of(beats_s: np.ndarray) -> float:
     return 60.0 / median if median > 0 else 0.0
 
 
-def track_beats(y: np.ndarray, sr: int) -> BeatTrack:
-    """Beats, downbeats, meter and tempo of a mono signal (any sample rate; 44.1 kHz is used as is).
+def track_beats(y: np.ndarray, sr: int, *, y22: np.ndarray | None = None) -> BeatTrack:
+    """Beats, downbeats, meter and tempo of a mono signal (any sample rate; 44.1 kHz is used as is; ``y22``: the
+    same signal at 22.05 kHz when the caller has it, which saves a resample).
 
     Three trackers answer (the downbeat network, the beat network, librosa);
     the answer that agrees best with the other two wins, the downbeat
@@ -203,7 +203,9 @@ def track_beats(y: np.ndarray, sr: int) -> BeatTrack:
     own = decode_beats(activations)
     if len(own.beats_s) < 2:
         return own
-    candidates = [own.beats_s, beat_network_beats(y44), librosa_beats(y44)]
+    if y22 is None:
+        y22 = librosa.resample(y44, orig_sr=MODEL_SR, target_sr=22050, res_type="soxr_hq")
+    candidates = [own.beats_s, beat_network_beats(y44), librosa_beats(y22)]
     chosen = most_agreed(candidates)
     log.debug("beat trackers' tempi %s; chose %d", [round(tempo_of(c), 1) for c in candidates], chosen)
     track = own

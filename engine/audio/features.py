@@ -546,7 +546,7 @@ def analyze_signal(y: np.ndarray, sr: int, *, progress: AnalysisProgress | None 
     onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=spectra.fine_hop, backtrack=False)
     onsets = _frames_ms(onset_frames, sr=sr, hop=spectra.fine_hop)
     report(0.2, "tempo, beats and bars")
-    track = track_beats(full, full_sr)
+    track = track_beats(full, full_sr, y22=y)
     beats, downbeats, tempo = track.beats_s * 1000.0, track.downbeats_s * 1000.0, track.tempo_bpm
     report(0.9, "key and sections")
     key, mode, key_r = estimate_key(spectra.chroma)
