@@ -20,6 +20,7 @@ export const ACTIONS = {
   edit_prompt: { label: "Edit prompts", hint: "change a scene's image prompt", kind: "goto", tab: "storyboard" },
   regenerate: { label: "Regenerate a picture", hint: "new version of one scene", kind: "goto", tab: "storyboard" },
   restore: { label: "Restore a version", hint: "bring back an earlier picture", kind: "goto", tab: "storyboard" },
+  edit_lyrics: { label: "Edit lyrics", hint: "fix a line's text or timing", kind: "goto", tab: "storyboard" },
   change_style: { label: "Change settings", hint: "style, aspect, subtitles", kind: "goto", tab: "setup" },
   change_frame: { label: "Change settings", hint: "aspect, quality, subtitles", kind: "goto", tab: "setup" },
   change_output: { label: "Change settings", hint: "subtitles (re-render only)", kind: "goto", tab: "setup" },

@@ -102,13 +102,13 @@ export class Api extends EventTarget {
    * Send a request; parse JSON; throw ApiError when not ok.
    * @param {string} method
    * @param {string} path
-   * @param {{json?: unknown, form?: FormData, signal?: AbortSignal}} [opts]
+   * @param {{json?: unknown, form?: FormData, text?: string, headers?: Record<string,string>, signal?: AbortSignal}} [opts]
    * @returns {Promise<any>}
    */
   async request(method, path, opts = {}) {
     const url = this.base + path;
     /** @type {Record<string,string>} */
-    const headers = { Accept: "application/json" };
+    const headers = { Accept: "application/json", ...(opts.headers || {}) };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     /** @type {BodyInit|undefined} */
     let body;
@@ -117,6 +117,9 @@ export class Api extends EventTarget {
       body = JSON.stringify(opts.json);
     } else if (opts.form) {
       body = opts.form;
+    } else if (opts.text !== undefined) {
+      headers["Content-Type"] = "text/plain; charset=utf-8";
+      body = opts.text;
     }
     let res;
     try {
@@ -200,7 +203,26 @@ export class Api extends EventTarget {
   /** @param {string} id @returns {Promise<{style_bible:any, scenes: Scene[]}>} */
   segments(id) { return this.request("GET", `/projects/${enc(id)}/segments`); }
 
+  /** @param {string} id @returns {Promise<import("./types.js").Lyrics>} the timed lines and their version (404 before ANALYZED) */
+  lyrics(id) { return this.request("GET", `/projects/${enc(id)}/lyrics`); }
+
+  /** Where the lyrics download as enhanced LRC (a plain GET: the session cookie authorises it). @param {string} id */
+  lyricsLrcUrl(id) { return this.fileUrl(`/projects/${enc(id)}/lyrics.lrc`); }
+
   // ----------------------------------------------------------------- writes
+
+  /**
+   * Replace the lyrics: timed lines (JSON) or an LRC / plain-text file's text. `version` is sent as
+   * `If-Match`, so an edit made on stale lyrics is refused (412 with the current lines).
+   * @param {string} id
+   * @param {{lines?: {text:string, start_ms:number, end_ms:number, words?: import("./types.js").LyricWord[]}[], text?: string, version: string}} body
+   * @returns {Promise<import("./types.js").Lyrics>}
+   */
+  putLyrics(id, { lines, text, version }) {
+    const headers = { "If-Match": `"${version}"` };
+    const path = `/projects/${enc(id)}/lyrics`;
+    return text !== undefined ? this.request("PUT", path, { text, headers }) : this.request("PUT", path, { json: { lines }, headers });
+  }
 
   /**
    * @param {{name?: string, settings?: Record<string, unknown>}} body

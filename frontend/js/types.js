@@ -37,6 +37,11 @@
  *
  * @typedef {{duration_ms:number, tempo_bpm:number, beats_ms:number[], downbeats_ms:number[],
  *   sections:{label:string, start_ms:number, end_ms:number, energy:number, mood:string}[],
- *   energy:{hop_ms:number, rms:number[]}, lyrics:{text:string, start_ms:number, end_ms:number}[]}} Analysis
+ *   energy:{hop_ms:number, rms:number[]}, lyrics:{text:string, start_ms:number, end_ms:number}[], language?:string}} Analysis
+ *
+ * @typedef {{text:string, start_ms:number, end_ms:number}} LyricWord
+ * @typedef {{index?:number, text:string, start_ms:number, end_ms:number, words?:LyricWord[], source?:string, moved?:boolean,
+ *   timing?:"aligned"|"estimated"|"given", confidence?:number|null}} LyricLine
+ * @typedef {{version:string, duration_ms:number, state:string, estimated:number, lines:LyricLine[]}} Lyrics
  */
 export {};
