@@ -363,3 +363,31 @@ def test_toast_is_on_top_of_an_open_modal_dialog(page: Page, ui_server: UiServer
         return {found: !!item, inDialog, home, after: !!after && onTop(after), stillShown: !!item && item.isConnected};
     }""")
     assert out == {"found": True, "inDialog": True, "home": "BODY", "after": True, "stillShown": True}
+
+
+def test_lyrics_times_tap_and_body(page: Page, ui_server: UiServer) -> None:
+    """The lyrics panel's pure helpers: mm:ss.mmm both ways, a tap, and which word times a save keeps."""
+    out = _run(page, ui_server, """async () => {
+        const l = await import('/static/js/components/lyricsPanel.js');
+        const lines = [{text: 'a', start_ms: 1000, end_ms: 3000}, {text: 'b', start_ms: 3000, end_ms: 5000}];
+        const tapped = l.applyTap(lines, 1, 4200, 20000);
+        const late = l.applyTap(lines, 0, 3500, 20000);
+        const words = [{text: 'a', start_ms: 1000, end_ms: 2000}];
+        const loaded = [{...lines[0], words}, lines[1]];
+        return {
+            fmt: [l.lyricTime(83456), l.lyricTime(0), l.lyricTime(-3)],
+            parse: [l.parseLyricTime('01:23.456'), l.parseLyricTime('1:02.5'), l.parseLyricTime('7.25'), l.parseLyricTime('x'), l.parseLyricTime('1:2:3')],
+            tapped: tapped.map((x) => [x.start_ms, x.end_ms]), unchanged: lines[1].start_ms,
+            late: late[0],
+            body: [l.linesToSend(loaded, loaded)[0].words.length, l.linesToSend([{...loaded[0], text: 'A'}], loaded)[0].words.length],
+            note: ['en', 'EN-us', 'de', 'pt-BR', null, ''].map(l.notAligned),
+        };
+    }""")
+    assert out == {
+        "fmt": ["01:23.456", "00:00.000", "00:00.000"],
+        "parse": [83456, 62500, 7250, None, None],
+        "tapped": [[1000, 4200], [4200, 5000]], "unchanged": 3000,
+        "late": {"text": "a", "start_ms": 3500, "end_ms": 5500},  # ended before its new start: keeps its length
+        "body": [1, 0],
+        "note": [False, False, True, True, False, False],  # the "check by hand" note for non-English songs
+    }

@@ -3,6 +3,8 @@
 import { api, ApiError } from "../api.js";
 import { coalesced } from "../coalesce.js";
 import { h, replace } from "../dom.js";
+import { mountLyrics } from "./lyricsPanel.js";
+import { toast } from "./toast.js";
 import { sceneCard } from "./sceneCard.js";
 import { openSceneEditor } from "./sceneEditor.js";
 import { timeline } from "./timeline.js";
@@ -27,9 +29,15 @@ export function mountStoryboard(host, getProject) {
   const tl = h("div", { class: "timeline-host card" });
   const summary = h("p", { class: "muted small", "aria-live": "polite" });
   const grid = h("ol", { class: "scene-grid", "aria-label": "Scenes in time order" });
+  const lyricsHost = h("div", { class: "lyrics-host" });
   replace(host, h("section", { class: "screen storyboard-screen", "aria-labelledby": "sb-title" },
     h("div", { class: "screen-head" }, h("h2", { id: "sb-title" }, "Storyboard"), summary),
-    tl, grid));
+    tl, lyricsHost, grid));
+  const lyrics = mountLyrics(lyricsHost, getProject, {
+    language: () => /** @type {any} */ (analysis)?.language || null,
+    // the edit rewinds the machine to ANALYZED: fetch the project (its state event reloads the storyboard)
+    onSaved: () => { api.refresh().catch(() => {}); reload().catch(() => {}); },
+  });
 
   /** @param {Scene} s */
   function open(s) {
@@ -79,6 +87,8 @@ export function mountStoryboard(host, getProject) {
     analysis = a;
     scenes = seg ? [...seg.scenes].sort((x, y) => x.start_ms - y.start_ms) : [];
     draw();
+    // kept as they are while they have unsaved edits; a failure there must not hide the scenes
+    await lyrics.reload().catch((err) => toast(`The lyrics could not be loaded: ${err.message}`, { kind: "error" }));
     if (editor) editor.update(scenes);
   }
 
@@ -86,7 +96,7 @@ export function mountStoryboard(host, getProject) {
   const reload = coalesced(load);
 
   draw();
-  return { reload, sync: () => editor?.sync() };
+  return { reload, sync: () => { editor?.sync(); lyrics.sync(); } };
 }
 
 /** 404/409 before the step ran: no data yet. @param {unknown} err */
