@@ -9,6 +9,7 @@ tap-along test pauses the player at a fixed time and presses Tap (the handler re
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,12 @@ def segmented(ui_server: UiServer, song: tuple[Path, str]) -> str:
     return _upload_via_api(ui_server, song, name="Lyrics song", run_to="SEGMENTED")
 
 
-def _open(page: Page, server: UiServer, pid: str) -> None:
+def _open(page: Page, server: UiServer, pid: str, lines: int | None = 4) -> None:
     page.goto(f"{server.base_url}/#/p/{pid}/storyboard")
-    expect(page.locator(".lyrics-line")).to_have_count(4)
+    if lines is None:
+        expect(page.locator(".lyrics-line").first).to_be_visible()
+    else:
+        expect(page.locator(".lyrics-line")).to_have_count(lines)
 
 
 def _line(page: Page, n: int) -> object:
@@ -155,3 +159,21 @@ def test_import_lrc_file_and_download_link(page: Page, ui_server: UiServer, segm
         page.get_by_role("link", name="Download .lrc").click()
     text = Path(dl.value.path()).read_text()
     assert "Second new line" in text and "[00:06.000]" in text
+
+
+def test_plain_text_import_marks_estimated_lines(page: Page, ui_server: UiServer, segmented: str, tmp_path: Path) -> None:
+    """Plain text is aligned to the voice again; a line the aligner was not sure of has an "estimated" badge
+    whose tooltip gives the confidence (the synthetic song has no voice, so no line can be confident)."""
+    wait_idle(ui_server, segmented)
+    _open(page, ui_server, segmented, lines=None)  # as the tests before left them
+    txt = tmp_path / "plain.txt"
+    txt.write_text("Streetlights hum a song in blue\nWe are running with the night\n")
+    page.locator('[data-lyrics="import"]').set_input_files(str(txt))
+    expect(page.locator(".toast-ok").filter(has_text="Imported")).to_be_visible(timeout=60_000)
+    got = _lyrics(ui_server, segmented)
+    estimated = [i for i, line in enumerate(got["lines"]) if line["timing"] == "estimated"]
+    assert estimated, got["lines"]
+    badge = _line(page, estimated[0]).locator(".badge-estimated")
+    expect(badge).to_have_text("estimated")
+    expect(badge).to_have_attribute("title", re.compile(r"confidence"))
+    expect(page.locator(".lyrics-panel .screen-head")).to_contain_text(f"{len(estimated)} estimated")
