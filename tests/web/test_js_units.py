@@ -391,3 +391,16 @@ def test_lyrics_times_tap_and_body(page: Page, ui_server: UiServer) -> None:
         "body": [1, 0],
         "note": [False, False, True, True, False, False],  # the "check by hand" note for non-English songs
     }
+
+
+def test_drag_snapping_and_steps(page: Page, ui_server: UiServer) -> None:
+    """A dragged time snaps to the nearest point within the tolerance; arrows step to the next point."""
+    out = _run(page, ui_server, """async () => {
+        const d = await import('/static/js/drag.js');
+        const pts = [1000, 1500, 2000, 4000];
+        return [d.snapTo(1040, pts, 80), d.snapTo(1260, pts, 80), d.snapTo(1749, pts, 300), d.snapTo(1751, pts, 300),
+                d.snapTo(99999, pts, 80), d.snapTo(700, [], 80), d.snapTo(1200.6, pts, 0),
+                d.stepTo(1500, pts, 1), d.stepTo(1500, pts, -1), d.stepTo(4000, pts, 1, 250), d.stepTo(900, pts, -1, 250),
+                d.clamp(5, 10, 20), d.clamp(25, 10, 20)];
+    }""")
+    assert out == [1000, 1260, 1500, 2000, 99999, 700, 1201, 2000, 1000, 4250, 650, 10, 20]
