@@ -34,6 +34,8 @@ PIPELINE: list[tuple[str, str, str]] = [
 ]
 STEP_NAMES: list[str] = [t for t, _, _ in PIPELINE]
 
+SAME = "="  # an edit's dest: the state does not change (``transitions``' reflexive transition)
+
 # Edits move a finished project back to the state whose step must be redone.
 EDITS: list[tuple[str, list[str], str, str]] = [
     ("upload", [CREATED, *WORK_STATES], UPLOADED, "store a new track (and lyrics); after a run, earlier pictures stay as versions"),
@@ -46,6 +48,14 @@ EDITS: list[tuple[str, list[str], str, str]] = [
     ("restore", [PROMPTED, IMAGED, RENDERED], PROMPTED, "an earlier version made current again"),
     ("change_frame", [PROMPTED, IMAGED, RENDERED], PROMPTED, "aspect or quality changed"),
     ("change_output", [RENDERED], IMAGED, "render-only settings changed"),
+    ("edit_cuts", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SEGMENTED,
+     "a cut moved, a scene split or two merged: only the scenes it made are redone, and the cuts survive a new plan"),
+    ("lock_scene", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SAME,
+     "a scene locked: it keeps its prompt and picture through a new style, frame or redraw (nothing to redo)"),
+    ("unlock_scene", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SEGMENTED,
+     "a scene unlocked: it follows the style and frame again (rewritten and redrawn if they changed)"),
+    ("upload_picture", [PROMPTED, IMAGED, RENDERED], PROMPTED,
+     "the user's own picture (or a new focal point of it) is a scene's new version; the draw step keeps it"),
 ]
 
 
@@ -222,7 +232,7 @@ def machine_spec(project: Project | None = None) -> dict[str, Any]:
     for row in TRANSITIONS:
         sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
         for source in sources:
-            item = {"trigger": row["trigger"], "source": source, "dest": row["dest"]}
+            item = {"trigger": row["trigger"], "source": source, "dest": source if row["dest"] == SAME else row["dest"]}
             if row.get("conditions"):
                 item["condition"] = f"failed_from == {row['dest']}"
             transitions.append(item)

@@ -244,6 +244,7 @@ class Scene(Model):
     section: str
     words: list[LyricWord] = Field(default_factory=list)
     edited: bool = False  # the user changed visual_intent
+    locked: bool = False  # the user locked it: style, frame and redraws keep its prompt and picture (engine.structure)
 
     @property
     def duration_ms(self) -> int:
@@ -272,6 +273,23 @@ class Segments(Versioned):
     scenes: list[Scene]
 
 
+class Span(Model):
+    """A scene the user made by hand (a moved cut, a split, a merge): its bounds survive a re-planning."""
+
+    start_ms: int = Field(ge=0)
+    end_ms: int = Field(gt=0)
+
+
+class CutEdits(Versioned):
+    """cuts.json: the user's cut decisions, honoured by the segment step whenever it plans the storyboard again.
+
+    ``track_sha256``: the track they were made on; a new track makes them void.
+    """
+
+    track_sha256: str = ""
+    spans: list[Span] = Field(default_factory=list)
+
+
 # --------------------------------------------------------------------------- prompts.json
 
 
@@ -287,6 +305,10 @@ class ImageRecord(Model):
     reason: str = ""
     model: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+    # a picture the user brought (provider "upload", engine.pictures): the kept original and the focal point
+    # (0..1 of its width and height) it was cropped around; a new focal point re-crops from the original
+    original: str | None = None
+    focus: tuple[float, float] | None = None
 
 
 class PromptVersion(Model):
@@ -296,7 +318,7 @@ class PromptVersion(Model):
     image_prompt: str
     negative_prompt: str = ""
     style_hints: list[str] = Field(default_factory=list)
-    origin: Literal["auto", "user", "regenerate", "restore"] = "auto"
+    origin: Literal["auto", "user", "regenerate", "restore", "upload"] = "auto"
     source_fingerprint: str = ""  # fingerprint of the scene + style that an auto prompt came from
     restored_from: int | None = None  # a restored version shows the picture of this earlier version
     created_at: datetime = Field(default_factory=utcnow)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from engine import machine
 from engine.audio.ingest import probe_and_normalise
 from engine.config import get_settings
-from engine.errors import InputError, NotFoundError, StaleError, StateError
+from engine.errors import InputError, NotFoundError, StateError
 from engine.fingerprint import file_sha256, fingerprint
 from engine.jobs import require_not_busy
 from engine.lock import project_lock
@@ -26,6 +26,7 @@ from engine.models import Analysis, LyricLine, Project, ProjectSettings, PromptV
 from engine.providers import get_provider
 from engine.steps.prompt import scene_source_fingerprint
 from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, new_project_id
+from engine.versions import check_if_match, scene_version, settings_version
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,13 @@ def upload_track(
         return project
 
 
+def scene_value(scene: Scene, sp: ScenePrompts | None) -> dict[str, Any]:
+    """A scene as a 412 reports it: its storyboard entry and its current prompt."""
+    latest = sp.latest if sp else None
+    return {**scene.model_dump(mode="json"), "image_prompt": latest.image_prompt if latest else None,
+            "negative_prompt": latest.negative_prompt if latest else None}
+
+
 def _scene_and_prompts(folder: ProjectFolder, scene_id: str) -> tuple[Any, Scene, Any, ScenePrompts | None]:
     segments = folder.load_segments()
     if segments is None:
@@ -133,8 +141,11 @@ def edit_scene(
     image_prompt: str | None = None,
     negative_prompt: str | None = None,
     style_hints: list[str] | None = None,
+    if_match: str | None = None,
 ) -> Project:
-    """Change a scene's visual intent and/or its prompt; the project moves back to the step to redo."""
+    """Change a scene's visual intent and/or its prompt; the project moves back to the step to redo.
+
+    ``if_match``: the scene's version the edit was made on (StaleError when it changed since)."""
     folder = ProjectFolder(project_id)
     for label, text in (("visual_intent", visual_intent), ("image_prompt", image_prompt)):
         if text is not None and not text.strip():
@@ -144,6 +155,7 @@ def edit_scene(
     with _edit_lock(folder):
         project = folder.load_project()
         segments, scene, prompts, sp = _scene_and_prompts(folder, scene_id)
+        check_if_match(if_match, scene_version(scene, sp), what=f"scene {scene_id}", current=scene_value(scene, sp))
         intent_changed = visual_intent is not None and visual_intent.strip() != scene.visual_intent
         prompt_fields = {
             k: v for k, v in (("image_prompt", image_prompt), ("negative_prompt", negative_prompt), ("style_hints", style_hints))
@@ -188,7 +200,9 @@ def regenerate_scene(project_id: str, scene_id: str) -> Project:
     with _edit_lock(folder):
         project = folder.load_project()
         machine.require_allowed(project, "regenerate")
-        _, _, prompts, sp = _scene_and_prompts(folder, scene_id)
+        _, scene, prompts, sp = _scene_and_prompts(folder, scene_id)
+        if scene.locked:
+            raise InputError(f"{scene_id} is locked: unlock it to draw a new picture")
         if sp is None:
             raise NotFoundError(f"scene {scene_id} has no prompt yet")
         latest = sp.latest
@@ -282,10 +296,7 @@ def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None
         project = folder.load_project()
         machine.require_allowed(project, "edit_lyrics")
         analysis = current_lyrics(folder)
-        version = lyrics_version(analysis)
-        if if_match is not None and if_match.strip('"') != version:
-            raise StaleError(f"the lyrics changed since version {if_match.strip(chr(34))!r}; the current version is {version!r}",
-                             version=version, current=analysis.lyrics)
+        check_if_match(if_match, lyrics_version(analysis), what="the lyrics", current=analysis.lyrics)
         check_lines(lines, duration_ms=analysis.duration_ms)
         new = _as_edited(lines, analysis.lyrics) if hand_set else [
             line.model_copy(update={"index": k}) for k, line in enumerate(lines)]
@@ -308,11 +319,15 @@ _SETTING_TRIGGERS: list[tuple[set[str], str, str]] = [
 ]
 
 
-def update_settings(project_id: str, changes: dict[str, Any]) -> Project:
-    """Change project settings; the machine rewinds to the earliest step they affect."""
+def update_settings(project_id: str, changes: dict[str, Any], *, if_match: str | None = None) -> Project:
+    """Change project settings; the machine rewinds to the earliest step they affect.
+
+    ``if_match``: the settings' version the change was made on (StaleError when they changed since)."""
     folder = ProjectFolder(project_id)
     with _edit_lock(folder):
         project = folder.load_project()
+        check_if_match(if_match, settings_version(project.settings), what="the settings",
+                       current=project.settings.model_dump(mode="json"))
         try:
             new = ProjectSettings.model_validate({**project.settings.model_dump(), **changes})
         except ValidationError as exc:

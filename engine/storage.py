@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.config import get_settings
 from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError, NotFoundError
-from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Job, Project, Prompts, Segments
+from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, CutEdits, Job, Project, Prompts, Segments
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -213,6 +213,16 @@ class ProjectFolder:
         return self.path / "prompts.json"
 
     @property
+    def cuts_json(self) -> Path:
+        """cuts.json: the user's cut decisions (engine.structure)."""
+        return self.path / "cuts.json"
+
+    @property
+    def originals_dir(self) -> Path:
+        """images/originals/: pictures the user uploaded, as sent (re-cropped from when the focal point moves)."""
+        return self.images_dir / "originals"
+
+    @property
     def source_dir(self) -> Path:
         """source/."""
         return self.path / "source"
@@ -312,6 +322,10 @@ class ProjectFolder:
     def load_prompts(self) -> Prompts | None:
         """prompts.json or None if missing/corrupt."""
         return try_read_model(self.prompts_json, Prompts)
+
+    def load_cuts(self) -> CutEdits | None:
+        """cuts.json, or None when missing or corrupt."""
+        return try_read_model(self.cuts_json, CutEdits)
 
     def load_job(self, kind: str) -> Job:
         """jobs/<kind>.json, or a fresh idle job if missing/corrupt."""

@@ -264,11 +264,14 @@ def plan_cuts(
     sections: Sequence[tuple[int, int]],
     min_scene_ms: int,
     max_scene_ms: int,
+    fixed: Sequence[tuple[int, int]] = (),
 ) -> list[int]:
     """Cut times of the storyboard: 0 first, ``duration_ms`` last, inner cuts on beats.
 
-    See the module docstring for the rules and the edge cases. Raises
-    InputError for a non-positive duration or ``min_scene_ms > max_scene_ms``.
+    See the module docstring for the rules and the edge cases. ``fixed``: scenes the user made by hand
+    (:mod:`engine.structure`): their edges are forced cuts, nothing cuts inside them, and lyric anchors
+    closer than ``min_scene_ms`` to them give way. Raises InputError for a non-positive duration or
+    ``min_scene_ms > max_scene_ms``.
     """
     if duration_ms <= 0:
         raise InputError(f"the track has no length ({duration_ms} ms)")
@@ -280,9 +283,15 @@ def plan_cuts(
     costs = _cut_costs(points, lyric_spans=lyric_spans, sections=sections, min_scene_ms=min_scene_ms)
     energies = [_clamp01(energy_fn(t)) for t in times]
     anchors = lyric_anchors(duration_ms=duration_ms, point_ms=times, lyric_spans=lyric_spans, min_scene_ms=min_scene_ms)
-    forced = [0, *anchors, duration_ms]
+    spans = sorted((a, b) for a, b in fixed if 0 <= a < b <= duration_ms)
+    edges = sorted({t for span in spans for t in span} - {0, duration_ms})
+    anchors = [t for t in anchors if not any(a - min_scene_ms < t < b + min_scene_ms for a, b in spans)]
+    forced = sorted({0, *anchors, *edges, duration_ms})
     cuts = [0]
     for a, b in zip(forced, forced[1:]):
+        if (a, b) in spans:  # a scene the user made: nothing cuts inside it
+            cuts.append(b)
+            continue
         inner = _fill_between(
             times,
             costs,
@@ -342,9 +351,9 @@ def mood_for(*, section: Section | None, analysis_mood: str, energy: float) -> s
     return "calm" if energy < 0.35 else "steady" if energy < 0.7 else "intense"
 
 
-def cuts_for(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) -> list[int]:
+def cuts_for(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int, fixed: Sequence[tuple[int, int]] = ()) -> list[int]:
     """The storyboard's cut times for an analysis (0 first, the duration last): :func:`plan_cuts` on its beat
-    grid, lyric lines and sections."""
+    grid, lyric lines and sections (``fixed``: the user's scenes, kept as they are)."""
     lines = sorted(analysis.lyrics, key=lambda line: (line.start_ms, line.index))
     return plan_cuts(
         duration_ms=analysis.duration_ms,
@@ -355,7 +364,32 @@ def cuts_for(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) -> lis
         sections=[(s.start_ms, s.end_ms) for s in analysis.sections],
         min_scene_ms=min_scene_ms,
         max_scene_ms=max_scene_ms,
+        fixed=fixed,
     )
+
+
+def scene_for_span(analysis: Analysis, *, start_ms: int, end_ms: int, index: int, scene_id: str,
+                   like: Scene | None = None) -> Scene:
+    """The scene over ``[start_ms, end_ms)``: its lyrics, words and energy from the analysis.
+
+    Section, mood and visual intent are computed from the analysis, or taken from ``like`` (the scene it was
+    made from, when the user moved, split or merged scenes), whose ``edited`` and ``locked`` flags it keeps.
+    """
+    lines = sorted(analysis.lyrics, key=lambda line: (line.start_ms, line.index))
+    shown = lines_for_scene(lines, start_ms=start_ms, end_ms=end_ms, duration_ms=analysis.duration_ms)
+    words: list[LyricWord] = [
+        w for line in shown for w in line.words if _overlap_ms(start_ms, end_ms, w.start_ms, max(w.end_ms, w.start_ms + 1))
+    ]
+    energy = round(mean_energy(analysis.energy, start_ms=start_ms, end_ms=end_ms), 4)
+    if like is not None:
+        look = {"mood": like.mood, "section": like.section, "visual_intent": like.visual_intent, "edited": like.edited,
+                "locked": like.locked}
+    else:
+        section = section_for(analysis.sections, start_ms=start_ms, end_ms=end_ms)
+        look = {"mood": mood_for(section=section, analysis_mood=analysis.mood, energy=energy),
+                "section": section.label if section is not None else "main", "visual_intent": ""}
+    return Scene(id=scene_id, index=index, start_ms=start_ms, end_ms=end_ms,
+                 lyric_text="\n".join(line.text for line in shown), energy=energy, words=words, **look)
 
 
 def draft_scenes(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) -> list[Scene]:
@@ -365,26 +399,8 @@ def draft_scenes(analysis: Analysis, *, min_scene_ms: int, max_scene_ms: int) ->
     ``visual_intent`` is left empty: a storyboarder (e.g. the local one in
     :mod:`engine.providers.local.storyboard`) writes it.
     """
-    lines = sorted(analysis.lyrics, key=lambda line: (line.start_ms, line.index))
     cuts = cuts_for(analysis, min_scene_ms=min_scene_ms, max_scene_ms=max_scene_ms)
-    scenes: list[Scene] = []
-    for index, (start_ms, end_ms) in enumerate(zip(cuts, cuts[1:])):
-        shown = lines_for_scene(lines, start_ms=start_ms, end_ms=end_ms, duration_ms=analysis.duration_ms)
-        words: list[LyricWord] = [
-            w for line in shown for w in line.words if _overlap_ms(start_ms, end_ms, w.start_ms, max(w.end_ms, w.start_ms + 1))
-        ]
-        section = section_for(analysis.sections, start_ms=start_ms, end_ms=end_ms)
-        energy = round(mean_energy(analysis.energy, start_ms=start_ms, end_ms=end_ms), 4)
-        scenes.append(Scene(
-            id=f"seg_{index + 1:03d}",
-            index=index,
-            start_ms=start_ms,
-            end_ms=end_ms,
-            lyric_text="\n".join(line.text for line in shown),
-            visual_intent="",
-            mood=mood_for(section=section, analysis_mood=analysis.mood, energy=energy),
-            energy=energy,
-            section=section.label if section is not None else "main",
-            words=words,
-        ))
-    return scenes
+    return [
+        scene_for_span(analysis, start_ms=start_ms, end_ms=end_ms, index=index, scene_id=f"seg_{index + 1:03d}")
+        for index, (start_ms, end_ms) in enumerate(zip(cuts, cuts[1:]))
+    ]

@@ -7,6 +7,8 @@ A refused picture (safety block) is recorded as ``blocked`` with the reason
 and replaced by a local drawing marked ``fallback``: never a silent gap.
 A drawn picture is never overwritten: when a setting it depends on changes
 (aspect, resolution, seed, quality), the redraw is a new version.
+A locked scene's picture and a picture the user brought are never redrawn; the latter is cropped again
+from its kept original (a new version) when the canvas changes.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from PIL import Image
 from engine.fingerprint import bytes_sha256, fingerprint
 from engine.images import canvas_size, png_bytes, read_png_metadata
 from engine.models import ImageRecord, Prompts, PromptVersion, Scene, utcnow
+from engine.pictures import crop_fingerprint, crop_upload, is_upload
 from engine.providers.local import LocalIllustrator  # a refused picture's fallback is always local
 from engine.steps.common import StepContext
 from engine.storage import atomic_write_bytes, atomic_write_json
@@ -109,6 +112,23 @@ def _draw_one(
     return png_bytes(image.convert("RGB"), metadata=meta), meta
 
 
+def kept_as_is(ctx: StepContext, scene: Scene, record: ImageRecord | None) -> bool:
+    """A picture the draw step leaves alone: a locked scene's, or the user's own crop for this canvas (or one
+    whose original is gone); the file must be there."""
+    if record is None or record.file is None or not ctx.folder.resolve(record.file).is_file():
+        return False
+    if scene.locked:
+        return True
+    if not is_upload(record):
+        return False
+    if not record.original or not ctx.folder.resolve(record.original).is_file():
+        return True
+    s = ctx.project.settings
+    width, height = canvas_size(s.aspect, out_height=s.resolution)
+    original = ctx.folder.resolve(record.original).read_bytes()
+    return record.fingerprint == crop_fingerprint(original, focus=record.focus, width=width, height=height)
+
+
 def run(ctx: StepContext) -> bool:
     """Draw every scene's current version that has no valid picture yet; True if any record was written."""
     segments = ctx.require_segments()
@@ -126,6 +146,21 @@ def run(ctx: StepContext) -> bool:
         record = version.image
         if record is not None and record.fingerprint == want and record.file == rel and path.is_file():
             ctx.progress(done + 1, total, f"{scene.id} up to date")
+            continue
+        if kept_as_is(ctx, scene, record):
+            ctx.progress(done + 1, total, f"{scene.id} kept ({'locked' if scene.locked else 'your picture'})")
+            continue
+        if is_upload(record) and record is not None and record.original and ctx.folder.resolve(record.original).is_file():
+            # the user's picture for another canvas (a new aspect or resolution): cropped again from its original
+            version = version.model_copy(update={"version": sp.latest.version + 1, "origin": "upload", "image": None,
+                                                 "restored_from": None, "created_at": utcnow()})
+            width, height = canvas_size(ctx.project.settings.aspect, out_height=ctx.project.settings.resolution)
+            version.image = crop_upload(ctx.folder, scene.id, version.version, original_rel=record.original,
+                                        focus=record.focus, width=width, height=height)
+            sp.versions.append(version)
+            changed = True
+            atomic_write_json(ctx.folder.prompts_json, prompts)
+            ctx.progress(done + 1, total, f"{scene.id} v{version.version}: your picture cropped again")
             continue
         adopted = record_from_file(path, want, rel)
         if adopted is None and record is not None and path.is_file():

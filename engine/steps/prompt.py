@@ -25,7 +25,7 @@ def scene_source_fingerprint(scene: Scene, bible: StyleBible, *, writer: str) ->
 
     A fresh storyboard has seat == index, so the hash is the one written before seats existed.
     """
-    content = scene.model_dump(mode="json", exclude={"edited"})
+    content = scene.model_dump(mode="json", exclude={"edited", "locked"})
     content["index"] = scene.seat
     return fingerprint("prompt", STEP_VERSION, writer, content, bible)
 
@@ -48,7 +48,9 @@ def run(ctx: StepContext) -> bool:
 
     by_id = {sp.id: sp for sp in existing.scenes} if existing else {}
     wanted = {s.id: scene_source_fingerprint(s, bible, writer=writer_id) for s in segments.scenes}
-    stale = [s for s in segments.scenes if s.id not in by_id or by_id[s.id].latest.source_fingerprint != wanted[s.id]]
+    # a locked scene keeps the prompt it has (a new style or a changed scene do not rewrite it)
+    stale = [s for s in segments.scenes
+             if s.id not in by_id or (not s.locked and by_id[s.id].latest.source_fingerprint != wanted[s.id])]
     file_fp = bible_fp[:16] + fingerprint(segments.fingerprint, sorted(wanted.values()))[:16]
     if not stale and existing is not None and existing.fingerprint == file_fp and [sp.id for sp in existing.scenes] == list(wanted):
         return False

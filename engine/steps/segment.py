@@ -5,9 +5,11 @@ import logging
 
 from engine.errors import ProviderError
 from engine.fingerprint import fingerprint
-from engine.models import Scene, Segments
+from engine.models import Analysis, Project, ProjectSettings, Scene, Segments
+from engine.providers.base import Storyboarder
 from engine.steps.common import StepContext
-from engine.storage import atomic_write_json
+from engine.storage import ProjectFolder, atomic_write_json
+from engine.structure import honour, spans_for
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def keep_known(scenes: list[Scene], previous: list[Scene], *, used_ids: set[str]
         if best[1] is not None and best[0] > 0:
             old = best[1]
             claimed.add(old.id)
-            update: dict[str, object] = {"id": old.id}
+            update: dict[str, object] = {"id": old.id, "locked": old.locked or scene.locked}
             if old.edited:
                 update.update(visual_intent=old.visual_intent, edited=True)
             out[k] = scene.model_copy(update=update)
@@ -71,14 +73,14 @@ def keep_known(scenes: list[Scene], previous: list[Scene], *, used_ids: set[str]
     return [scene for scene in out if scene is not None]
 
 
-def used_scene_ids(ctx: StepContext) -> set[str]:
+def used_scene_ids(folder: ProjectFolder) -> set[str]:
     """Every scene id this project has used: the storyboard's, prompts.json's and the picture files'."""
     ids: set[str] = set()
-    prompts = ctx.folder.load_prompts()
+    prompts = folder.load_prompts()
     if prompts is not None:
         ids.update(sp.id for sp in prompts.scenes)
-    if ctx.folder.images_dir.is_dir():
-        ids.update(p.name.rpartition("_v")[0] for p in ctx.folder.images_dir.glob("seg_*_v*.png"))
+    if folder.images_dir.is_dir():
+        ids.update(p.name.rpartition("_v")[0] for p in folder.images_dir.glob("seg_*_v*.png"))
     return ids
 
 
@@ -103,22 +105,38 @@ def check_scenes(scenes: list[Scene], *, duration_ms: int) -> None:
         raise ProviderError("bad storyboard: " + "; ".join(problems[:5]), transient=True)
 
 
+def user_spans(folder: ProjectFolder, project: Project, analysis: Analysis) -> list[tuple[int, int]]:
+    """The scenes the user made by hand (``cuts.json``) that apply to the project's current track."""
+    return spans_for(folder.load_cuts(), track_sha256=project.source.sha256 if project.source else "",
+                     duration_ms=analysis.duration_ms)
+
+
+def wanted_fingerprint(analysis: Analysis, settings: ProjectSettings, board: Storyboarder, spans: list[tuple[int, int]]) -> str:
+    """What segments.json depends on: the analysis, hand-edited lyrics, the scene length bounds, the
+    storyboarder, and the user's own scenes (none: the hash as before they existed)."""
+    edited = [analysis.lyrics_edit] if analysis.lyrics_edit else []  # hand-edited lyrics (none: the hash as before)
+    user = [[list(span) for span in spans]] if spans else []
+    return fingerprint("segment", STEP_VERSION, board.name, board.version, analysis.fingerprint, settings.min_scene_ms,
+                       settings.max_scene_ms, *edited, *user)
+
+
 def run(ctx: StepContext) -> bool:
     """Make segments.json unless an up-to-date one exists; True if work was done."""
     analysis = ctx.require_analysis()
     board = ctx.provider.storyboarder
     s = ctx.project.settings
-    edited = [analysis.lyrics_edit] if analysis.lyrics_edit else []  # hand-edited lyrics (none: the hash as before)
-    want = fingerprint("segment", STEP_VERSION, board.name, board.version, analysis.fingerprint, s.min_scene_ms, s.max_scene_ms,
-                       *edited)
+    spans = user_spans(ctx.folder, ctx.project, analysis)
+    want = wanted_fingerprint(analysis, s, board, spans)
     existing = ctx.folder.load_segments()
     if existing is not None and existing.fingerprint == want:
         return False
     ctx.progress(0, 1, "writing the storyboard")
     scenes = board.storyboard(analysis, settings=s, io=ctx.io)
     check_scenes(scenes, duration_ms=analysis.duration_ms)
+    scenes = honour(scenes, spans, previous=existing.scenes if existing else [], analysis=analysis,
+                    min_scene_ms=s.min_scene_ms, max_scene_ms=s.max_scene_ms)
     if existing is not None:  # planned again: the scenes still there keep their ids, prompts and pictures
-        scenes = keep_known(scenes, existing.scenes, used_ids=used_scene_ids(ctx))
+        scenes = keep_known(scenes, existing.scenes, used_ids=used_scene_ids(ctx.folder))
     atomic_write_json(ctx.folder.segments_json, Segments(fingerprint=want, provider=board.name, scenes=scenes))
     ctx.progress(1, 1, f"{len(scenes)} scenes")
     return True
