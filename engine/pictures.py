@@ -54,8 +54,10 @@ def read_picture(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
             upright = ImageOps.exif_transpose(img)
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(f"the picture cannot be read: {str(exc)[:200] or 'not a PNG, JPEG or WebP file'}") from None
+    except UnidentifiedImageError:
+        raise InputError("the file is not a picture (send a PNG, JPEG or WebP)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"the picture has too many pixels: {str(exc)[:200]}") from None
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged data
         raise InputError(f"the picture is damaged: {str(exc)[:200]}") from None
     return upright.convert("RGB"), kind

@@ -2,7 +2,7 @@
 
 Pure rules (no files): the actions that use them are in :mod:`engine.scene_actions`.
 
-* **Snapping** (:func:`snap_cut`): a cut goes to the nearest downbeat when one is within half a beat, else to
+* **Snapping** (:func:`snap_cut`): a cut goes to the nearest downbeat when one is within three quarters of a beat, else to
   the nearest beat (or fill point, where the beat grid has a hole); a time already on a beat stays.
 * **An edit** (:func:`move_cuts`, :func:`split_at`, :func:`merge_with`) gives a new list of cut times and the
   scenes it made ("touched"); :func:`rebuild` turns that into scenes. A scene the edit did not touch is the
@@ -27,13 +27,13 @@ from engine.storyboard import beat_period_ms, candidate_points, cuts_for, neares
 
 log = logging.getLogger(__name__)
 
-DOWNBEAT_PULL = 0.5  # a downbeat within this share of a beat period wins over a nearer beat
+DOWNBEAT_PULL = 0.75  # a downbeat within this share of a beat period wins over a nearer beat
 
 Cut = tuple[int, int]
 
 
 def snap_cut(analysis: Analysis, t_ms: int) -> int:
-    """The beat nearest ``t_ms`` (a downbeat within half a beat preferred); ``t_ms`` itself when on a point."""
+    """The beat nearest ``t_ms`` (a downbeat within three quarters of a beat preferred); ``t_ms`` itself when on a point."""
     points = candidate_points(duration_ms=analysis.duration_ms, beats_ms=analysis.beats_ms, downbeats_ms=analysis.downbeats_ms)
     if not points:
         return t_ms
