@@ -156,6 +156,7 @@ class ProjectPublic(BaseModel):
     updated_at: datetime
     thumbnail_url: str | None = None
     audio_url: str | None = None
+    settings_version: str = Field(default="", description="the settings' version: If-Match of PATCH /projects/{id}")
 
     @computed_field(description="a run towards RENDERED has steps to do from this state (engine.machine.can_generate)")
     @property
@@ -305,6 +306,16 @@ class VersionPublic(BaseModel):
     fallback: bool = False
     restored_from: int | None = None
     created_at: datetime
+    focus: tuple[float, float] | None = Field(default=None, description="an uploaded picture: the focal point it was cropped around (0..1)")
+
+
+class SceneLine(BaseModel):
+    """A lyric line shown in a scene (a merged scene shows several; a split at a line's start gives it its own)."""
+
+    index: int
+    text: str
+    start_ms: int
+    end_ms: int
 
 
 class ScenePublic(BaseModel):
@@ -329,6 +340,9 @@ class ScenePublic(BaseModel):
     reason: str = ""
     fallback: bool = False
     versions: list[VersionPublic]
+    locked: bool = Field(default=False, description="kept as it is through a new style, frame or redraw")
+    lines: list[SceneLine] = Field(default_factory=list, description="the lyric lines shown in this scene")
+    etag: str = Field(default="", description="the scene's version: send it as If-Match with an edit (412 when stale)")
 
 
 class SegmentsPublic(BaseModel):
@@ -345,6 +359,54 @@ class SceneUpdate(Strict):
     image_prompt: str | None = Field(default=None, min_length=1, max_length=4000)
     negative_prompt: str | None = Field(default=None, max_length=4000)
     style_hints: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=32)
+
+
+class SceneMove(Strict):
+    """The structure part of PATCH /projects/{id}/segments/{seg_id}: move the scene's cuts."""
+
+    start_ms: int | None = Field(default=None, ge=0, le=3_600_000)
+    end_ms: int | None = Field(default=None, ge=1, le=3_600_000)
+    snap: bool = Field(default=True, description="snap to the nearest beat (a downbeat preferred)")
+
+
+class ScenePatch(SceneUpdate, SceneMove):
+    """PATCH /projects/{id}/segments/{seg_id}: one kind of change per request: the times (``start_ms``/``end_ms``,
+    ``snap``), the lock (``locked``), or the intent and prompt."""
+
+    locked: bool | None = None
+
+
+class SplitRequest(Strict):
+    """POST /projects/{id}/segments/{seg_id}/split."""
+
+    at_ms: int = Field(ge=1, le=3_600_000)
+    snap: bool = True
+
+
+class MergeRequest(Strict):
+    """POST /projects/{id}/segments/{seg_id}/merge."""
+
+    with_: Literal["next", "prev"] = Field(alias="with")
+
+
+class LockRequest(Strict):
+    """PUT /projects/{id}/segments/{seg_id}/lock."""
+
+    locked: bool
+
+
+class FocusRequest(Strict):
+    """PATCH /projects/{id}/segments/{seg_id}/picture: a new focal point of the uploaded picture (0..1 each way)."""
+
+    focus_x: float = Field(ge=0.0, le=1.0)
+    focus_y: float = Field(ge=0.0, le=1.0)
+
+
+class SettingsPublic(BaseModel):
+    """GET /projects/{id}/settings: the settings and their version (also the ETag)."""
+
+    version: str
+    settings: ProjectSettings
 
 
 class RestoreRequest(Strict):

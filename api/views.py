@@ -8,14 +8,17 @@ from urllib.parse import quote
 
 from engine import machine
 from engine.jobs import busy_job, job_as_seen, plan_resume
-from engine.models import JOB_KINDS, ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
+from engine.models import JOB_KINDS, Analysis, ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
 from engine.storage import ProjectFolder, read_model_cached
+from engine.storyboard import lines_for_scene
+from engine.versions import scene_version, settings_version
 
 from api.schemas import (
     JobsPublic,
     ProjectPublic,
     ProjectSummary,
     RenderPublic,
+    SceneLine,
     ScenePublic,
     SegmentsPublic,
     VersionPublic,
@@ -143,6 +146,7 @@ def project_public(folder: ProjectFolder, project: Project | None = None, *, job
         history=project.history[-HISTORY_LIMIT:], created_at=project.created_at, updated_at=project.updated_at,
         thumbnail_url=_thumbnail(folder),
         audio_url=file_url(project.id, project.source.wav_file) if project.source else None,
+        settings_version=settings_version(project.settings),
     )
 
 
@@ -162,12 +166,12 @@ def _version_public(project_id: str, v: PromptVersion) -> VersionPublic:
         version=v.version, origin=v.origin, image_prompt=v.image_prompt, negative_prompt=v.negative_prompt,
         style_hints=list(v.style_hints), image_url=file_url(project_id, image.file if image else None),
         status=_image_status(image), reason=image.reason if image else "", fallback=image.fallback if image else False,
-        restored_from=v.restored_from, created_at=v.created_at,
+        restored_from=v.restored_from, created_at=v.created_at, focus=image.focus if image else None,
     )
 
 
-def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None) -> ScenePublic:
-    """A scene with its current version and all versions."""
+def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None, *, analysis: Analysis | None = None) -> ScenePublic:
+    """A scene with its current version, all versions, its lyric lines and its version (ETag)."""
     versions = [_version_public(project_id, v) for v in sp.versions] if sp else []
     latest = versions[-1] if versions else None
     return ScenePublic(
@@ -177,7 +181,11 @@ def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None) -> Scen
         image_prompt=latest.image_prompt if latest else None, negative_prompt=latest.negative_prompt if latest else None,
         style_hints=latest.style_hints if latest else [], image_url=latest.image_url if latest else None,
         status=latest.status if latest else "pending", reason=latest.reason if latest else "",
-        fallback=latest.fallback if latest else False, versions=versions,
+        fallback=latest.fallback if latest else False, versions=versions, locked=scene.locked,
+        lines=[SceneLine(index=line.index, text=line.text, start_ms=line.start_ms, end_ms=line.end_ms) for line in
+               lines_for_scene(analysis.lyrics, start_ms=scene.start_ms, end_ms=scene.end_ms, duration_ms=analysis.duration_ms)]
+        if analysis is not None else [],
+        etag=scene_version(scene, sp),
     )
 
 
@@ -187,10 +195,11 @@ def segments_public(folder: ProjectFolder) -> SegmentsPublic | None:
     if segments is None:
         return None
     prompts = folder.load_prompts()
+    analysis = read_model_cached(folder.analysis_json, Analysis)
     by_id = {sp.id: sp for sp in prompts.scenes} if prompts else {}
     return SegmentsPublic(
         style_bible=prompts.style_bible if prompts else None,
-        scenes=[scene_public(folder.id, s, by_id.get(s.id)) for s in segments.scenes],
+        scenes=[scene_public(folder.id, s, by_id.get(s.id), analysis=analysis) for s in segments.scenes],
     )
 
 

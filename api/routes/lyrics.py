@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from engine.storage import ProjectFolder
 
 from api.deps import FolderDep
 from api.errors import TooLargeError, UnsupportedMediaError, responses
+from api.etag import IfMatch, with_etag
 from api.http import StrictJSONRoute
 from api.schemas import LyricsPublic, LyricsUpdate
 
@@ -47,7 +48,7 @@ def lyrics_public(folder: ProjectFolder) -> LyricsPublic:
 
 
 def _answer(view: LyricsPublic) -> Response:
-    return Response(view.model_dump_json(), media_type="application/json", headers={"ETag": f'"{view.version}"'})
+    return with_etag(view, view.version)
 
 
 @router.get("/lyrics", response_model=LyricsPublic, responses=responses(401, 404))
@@ -80,7 +81,7 @@ def _lines_from_json(payload: object) -> tuple[list[LyricLine], str | None]:
 
 
 @router.put("/lyrics", response_model=LyricsPublic, openapi_extra=PUT_BODY, responses=responses(401, 404, 409, 412, 413, 415, 422))
-async def put_lyrics(folder: FolderDep, request: Request, if_match: str | None = Header(default=None)) -> Response:
+async def put_lyrics(folder: FolderDep, request: Request, if_match: IfMatch = None) -> Response:
     """Replace the lyrics: JSON ``{lines, version?}`` or a ``text/plain`` LRC / enhanced LRC / plain-text body.
 
     The machine rewinds to ANALYZED (``edit_lyrics``): the next run plans the storyboard again, and only the

@@ -14,11 +14,13 @@ from engine.project import create_project, delete_project, update_settings, uplo
 from engine.providers import default_provider_name
 from engine.storage import ProjectFolder, list_project_ids
 from engine.usage import estimate_project
+from engine.versions import settings_version
 
 from api.deps import FolderDep, SettingsDep
 from api.errors import UnsupportedMediaError, responses
+from api.etag import IfMatch, with_etag
 from api.http import StrictJSONRoute
-from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsUpdate
+from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsPublic, SettingsUpdate
 from api.uploads import receive_upload
 from api.views import JSON_TYPE, project_json, project_public, project_summary
 
@@ -84,11 +86,21 @@ async def read(folder: FolderDep) -> Response:
     return Response(project_json(folder), media_type=JSON_TYPE)
 
 
-@router.patch("/{project_id}", response_model=ProjectPublic, responses=responses(401, 404, 409, 422))
-def patch(folder: FolderDep, body: SettingsUpdate) -> ProjectPublic:
-    """Change settings; the machine rewinds to the earliest step they affect."""
-    project = update_settings(folder.id, body.changes())
-    return project_public(folder, project)
+@router.patch("/{project_id}", response_model=ProjectPublic, responses=responses(401, 404, 409, 412, 422))
+def patch(folder: FolderDep, body: SettingsUpdate, if_match: IfMatch = None) -> Response:
+    """Change settings; the machine rewinds to the earliest step they affect. ``If-Match``: the settings'
+    version the change was made on (``settings_version``; 412 with the current settings when stale)."""
+    project = update_settings(folder.id, body.changes(), if_match=if_match)
+    view = project_public(folder, project)
+    return with_etag(view, view.settings_version)
+
+
+@router.get("/{project_id}/settings", response_model=SettingsPublic, responses=responses(401, 404))
+def read_settings(folder: FolderDep) -> Response:
+    """The project's settings and their version (also the ETag): send it as If-Match with PATCH /projects/{id}."""
+    settings = folder.load_project().settings
+    view = SettingsPublic(version=settings_version(settings), settings=settings)
+    return with_etag(view, view.version)
 
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=responses(401, 404, 409))
