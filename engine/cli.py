@@ -189,6 +189,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     counted = _estimated_count(folder)
     if counted is not None and counted[1]:
         print(f"  lyrics: {counted[1]} lines, {counted[0]} estimated" + (f" (storybeat lyrics {project.id})" if counted[0] else ""))
+    segments = folder.load_segments()
+    locked = [scene.id for scene in segments.scenes if scene.locked] if segments else []
+    if locked:
+        print(f"  locked: {', '.join(locked)} (storybeat scene {project.id} unlock SCENE)")
     for r in project.renders[-3:]:
         print(f"  render v{r.version}: {folder.resolve(r.file)}")
     if resume_plan(args.id) is not None:
@@ -266,6 +270,59 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     project = restore_version(args.id, args.scene, args.version)
     print(f"{project.id}: {project.state}")
+    return EXIT_OK
+
+
+def parse_time_ms(text: str) -> int:
+    """A time from the command line: seconds (``12.5``) or minutes:seconds (``1:02.5``) -> milliseconds."""
+    minutes, _, seconds = text.strip().rpartition(":")
+    try:
+        value = (int(minutes) * 60 if minutes else 0) + float(seconds)
+    except ValueError:
+        raise ValueError(f"not a time: {text!r} (use seconds like 12.5 or m:ss like 1:02.5)") from None
+    if value < 0:
+        raise ValueError(f"a time cannot be negative: {text!r}")
+    return round(value * 1000)
+
+
+def _show_scenes(folder: ProjectFolder) -> None:
+    segments = folder.load_segments()
+    if segments is None:
+        raise InputError("this project has no storyboard yet: run it to SEGMENTED first")
+    for scene in segments.scenes:
+        lock = "locked" if scene.locked else "      "
+        lines = " / ".join(scene.lyric_text.splitlines()) or "(instrumental)"
+        print(f"{scene.id}  {_clock(scene.start_ms)}-{_clock(scene.end_ms)}  {lock}  {lines}")
+
+
+def cmd_scene(args: argparse.Namespace) -> int:
+    """Change the storyboard's structure: move a cut, split, merge, lock, or bring a picture; no action lists the scenes."""
+    from engine import scene_actions as sa  # numpy: deferred (see the top)
+
+    folder = ProjectFolder(args.id)
+    folder.load_project()  # NotFoundError for an unknown project
+    action = args.action
+    if action is None:
+        _show_scenes(folder)
+        return EXIT_OK
+    snap = not getattr(args, "free", False)
+    if action == "move":
+        if args.start is None and args.end is None:
+            raise ValueError("give --start and/or --end")
+        sa.move_cut(args.id, args.scene, start_ms=None if args.start is None else parse_time_ms(args.start),
+                    end_ms=None if args.end is None else parse_time_ms(args.end), snap=snap)
+    elif action == "split":
+        sa.split_scene(args.id, args.scene, parse_time_ms(args.at), snap=snap)
+    elif action == "merge":
+        sa.merge_scene(args.id, args.scene, args.side)
+    elif action in ("lock", "unlock"):
+        sa.set_locked(args.id, args.scene, action == "lock")
+    elif action == "picture":
+        sa.upload_picture(args.id, args.scene, Path(args.file).read_bytes(), focus=(args.focus_x, args.focus_y))
+    elif action == "focus":
+        sa.set_focus(args.id, args.scene, (args.x, args.y))
+    print(f"{args.id}: {folder.load_project().state}")
+    _show_scenes(folder)
     return EXIT_OK
 
 
@@ -364,6 +421,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--intent")
     p.add_argument("--prompt")
     p.add_argument("--negative")
+    p = add("scene", cmd_scene, "list the scenes, or move a cut, split, merge, lock/unlock a scene, or bring its picture")
+    p.add_argument("id")
+    scene_sub = p.add_subparsers(dest="action")
+
+    def scene_action(name: str, help_text: str) -> argparse.ArgumentParser:
+        q = scene_sub.add_parser(name, help=help_text, description=help_text)
+        q.add_argument("scene", help="scene id, e.g. seg_003")
+        return q
+
+    q = scene_action("move", "move the scene's start and/or end (the neighbour follows), snapped to the beat")
+    q.add_argument("--start", help="new start (seconds or m:ss)")
+    q.add_argument("--end", help="new end (seconds or m:ss)")
+    q.add_argument("--free", action="store_true", help="exactly there: no snapping to the beat")
+    q = scene_action("split", "split the scene in two at a time (snapped to the beat)")
+    q.add_argument("at", help="where (seconds or m:ss), e.g. a lyric line's start")
+    q.add_argument("--free", action="store_true", help="exactly there: no snapping to the beat")
+    q = scene_action("merge", "merge the scene with its next or previous neighbour")
+    q.add_argument("side", choices=["next", "prev"])
+    scene_action("lock", "keep the scene's prompt and picture through a new style, frame or redraw")
+    scene_action("unlock", "let the scene follow the style and frame again")
+    q = scene_action("picture", "your own picture (PNG, JPEG, WebP) as the scene's new version, cropped to the project's aspect")
+    q.add_argument("file")
+    q.add_argument("--focus-x", type=float, default=0.5, help="focal point, 0 (left) .. 1 (right)")
+    q.add_argument("--focus-y", type=float, default=0.5, help="focal point, 0 (top) .. 1 (bottom)")
+    q = scene_action("focus", "crop your picture again around a new focal point (from the kept original)")
+    q.add_argument("x", type=float, help="0 (left) .. 1 (right)")
+    q.add_argument("y", type=float, help="0 (top) .. 1 (bottom)")
     p = add("lyrics", cmd_lyrics, "show the timed lyrics (~ marks estimated times); import or export them")
     p.add_argument("id")
     group = p.add_mutually_exclusive_group()
