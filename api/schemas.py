@@ -307,6 +307,7 @@ class VersionPublic(BaseModel):
     restored_from: int | None = None
     created_at: datetime
     focus: tuple[float, float] | None = Field(default=None, description="an uploaded picture: the focal point it was cropped around (0..1)")
+    original_url: str | None = Field(default=None, description="an uploaded picture: the original as sent (a new focal point re-crops it)")
 
 
 class SceneLine(BaseModel):

@@ -167,6 +167,7 @@ def _version_public(project_id: str, v: PromptVersion) -> VersionPublic:
         style_hints=list(v.style_hints), image_url=file_url(project_id, image.file if image else None),
         status=_image_status(image), reason=image.reason if image else "", fallback=image.fallback if image else False,
         restored_from=v.restored_from, created_at=v.created_at, focus=image.focus if image else None,
+        original_url=file_url(project_id, image.original if image else None),
     )
 
 

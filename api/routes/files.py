@@ -24,12 +24,13 @@ router = APIRouter(prefix="/projects/{project_id}/files", tags=["files"], route_
 # Only these relative paths are served: nothing else in the folder (JSON, jobs, the original upload) leaks.
 ALLOWED = re.compile(
     r"^(?:images/seg_\d{3,4}_v\d{1,6}\.png"
+    r"|images/originals/seg_\d{3,4}_v\d{1,6}\.(?:png|jpg|webp)"  # a picture the user uploaded, as sent (checked by Pillow)
     r"|renders/[a-z0-9_]{1,64}\.(?:mp4|srt|lrc)"
     r"|source/track\.wav"
     r"|contact_sheet\.png)$"
 )
 MEDIA_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".srt": "application/x-subrip", ".lrc": "text/plain; charset=utf-8",
-               ".wav": "audio/wav"}
+               ".wav": "audio/wav", ".jpg": "image/jpeg", ".webp": "image/webp"}
 
 
 @router.get(

@@ -102,7 +102,7 @@ export class Api extends EventTarget {
    * Send a request; parse JSON; throw ApiError when not ok.
    * @param {string} method
    * @param {string} path
-   * @param {{json?: unknown, form?: FormData, text?: string, headers?: Record<string,string>, signal?: AbortSignal}} [opts]
+   * @param {{json?: unknown, form?: FormData, blob?: Blob, text?: string, headers?: Record<string,string>, signal?: AbortSignal}} [opts]
    * @returns {Promise<any>}
    */
   async request(method, path, opts = {}) {
@@ -117,6 +117,9 @@ export class Api extends EventTarget {
       body = JSON.stringify(opts.json);
     } else if (opts.form) {
       body = opts.form;
+    } else if (opts.blob) {
+      headers["Content-Type"] = opts.blob.type;
+      body = opts.blob;
     } else if (opts.text !== undefined) {
       headers["Content-Type"] = "text/plain; charset=utf-8";
       body = opts.text;
@@ -266,10 +269,53 @@ export class Api extends EventTarget {
    * @param {string} id
    * @param {string} sceneId
    * @param {{visual_intent?: string, image_prompt?: string, negative_prompt?: string, style_hints?: string[]}} changes
+   * @param {string} [etag] the scene's version the edit was made on (412 when someone changed it since)
    * @returns {Promise<Scene>}
    */
-  editScene(id, sceneId, changes) {
-    return this.request("PATCH", `/projects/${enc(id)}/segments/${enc(sceneId)}`, { json: changes });
+  editScene(id, sceneId, changes, etag) {
+    return this.request("PATCH", `/projects/${enc(id)}/segments/${enc(sceneId)}`, { json: changes, headers: ifMatch(etag) });
+  }
+
+  /** One scene (its `etag` is the version an edit sends back). @param {string} id @param {string} sceneId @returns {Promise<Scene>} */
+  scene(id, sceneId) { return this.request("GET", `/projects/${enc(id)}/segments/${enc(sceneId)}`); }
+
+  /**
+   * Move a scene's start and/or end (the neighbour follows); snapped to the beat unless `snap` is false.
+   * @param {string} id @param {string} sceneId @param {{start_ms?: number, end_ms?: number, snap?: boolean}} times
+   * @param {string} [etag] @returns {Promise<Scene>}
+   */
+  moveCut(id, sceneId, times, etag) {
+    return this.request("PATCH", `/projects/${enc(id)}/segments/${enc(sceneId)}`, { json: times, headers: ifMatch(etag) });
+  }
+
+  /** @param {string} id @param {string} sceneId @param {number} atMs @param {string} [etag] @returns {Promise<{scenes: Scene[]}>} */
+  split(id, sceneId, atMs, etag) {
+    return this.request("POST", `/projects/${enc(id)}/segments/${enc(sceneId)}/split`, { json: { at_ms: Math.round(atMs) }, headers: ifMatch(etag) });
+  }
+
+  /** @param {string} id @param {string} sceneId @param {"next"|"prev"} side @param {string} [etag] @returns {Promise<{scenes: Scene[]}>} */
+  merge(id, sceneId, side, etag) {
+    return this.request("POST", `/projects/${enc(id)}/segments/${enc(sceneId)}/merge`, { json: { with: side }, headers: ifMatch(etag) });
+  }
+
+  /** @param {string} id @param {string} sceneId @param {boolean} locked @param {string} [etag] @returns {Promise<Scene>} */
+  lock(id, sceneId, locked, etag) {
+    return this.request("PUT", `/projects/${enc(id)}/segments/${enc(sceneId)}/lock`, { json: { locked }, headers: ifMatch(etag) });
+  }
+
+  /**
+   * Your own picture as the scene's new version, cropped around the focal point (0..1 each way).
+   * @param {string} id @param {string} sceneId @param {Blob} file @param {[number, number]} focus @param {string} [etag]
+   * @returns {Promise<Scene>}
+   */
+  uploadPicture(id, sceneId, file, focus, etag) {
+    const q = `?focus_x=${focus[0].toFixed(3)}&focus_y=${focus[1].toFixed(3)}`;
+    return this.request("POST", `/projects/${enc(id)}/segments/${enc(sceneId)}/picture${q}`, { blob: file, headers: ifMatch(etag) });
+  }
+
+  /** Crop the uploaded picture again around a focal point. @param {string} id @param {string} sceneId @param {[number, number]} focus @param {string} [etag] @returns {Promise<Scene>} */
+  setFocus(id, sceneId, focus, etag) {
+    return this.request("PATCH", `/projects/${enc(id)}/segments/${enc(sceneId)}/picture`, { json: { focus_x: focus[0], focus_y: focus[1] }, headers: ifMatch(etag) });
   }
 
   /** @param {string} id @param {string} sceneId */
@@ -400,6 +446,11 @@ export class Api extends EventTarget {
 /** @param {string} s */
 function enc(s) {
   return encodeURIComponent(s);
+}
+
+/** The `If-Match` header of an edit made on version `etag` (none: the edit is applied whatever changed). @param {string} [etag] */
+function ifMatch(etag) {
+  return etag ? { "If-Match": `"${etag}"` } : {};
 }
 
 /** The app-wide API client. */

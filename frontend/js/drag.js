@@ -28,6 +28,29 @@ export function snapTo(ms, points, toleranceMs) {
 }
 
 /**
+ * Pure: the median gap of sorted `points` (a beat period), `fallback` with fewer than two.
+ * @param {number[]} points @param {number} [fallback]
+ */
+export function period(points, fallback = 500) {
+  const gaps = points.slice(1).map((p, i) => p - points[i]).filter((g) => g > 0).sort((a, b) => a - b);
+  return gaps.length ? gaps[gaps.length >> 1] : fallback;
+}
+
+/**
+ * Pure: snap to a strong point (a downbeat) within `strongTol`, else to the nearest weak point (a beat) within
+ * `weakTol`, else `ms` itself. The engine's rule for scene cuts (engine/structure.py `snap_cut`: a downbeat
+ * within three quarters of a beat wins) is this with `strongTol = 0.75 * period`.
+ * @param {number} ms @param {number[]} strong sorted @param {number[]} weak sorted
+ * @param {number} strongTol @param {number} weakTol
+ */
+export function snapPreferring(ms, strong, weak, strongTol, weakTol) {
+  const onWeak = snapTo(ms, weak, 0);
+  if (onWeak === Math.round(ms) && weak.includes(onWeak)) return onWeak; // already on a point: stays
+  const s = snapTo(ms, strong, strongTol);
+  return s !== Math.round(ms) || strong.includes(s) ? s : snapTo(ms, weak, weakTol);
+}
+
+/**
  * Pure: the first point after `ms` (dir +1) or before it (dir -1); `ms` moved by `fallbackMs` when there is none.
  * @param {number} ms
  * @param {number[]} points sorted ascending

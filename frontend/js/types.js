@@ -26,12 +26,13 @@
  *   history:{trigger:string, source:string, dest:string, at:string}[], created_at?:string, updated_at?:string}} ProjectPublic
  *
  * @typedef {{version:number, origin:string, image_prompt:string, image_url:string|null, status:string,
- *   reason:string, created_at:string}} SceneVersion
+ *   reason:string, created_at:string, focus?:[number, number]|null}} SceneVersion
  *
  * @typedef {{id:string, index:number, start_ms:number, end_ms:number, lyric_text:string, visual_intent:string,
  *   mood:string, energy:number, section:string, edited:boolean, version:number, image_prompt:string,
  *   negative_prompt:string, style_hints:string[], image_url:string|null,
- *   status:"ok"|"blocked"|"failed"|"pending", reason:string, fallback:boolean, versions:SceneVersion[]}} Scene
+ *   status:"ok"|"blocked"|"failed"|"pending", reason:string, fallback:boolean, versions:SceneVersion[],
+ *   locked?:boolean, etag?:string, lines?:{index:number, text:string, start_ms:number, end_ms:number}[]}} Scene
  *
  * @typedef {{id:string, label:string, description:string, palette:string[], sample_url:string}} StylePreset
  *

@@ -9,6 +9,7 @@ import { h, replace } from "../dom.js";
 import { applyTap, linesToSend, lyricTime, parseLyricTime, retext, retime } from "../lyrics.js";
 import { guardUnsaved } from "../unsaved.js";
 import { mountLyricsLane } from "./lyricsLane.js";
+import { showConflict as showConflictChoice } from "./conflict.js";
 import { toast } from "./toast.js";
 
 /** @typedef {import("../types.js").LyricLine} LyricLine */
@@ -230,17 +231,12 @@ export function mountLyrics(host, getProject, { language, analysis, onSaved }) {
 
   /** @param {{message?: string, version?: string, current?: LyricLine[]}} detail */
   function showConflict(detail) {
-    replace(conflict,
-      h("p", null, "These lyrics were changed elsewhere since you opened them (",
-        String(detail.current?.length ?? "?"), " lines now). Keep which?"),
-      h("div", { class: "lyrics-actions" },
-        h("button", { type: "button", class: "btn", "data-lyrics": "reload-theirs", onclick: () => { dirty = false; reload(true).catch(failed); } }, "Reload theirs (drop my changes)"),
-        h("button", {
-          type: "button", class: "btn btn-danger", "data-lyrics": "overwrite",
-          onclick: () => { if (loaded && detail.version) loaded = { ...loaded, version: detail.version }; conflict.hidden = true; save(true); },
-        }, "Overwrite with mine")));
-    conflict.hidden = false;
-    /** @type {HTMLElement|null} */ (conflict.querySelector("button"))?.focus();
+    showConflictChoice(conflict, {
+      message: `These lyrics were changed elsewhere since you opened them (${detail.current?.length ?? "?"} lines now). Keep which?`,
+      attr: "data-lyrics", actionsClass: "lyrics-actions",
+      onReload: () => { dirty = false; reload(true).catch(failed); },
+      onOverwrite: () => { if (loaded && detail.version) loaded = { ...loaded, version: detail.version }; save(true); },
+    });
   }
 
   /** @param {File} file */

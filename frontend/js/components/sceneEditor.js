@@ -1,14 +1,17 @@
 // @ts-check
 /** The scene dialog: edit intent/prompt, regenerate, browse and restore versions. */
-import { api } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { h, replace, uniqueId } from "../dom.js";
 import { ago, range, stateLabel } from "../format.js";
+import { showConflict } from "./conflict.js";
 import { confirmDialog } from "./confirm.js";
+import { mountSceneStructure } from "./sceneStructure.js";
 import { STATUS_TEXT } from "./sceneCard.js";
 import { guarded, toast, toastRegion } from "./toast.js";
 
 /** @typedef {import("../types.js").Scene} Scene */
 /** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
+/** @typedef {import("../types.js").Analysis} Analysis */
 
 /**
  * What the editor may do now, from the project's allowed triggers (the source of truth), and why not.
@@ -38,7 +41,7 @@ export function editorRights(p) {
  * `project()` (call it when the project changes); `onClose()` runs after the dialog closed.
  * @param {string} projectId
  * @param {Scene} scene
- * @param {{reload: () => Promise<Scene[]>, project: () => ProjectPublic, onClose?: () => void}} ctx
+ * @param {{reload: () => Promise<Scene[]>, project: () => ProjectPublic, analysis?: () => Analysis|null, onClose?: () => void}} ctx
  * @returns {{update: (scenes: Scene[]) => void, sync: () => void, close: () => void}}
  */
 export function openSceneEditor(projectId, scene, ctx) {
@@ -57,6 +60,11 @@ export function openSceneEditor(projectId, scene, ctx) {
   const versions = h("ol", { class: "versions", "aria-label": "Versions" });
   const note = h("p", { class: "muted small", "aria-live": "polite" });
   const why = h("p", { class: "editor-why small", "data-editor-why": "", "aria-live": "polite", hidden: true });
+  const conflictBox = h("div", { class: "conflict-box", role: "alert", hidden: true, "data-scene-conflict": "" });
+  const structureHost = h("div", { class: "editor-structure" });
+  const structure = mountSceneStructure(structureHost, {
+    projectId, project: ctx.project, analysis: () => ctx.analysis?.() || null, run: (action, done) => run(action, done),
+  });
 
   const saveBtn = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "btn btn-primary", "data-action": "save-scene" }, "Save changes"));
   const regenBtn = /** @type {HTMLButtonElement} */ (h("button", {
@@ -85,12 +93,13 @@ export function openSceneEditor(projectId, scene, ctx) {
   h("details", { class: "neg" }, h("summary", null, "Negative prompt"), h("label", { for: negId, class: "sr-only" }, "Negative prompt"), negative),
   h("div", { class: "row" }, saveBtn, regenBtn),
   why,
+  conflictBox,
   note);
 
   const closeBtn = h("button", { type: "button", class: "btn btn-ghost modal-close", "aria-label": "Close", onclick: () => requestClose() }, "✕");
   dialog.append(
     h("div", { class: "modal-top" }, h("h2", { id: titleId }), closeBtn),
-    h("div", { class: "editor-grid" }, h("div", null, picture, head), form),
+    h("div", { class: "editor-grid" }, h("div", null, picture, head), h("div", null, form, structureHost)),
     h("h3", null, "Versions"),
     versions);
 
@@ -121,9 +130,43 @@ export function openSceneEditor(projectId, scene, ctx) {
     for (const el of versions.querySelectorAll("[data-version-status=pending]")) el.textContent = pendingText();
     why.textContent = r.why;
     why.hidden = !r.why;
+    structure.sync();
   }
 
-  async function save() {
+  /**
+   * Someone changed this scene since it was loaded (a 412): offer to reload theirs or overwrite with mine.
+   * @param {unknown} err @param {(etag: string|undefined) => void} overwrite
+   * @returns {boolean} whether `err` was a 412 (handled)
+   */
+  function stale(err, overwrite) {
+    if (!(err instanceof ApiError && err.status === 412)) return false;
+    const detail = /** @type {any} */ (err.detail);
+    showConflict(conflictBox, {
+      message: "This scene was changed elsewhere (another tab, or someone else) since you opened it. Keep which?",
+      onReload: () => guarded(async () => fill(await api.scene(projectId, current.id), true)),
+      onOverwrite: () => overwrite(detail?.version),
+    });
+    return true;
+  }
+
+  /**
+   * One structure or picture edit made on the scene's version; then the storyboard is fetched again.
+   * @param {(etag: string|undefined) => Promise<unknown>} action @param {string} done @param {string} [etag]
+   */
+  async function run(action, done, etag = current.etag) {
+    try {
+      await action(etag);
+      conflictBox.hidden = true;
+      toast(done, { kind: "ok" });
+    } catch (err) {
+      if (stale(err, (version) => { run(action, done, version); })) return;
+      toast(err instanceof Error ? err.message : String(err), { kind: "error" });
+    }
+    update(await ctx.reload());
+    await api.refresh();
+  }
+
+  async function save(etag = current.etag) {
     /** @type {Record<string, string>} */
     const changes = {};
     if (intent.value.trim() !== current.visual_intent.trim()) changes.visual_intent = intent.value;
@@ -133,7 +176,14 @@ export function openSceneEditor(projectId, scene, ctx) {
       toast("Nothing changed.");
       return;
     }
-    const updated = await api.editScene(projectId, current.id, changes);
+    let updated;
+    try {
+      updated = await api.editScene(projectId, current.id, changes, etag);
+    } catch (err) {
+      if (stale(err, (version) => { guarded(() => save(version)); })) return;
+      throw err;
+    }
+    conflictBox.hidden = true;
     toast(changes.visual_intent && !changes.image_prompt
       ? "Intent saved. Run Generate to rewrite the prompt and redraw."
       : "Saved. Regenerate to draw it, or Generate to redo what changed.", { kind: "ok" });
@@ -166,6 +216,7 @@ export function openSceneEditor(projectId, scene, ctx) {
       h("div", { class: "chips" }, h("span", { class: "chip" }, s.section), h("span", { class: "chip chip-mood" }, s.mood),
         h("span", { class: "chip" }, `energy ${(s.energy * 100).toFixed(0)}%`), h("span", { class: "chip" }, `v${s.version}`)));
     if (s.status === "ok" && note.textContent.startsWith("A new picture")) note.textContent = "";
+    structure.fill(s);
     replace(versions, [...s.versions].reverse().map((v) => {
       const isCurrent = v.version === s.version;
       return h("li", { class: `version status-${v.status}${isCurrent ? " current" : ""}`, "data-version": String(v.version) },
@@ -199,10 +250,13 @@ export function openSceneEditor(projectId, scene, ctx) {
     return h("div", { class: "small error-text", "data-version-status": status }, STATUS_TEXT[status] || status);
   }
 
-  /** @param {Scene[]} scenes */
+  /** The fresh scenes: this one again, or (merged away) the scene that now covers most of it. @param {Scene[]} scenes */
   function update(scenes) {
     const s = scenes.find((x) => x.id === current.id);
-    if (s) fill(s, false);
+    if (s) { fill(s, false); return; }
+    const overlap = (/** @type {Scene} */ x) => Math.min(x.end_ms, current.end_ms) - Math.max(x.start_ms, current.start_ms);
+    const heir = [...scenes].sort((a, b) => overlap(b) - overlap(a))[0];
+    if (heir && overlap(heir) > 0) fill(heir, true);
   }
 
   // Esc: ask before dropping unsaved edits

@@ -3,6 +3,7 @@
 import { api, ApiError } from "../api.js";
 import { coalesced } from "../coalesce.js";
 import { h, replace } from "../dom.js";
+import { showConflict } from "./conflict.js";
 import { mountLyrics } from "./lyricsPanel.js";
 import { toast } from "./toast.js";
 import { sceneCard } from "./sceneCard.js";
@@ -27,12 +28,13 @@ export function mountStoryboard(host, getProject) {
   /** @type {{update: (s: Scene[]) => void, sync: () => void, close: () => void}|null} */ let editor = null;
 
   const tl = h("div", { class: "timeline-host card" });
+  const cutConflict = h("div", { class: "conflict-box", role: "alert", hidden: true, "data-cut-conflict": "" });
   const summary = h("p", { class: "muted small", "aria-live": "polite" });
   const grid = h("ol", { class: "scene-grid", "aria-label": "Scenes in time order" });
   const lyricsHost = h("div", { class: "lyrics-host" });
   replace(host, h("section", { class: "screen storyboard-screen", "aria-labelledby": "sb-title" },
     h("div", { class: "screen-head" }, h("h2", { id: "sb-title" }, "Storyboard"), summary),
-    tl, lyricsHost, grid));
+    tl, cutConflict, lyricsHost, grid));
   const lyrics = mountLyrics(lyricsHost, getProject, {
     language: () => /** @type {any} */ (analysis)?.language || null,
     analysis: () => analysis,
@@ -47,6 +49,7 @@ export function mountStoryboard(host, getProject) {
     const opened = openSceneEditor(getProject().id, s, {
       reload: async () => { await reload(); return scenes; },
       project: getProject,
+      analysis: () => analysis,
       onClose: () => {
         if (editor === opened) editor = null;
         focusScene(s.id);
@@ -64,8 +67,13 @@ export function mountStoryboard(host, getProject) {
     // keep keyboard focus on the same scene across redraws
     const active = /** @type {HTMLElement|null} */ (document.activeElement);
     const focusedScene = active?.closest("[data-scene-id]")?.getAttribute("data-scene-id");
+    const focusCut = active?.getAttribute("data-cut") || null;
     const focusTl = active?.classList.contains("tl-scene") ? Array.from(active.parentElement?.children || []).indexOf(active) : -1;
-    replace(tl, timeline(analysis, scenes, { selected, onPick: open }));
+    const p = getProject();
+    const cuts = !p.busy && (p.allowed || []).includes("edit_cuts")
+      ? { minMs: Number(p.settings.min_scene_ms), maxMs: Number(p.settings.max_scene_ms), onMove: moveCut } : null;
+    replace(tl, timeline(analysis, scenes, { selected, onPick: open, cuts }));
+    if (focusCut) /** @type {HTMLElement|null} */ (tl.querySelector(`[data-cut="${CSS.escape(focusCut)}"]`))?.focus();
     if (!scenes.length) {
       replace(grid, h("li", { class: "empty muted" }, "Scenes appear here once the storyboard step has run. Press “Generate video” on the Pipeline tab."));
       summary.textContent = "";
@@ -77,6 +85,31 @@ export function mountStoryboard(host, getProject) {
     replace(grid, scenes.map((s) => sceneCard(s, { onOpen: open, selected: s.id === selected })));
     if (focusedScene) focusScene(focusedScene);
     if (focusTl >= 0) /** @type {HTMLElement|null} */ (tl.querySelectorAll(".tl-scene")[focusTl])?.focus();
+  }
+
+  /**
+   * A cut dragged (or moved with the arrow keys) to `ms`: the scene's start moves, its neighbour follows.
+   * @param {Scene} scene @param {number} ms @param {boolean} free @param {string} [etag]
+   */
+  async function moveCut(scene, ms, free, etag = scene.etag) {
+    try {
+      await api.moveCut(getProject().id, scene.id, { start_ms: ms, snap: !free }, etag);
+      cutConflict.hidden = true;
+      toast("Cut moved. Press “Generate video” to redo the scenes it touched.", { kind: "ok" });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 412) {
+        const detail = /** @type {any} */ (err.detail);
+        showConflict(cutConflict, {
+          message: `Scene ${scene.index + 1} was changed elsewhere (another tab?) since this page loaded it. Keep which?`,
+          onReload: () => { reload().catch(() => {}); },
+          onOverwrite: () => { moveCut(scene, ms, free, detail?.version); },
+        });
+        return;
+      }
+      toast(err instanceof Error ? err.message : String(err), { kind: "error" });
+    }
+    await reload();
+    api.refresh().catch(() => {});
   }
 
   async function load() {
