@@ -104,7 +104,7 @@ export function openSceneEditor(projectId, scene, ctx) {
     versions);
 
   function dirty() {
-    return intent.value.trim() !== current.visual_intent.trim() || prompt.value.trim() !== current.image_prompt.trim()
+    return intent.value.trim() !== current.visual_intent.trim() || prompt.value.trim() !== (current.image_prompt || "").trim()
       || negative.value.trim() !== (current.negative_prompt || "").trim();
   }
 
@@ -170,7 +170,7 @@ export function openSceneEditor(projectId, scene, ctx) {
     /** @type {Record<string, string>} */
     const changes = {};
     if (intent.value.trim() !== current.visual_intent.trim()) changes.visual_intent = intent.value;
-    if (prompt.value.trim() !== current.image_prompt.trim()) changes.image_prompt = prompt.value;
+    if (prompt.value.trim() !== (current.image_prompt || "").trim()) changes.image_prompt = prompt.value;
     if (negative.value.trim() !== (current.negative_prompt || "").trim()) changes.negative_prompt = negative.value;
     if (!Object.keys(changes).length) {
       toast("Nothing changed.");
