@@ -97,7 +97,7 @@ def test_drag_a_cut_snaps_to_a_beat_alt_is_free_and_arrows_step_a_beat(page: Pag
     stepped = _scenes(ui_server, segmented)[1]["start_ms"]
     assert stepped == min(b for b in beats if b > free + 1), (stepped, free)
     expect(page.locator(f'.tl-cut[data-cut="{before[1]["id"]}"]')).to_be_focused()
-    shoot(page, "ui_structure_cut")
+    shoot(page, "ui_structure_cut", docs=True)
     assert not [e for e in page.errors if "pageerror" in e], page.errors  # type: ignore[attr-defined]
 
 
@@ -151,7 +151,7 @@ def test_upload_your_own_picture_and_move_its_focal_point(page: Page, ui_server:
     assert latest["origin"] == "upload" and latest["focus"][0] == pytest.approx(0.1, abs=0.02)
     assert latest["original_url"] and scene["status"] == "ok"
     expect(editor.locator(".editor-picture img")).to_have_attribute("src", scene["image_url"])
-    shoot(page, "ui_structure_picture")
+    shoot(page, "ui_structure_picture", docs=True)
     # a new focal point: the keyboard on the picker, then Apply: cropped again from the kept original
     picker = editor.locator("[data-focus-picker]")
     picker.focus()

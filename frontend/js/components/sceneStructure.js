@@ -78,7 +78,7 @@ export function mountSceneStructure(host, ctx) {
         onclick: () => ctx.run((etag) => api.split(ctx.projectId, s.id, line.start_ms, etag), `“${line.text}” has its own scene now.`),
       }, "Own scene") : null));
 
-    const select = /** @type {HTMLSelectElement} */ (h("select", { id: splitId, disabled: !rights.cuts || !points.length },
+    const select = /** @type {HTMLSelectElement} */ (h("select", { id: splitId, disabled: !rights.cuts },
       points.map((pt) => h("option", { value: String(pt.ms) }, `${(pt.ms / 1000).toFixed(2)} s${pt.bar ? " (bar)" : ""}`))));
     const firstBar = points.find((pt) => pt.bar);
     if (firstBar) select.value = String(firstBar.ms);
@@ -98,12 +98,13 @@ export function mountSceneStructure(host, ctx) {
       h("h3", null, "Structure"),
       lines.length > 1 ? h("p", { class: "small muted" }, `${lines.length} lyric lines share this scene. Give one its own scene:`) : null,
       lines.length ? h("ul", { class: "scene-lines", "aria-label": "Lyric lines in this scene" }, lineItems) : null,
-      h("div", { class: "row" },
+      points.length ? h("div", { class: "row" },
         h("label", { for: splitId }, "Split at beat "), select,
         h("button", {
-          type: "button", class: "btn btn-small", "data-action": "split", disabled: !rights.cuts || !points.length,
+          type: "button", class: "btn btn-small", "data-action": "split", disabled: !rights.cuts,
           onclick: () => ctx.run((etag) => api.split(ctx.projectId, s.id, Number(select.value), etag), "Scene split in two."),
-        }, "Split here")),
+        }, "Split here"))
+        : h("p", { class: "small muted" }, `Too short to split: each half needs at least ${(minMs / 1000).toFixed(1)} s.`),
       h("div", { class: "row" },
         h("button", {
           type: "button", class: "btn btn-small", "data-action": "merge-prev", disabled: !rights.cuts || s.index === 0,
