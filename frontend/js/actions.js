@@ -24,6 +24,10 @@ export const ACTIONS = {
   change_style: { label: "Change settings", hint: "style, aspect, subtitles", kind: "goto", tab: "setup" },
   change_frame: { label: "Change settings", hint: "aspect, quality, subtitles", kind: "goto", tab: "setup" },
   change_output: { label: "Change settings", hint: "subtitles (re-render only)", kind: "goto", tab: "setup" },
+  edit_cuts: { label: "Move cuts", hint: "drag a cut, split or merge scenes", kind: "goto", tab: "storyboard" },
+  lock_scene: { label: "Lock a scene", hint: "keep its picture through changes", kind: "goto", tab: "storyboard" },
+  unlock_scene: { label: "Unlock a scene", hint: "let it follow the style again", kind: "goto", tab: "storyboard" },
+  upload_picture: { label: "Use your own picture", hint: "upload a picture for a scene", kind: "goto", tab: "storyboard" },
 };
 
 /** Triggers the machine uses internally; never offered as buttons. */

@@ -429,3 +429,28 @@ def test_drag_snapping_and_steps(page: Page, ui_server: UiServer) -> None:
                 d.clamp(5, 10, 20), d.clamp(25, 10, 20)];
     }""")
     assert out == [1000, 1260, 1500, 2000, 99999, 700, 1201, 2000, 1000, 4250, 650, 10, 20]
+
+
+def test_cut_placing_prefers_downbeats_and_keeps_both_scenes_in_bounds(page: Page, ui_server: UiServer) -> None:
+    """The timeline's cut placing mirrors the engine's snap (a downbeat within 3/4 of a beat wins) and the bounds."""
+    out = _run(page, ui_server, """async () => {
+        const d = await import('/static/js/drag.js');
+        const {placeCut} = await import('/static/js/components/timeline.js');
+        const {splitPoints, structureRights} = await import('/static/js/components/sceneStructure.js');
+        const beats = []; for (let t = 500; t < 20000; t += 500) beats.push(t);
+        const downbeats = beats.filter((_, i) => i % 4 === 0);  // 500, 2500, 4500, ...
+        const o = {beats, downbeats, lo: 2000, hi: 6000, free: false};
+        const scene = {start_ms: 0, end_ms: 6000, locked: false};
+        return [
+            d.period(beats), d.snapPreferring(2800, downbeats, beats, 375, 500), d.snapPreferring(2900, downbeats, beats, 375, 500),
+            d.snapPreferring(3000, downbeats, beats, 375, 500),
+            placeCut(2800, o), placeCut(2900, o), placeCut(1700, o), placeCut(7100, o), placeCut(2777, {...o, free: true}),
+            splitPoints(scene, {beats_ms: beats, downbeats_ms: downbeats}, 2500).map((p) => [p.ms, p.bar]),
+            structureRights({allowed: ['edit_cuts', 'lock_scene', 'upload_picture'], busy: false}, scene),
+            structureRights({allowed: ['edit_cuts', 'unlock_scene', 'upload_picture'], busy: false}, {...scene, locked: true}),
+            structureRights({allowed: ['edit_cuts'], busy: true}, scene),
+        ];
+    }""")
+    assert out == [500, 2500, 3000, 3000, 2500, 3000, 2000, 6000, 2777, [[2500, True], [3000, False], [3500, False]],
+                   {"cuts": True, "lock": True, "picture": True}, {"cuts": False, "lock": True, "picture": False},
+                   {"cuts": False, "lock": False, "picture": False}]

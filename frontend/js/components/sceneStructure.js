@@ -65,7 +65,7 @@ export function mountSceneStructure(host, ctx) {
     const rights = structureRights(p, s);
     shownRights = JSON.stringify(rights);
     const a = ctx.analysis();
-    const minMs = Number(p.settings.min_scene_ms);
+    const minMs = Number(p.settings?.min_scene_ms ?? 2500);
     const lines = s.lines || [];
     const points = splitPoints(s, a, minMs);
     const last = a ? s.end_ms >= a.duration_ms : false;
