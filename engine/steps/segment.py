@@ -133,8 +133,10 @@ def run(ctx: StepContext) -> bool:
     ctx.progress(0, 1, "writing the storyboard")
     scenes = board.storyboard(analysis, settings=s, io=ctx.io)
     check_scenes(scenes, duration_ms=analysis.duration_ms)
-    scenes = honour(scenes, spans, previous=existing.scenes if existing else [], analysis=analysis,
-                    min_scene_ms=s.min_scene_ms, max_scene_ms=s.max_scene_ms)
+    if spans:  # the user's own scenes kept as they are, the storyboarder's cuts fitted around them
+        scenes = honour(scenes, spans, previous=existing.scenes if existing else [], analysis=analysis,
+                        min_scene_ms=s.min_scene_ms, max_scene_ms=s.max_scene_ms)
+        check_scenes(scenes, duration_ms=analysis.duration_ms)
     if existing is not None:  # planned again: the scenes still there keep their ids, prompts and pictures
         scenes = keep_known(scenes, existing.scenes, used_ids=used_scene_ids(ctx.folder))
     atomic_write_json(ctx.folder.segments_json, Segments(fingerprint=want, provider=board.name, scenes=scenes))

@@ -286,6 +286,7 @@ def test_exif_orientation_is_applied_and_the_crop_follows_the_focal_point() -> N
     assert crop_box((500, 1000), width=16, height=9, focus=(0.5, 0.1))[1] == 0
 
 
+@pytest.mark.slow  # two ffmpeg renders
 def test_a_moved_cut_re_encodes_only_the_chunks_of_its_two_scenes(folder: ProjectFolder) -> None:
     runner = Runner(PID, target=machine.RENDERED, preview=True)
     assert runner.run().state == machine.RENDERED
