@@ -27,6 +27,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("Storyboard", "bench_storyboard.py", [], ["--quick"]),
     ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),
     ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),
+    ("Whole pipeline", "bench_pipeline.py", [], ["--quick"]),
     ("API", "bench_api.py", [], ["--pollers", "30", "--sse", "30", "--seconds", "8"]),
 ]
 
