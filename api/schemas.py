@@ -62,6 +62,9 @@ class MachinePublic(BaseModel):
     pipeline: list[dict[str, Any]]
     edits: list[dict[str, Any]]
     transitions: list[dict[str, Any]]
+    labels: dict[str, str] = Field(default_factory=dict, description="each trigger in a person's words")
+    internal: list[str] = Field(default_factory=list, description="triggers only the runner fires (never offered)")
+    state_words: dict[str, str] = Field(default_factory=dict, description="what a project in each work state has")
     mermaid: str
 
 
@@ -156,6 +159,8 @@ class ProjectPublic(BaseModel):
     updated_at: datetime
     thumbnail_url: str | None = None
     audio_url: str | None = None
+    status_text: str = Field(default="", description='where the project is in words: "video ready", "video out of date" '
+                                                     '(engine.machine.status_words)')
 
     @computed_field(description="a run towards RENDERED has steps to do from this state (engine.machine.can_generate)")
     @property
@@ -188,6 +193,7 @@ class ProjectSummary(BaseModel):
     updated_at: datetime
     thumbnail_url: str | None = None
     duration_ms: int | None = None
+    status_text: str = Field(default="", description="where the project is in words (engine.machine.status_words)")
 
 
 # --------------------------------------------------------------------------- runs

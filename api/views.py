@@ -143,6 +143,7 @@ def project_public(folder: ProjectFolder, project: Project | None = None, *, job
         history=project.history[-HISTORY_LIMIT:], created_at=project.created_at, updated_at=project.updated_at,
         thumbnail_url=_thumbnail(folder),
         audio_url=file_url(project.id, project.source.wav_file) if project.source else None,
+        status_text=machine.status_words(project),
     )
 
 
@@ -153,6 +154,7 @@ def project_summary(folder: ProjectFolder) -> ProjectSummary:
         id=project.id, name=project.name, state=project.state, created_at=project.created_at,
         updated_at=project.updated_at, thumbnail_url=_thumbnail(folder),
         duration_ms=project.source.duration_ms if project.source else None,
+        status_text=machine.status_words(project),
     )
 
 
