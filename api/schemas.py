@@ -118,6 +118,19 @@ class ProjectCreate(Strict):
     settings: SettingsUpdate | None = None
 
 
+class ProjectRename(Strict):
+    """POST /projects/{id}/rename."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ProjectDuplicate(Strict):
+    """POST /projects/{id}/duplicate: the copy's name (default "<name> (copy)") and settings to change on it."""
+
+    name: str | None = Field(default=None, max_length=200)
+    settings: SettingsUpdate | None = None
+
+
 class RenderPublic(BaseModel):
     """One finished render with download URLs."""
 

@@ -205,8 +205,9 @@ def queue_run(
         check_provider(project.settings, config)  # refused now, not by a worker that cannot start
         previous = folder.load_job(kind)
         crashed = (previous.status == "queued" and previous.continues_crash) or job_crashed(previous)
+        # the errors carry over as the runner keeps them (a crashed run continues); a stopped run's are not shown again
         job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),
-                  steps=previous.steps, usage=previous.usage, errors=previous.errors, preview=preview,
+                  steps=previous.steps, usage=previous.usage, errors=previous.errors if crashed else [], preview=preview,
                   continues_crash=crashed)
         job.pid = spawn(job) if spawn is not None else pid
         try:
