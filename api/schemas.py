@@ -347,6 +347,9 @@ class ScenePublic(BaseModel):
     reason: str = ""
     fallback: bool = False
     versions: list[VersionPublic]
+    previous_image_url: str | None = Field(default=None, description="while the current version is not drawn yet: "
+                                           "the newest earlier picture (shown marked out of date)")
+    previous_version: int | None = None
 
 
 class SegmentsPublic(BaseModel):

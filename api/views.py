@@ -172,6 +172,8 @@ def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None) -> Scen
     """A scene with its current version and all versions."""
     versions = [_version_public(project_id, v) for v in sp.versions] if sp else []
     latest = versions[-1] if versions else None
+    # a new prompt or intent makes a version with no picture yet: the last drawn one stays visible, out of date
+    earlier = next((v for v in reversed(versions[:-1]) if v.image_url), None) if latest and not latest.image_url else None
     return ScenePublic(
         id=scene.id, index=scene.index, start_ms=scene.start_ms, end_ms=scene.end_ms, lyric_text=scene.lyric_text,
         visual_intent=scene.visual_intent, mood=scene.mood, energy=scene.energy, section=scene.section,
@@ -180,6 +182,7 @@ def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None) -> Scen
         style_hints=latest.style_hints if latest else [], image_url=latest.image_url if latest else None,
         status=latest.status if latest else "pending", reason=latest.reason if latest else "",
         fallback=latest.fallback if latest else False, versions=versions,
+        previous_image_url=earlier.image_url if earlier else None, previous_version=earlier.version if earlier else None,
     )
 
 

@@ -51,12 +51,11 @@ EDITS: list[tuple[str, list[str], str, str]] = [
 # Each trigger in a person's words (the UI's diagram and buttons, the CLI's status); the trigger name is
 # shown on hover. A test checks every trigger of the table has one.
 TRIGGER_LABELS: dict[str, str] = {
-    "analyze": "listen to the song", "segment": "plan the scenes", "prompt": "write the prompts",
-    "draw": "draw the pictures", "render": "render the video", "upload": "new song or lyrics",
-    "edit_lyrics": "fix the lyrics", "edit_intent": "edit a scene", "change_style": "new style",
-    "edit_prompt": "edit a prompt", "regenerate": "redraw a picture", "restore": "bring back a version",
-    "change_frame": "new aspect or quality", "change_output": "new subtitles or video settings",
-    "fail": "something went wrong", "recover": "resume",
+    "analyze": "listen", "segment": "plan scenes", "prompt": "write prompts", "draw": "draw pictures",
+    "render": "render video", "upload": "new song", "edit_lyrics": "fix lyrics", "edit_intent": "edit scene",
+    "change_style": "new style", "edit_prompt": "edit prompt", "regenerate": "redraw", "restore": "restore version",
+    "change_frame": "new aspect or quality", "change_output": "new subtitles or output", "fail": "error",
+    "recover": "resume",
 }
 INTERNAL_TRIGGERS: frozenset[str] = frozenset({"fail"})  # fired by the runner only: never offered as an action
 

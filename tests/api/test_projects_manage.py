@@ -79,5 +79,5 @@ def test_downloads_are_named_after_the_song(client: TestClient) -> None:
 
 def test_machine_words_for_the_ui(client: TestClient) -> None:
     spec = client.get("/machine").json()
-    assert spec["labels"]["edit_intent"] == "edit a scene" and spec["internal"] == ["fail"]
+    assert spec["labels"]["edit_intent"] == "edit scene" and spec["internal"] == ["fail"]
     assert spec["state_words"]["RENDERED"] == "video ready"

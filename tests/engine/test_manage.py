@@ -166,7 +166,7 @@ def test_cli_status_rename_duplicate(project_id: str, capsys: pytest.CaptureFixt
     assert main(["status", project_id]) == 0
     out = capsys.readouterr().out
     allowed = next(line for line in out.splitlines() if line.strip().startswith("allowed:"))
-    assert "fail" not in allowed and "render (render the video)" in allowed, allowed
+    assert "fail" not in allowed and "render (render video)" in allowed, allowed
     assert "(pictures drawn)" in out.splitlines()[0]
     assert f"{prompts.scenes[1].id} blocked by the safety filter (policy: no), drawn locally instead" in out
     assert main(["rename", project_id, "Night drive"]) == 0

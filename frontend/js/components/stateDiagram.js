@@ -52,6 +52,23 @@ export function layoutMachine(spec) {
 }
 
 /**
+ * The words for a list of triggers, from the machine spec's `labels` (engine.machine.TRIGGER_LABELS);
+ * a trigger without a label shows as itself. Pure.
+ * @param {{labels?: Record<string,string>}} spec
+ * @param {string[]} triggers
+ * @returns {string}
+ */
+export function triggerWords(spec, triggers) {
+  return [...new Set(triggers.map((t) => spec.labels?.[t] || t))].join(" · ");
+}
+
+/** An edge label: the user's words, the machine's trigger names on hover. @param {Record<string, any>} attrs @param {string} words @param {string} triggers */
+function label(attrs, words, triggers) {
+  return svg("g", { class: "label-hover" }, svg("title", {}, txt(`trigger: ${triggers}`)),
+    svg("text", { ...attrs, "data-triggers": triggers }, txt(words)));
+}
+
+/**
  * Render the diagram into `host`; call again with new state to update.
  * @param {HTMLElement} host
  * @param {any} spec machine spec from the API
@@ -70,7 +87,7 @@ export function renderStateDiagram(host, spec, now) {
   );
   const root = svg("svg", {
     viewBox: `0 0 ${L.width} ${L.height}`, class: "diagram", role: "img",
-    "aria-label": `State machine. Current state ${stateLabel(cur)}${cur === "FAILED" && now.failedFrom ? `, failed while in ${stateLabel(now.failedFrom)}` : ""}. Allowed actions: ${now.allowed.filter((t) => t !== "fail").join(", ") || "none"}.`,
+    "aria-label": `State machine. Current state ${stateLabel(cur)}${cur === "FAILED" && now.failedFrom ? `, failed while in ${stateLabel(now.failedFrom)}` : ""}. Allowed actions: ${triggerWords(spec, now.allowed.filter((t) => !(spec.internal || []).includes(t))) || "none"}.`,
   }, defs);
 
   // fail fan-in
@@ -80,16 +97,16 @@ export function renderStateDiagram(host, spec, now) {
     const path = `M ${p.x} ${p.y + NODE_H / 2} C ${p.x} ${FAILED_Y - 40}, ${L.pos.FAILED.x} ${p.y + 60}, ${L.pos.FAILED.x} ${FAILED_Y - NODE_H / 2}`;
     root.appendChild(svg("path", { d: path, class: `edge fail${hot ? " bad" : ""}`, "marker-end": hot ? "url(#arrow-bad)" : null }));
   }
-  root.appendChild(svg("text", { x: L.pos.FAILED.x + 12, y: FAILED_Y - NODE_H / 2 - 12, class: "edge-label muted" }, txt("fail (any step)")));
+  root.appendChild(label({ x: L.pos.FAILED.x + 12, y: FAILED_Y - NODE_H / 2 - 12, class: "edge-label muted" }, `${triggerWords(spec, ["fail"])} (any step)`, "fail"));
   // recover
   if (cur === "FAILED" && now.failedFrom && L.pos[now.failedFrom]) {
     const p = L.pos[now.failedFrom];
     const f = L.pos.FAILED;
     const d = `M ${f.x - NODE_W / 2} ${f.y} C ${p.x - 80} ${f.y}, ${p.x - 40} ${p.y + 60}, ${p.x - 20} ${p.y + NODE_H / 2 + 2}`;
     root.appendChild(edgePath(d, "recover", allowed.has("recover"), "edge recover"));
-    root.appendChild(svg("text", { x: (f.x + p.x) / 2 - 70, y: f.y - 10, class: `edge-label${allowed.has("recover") ? " hot" : ""}` }, txt("recover")));
+    root.appendChild(label({ x: (f.x + p.x) / 2 - 70, y: f.y - 10, class: `edge-label${allowed.has("recover") ? " hot" : ""}` }, triggerWords(spec, ["recover"]), "recover"));
   } else {
-    root.appendChild(svg("text", { x: L.pos.FAILED.x - NODE_W / 2 - 8, y: FAILED_Y + 5, "text-anchor": "end", class: "edge-label muted" }, txt("recover → back to where it failed")));
+    root.appendChild(label({ x: L.pos.FAILED.x - NODE_W / 2 - 8, y: FAILED_Y + 5, "text-anchor": "end", class: "edge-label muted" }, `${triggerWords(spec, ["recover"])} → back to where it failed`, "recover"));
   }
 
   // forward steps
@@ -99,7 +116,7 @@ export function renderStateDiagram(host, spec, now) {
     const active = now.running && e.source === cur && e.triggers.includes(now.step || "");
     const g = svg("g", { class: `edge-group${hot ? " hot" : ""}${active ? " active" : ""}`, "data-triggers": e.triggers.join(" ") },
       edgePath(`M ${a.x + NODE_W / 2} ${a.y} L ${b.x - NODE_W / 2 - 3} ${b.y}`, e.triggers.join(", "), hot || active, "edge"),
-      svg("text", { x: (a.x + b.x) / 2, y: a.y - 8, "text-anchor": "middle", class: "edge-label" }, txt(e.triggers.join(", "))),
+      label({ x: (a.x + b.x) / 2, y: a.y - 8, "text-anchor": "middle", class: "edge-label" }, triggerWords(spec, e.triggers), e.triggers.join(", ")),
     );
     root.appendChild(g);
   }
@@ -127,7 +144,7 @@ export function renderStateDiagram(host, spec, now) {
     const sources = [...grp.sources].sort((x, y) => L.index(x) - L.index(y));
     const g = svg("g", { class: `edge-group back${hot ? " hot" : ""}`, "data-triggers": grp.triggers.join(" ") },
       edgePath(d, `${grp.triggers.join(", ")}: from ${sources.join(", ")} back to ${grp.dest}`, hot, "edge back"),
-      svg("text", { x: lx, y: ly, "text-anchor": "middle", class: "edge-label" }, txt(grp.triggers.join(" · "))),
+      label({ x: lx, y: ly, "text-anchor": "middle", class: "edge-label" }, triggerWords(spec, grp.triggers), grp.triggers.join(", ")),
     );
     root.appendChild(g);
   });
