@@ -108,7 +108,6 @@ def test_phone_video_fits_and_timeline_buttons_are_touch_size(phone: Page, ui_se
     expect(video).to_have_attribute("poster", re.compile(r"/files/images/seg_\d+_v\d+\.png"))
     page.wait_for_function("() => document.querySelector('video.player').readyState >= 1")
     box = video.bounding_box()
-    shoot(page, "dbg_phone_video", full_page=False)
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box
     assert abs(box["height"] / box["width"] - 16 / 9) < 0.05, box  # the video's own shape: no black bars beside it
     shoot(page, "ui_phone_video", docs=True)
@@ -118,7 +117,7 @@ def test_phone_video_fits_and_timeline_buttons_are_touch_size(phone: Page, ui_se
     widths = [buttons.nth(i).bounding_box()["width"] for i in range(buttons.count())]  # type: ignore[index]
     assert min(widths) >= 44, widths
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
-    shoot(page, "ui_phone_storyboard", docs=True)
+    shoot(page, "ui_phone_storyboard_portrait", docs=True)
     assert page.errors == [], page.errors  # type: ignore[attr-defined]
 
 
@@ -254,4 +253,5 @@ def test_new_project_upload_focus_errors_and_settings(page: Page, ui_server: UiS
     with ui_server.client() as http:
         http.post(f"/projects/{pid}/cancel")
     wait_idle(ui_server, pid)
-    assert page.errors == [], page.errors  # type: ignore[attr-defined]
+    unexpected = [e for e in page.errors if "status of 415" not in e]  # type: ignore[attr-defined]  # (the junk upload)
+    assert unexpected == [], unexpected
