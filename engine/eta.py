@@ -105,6 +105,8 @@ class StepPlan:
     units: float
     prior_s: float
     overhead_s: float = 0.0  # the part of prior_s that does not shrink with cached work
+    # the units count work a run may find done (the render's cached chunks): its first progress report says how much
+    counts_cached: bool = False
 
 
 def plan_steps(folder: ProjectFolder, steps: list[str], *, preview: bool,
@@ -146,7 +148,8 @@ def plan_steps(folder: ProjectFolder, steps: list[str], *, preview: bool,
     for name in steps:
         overhead, per_unit = rate_for(rates, name, s.provider)
         n = units.get(name, 1.0)
-        plans.append(StepPlan(name=name, units=n, prior_s=overhead + per_unit * n, overhead_s=overhead))
+        plans.append(StepPlan(name=name, units=n, prior_s=overhead + per_unit * n, overhead_s=overhead,
+                              counts_cached=name == "render"))
     return plans
 
 
@@ -202,6 +205,18 @@ class EtaModel:
         self._actual[name] = max(0.0, now - run.started)
         return self._actual[name]
 
+    def cached_share(self, name: str) -> float:
+        """The part of step ``name``'s units found done at its first report (0 unless its plan counts cached work)."""
+        plan, run = self.plan(name), self._running.get(name)
+        if plan is None or run is None or not plan.counts_cached:
+            return 0.0
+        return run.first_fraction or 0.0
+
+    def own_units(self, name: str) -> float:
+        """The units step ``name`` really worked on in this run (what a learned rate is measured on)."""
+        plan = self.plan(name)
+        return plan.units * (1.0 - self.cached_share(name)) if plan else 0.0
+
     def _live(self) -> list[StepPlan]:
         return [p for p in self.plans if self._state.get(p.name) != "skipped"]
 
@@ -223,7 +238,7 @@ class EtaModel:
             return p.prior_s * speed
         run = self._running[p.name]
         part = self.part(p.name, own=True)
-        cached = run.first_fraction or 0.0  # found done at the start: costs no time but the overhead
+        cached = self.cached_share(p.name)  # found done at the start: costs no time but the overhead
         work = (p.overhead_s + (p.prior_s - p.overhead_s) * (1.0 - cached)) * speed
         prior_left = work * (1.0 - part)
         elapsed = now - run.started

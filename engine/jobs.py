@@ -360,9 +360,8 @@ class JobTracker:
             if message:
                 s.message = message
             seconds = self._eta.finish(name, time.monotonic(), skipped=skipped)
-            plan = self._eta.plan(name)
-            if seconds is not None and plan is not None:
-                learn(name, self._provider, plan.units, seconds)
+            if seconds is not None:
+                learn(name, self._provider, self._eta.own_units(name), seconds)
             pending = [p.name for p in self.job.steps if p.status == "pending"]
             if pending and name in ("segment", "prompt", "draw"):  # the storyboard now says how much is left
                 self._eta.replan(self._plans(pending))

@@ -84,7 +84,7 @@ def test_slow_machine_is_measured(data_root: Path) -> None:
 def test_rerender_with_cached_chunks(data_root: Path) -> None:
     """A re-render that finds 90% of its chunks cached: neither "a few seconds" for half a minute nor the full
     render time; its pace is measured from where it started, not from zero."""
-    plan = StepPlan(name="render", units=1000, prior_s=40.0, overhead_s=2.5)
+    plan = StepPlan(name="render", units=1000, prior_s=40.0, overhead_s=2.5, counts_cached=True)
     model = EtaModel([plan])
     model.start("render", 0.0)
     model.progress("render", 0.9, 0.0)
@@ -117,3 +117,18 @@ def test_the_tracker_counter_is_the_current_steps(data_root: Path) -> None:
     tracker.start_attempt("draw")
     assert (tracker.job.step, tracker.job.done, tracker.job.total) == ("draw", 0, 0)
     assert tracker.job.eta_s is not None and tracker.job.eta_s > 0
+
+
+def test_a_mostly_cached_render_learns_from_its_own_work(data_root: Path) -> None:
+    """A re-render that found 90% cached measures its rate on the 10% it encoded, not on every frame."""
+    model = EtaModel([StepPlan(name="render", units=1000, prior_s=8.5, overhead_s=2.5, counts_cached=True)])
+    model.start("render", 0.0)
+    model.progress("render", 0.9, 0.0)
+    model.progress("render", 1.0, 4.0)
+    assert model.finish("render", 4.0) == 4.0
+    assert abs(model.own_units("render") - 100) < 1e-6
+    # the draw step's units are already the pictures still to draw: nothing is discounted
+    draw = EtaModel([StepPlan(name="draw", units=3, prior_s=6.0)])
+    draw.start("draw", 0.0)
+    draw.progress("draw", 0.25, 0.0)
+    assert draw.own_units("draw") == 3
