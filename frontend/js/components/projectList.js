@@ -95,7 +95,7 @@ function row(p, nav, afterDelete) {
         h("span", null, `updated ${ago(p.updated_at)}`))),
     h("div", { class: "project-actions" },
       p.state === "RENDERED"
-        ? h("button", { type: "button", class: "btn btn-primary", "data-action": "watch", "aria-label": `Watch the video of ${name}`, onclick: () => nav.open(p.id, "video") }, "▶ Watch")
+        ? h("button", { type: "button", class: "btn", "data-action": "watch", "aria-label": `Watch the video of ${name}`, onclick: () => nav.open(p.id, "video") }, "▶ Watch")
         : null,
       h("button", { type: "button", class: "btn btn-ghost", onclick: () => nav.open(p.id) }, "Open"),
       h("button", {

@@ -116,7 +116,8 @@ export function renderStateDiagram(host, spec, now) {
     const active = now.running && e.source === cur && e.triggers.includes(now.step || "");
     const g = svg("g", { class: `edge-group${hot ? " hot" : ""}${active ? " active" : ""}`, "data-triggers": e.triggers.join(" ") },
       edgePath(`M ${a.x + NODE_W / 2} ${a.y} L ${b.x - NODE_W / 2 - 3} ${b.y}`, e.triggers.join(", "), hot || active, "edge"),
-      label({ x: (a.x + b.x) / 2, y: a.y - 8, "text-anchor": "middle", class: "edge-label" }, triggerWords(spec, e.triggers), e.triggers.join(", ")),
+      // below the line: a label in words is wider than the gap between two states
+      label({ x: (a.x + b.x) / 2, y: a.y + NODE_H / 2 + 15, "text-anchor": "middle", class: "edge-label edge-label-step" }, triggerWords(spec, e.triggers), e.triggers.join(", ")),
     );
     root.appendChild(g);
   }
