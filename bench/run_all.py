@@ -23,6 +23,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("Listening on real music", "bench_beats.py", [], ["--methods", "storybeat,librosa,madmom-downbeats"]),
     ("Audio analysis", "bench_analysis.py", [], []),
     ("Lyrics alignment", "bench_lyrics.py", [], ["--quick"]),
+    ("Lyrics alignment (sung-like voice)", "bench_lyrics.py", ["--sung", "--levels", "6", "12"], ["--sung", "--quick", "--levels", "6"]),
     ("Storyboard", "bench_storyboard.py", [], ["--quick"]),
     ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),
     ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),

@@ -19,7 +19,7 @@ import { timeline } from "./timeline.js";
  * `sync()`, called on every project change (the open scene dialog follows what is allowed).
  * @param {HTMLElement} host
  * @param {() => ProjectPublic} getProject
- * @returns {{reload: () => Promise<void>, sync: () => void}}
+ * @returns {{reload: () => Promise<void>, sync: () => void, close: () => void}}
  */
 export function mountStoryboard(host, getProject) {
   /** @type {Analysis|null} */ let analysis = null;
@@ -36,6 +36,7 @@ export function mountStoryboard(host, getProject) {
     tl, lyricsHost, grid));
   const lyrics = mountLyrics(lyricsHost, getProject, {
     language: () => /** @type {any} */ (analysis)?.language || null,
+    analysis: () => analysis,
     // the edit rewinds the machine to ANALYZED: fetch the project (its state event reloads the storyboard)
     onSaved: () => { api.refresh().catch(() => {}); reload().catch(() => {}); },
   });
@@ -101,7 +102,7 @@ export function mountStoryboard(host, getProject) {
   const reload = coalesced(load);
 
   draw();
-  return { reload, sync: () => { editor?.sync(); lyrics.sync(); } };
+  return { reload, sync: () => { editor?.sync(); lyrics.sync(); }, close: () => lyrics.close() };
 }
 
 /**
