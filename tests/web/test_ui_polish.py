@@ -216,6 +216,7 @@ def test_new_project_upload_focus_errors_and_settings(page: Page, ui_server: UiS
     page.goto(ui_server.base_url + "/")
     page.get_by_label("Project name").fill("First song")
     page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("tab", name="Song & settings")).to_have_attribute("aria-selected", "true")
     pid = re.search(r"#/p/([^/]+)", page.url).group(1)  # type: ignore[union-attr]
     page.get_by_role("tab", name="Pipeline").click()
     expect(page.locator(".action-bar")).to_contain_text("Upload a song")

@@ -14,6 +14,7 @@ const STEP_X = 150;
 const LINE_Y = 200;
 const LEFT = 30;
 const FAILED_Y = 318;
+const SELF_LABEL_W = 70;
 
 /**
  * Pure layout: node centres and edge groups for a machine spec.
@@ -24,8 +25,9 @@ export function layoutMachine(spec) {
   /** @type {Record<string, {x:number, y:number}>} */
   const pos = {};
   line.forEach((s, i) => { pos[s] = { x: LEFT + NODE_W / 2 + i * STEP_X, y: LINE_Y }; });
-  const width = LEFT * 2 + NODE_W + (line.length - 1) * STEP_X;
-  pos.FAILED = { x: width / 2, y: FAILED_Y };
+  const lineWidth = LEFT * 2 + NODE_W + (line.length - 1) * STEP_X;
+  const width = lineWidth + SELF_LABEL_W; // room right of the last self-loop's label
+  pos.FAILED = { x: lineWidth / 2, y: FAILED_Y };
   const index = (/** @type {string} */ s) => line.indexOf(s);
 
   /** @type {Map<string, {source:string, dest:string, triggers:string[]}>} */
@@ -133,7 +135,7 @@ export function renderStateDiagram(host, spec, now) {
     let d, lx, ly;
     if (from === grp.dest) {
       d = `M ${b.x - 16} ${top} C ${b.x - 40} ${top - 48}, ${b.x + 40} ${top - 48}, ${b.x + 16} ${top - 3}`;
-      lx = b.x; ly = top - 44;
+      lx = b.x + 22; ly = top - 14; // beside the loop, clear of the arcs' labels above
     } else {
       const a = L.pos[from];
       const span = srcIdx - L.index(grp.dest);
@@ -145,7 +147,7 @@ export function renderStateDiagram(host, spec, now) {
     const sources = [...grp.sources].sort((x, y) => L.index(x) - L.index(y));
     const g = svg("g", { class: `edge-group back${hot ? " hot" : ""}`, "data-triggers": grp.triggers.join(" ") },
       edgePath(d, `${grp.triggers.join(", ")}: from ${sources.join(", ")} back to ${grp.dest}`, hot, "edge back"),
-      label({ x: lx, y: ly, "text-anchor": "middle", class: "edge-label" }, triggerWords(spec, grp.triggers), grp.triggers.join(", ")),
+      label({ x: lx, y: ly, "text-anchor": from === grp.dest ? "start" : "middle", class: "edge-label" }, triggerWords(spec, grp.triggers), grp.triggers.join(", ")),
     );
     root.appendChild(g);
   });
