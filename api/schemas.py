@@ -62,6 +62,9 @@ class MachinePublic(BaseModel):
     pipeline: list[dict[str, Any]]
     edits: list[dict[str, Any]]
     transitions: list[dict[str, Any]]
+    labels: dict[str, str] = Field(default_factory=dict, description="each trigger in a person's words")
+    internal: list[str] = Field(default_factory=list, description="triggers only the runner fires (never offered)")
+    state_words: dict[str, str] = Field(default_factory=dict, description="what a project in each work state has")
     mermaid: str
 
 
@@ -115,6 +118,19 @@ class ProjectCreate(Strict):
     settings: SettingsUpdate | None = None
 
 
+class ProjectRename(Strict):
+    """POST /projects/{id}/rename."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ProjectDuplicate(Strict):
+    """POST /projects/{id}/duplicate: the copy's name (default "<name> (copy)") and settings to change on it."""
+
+    name: str | None = Field(default=None, max_length=200)
+    settings: SettingsUpdate | None = None
+
+
 class RenderPublic(BaseModel):
     """One finished render with download URLs."""
 
@@ -157,6 +173,8 @@ class ProjectPublic(BaseModel):
     thumbnail_url: str | None = None
     audio_url: str | None = None
     settings_version: str = Field(default="", description="the settings' version: If-Match of PATCH /projects/{id}")
+    status_text: str = Field(default="", description='where the project is in words: "video ready", "video out of date" '
+                                                     '(engine.machine.status_words)')
 
     @computed_field(description="a run towards RENDERED has steps to do from this state (engine.machine.can_generate)")
     @property
@@ -189,6 +207,7 @@ class ProjectSummary(BaseModel):
     updated_at: datetime
     thumbnail_url: str | None = None
     duration_ms: int | None = None
+    status_text: str = Field(default="", description="where the project is in words (engine.machine.status_words)")
 
 
 # --------------------------------------------------------------------------- runs
@@ -344,6 +363,9 @@ class ScenePublic(BaseModel):
     locked: bool = Field(default=False, description="kept as it is through a new style, frame or redraw")
     lines: list[SceneLine] = Field(default_factory=list, description="the lyric lines shown in this scene")
     etag: str = Field(default="", description="the scene's version: send it as If-Match with an edit (412 when stale)")
+    previous_image_url: str | None = Field(default=None, description="while the current version is not drawn yet: "
+                                           "the newest earlier picture (shown marked out of date)")
+    previous_version: int | None = None
 
 
 class SegmentsPublic(BaseModel):

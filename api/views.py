@@ -147,6 +147,7 @@ def project_public(folder: ProjectFolder, project: Project | None = None, *, job
         thumbnail_url=_thumbnail(folder),
         audio_url=file_url(project.id, project.source.wav_file) if project.source else None,
         settings_version=settings_version(project.settings),
+        status_text=machine.status_words(project),
     )
 
 
@@ -157,6 +158,7 @@ def project_summary(folder: ProjectFolder) -> ProjectSummary:
         id=project.id, name=project.name, state=project.state, created_at=project.created_at,
         updated_at=project.updated_at, thumbnail_url=_thumbnail(folder),
         duration_ms=project.source.duration_ms if project.source else None,
+        status_text=machine.status_words(project),
     )
 
 
@@ -175,6 +177,8 @@ def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None, *, anal
     """A scene with its current version, all versions, its lyric lines and its version (ETag)."""
     versions = [_version_public(project_id, v) for v in sp.versions] if sp else []
     latest = versions[-1] if versions else None
+    # a new prompt or intent makes a version with no picture yet: the last drawn one stays visible, out of date
+    earlier = next((v for v in reversed(versions[:-1]) if v.image_url), None) if latest and not latest.image_url else None
     return ScenePublic(
         id=scene.id, index=scene.index, start_ms=scene.start_ms, end_ms=scene.end_ms, lyric_text=scene.lyric_text,
         visual_intent=scene.visual_intent, mood=scene.mood, energy=scene.energy, section=scene.section,
@@ -187,6 +191,7 @@ def scene_public(project_id: str, scene: Scene, sp: ScenePrompts | None, *, anal
                lines_for_scene(analysis.lyrics, start_ms=scene.start_ms, end_ms=scene.end_ms, duration_ms=analysis.duration_ms)]
         if analysis is not None else [],
         etag=scene_version(scene, sp),
+        previous_image_url=earlier.image_url if earlier else None, previous_version=earlier.version if earlier else None,
     )
 
 

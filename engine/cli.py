@@ -16,7 +16,7 @@ from engine.errors import CancelledError, DiskFullError, InputError, StorybeatEr
 from engine.jobs import queue_run, require_not_busy, resume_plan, seen_jobs
 from engine.models import JOB_KINDS, Job, JobKind, ProjectSettings
 from engine.providers import default_provider_name
-from engine.review import write_contact_sheet
+from engine.review import picture_problems, problems_text, write_contact_sheet
 from engine.storage import ProjectFolder, list_project_ids
 from engine.styles import PRESETS
 from engine.usage import estimate_project
@@ -91,7 +91,8 @@ def _run(project_id: str, *, target: str, kind: JobKind | None, preview: bool, q
         project = runner.run(lock_wait_s=max(lock_wait_s, RUN_LOCK_WAIT_S))
     finally:
         bar.close()
-    print(f"{project.id}: {project.state}")
+    problems = problems_text(picture_problems(folder))
+    print(f"{project.id}: {project.state} ({machine.status_words(project)})" + (f"; {problems}" if problems else ""))
     if project.renders and project.state == machine.RENDERED:
         print(folder.resolve(project.renders[-1].file))
     return EXIT_OK
@@ -173,14 +174,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "project": project.model_dump(mode="json"),
-            "allowed": machine.allowed_triggers(project),
+            "allowed": machine.user_triggers(project),
+            "status": machine.status_words(project),
+            "problems": [{"scene": i, "status": st, "reason": r, "fallback": f} for i, st, r, f in picture_problems(folder)],
             "jobs": {job.kind: job.model_dump(mode="json") for job in jobs},
         }, indent=2))
         return EXIT_OK
-    print(f"{project.id} {project.name!r}: {project.state}")
+    print(f"{project.id} {project.name!r}: {project.state} ({machine.status_words(project)})")
     if project.error:
         print(f"  failed in {project.error.step}: {project.error.message}")
-    print(f"  allowed: {', '.join(machine.allowed_triggers(project)) or '-'}")
+    actions = machine.user_triggers(project)  # the runner's own triggers (fail) are no action of the user's
+    print(f"  allowed: {', '.join(f'{t} ({machine.TRIGGER_LABELS.get(t, t)})' for t in actions) or '-'}")
+    problems = problems_text(picture_problems(folder))
+    if problems:
+        print(f"  {problems}")
     for job in jobs:
         if job.status == "not_responding":
             print(f"  {job.kind}: not responding at {job.fraction * 100:.0f}% step={job.step}: {job.message}")
@@ -356,7 +363,26 @@ def cmd_list(args: argparse.Namespace) -> int:
         except StorybeatError as exc:  # one broken project must not hide the others
             print(f"{project_id}\tUNREADABLE\t{exc}")
             continue
-        print(f"{project.id}\t{project.state}\t{project.name}")
+        print(f"{project.id}\t{project.state}\t{machine.status_words(project)}\t{project.name}")
+    return EXIT_OK
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    """Give a project a new name."""
+    from engine.manage import rename_project
+
+    project = rename_project(args.id, args.name)
+    print(f"{project.id}: {project.name}")
+    return EXIT_OK
+
+
+def cmd_duplicate(args: argparse.Namespace) -> int:
+    """Copy a project (track, analysis, storyboard, prompts, pictures) to try another style or aspect; prints the new id."""
+    from engine.manage import duplicate_project  # numpy (via engine.project): deferred (see the top)
+
+    changes = {k: v for k, v in (("style", args.style), ("aspect", args.aspect), ("resolution", args.resolution)) if v is not None}
+    project = duplicate_project(args.id, name=args.name, settings=changes or None)
+    print(project.id)
     return EXIT_OK
 
 
@@ -475,6 +501,15 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--json", action="store_true")
     group.add_argument("--mermaid", action="store_true")
+    p = add("rename", cmd_rename, "give a project a new name")
+    p.add_argument("id")
+    p.add_argument("name")
+    p = add("duplicate", cmd_duplicate, "copy a project without analysing again (another style or aspect); prints the new id")
+    p.add_argument("id")
+    p.add_argument("--name", help='default: "<name> (copy)"')
+    p.add_argument("--style", choices=sorted(PRESETS))
+    p.add_argument("--aspect", choices=ProjectSettings.choices("aspect"))
+    p.add_argument("--resolution", type=int, choices=ProjectSettings.choices("resolution"))
     add("list", cmd_list, "list projects")
     p = add("contact-sheet", cmd_contact_sheet, "PNG grid of every scene for review")
     p.add_argument("id")

@@ -12,15 +12,13 @@ from datetime import datetime
 from engine import machine
 from engine.config import get_settings
 from engine.errors import BusyError
+from engine.eta import EtaModel, StepPlan, learn, plan_steps
 from engine.lock import lock_holder
 from engine.models import JOB_KINDS, Job, JobError, JobKind, Project, StepProgress, Usage, utcnow
 from engine.storage import ProjectFolder
 from engine.usage import UsageDelta, add_usage
 
 log = logging.getLogger(__name__)
-
-# Rough share of a full run's wall time per step, for the overall fraction and ETA.
-STEP_WEIGHTS: dict[str, float] = {"analyze": 12, "segment": 1, "prompt": 2, "draw": 35, "render": 50}
 
 ProgressCallback = Callable[[Job], None]
 
@@ -207,8 +205,9 @@ def queue_run(
         check_provider(project.settings, config)  # refused now, not by a worker that cannot start
         previous = folder.load_job(kind)
         crashed = (previous.status == "queued" and previous.continues_crash) or job_crashed(previous)
+        # the errors carry over as the runner keeps them (a crashed run continues); a stopped run's are not shown again
         job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),
-                  steps=previous.steps, usage=previous.usage, errors=previous.errors, preview=preview,
+                  steps=previous.steps, usage=previous.usage, errors=previous.errors if crashed else [], preview=preview,
                   continues_crash=crashed)
         job.pid = spawn(job) if spawn is not None else pid
         try:
@@ -251,7 +250,10 @@ class JobTracker:
             errors=previous.errors[-20:] if keep_attempts else [],
             usage=previous.usage if keep_attempts else Usage(),
         )
-        self._step_started: dict[str, float] = {}
+        self._provider = "local"
+        self._preview = preview
+        self._eta = EtaModel(self._plans([s.name for s in self.job.steps]))
+        self.job.eta_s = self._eta.eta(time.monotonic())
         self._heartbeat_s = heartbeat_s
         self._on_change = on_change
         self._stop = threading.Event()
@@ -270,11 +272,22 @@ class JobTracker:
         if self._thread:
             self._thread.join(timeout=5)
 
+    def _plans(self, steps: list[str]) -> list[StepPlan]:
+        """The ETA model's plan of ``steps`` for this project now (unit plans when the project cannot be read)."""
+        try:
+            self._provider = self.folder.load_project().settings.provider
+            return plan_steps(self.folder, steps, preview=self._preview)
+        except Exception as exc:  # noqa: BLE001 - an estimate must never stop a run
+            log.debug("%s: no ETA plan: %s", self.folder.id, exc)
+            return [StepPlan(name=s, units=1.0, prior_s=1.0) for s in steps]
+
     def _beat(self) -> None:
         """Beat until stopped; a failed write (e.g. a full disk) is logged and the next beat tries again."""
         while not self._stop.wait(self._heartbeat_s):
             with self._lock:
                 self.job.heartbeat_at = utcnow()
+                if self.job.status == "running":
+                    self._update_overall()  # the time left counts down between progress reports too
                 try:
                     self._write(force=True)
                 except Exception as exc:  # noqa: BLE001 - the thread must outlive any one write
@@ -311,7 +324,8 @@ class JobTracker:
             s.status = "running"
             s.started_at = s.started_at or utcnow()
             self.job.step = name
-            self._step_started.setdefault(name, time.monotonic())
+            self._eta.start(name, time.monotonic())
+            self._update_overall()  # the counters are the new step's (not "draw 4/4" left from the last one)
             self._write(force=True)
             return s.attempts
 
@@ -328,6 +342,8 @@ class JobTracker:
             s.done, s.total = done, total
             if message:
                 s.message = message
+            if total:
+                self._eta.progress(name, done / total, time.monotonic())
             self._update_overall()
             self._write(force=done >= total)
 
@@ -343,6 +359,12 @@ class JobTracker:
                 s.done = s.total
             if message:
                 s.message = message
+            seconds = self._eta.finish(name, time.monotonic(), skipped=skipped)
+            if seconds is not None:
+                learn(name, self._provider, self._eta.own_units(name), seconds)
+            pending = [p.name for p in self.job.steps if p.status == "pending"]
+            if pending and name in ("segment", "prompt", "draw"):  # the storyboard now says how much is left
+                self._eta.replan(self._plans(pending))
             self._update_overall()
             self._write(force=True)
 
@@ -373,44 +395,10 @@ class JobTracker:
             self._write(force=True)
 
     # ---------------------------------------------------------------- ETA
-    def _weighted_steps(self) -> list[tuple[StepProgress, float]]:
-        """Steps with their weights, without the skipped ones: a step that found its output up to date is no
-        part of this run's work (else a re-render would start at 50% with 'a few seconds left')."""
-        return [(s, STEP_WEIGHTS.get(s.name, 1.0)) for s in self.job.steps if s.status != "skipped"]
-
     def _update_overall(self) -> None:
-        total_w = sum(w for _, w in self._weighted_steps()) or 1.0
-        done_w = 0.0
-        for s, w in self._weighted_steps():
-            if s.status == "done":
-                done_w += w
-            elif s.total:
-                done_w += w * min(1.0, s.done / s.total)
+        """The job's counters (the current step's units), fraction and time left, from the ETA model."""
         current = self.step(self.job.step) if self.job.step else None
         self.job.done = current.done if current else 0
         self.job.total = current.total if current else 0
-        self.job.fraction = round(done_w / total_w, 4)
-        self.job.eta_s = self._eta()
-
-    def _eta(self) -> float | None:
-        """Seconds left: the running step at its own pace, later steps at the run's pace per unit of weight."""
-        started = self.job.started_at
-        if not started or self.job.fraction <= 0.01:
-            return None
-        elapsed = (utcnow() - started).total_seconds()
-        overall = elapsed * (1 - self.job.fraction) / self.job.fraction
-        current = self.step(self.job.step) if self.job.step else None
-        step_start = self._step_started.get(self.job.step)
-        if current is None or step_start is None or current.status != "running" or not current.total:
-            return round(overall, 1)
-        done_part = current.done / current.total
-        if done_part < 0.05:
-            return round(overall, 1)
-        step_elapsed = time.monotonic() - step_start
-        step_left = step_elapsed * (1 - done_part) / done_part
-        names = [s.name for s in self.job.steps]
-        later = names[names.index(current.name) + 1:] if current.name in names else []
-        later_w = sum(STEP_WEIGHTS.get(n, 1.0) for n in later if self.step(n).status == "pending")
-        total_w = sum(w for _, w in self._weighted_steps()) or 1.0
-        pace = elapsed / max(self.job.fraction * total_w, 1e-6)  # seconds per unit of weight so far
-        return round(step_left + pace * later_w, 1)
+        self.job.fraction = self._eta.fraction()
+        self.job.eta_s = self._eta.eta(time.monotonic())

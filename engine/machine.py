@@ -58,6 +58,23 @@ EDITS: list[tuple[str, list[str], str, str]] = [
      "the user's own picture (or a new focal point of it) is a scene's new version; the draw step keeps it"),
 ]
 
+# Each trigger in a person's words (the UI's diagram and buttons, the CLI's status); the trigger name is
+# shown on hover. A test checks every trigger of the table has one.
+TRIGGER_LABELS: dict[str, str] = {
+    "analyze": "listen", "segment": "plan scenes", "prompt": "write prompts", "draw": "draw pictures",
+    "render": "render video", "upload": "new song", "edit_lyrics": "fix lyrics", "edit_intent": "edit scene",
+    "change_style": "new style", "edit_prompt": "edit prompt", "regenerate": "redraw", "restore": "restore version",
+    "change_frame": "new aspect or quality", "change_output": "new subtitles or output", "fail": "error",
+    "recover": "resume",
+}
+INTERNAL_TRIGGERS: frozenset[str] = frozenset({"fail"})  # fired by the runner only: never offered as an action
+
+# What a project has, in a person's words (the project list, the CLI), by the state it stands for.
+STATE_WORDS: dict[str, str] = {
+    CREATED: "no song yet", UPLOADED: "song uploaded", ANALYZED: "song analysed", SEGMENTED: "scenes planned",
+    PROMPTED: "prompts written", IMAGED: "pictures drawn", RENDERED: "video ready",
+}
+
 
 class _FailedFrom:
     """Condition of ``recover``: the project failed from ``state``."""
@@ -147,6 +164,28 @@ def stands_for(project: _HasState) -> str:
     if project.state == FAILED:
         return project.failed_from or CREATED
     return project.state
+
+
+def user_triggers(project: Project) -> list[str]:
+    """The allowed triggers a person can ask for (:data:`INTERNAL_TRIGGERS` left out), in table order."""
+    return [t for t in allowed_triggers(project) if t not in INTERNAL_TRIGGERS]
+
+
+class _HasRenders(_HasState, Protocol):
+    renders: list[Any]
+
+
+def status_words(project: _HasRenders) -> str:
+    """Where a project is, in words: "video ready", "video out of date" (rendered once, edited since), "failed: ...".
+
+    Derived from :func:`stands_for` and :data:`STATE_WORDS`; the project list and the CLI show it.
+    """
+    words = STATE_WORDS[stands_for(project)]
+    if project.state == FAILED:
+        return f"failed, resume to continue ({words})"
+    if project.renders and project.state != RENDERED:
+        return "video out of date"
+    return words
 
 
 def job_kind(state: str, target: str) -> JobKind:
@@ -242,6 +281,9 @@ def machine_spec(project: Project | None = None) -> dict[str, Any]:
         "pipeline": [{"step": t, "source": s, "dest": d} for t, s, d in PIPELINE],
         "edits": [{"trigger": t, "sources": s, "dest": d, "meaning": m} for t, s, d, m in EDITS],
         "transitions": transitions,
+        "labels": TRIGGER_LABELS,
+        "internal": sorted(INTERNAL_TRIGGERS),
+        "state_words": STATE_WORDS,
     }
     if project is not None:
         spec["current"] = project.state

@@ -19,6 +19,8 @@ Aspect = Literal["16:9", "9:16", "1:1"]
 ProviderName = Literal["local", "gemini"]
 Quality = Literal["fast", "pro"]
 Resolution = Literal[720, 1080]
+SubtitleSize = Literal["small", "medium", "large"]
+SubtitlePosition = Literal["bottom", "middle", "top"]  # inside the platform safe area of the frame
 
 
 def utcnow() -> datetime:
@@ -54,6 +56,8 @@ class ProjectSettings(Model):
     resolution: Resolution = 720
     fps: int = Field(default=30, ge=12, le=60)
     subtitles: bool = True
+    subtitle_size: SubtitleSize = "medium"
+    subtitle_position: SubtitlePosition = "bottom"
     quality: Quality = "fast"
     provider: ProviderName = "local"
     min_scene_ms: int = Field(default=2500, ge=500, le=30_000)

@@ -318,7 +318,7 @@ _SETTING_TRIGGERS: list[tuple[set[str], str, str]] = [
     ({"provider", "min_scene_ms", "max_scene_ms"}, "", machine.UPLOADED),
     ({"style"}, "change_style", machine.SEGMENTED),
     ({"aspect", "quality", "resolution", "seed"}, "change_frame", machine.PROMPTED),
-    ({"subtitles", "fps", "beat_pulse"}, "change_output", machine.IMAGED),
+    ({"subtitles", "subtitle_size", "subtitle_position", "fps", "beat_pulse"}, "change_output", machine.IMAGED),
 ]
 
 

@@ -39,3 +39,31 @@ def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(target, optimize=True)
     return target
+
+
+def picture_problems(folder: ProjectFolder) -> list[tuple[str, str, str, bool]]:
+    """The scenes whose current picture is not a plain success: (scene id, status, reason, drawn by the local
+    fallback), in time order; a blocked picture was replaced by a local drawing (fallback), a failed one is missing."""
+    segments, prompts = folder.load_segments(), folder.load_prompts()
+    if segments is None or prompts is None:
+        return []
+    by_id = {sp.id: sp for sp in prompts.scenes}
+    out = []
+    for scene in segments.scenes:
+        sp = by_id.get(scene.id)
+        image = sp.latest.image if sp else None
+        if image is not None and (image.status != "ok" or image.fallback):
+            out.append((scene.id, image.status, image.reason, image.fallback))
+    return out
+
+
+def problems_text(problems: list[tuple[str, str, str, bool]]) -> str:
+    """One line for people: "1 scene needs attention: seg_001 blocked by the safety filter (...), drawn locally"."""
+    if not problems:
+        return ""
+    parts = []
+    for scene_id, status, reason, fallback in problems:
+        what = {"blocked": "blocked by the safety filter", "failed": "picture failed"}.get(status, status)
+        parts.append(f"{scene_id} {what}" + (f" ({reason})" if reason else "") + (", drawn locally instead" if fallback else ""))
+    n = len(problems)
+    return f"{n} scene{'s' if n > 1 else ''} need{'s' if n == 1 else ''} attention: " + "; ".join(parts)

@@ -192,6 +192,8 @@ class Runner:
                 number = tracker.start_attempt(name)
                 try:
                     did_work = step.run(ctx)
+                except CancelledError:
+                    raise  # a stop on request is no error of the step: the job ends "cancelled", nothing red
                 except Exception as exc:
                     final = not _is_transient(exc) or number >= self.config.step_attempts
                     tracker.error(name, f"{type(exc).__name__}: {exc}", attempt=number, final=final)

@@ -5,7 +5,9 @@ import logging
 import os
 import re
 import stat
+import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
@@ -46,7 +48,47 @@ MEDIA_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".srt": "application/x-
 def download(folder: FolderDep, path: str) -> FileResponse:
     """A picture, render, subtitle file, the normalised track or the contact sheet (Range supported)."""
     full = servable(folder, path)
-    return FileResponse(full, media_type=MEDIA_TYPES[full.suffix], headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache", "Content-Disposition": content_disposition(download_name(folder, path))}
+    return FileResponse(full, media_type=MEDIA_TYPES[full.suffix], headers=headers)
+
+
+_RENDER_RE = re.compile(r"^renders/(final|preview)_v(\d+)\.(mp4|srt|lrc)$")
+_IMAGE_RE = re.compile(r"^images/seg_(\d+)_v(\d+)\.png$")
+
+
+def download_name(folder: ProjectFolder, path: str) -> str:
+    """The name a download is saved under: after the song, e.g. "Neon nights - v2.mp4", "Neon nights - scene 3 v2.png".
+
+    The project's name, else the uploaded file's name without its extension, else the project id.
+    """
+    try:
+        project = folder.load_project()
+        song = project.name or (Path(project.source.original_name).stem if project.source else "")
+    except Exception:  # noqa: BLE001 - a name is a courtesy: the file is served either way
+        song = ""
+    song = " ".join(song.split()) or folder.id
+    name = Path(path).name
+    if m := _RENDER_RE.match(path):
+        kind, version, ext = m.groups()
+        return f"{song} - v{version}{' (preview)' if kind == 'preview' else ''}.{ext}"
+    if m := _IMAGE_RE.match(path):
+        return f"{song} - scene {int(m.group(1))} v{m.group(2)}.png"
+    if path == "source/track.wav":
+        return f"{song}.wav"
+    if path == "contact_sheet.png":
+        return f"{song} - contact sheet.png"
+    return name
+
+
+def content_disposition(filename: str, disposition: str = "inline") -> str:
+    """A Content-Disposition header naming ``filename``: a safe ASCII ``filename`` and the exact name as RFC 5987
+    ``filename*`` (UTF-8, percent-encoded). ``inline``: a player or an <img> still shows it; <a download> saves it so."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r'[^A-Za-z0-9 ._()-]+', "_", ascii_name).strip(" ._") or "download"
+    suffix = Path(filename).suffix
+    if suffix and not ascii_name.endswith(suffix):
+        ascii_name += suffix
+    return f"{disposition}; filename=\"{ascii_name[:150]}\"; filename*=UTF-8''{quote(filename[:150], safe='')}"
 
 
 def servable(folder: ProjectFolder, path: str) -> Path:

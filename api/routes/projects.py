@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from engine.errors import InputError, NotFoundError
 from engine.jobs import require_not_busy
+from engine.manage import duplicate_project, rename_project
 from engine.models import ProjectSettings
 from engine.project import create_project, delete_project, update_settings, upload_track
 from engine.providers import default_provider_name
@@ -20,7 +21,17 @@ from api.deps import FolderDep, SettingsDep
 from api.errors import UnsupportedMediaError, responses
 from api.etag import IfMatch, with_etag
 from api.http import StrictJSONRoute
-from api.schemas import AnalysisPublic, EstimatePublic, ProjectCreate, ProjectPublic, ProjectSummary, SettingsPublic, SettingsUpdate
+from api.schemas import (
+    AnalysisPublic,
+    EstimatePublic,
+    ProjectCreate,
+    ProjectDuplicate,
+    ProjectPublic,
+    ProjectRename,
+    ProjectSummary,
+    SettingsPublic,
+    SettingsUpdate,
+)
 from api.uploads import receive_upload
 from api.views import JSON_TYPE, project_json, project_public, project_summary
 
@@ -146,3 +157,19 @@ def analysis(folder: FolderDep) -> AnalysisPublic:
 def estimate(folder: FolderDep) -> EstimatePublic:
     """Pre-flight estimate of what the rest of the run costs (Gemini calls, tokens, pictures, USD; 0 for local)."""
     return EstimatePublic.model_validate(estimate_project(folder.id).to_dict())
+
+
+@router.post("/{project_id}/rename", response_model=ProjectPublic, responses=responses(401, 404, 409, 422))
+def rename(folder: FolderDep, body: ProjectRename) -> ProjectPublic:
+    """Give the project a new name (409 while a worker runs: the run would save over it)."""
+    return project_public(folder, rename_project(folder.id, body.name))
+
+
+@router.post("/{project_id}/duplicate", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED,
+             responses=responses(401, 404, 409, 422))
+def duplicate(folder: FolderDep, body: ProjectDuplicate | None = None) -> ProjectPublic:
+    """A new project with this one's track, analysis, storyboard, prompts and pictures (no renders), then ``settings``
+    changed on it: try another style or aspect without analysing again."""
+    body = body or ProjectDuplicate()
+    copy = duplicate_project(folder.id, name=body.name, settings=body.settings.changes() if body.settings else None)
+    return project_public(ProjectFolder(copy.id), copy)

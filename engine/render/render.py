@@ -83,7 +83,9 @@ def chunk_fingerprint(chunk: Chunk, *, timeline: Timeline, subtitles: list[Subti
     events = chunk_subtitle_events(chunk, timeline=timeline, subtitles=subtitles) if subtitles else []
     graph = command.chunk_graph(chunk, timeline=timeline, ass_path=Path("SUBS") if events else None,
                                   fonts_dir=Path("FONTS") if events else None)
-    subs = [ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY), *events] if events else []
+    header = ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY, size=spec.subtitle_size,
+                        position=spec.subtitle_position)
+    subs = [header, *events] if events else []
     images = [timeline.clips[i].clip.image_sha256 for i in chunk.clip_indexes]
     cameras = [_camera_key(timeline.clips[i]) for i in chunk.clip_indexes]
     return fingerprint(RENDER_VERSION, "chunk", graph, images, cameras, chunk.start_frame, chunk.dur_frames,
@@ -305,7 +307,8 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
 
     ass_path: Path | None = None
     if burn:
-        ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY)
+        ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY,
+                          size=spec.subtitle_size, position=spec.subtitle_position)
         ass_path = cache_dir / f"subs_{fingerprint(ass_text)}.ass"
         if not ass_path.exists():
             _atomic_write_text(ass_path, ass_text)

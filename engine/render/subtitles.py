@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.render.timeline import SubtitleLine
@@ -57,13 +58,51 @@ def _colour(rgb: int, *, alpha: int = 0) -> str:
     return f"&H{alpha:02X}{b:02X}{g:02X}{r:02X}"
 
 
-def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY) -> str:
-    """The [Script Info] and [V4+ Styles] sections for a ``width`` x ``height`` video."""
-    size = max(10, round(min(width, height) * 0.06))
-    outline = max(1.0, round(size * 0.08, 1))
-    shadow = max(0.5, round(size * 0.04, 1))
-    margin_v = round(height * 0.07)
-    margin_h = round(width * 0.06)
+@dataclass(frozen=True)
+class SafeArea:
+    """Fractions of the frame that a platform's own overlay covers (captions, buttons, the progress bar)."""
+
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+
+# Vertical video (TikTok, Reels, Shorts): the account name, caption and music line cover about the lowest
+# fifth, the like/comment/share column the right edge, the tabs the top; keep the lyrics out of all three.
+# Landscape (YouTube): the controls and progress bar show over the bottom when paused. Square feeds: a margin.
+SAFE_AREAS: dict[str, SafeArea] = {
+    "portrait": SafeArea(top=0.14, bottom=0.24, left=0.06, right=0.16),
+    "landscape": SafeArea(top=0.07, bottom=0.10, left=0.06, right=0.06),
+    "square": SafeArea(top=0.08, bottom=0.09, left=0.06, right=0.06),
+}
+SUBTITLE_SIZES: dict[str, float] = {"small": 0.045, "medium": 0.06, "large": 0.075}  # of the frame's short side
+SUBTITLE_ALIGN: dict[str, int] = {"bottom": 2, "middle": 5, "top": 8}  # ASS numpad alignment, centred
+
+
+def frame_shape(width: int, height: int) -> str:
+    """ "portrait", "landscape" or "square" (what decides the safe area)."""
+    if height > width * 1.1:
+        return "portrait"
+    return "landscape" if width > height * 1.1 else "square"
+
+
+def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY, size: str = "medium",
+               position: str = "bottom") -> str:
+    """The [Script Info] and [V4+ Styles] sections for a ``width`` x ``height`` video.
+
+    ``size`` (small, medium, large) scales the text with the frame; ``position`` (bottom, middle, top) places it
+    inside the frame's platform safe area (:data:`SAFE_AREAS`), so no app's buttons or captions cover it.
+    """
+    if size not in SUBTITLE_SIZES or position not in SUBTITLE_ALIGN:
+        raise ValueError(f"unknown subtitle size {size!r} or position {position!r}")
+    safe = SAFE_AREAS[frame_shape(width, height)]
+    font_size = max(10, round(min(width, height) * SUBTITLE_SIZES[size]))
+    outline = max(1.0, round(font_size * 0.08, 1))
+    shadow = max(0.5, round(font_size * 0.04, 1))
+    margin_v = round(height * (safe.top if position == "top" else safe.bottom))
+    margin_l, margin_r = round(width * safe.left), round(width * safe.right)
+    alignment = SUBTITLE_ALIGN[position]
     white, gold, black = _colour(0xFFFFFF), _colour(0xFFD54A), _colour(0x000000)
     shade = _colour(0x000000, alpha=0x60)
     fmt = ("Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
@@ -71,8 +110,8 @@ def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY) -> st
            "Alignment, MarginL, MarginR, MarginV, Encoding")
 
     def style(name: str, primary: str, secondary: str) -> str:
-        return (f"Style: {name},{font_family},{size},{primary},{secondary},{black},{shade},-1,0,0,0,100,100,0,0,1,"
-                f"{outline},{shadow},2,{margin_h},{margin_h},{margin_v},1")
+        return (f"Style: {name},{font_family},{font_size},{primary},{secondary},{black},{shade},-1,0,0,0,100,100,0,0,1,"
+                f"{outline},{shadow},{alignment},{margin_l},{margin_r},{margin_v},1")
 
     return "\n".join([
         "[Script Info]",
@@ -116,10 +155,12 @@ def _usable(lines: Iterable[SubtitleLine]) -> list[SubtitleLine]:
     return sorted((ln for ln in lines if ln.text.strip() and ln.end_ms > ln.start_ms), key=lambda ln: ln.start_ms)
 
 
-def to_ass(lines: Iterable[SubtitleLine], *, width: int, height: int, font_family: str = FONT_FAMILY) -> str:
+def to_ass(lines: Iterable[SubtitleLine], *, width: int, height: int, font_family: str = FONT_FAMILY,
+           size: str = "medium", position: str = "bottom") -> str:
     """A complete ASS script: readable white text with a dark outline and shadow, karaoke where possible."""
     events = [ass_event(ln) for ln in _usable(lines)]
-    return ass_header(width=width, height=height, font_family=font_family) + "".join(e + "\n" for e in events)
+    header = ass_header(width=width, height=height, font_family=font_family, size=size, position=position)
+    return header + "".join(e + "\n" for e in events)
 
 
 def to_srt(lines: Iterable[SubtitleLine]) -> str:

@@ -64,6 +64,8 @@ class RenderSpec:
     preview: bool = False
     subtitles: bool = True
     beat_pulse: bool = True
+    subtitle_size: str = "medium"  # engine.render.subtitles.SUBTITLE_SIZES
+    subtitle_position: str = "bottom"  # inside the frame's safe area (engine.render.subtitles.SAFE_AREAS)
     crf: int = 20
     preset: str = "veryfast"
     # cheaper on zooming/panning stills at the same crf, same size and SSIM/PSNR (docs/benchmarks.md ## Render):
@@ -89,19 +91,21 @@ _PREVIEW_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (360, 360)}
 
 
 def render_spec(*, aspect: str, resolution: int, fps: int = 30, preview: bool = False,
-                subtitles: bool = True, beat_pulse: bool = True) -> RenderSpec:
+                subtitles: bool = True, beat_pulse: bool = True, subtitle_size: str = "medium",
+                subtitle_position: str = "bottom") -> RenderSpec:
     """The spec for a project's settings: 16:9 / 9:16 / 1:1 at 720p or 1080p; preview is 360p, fast and rough."""
     if preview:
         if aspect not in _PREVIEW_SIZES:
             raise InputError(f"unknown aspect {aspect!r}")
         width, height = _PREVIEW_SIZES[aspect]
         return RenderSpec(width=width, height=height, fps=min(fps, 24), preview=True, subtitles=subtitles,
-                          beat_pulse=beat_pulse, crf=28, preset="ultrafast")
+                          beat_pulse=beat_pulse, subtitle_size=subtitle_size, subtitle_position=subtitle_position,
+                          crf=28, preset="ultrafast")
     if (aspect, resolution) not in _SIZES:
         raise InputError(f"unknown format {aspect} {resolution}p")
     width, height = _SIZES[(aspect, resolution)]
     return RenderSpec(width=width, height=height, fps=fps, preview=False, subtitles=subtitles,
-                      beat_pulse=beat_pulse)
+                      beat_pulse=beat_pulse, subtitle_size=subtitle_size, subtitle_position=subtitle_position)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ def build_inputs(ctx: StepContext) -> tuple[list[Clip], list[SubtitleLine], Rend
         for line in analysis.lyrics
     ]
     spec = render_spec(
-        aspect=s.aspect, resolution=s.resolution, fps=s.fps, preview=ctx.preview, subtitles=s.subtitles, beat_pulse=s.beat_pulse
+        aspect=s.aspect, resolution=s.resolution, fps=s.fps, preview=ctx.preview, subtitles=s.subtitles, beat_pulse=s.beat_pulse,
+        subtitle_size=s.subtitle_size, subtitle_position=s.subtitle_position,
     )
     return clips, subtitles, spec, analysis.duration_ms
 

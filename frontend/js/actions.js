@@ -30,23 +30,35 @@ export const ACTIONS = {
   upload_picture: { label: "Use your own picture", hint: "upload a picture for a scene", kind: "goto", tab: "storyboard" },
 };
 
-/** Triggers the machine uses internally; never offered as buttons. */
-export const HIDDEN = new Set(["fail"]);
+/** "upload" while there is no track yet: nothing to replace. @type {ActionInfo} */
+export const FIRST_UPLOAD = { label: "Upload a song", hint: "choose the track (and lyrics)", kind: "goto", tab: "setup", primary: true };
+
+/** Triggers the machine uses internally; never offered as buttons. Filled from the machine spec's `internal`
+ * (engine.machine.INTERNAL_TRIGGERS) by `useMachine` at start-up. */
+export const HIDDEN = new Set();
+
+/** Take the internal triggers from the machine spec (GET /machine). @param {{internal?: string[]}} spec */
+export function useMachine(spec) {
+  HIDDEN.clear();
+  for (const t of spec.internal || []) HIDDEN.add(t);
+}
 
 /**
  * Group allowed triggers into the buttons to show, de-duplicating "goto" tabs.
  * Pure: used by the action bar and by tests of the UI logic.
  * @param {string} state
  * @param {string[]} allowed
+ * @param {{hasTrack?: boolean}} [opts] no track yet: "upload" reads "Upload a song", not "Replace track"
  * @returns {{trigger:string, info:ActionInfo}[]}
  */
-export function actionsFor(state, allowed) {
+export function actionsFor(state, allowed, { hasTrack = true } = {}) {
   /** @type {{trigger:string, info:ActionInfo}[]} */
   const out = [];
   const tabs = new Set();
   for (const trigger of allowed) {
     if (HIDDEN.has(trigger)) continue;
-    const info = ACTIONS[trigger] || { label: trigger, hint: "", kind: "goto", tab: "pipeline" };
+    const known = trigger === "upload" && !hasTrack ? FIRST_UPLOAD : ACTIONS[trigger];
+    const info = known || { label: trigger, hint: "", kind: "goto", tab: "pipeline" };
     if (info.kind === "goto") {
       if (tabs.has(info.tab)) continue;
       tabs.add(info.tab);

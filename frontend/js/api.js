@@ -239,6 +239,15 @@ export class Api extends EventTarget {
   /** @param {string} id @returns {Promise<null>} */
   deleteProject(id) { return this.request("DELETE", `/projects/${enc(id)}`); }
 
+  /** @param {string} id @param {string} name @returns {Promise<ProjectPublic>} */
+  renameProject(id, name) { return this.request("POST", `/projects/${enc(id)}/rename`, { json: { name } }); }
+
+  /**
+   * A copy with the track, analysis, storyboard, prompts and pictures; `settings` changed on the copy.
+   * @param {string} id @param {{name?: string, settings?: Record<string, unknown>}} body @returns {Promise<ProjectPublic>}
+   */
+  duplicateProject(id, body) { return this.request("POST", `/projects/${enc(id)}/duplicate`, { json: body }); }
+
   /**
    * Upload the track and optional lyrics (a file or pasted text).
    * @param {string} id

@@ -61,3 +61,9 @@ export const STEP_LABEL = Object.freeze(/** @type {Record<string,string>} */ ({
 export function stepLabel(step) {
   return step ? STEP_LABEL[step] || step : "";
 }
+
+/** The CSS aspect-ratio of a project's frame: "9:16" -> "9 / 16" (16:9 when unknown). @param {string|null|undefined} aspect */
+export function frameRatio(aspect) {
+  const m = /^(\d+):(\d+)$/.exec(aspect || "");
+  return m ? `${m[1]} / ${m[2]}` : "16 / 9";
+}

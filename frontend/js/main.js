@@ -4,6 +4,7 @@
  *  #/p/{id}        a project (default tab)
  *  #/p/{id}/{tab}  a project on a tab (setup | pipeline | storyboard | video)
  */
+import { useMachine } from "./actions.js";
 import { api, ApiError } from "./api.js";
 import { $, SEL, h, replace } from "./dom.js";
 import { mountProject } from "./components/projectView.js";
@@ -90,6 +91,7 @@ async function boot() {
   try {
     const [machine, styles, health] = await Promise.all([api.machine(), api.styles(), api.health(), api.openSession()]);
     shared.machine = machine;
+    useMachine(machine);
     shared.styles = styles;
     shared.defaultProvider = health.default_provider;
     const badge = $(SEL.provider);

@@ -3,9 +3,9 @@
  * JSDoc shapes of the API's JSON (see the REST contract). Types only.
  *
  * @typedef {{id:string, name:string, state:string, created_at:string, updated_at:string,
- *   thumbnail_url:string|null, duration_ms:number|null}} ProjectSummary
+ *   thumbnail_url:string|null, duration_ms:number|null, status_text?:string}} ProjectSummary
  *
- * @typedef {{style:string, aspect:"16:9"|"9:16"|"1:1", resolution:number, subtitles:boolean,
+ * @typedef {{style:string, aspect:"16:9"|"9:16"|"1:1", resolution:number, subtitles:boolean, subtitle_size?:string, subtitle_position?:string,
  *   quality:"fast"|"pro", provider:"local"|"gemini", fps?:number, [k:string]: unknown}} Settings
  *
  * @typedef {{version:number, preview:boolean, url:string, srt_url:string|null, lrc_url:string|null,
@@ -23,7 +23,7 @@
  *   source:{original_name:string, duration_ms:number, sample_rate:number, channels:number, lyrics_file:string|null}|null,
  *   allowed:string[], busy:boolean, resumable?:boolean, can_generate:boolean, render_kind:"render"|"run"|null, stands_for:string,
  *   jobs:{pipeline:Job, render:Job}, renders:Render[],
- *   history:{trigger:string, source:string, dest:string, at:string}[], created_at?:string, updated_at?:string}} ProjectPublic
+ *   history:{trigger:string, source:string, dest:string, at:string}[], created_at?:string, updated_at?:string, status_text?:string, thumbnail_url?:string|null}} ProjectPublic
  *
  * @typedef {{version:number, origin:string, image_prompt:string, image_url:string|null, status:string,
  *   reason:string, created_at:string, focus?:[number, number]|null}} SceneVersion
@@ -32,7 +32,8 @@
  *   mood:string, energy:number, section:string, edited:boolean, version:number, image_prompt:string,
  *   negative_prompt:string, style_hints:string[], image_url:string|null,
  *   status:"ok"|"blocked"|"failed"|"pending", reason:string, fallback:boolean, versions:SceneVersion[],
- *   locked?:boolean, etag?:string, lines?:{index:number, text:string, start_ms:number, end_ms:number}[]}} Scene
+ *   locked?:boolean, etag?:string, lines?:{index:number, text:string, start_ms:number, end_ms:number}[],
+ *   previous_image_url?:string|null, previous_version?:number|null}} Scene
  *
  * @typedef {{id:string, label:string, description:string, palette:string[], sample_url:string}} StylePreset
  *

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from PIL import ImageFont
 
@@ -76,3 +79,42 @@ def test_empty_inputs() -> None:
     assert to_srt([]) == ""
     assert to_lrc([]) == ""
     assert "Dialogue" not in to_ass([], width=640, height=360)
+
+
+def _style(ass: str) -> dict[str, float]:
+    fields = next(ln for ln in ass.splitlines() if ln.startswith("Style: Lyric"))[len("Style: "):].split(",")
+    return {"size": float(fields[2]), "align": int(fields[18]), "left": int(fields[19]), "right": int(fields[20]),
+            "v": int(fields[21])}
+
+
+def test_vertical_subtitles_stay_out_of_the_apps_overlay() -> None:
+    """9:16 (TikTok, Reels, Shorts): above the caption zone (lowest ~fifth) and clear of the button column."""
+    tall = _style(to_ass(LINES, width=1080, height=1920))
+    assert tall["v"] >= 0.2 * 1920 and tall["right"] >= 0.15 * 1080 and tall["align"] == 2
+    wide = _style(to_ass(LINES, width=1920, height=1080))
+    assert wide["v"] <= 0.12 * 1080  # landscape keeps the lyrics low
+
+
+def test_subtitle_size_and_position_are_the_users() -> None:
+    small = _style(to_ass(LINES, width=1280, height=720, size="small"))
+    large = _style(to_ass(LINES, width=1280, height=720, size="large"))
+    assert small["size"] < _style(to_ass(LINES, width=1280, height=720))["size"] < large["size"]
+    top = _style(to_ass(LINES, width=1080, height=1920, position="top"))
+    assert top["align"] == 8 and top["v"] >= 0.12 * 1920  # below the app's top bar
+    assert _style(to_ass(LINES, width=1080, height=1920, position="middle"))["align"] == 5
+    with pytest.raises(ValueError):
+        to_ass(LINES, width=1280, height=720, size="huge")
+
+
+def test_subtitle_settings_are_render_only(data_root: Path) -> None:
+    """Changing the subtitle size or position rewinds a rendered project to IMAGED (change_output): no redraw."""
+    from engine import machine
+    from engine.project import create_project, update_settings
+    from engine.storage import ProjectFolder
+
+    project = create_project()
+    folder = ProjectFolder(project.id)
+    project.state = machine.RENDERED
+    folder.save_project(project)
+    assert update_settings(project.id, {"subtitle_position": "top"}).state == machine.IMAGED
+    assert folder.load_project().history[-1].trigger == "change_output"

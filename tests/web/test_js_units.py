@@ -358,8 +358,8 @@ def test_toast_is_on_top_of_an_open_modal_dialog(page: Page, ui_server: UiServer
         ed.close();
         await closed;  // the close event is a task of its own
         const home = document.querySelector('#toasts').parentElement.tagName;
-        toast('after the dialog');
-        const after = [...document.querySelectorAll('.toast')].find((t) => t.textContent.includes('after the dialog'));
+        toast('After the dialog');
+        const after = [...document.querySelectorAll('.toast')].find((t) => t.textContent.includes('After the dialog'));
         return {found: !!item, inDialog, home, after: !!after && onTop(after), stillShown: !!item && item.isConnected};
     }""")
     assert out == {"found": True, "inDialog": True, "home": "BODY", "after": True, "stillShown": True}

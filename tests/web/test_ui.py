@@ -232,7 +232,7 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
     page.get_by_role("link", name="All projects", exact=True).click()
     row = page.locator(f"[data-project-id='{pid}']")
     expect(row.locator("img")).to_be_visible()
-    expect(row.locator(".badge")).to_have_text("Rendered")
+    expect(row.locator(".badge")).to_have_text("video ready")  # words, not the machine's state (engine.machine.status_words)
     shoot(page, "ui_projects", docs=True)
     assert page.errors == [], page.errors  # type: ignore[attr-defined]
 

@@ -20,7 +20,7 @@ export function mountPipeline(host, machineSpec, project, nav) {
   /** @type {Job|null} */ let pipelineJob = project.jobs?.pipeline || null;
   /** @type {Job|null} */ let renderJob = project.jobs?.render || null;
   const diagram = h("div", { class: "diagram-host", "aria-live": "off" });
-  const status = h("div", { class: "state-line", "aria-live": "polite" });
+  const status = h("div", { class: "state-line", "aria-live": "polite", tabindex: "-1", "data-status-region": "" });
   const failure = h("div", { class: "failure" });
   const actions = h("div", { class: "action-bar", role: "group", "aria-label": "Allowed actions" });
   const job = h("div", { class: "job card" });
@@ -64,7 +64,7 @@ export function mountPipeline(host, machineSpec, project, nav) {
           h("span", { class: "muted small" }, ` (${p.error.kind}, ${ago(p.error.at)}). Resume continues from ${stateLabel(p.failed_from || "")}; finished steps are kept.`))
         : null);
     }
-    if (changed("actions", [p.id, p.state, p.allowed, p.busy, p.resumable])) renderActionBar(actions, p, nav);
+    if (changed("actions", [p.id, p.state, p.allowed, p.busy, p.resumable, p.renders?.length, Boolean(p.source)])) renderActionBar(actions, p, nav);
     if (changed("history", p.history)) {
       replace(history, [...(p.history || [])].reverse().slice(0, 8).map((e) =>
         h("li", null, h("code", null, e.trigger), " ", h("span", { class: "muted" }, `${stateLabel(e.source)} → ${stateLabel(e.dest)} · ${ago(e.at)}`))));

@@ -90,10 +90,13 @@ function row(p, nav, afterDelete) {
     h("div", { class: "project-main" },
       h("a", { href: `#/p/${encodeURIComponent(p.id)}`, class: "project-name" }, name),
       h("div", { class: "project-meta" },
-        h("span", { class: `badge state-${p.state.toLowerCase()}` }, stateLabel(p.state)),
+        h("span", { class: `badge state-${p.state.toLowerCase()}`, "data-status": "", title: `state ${p.state}` }, p.status_text || stateLabel(p.state)),
         p.duration_ms ? h("span", null, clock(p.duration_ms)) : null,
         h("span", null, `updated ${ago(p.updated_at)}`))),
     h("div", { class: "project-actions" },
+      p.state === "RENDERED"
+        ? h("button", { type: "button", class: "btn", "data-action": "watch", "aria-label": `Watch the video of ${name}`, onclick: () => nav.open(p.id, "video") }, "▶ Watch")
+        : null,
       h("button", { type: "button", class: "btn btn-ghost", onclick: () => nav.open(p.id) }, "Open"),
       h("button", {
         type: "button", class: "btn btn-ghost btn-danger-text", "data-action": "delete", "aria-label": `Delete ${name}`,

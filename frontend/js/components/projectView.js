@@ -4,6 +4,7 @@ import { POLL_MS, api, ApiError } from "../api.js";
 import { $, SEL, h, replace } from "../dom.js";
 import { percent, stateLabel, stepLabel } from "../format.js";
 import { mountPipeline } from "./pipelinePanel.js";
+import { mountProjectTools } from "./projectTools.js";
 import { mountRenderPanel } from "./renderPanel.js";
 import { mountSetup } from "./setupForm.js";
 import { mountStoryboard } from "./storyboard.js";
@@ -64,13 +65,24 @@ export async function mountProject(host, id, tab, ctx) {
   const stateBadge = h("span", { class: "badge" });
   const mini = h("div", { class: "mini-progress", hidden: true, role: "status" });
   const t = tabs(TABS, { label: "Project screens", onSelect: (tabId) => ctx.route(tabId) });
+  const toolsHost = h("div", { class: "project-tools" });
   const header = h("header", { class: "project-header" },
     h("a", { href: "#/", class: "back", "aria-label": "All projects" }, "←"),
-    h("div", { class: "project-heading" }, title, h("div", { class: "project-sub" }, stateBadge, mini)),
+    h("div", { class: "project-heading" }, title, h("div", { class: "project-sub" }, stateBadge, toolsHost, mini)),
     t.list);
+  const tools = mountProjectTools(toolsHost, title, {
+    project: () => project, styles: ctx.styles,
+    open: (copyId) => { location.hash = `#/p/${encodeURIComponent(copyId)}`; },
+  });
   replace(host, header, ...TABS.map((x) => t.panels[x.id]));
 
-  const setup = mountSetup(t.panels.setup, project, { styles: ctx.styles, defaultProvider: ctx.defaultProvider, goto: nav.goto });
+  // after "Upload & generate": the Pipeline tab at once (not after the hash change), focus on its live status line
+  const showProgress = () => {
+    ctx.route("pipeline");
+    show("pipeline", false);
+    /** @type {HTMLElement|null} */ (t.panels.pipeline.querySelector("[data-status-region]"))?.focus();
+  };
+  const setup = mountSetup(t.panels.setup, project, { styles: ctx.styles, defaultProvider: ctx.defaultProvider, goto: nav.goto, showProgress });
   const pipeline = mountPipeline(t.panels.pipeline, ctx.machine, project, nav);
   const storyboard = mountStoryboard(t.panels.storyboard, () => project);
   const video = mountRenderPanel(t.panels.video, project);
@@ -93,6 +105,8 @@ export async function mountProject(host, id, tab, ctx) {
     document.title = `${project.name || project.id} · storybeat`;
     stateBadge.className = `badge state-${project.state.toLowerCase()}`;
     stateBadge.textContent = stateLabel(project.state);
+    stateBadge.title = project.status_text || ""; // the machine's words (engine.machine.status_words)
+    tools.update(project);
     stateBadge.dataset.state = project.state;
     const n = project.renders?.length || 0;
     t.badge("video", n ? String(n) : "");

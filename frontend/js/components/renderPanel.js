@@ -70,6 +70,7 @@ export function mountRenderPanel(host, project) {
     replace(player, h("figure", { class: `player-frame${portrait ? " portrait" : ""}` },
       h("video", {
         class: "player", controls: true, preload: "metadata", playsinline: true,
+        poster: current.thumbnail_url ? api.fileUrl(current.thumbnail_url) : null, // a picture, not a black box, until it plays
         src: api.fileUrl(r.url), "aria-label": `Render v${r.version}${r.preview ? " (preview)" : ""}`,
       }),
       h("figcaption", { class: "muted small" },

@@ -2,11 +2,11 @@
 /** The scene dialog: edit intent/prompt, regenerate, browse and restore versions. */
 import { api, ApiError } from "../api.js";
 import { h, replace, uniqueId } from "../dom.js";
-import { ago, range, stateLabel } from "../format.js";
+import { ago, frameRatio, range, stateLabel } from "../format.js";
 import { showConflict } from "./conflict.js";
 import { confirmDialog } from "./confirm.js";
 import { mountSceneStructure } from "./sceneStructure.js";
-import { STATUS_TEXT } from "./sceneCard.js";
+import { STALE_TEXT, STATUS_TEXT } from "./sceneCard.js";
 import { guarded, toast, toastRegion } from "./toast.js";
 
 /** @typedef {import("../types.js").Scene} Scene */
@@ -48,6 +48,8 @@ export function openSceneEditor(projectId, scene, ctx) {
   let current = scene;
   const titleId = uniqueId("scene-title");
   const dialog = /** @type {HTMLDialogElement} */ (h("dialog", { class: "modal scene-editor", "aria-labelledby": titleId }));
+  dialog.style.setProperty("--frame", frameRatio(ctx.project()?.settings?.aspect)); // pictures in the project's aspect
+  dialog.classList.toggle("portrait", ctx.project()?.settings?.aspect === "9:16");
   const intentId = uniqueId("intent");
   const promptId = uniqueId("prompt");
   const negId = uniqueId("neg");
@@ -206,7 +208,10 @@ export function openSceneEditor(projectId, scene, ctx) {
     }
     replace(picture, s.image_url
       ? h("img", { src: api.fileUrl(s.image_url), alt: `Current picture, version ${s.version}` })
-      : h("div", { class: "thumb-empty big" }, STATUS_TEXT[s.status] || "No picture"),
+      : s.previous_image_url
+        ? h("figure", { class: "stale-figure" }, h("img", { src: api.fileUrl(s.previous_image_url), class: "stale", alt: `Version ${s.previous_version}, out of date` }),
+          h("figcaption", { class: "scene-flag flag-stale", "data-stale": "" }, `${STALE_TEXT}: v${s.previous_version} shown, v${s.version} not drawn yet`))
+        : h("div", { class: "thumb-empty big" }, STATUS_TEXT[s.status] || "No picture"),
     s.status === "blocked" || s.status === "failed"
       ? h("p", { class: "flag-box", role: "note" }, h("strong", null, STATUS_TEXT[s.status]), s.reason ? `: ${s.reason}` : "")
       : null,

@@ -14,6 +14,16 @@ const ASPECTS = [
   { value: "9:16", label: "9:16", hint: "Shorts, Reels, TikTok" },
   { value: "1:1", label: "1:1", hint: "square feed" },
 ];
+const RESOLUTIONS = [
+  { value: "720", label: "720p", hint: "HD: quick to make and upload" },
+  { value: "1080", label: "1080p", hint: "Full HD: sharper, slower" },
+];
+const SUB_SIZES = [
+  { value: "small", label: "Small", hint: "" }, { value: "medium", label: "Medium", hint: "" }, { value: "large", label: "Large", hint: "" },
+];
+const SUB_POSITIONS = [
+  { value: "bottom", label: "Bottom", hint: "" }, { value: "middle", label: "Middle", hint: "" }, { value: "top", label: "Top", hint: "" },
+];
 const QUALITY = [
   { value: "fast", label: "Fast", hint: "quick drafts (gemini-2.5-flash-image)" },
   { value: "pro", label: "Pro", hint: "finest detail (gemini-3-pro-image-preview)" },
@@ -23,7 +33,7 @@ const QUALITY = [
  * Mount the setup screen. Returns an `update(project)` to refresh it live.
  * @param {HTMLElement} host
  * @param {ProjectPublic} project
- * @param {{styles: StylePreset[], defaultProvider: string, goto: (tab: string) => void}} ctx
+ * @param {{styles: StylePreset[], defaultProvider: string, goto: (tab: string) => void, showProgress: () => void}} ctx
  * @returns {(project: ProjectPublic) => void}
  */
 export function mountSetup(host, project, ctx) {
@@ -110,7 +120,7 @@ export function mountSetup(host, project, ctx) {
       audioInput.value = "";
       if (generate) {
         await api.run(current.id, { target: "RENDERED" });
-        ctx.goto("pipeline");
+        ctx.showProgress(); // the Pipeline tab, focus on its live status (the button that had it is hidden now)
       }
       await api.refresh();
     });
@@ -184,6 +194,7 @@ export function mountSetup(host, project, ctx) {
     const body = /** @type {HTMLElement} */ (form.querySelector(".settings-body"));
     replace(body,
       radioGroup("Aspect", "aspect", ASPECTS, s.aspect, locked, (v) => patch({ aspect: v }), true),
+      radioGroup("Resolution", "resolution", RESOLUTIONS, String(s.resolution), locked, (v) => patch({ resolution: Number(v) }), false),
       stylePicker(ctx.styles, s.style, { disabled: locked, onChange: (id) => patch({ style: id }) }),
       h("div", { class: "settings-row" },
         radioGroup("Image quality", "quality", QUALITY, s.quality, locked, (v) => patch({ quality: v }), false),
@@ -192,7 +203,13 @@ export function mountSetup(host, project, ctx) {
           h("label", { class: "switch" },
             h("input", { type: "checkbox", name: "subtitles", id: "subtitles-switch", checked: s.subtitles, role: "switch", onchange: (/** @type {Event} */ ev) => patch({ subtitles: /** @type {HTMLInputElement} */ (ev.target).checked }) }),
             h("span", { class: "switch-track", "aria-hidden": "true" }),
-            h("span", null, "Show lyrics as subtitles"))),
+            h("span", null, "Show lyrics as subtitles")),
+          s.subtitles ? h("div", { class: "subtitle-options" },
+            radioGroup("Subtitle size", "subtitle_size", SUB_SIZES, s.subtitle_size || "medium", locked, (v) => patch({ subtitle_size: v }), false),
+            radioGroup("Subtitle position", "subtitle_position", SUB_POSITIONS, s.subtitle_position || "bottom", locked, (v) => patch({ subtitle_position: v }), false),
+            h("p", { class: "muted small" }, s.aspect === "9:16"
+              ? "Kept clear of where TikTok, Reels and Shorts put their buttons and captions. Changing these only re-renders."
+              : "Kept inside the frame's safe area. Changing these only re-renders.")) : null),
         h("div", { class: "provider-field" },
           h("span", { class: "field-label" }, "Provider"),
           h("span", { class: `badge provider-${s.provider}`, "data-provider": s.provider }, s.provider),

@@ -14,6 +14,7 @@ const STEP_X = 150;
 const LINE_Y = 200;
 const LEFT = 30;
 const FAILED_Y = 318;
+const SELF_LABEL_W = 70;
 
 /**
  * Pure layout: node centres and edge groups for a machine spec.
@@ -24,8 +25,9 @@ export function layoutMachine(spec) {
   /** @type {Record<string, {x:number, y:number}>} */
   const pos = {};
   line.forEach((s, i) => { pos[s] = { x: LEFT + NODE_W / 2 + i * STEP_X, y: LINE_Y }; });
-  const width = LEFT * 2 + NODE_W + (line.length - 1) * STEP_X;
-  pos.FAILED = { x: width / 2, y: FAILED_Y };
+  const lineWidth = LEFT * 2 + NODE_W + (line.length - 1) * STEP_X;
+  const width = lineWidth + SELF_LABEL_W; // room right of the last self-loop's label
+  pos.FAILED = { x: lineWidth / 2, y: FAILED_Y };
   const index = (/** @type {string} */ s) => line.indexOf(s);
 
   /** @type {Map<string, {source:string, dest:string, triggers:string[]}>} */
@@ -52,6 +54,23 @@ export function layoutMachine(spec) {
 }
 
 /**
+ * The words for a list of triggers, from the machine spec's `labels` (engine.machine.TRIGGER_LABELS);
+ * a trigger without a label shows as itself. Pure.
+ * @param {{labels?: Record<string,string>}} spec
+ * @param {string[]} triggers
+ * @returns {string}
+ */
+export function triggerWords(spec, triggers) {
+  return [...new Set(triggers.map((t) => spec.labels?.[t] || t))].join(" · ");
+}
+
+/** An edge label: the user's words, the machine's trigger names on hover. @param {Record<string, any>} attrs @param {string} words @param {string} triggers */
+function label(attrs, words, triggers) {
+  return svg("g", { class: "label-hover" }, svg("title", {}, txt(`trigger: ${triggers}`)),
+    svg("text", { ...attrs, "data-triggers": triggers }, txt(words)));
+}
+
+/**
  * Render the diagram into `host`; call again with new state to update.
  * @param {HTMLElement} host
  * @param {any} spec machine spec from the API
@@ -70,7 +89,7 @@ export function renderStateDiagram(host, spec, now) {
   );
   const root = svg("svg", {
     viewBox: `0 0 ${L.width} ${L.height}`, class: "diagram", role: "img",
-    "aria-label": `State machine. Current state ${stateLabel(cur)}${cur === "FAILED" && now.failedFrom ? `, failed while in ${stateLabel(now.failedFrom)}` : ""}. Allowed actions: ${now.allowed.filter((t) => t !== "fail").join(", ") || "none"}.`,
+    "aria-label": `State machine. Current state ${stateLabel(cur)}${cur === "FAILED" && now.failedFrom ? `, failed while in ${stateLabel(now.failedFrom)}` : ""}. Allowed actions: ${triggerWords(spec, now.allowed.filter((t) => !(spec.internal || []).includes(t))) || "none"}.`,
   }, defs);
 
   // fail fan-in
@@ -80,16 +99,16 @@ export function renderStateDiagram(host, spec, now) {
     const path = `M ${p.x} ${p.y + NODE_H / 2} C ${p.x} ${FAILED_Y - 40}, ${L.pos.FAILED.x} ${p.y + 60}, ${L.pos.FAILED.x} ${FAILED_Y - NODE_H / 2}`;
     root.appendChild(svg("path", { d: path, class: `edge fail${hot ? " bad" : ""}`, "marker-end": hot ? "url(#arrow-bad)" : null }));
   }
-  root.appendChild(svg("text", { x: L.pos.FAILED.x + 12, y: FAILED_Y - NODE_H / 2 - 12, class: "edge-label muted" }, txt("fail (any step)")));
+  root.appendChild(label({ x: L.pos.FAILED.x + 12, y: FAILED_Y - NODE_H / 2 - 12, class: "edge-label muted" }, `${triggerWords(spec, ["fail"])} (any step)`, "fail"));
   // recover
   if (cur === "FAILED" && now.failedFrom && L.pos[now.failedFrom]) {
     const p = L.pos[now.failedFrom];
     const f = L.pos.FAILED;
     const d = `M ${f.x - NODE_W / 2} ${f.y} C ${p.x - 80} ${f.y}, ${p.x - 40} ${p.y + 60}, ${p.x - 20} ${p.y + NODE_H / 2 + 2}`;
     root.appendChild(edgePath(d, "recover", allowed.has("recover"), "edge recover"));
-    root.appendChild(svg("text", { x: (f.x + p.x) / 2 - 70, y: f.y - 10, class: `edge-label${allowed.has("recover") ? " hot" : ""}` }, txt("recover")));
+    root.appendChild(label({ x: (f.x + p.x) / 2 - 70, y: f.y - 10, class: `edge-label${allowed.has("recover") ? " hot" : ""}` }, triggerWords(spec, ["recover"]), "recover"));
   } else {
-    root.appendChild(svg("text", { x: L.pos.FAILED.x - NODE_W / 2 - 8, y: FAILED_Y + 5, "text-anchor": "end", class: "edge-label muted" }, txt("recover → back to where it failed")));
+    root.appendChild(label({ x: L.pos.FAILED.x - NODE_W / 2 - 8, y: FAILED_Y + 5, "text-anchor": "end", class: "edge-label muted" }, `${triggerWords(spec, ["recover"])} → back to where it failed`, "recover"));
   }
 
   // forward steps
@@ -99,7 +118,8 @@ export function renderStateDiagram(host, spec, now) {
     const active = now.running && e.source === cur && e.triggers.includes(now.step || "");
     const g = svg("g", { class: `edge-group${hot ? " hot" : ""}${active ? " active" : ""}`, "data-triggers": e.triggers.join(" ") },
       edgePath(`M ${a.x + NODE_W / 2} ${a.y} L ${b.x - NODE_W / 2 - 3} ${b.y}`, e.triggers.join(", "), hot || active, "edge"),
-      svg("text", { x: (a.x + b.x) / 2, y: a.y - 8, "text-anchor": "middle", class: "edge-label" }, txt(e.triggers.join(", "))),
+      // below the line: a label in words is wider than the gap between two states
+      label({ x: (a.x + b.x) / 2, y: a.y + NODE_H / 2 + 15, "text-anchor": "middle", class: "edge-label edge-label-step" }, triggerWords(spec, e.triggers), e.triggers.join(", ")),
     );
     root.appendChild(g);
   }
@@ -115,7 +135,7 @@ export function renderStateDiagram(host, spec, now) {
     let d, lx, ly;
     if (from === grp.dest) {
       d = `M ${b.x - 16} ${top} C ${b.x - 40} ${top - 48}, ${b.x + 40} ${top - 48}, ${b.x + 16} ${top - 3}`;
-      lx = b.x; ly = top - 44;
+      lx = b.x + 22; ly = top - 14; // beside the loop, clear of the arcs' labels above
     } else {
       const a = L.pos[from];
       const span = srcIdx - L.index(grp.dest);
@@ -127,7 +147,7 @@ export function renderStateDiagram(host, spec, now) {
     const sources = [...grp.sources].sort((x, y) => L.index(x) - L.index(y));
     const g = svg("g", { class: `edge-group back${hot ? " hot" : ""}`, "data-triggers": grp.triggers.join(" ") },
       edgePath(d, `${grp.triggers.join(", ")}: from ${sources.join(", ")} back to ${grp.dest}`, hot, "edge back"),
-      svg("text", { x: lx, y: ly, "text-anchor": "middle", class: "edge-label" }, txt(grp.triggers.join(" · "))),
+      label({ x: lx, y: ly, "text-anchor": from === grp.dest ? "start" : "middle", class: "edge-label" }, triggerWords(spec, grp.triggers), grp.triggers.join(", ")),
     );
     root.appendChild(g);
   });

@@ -3,6 +3,7 @@
 import { api, ApiError } from "../api.js";
 import { coalesced } from "../coalesce.js";
 import { h, replace } from "../dom.js";
+import { frameRatio } from "../format.js";
 import { showConflict } from "./conflict.js";
 import { mountLyrics } from "./lyricsPanel.js";
 import { toast } from "./toast.js";
@@ -64,6 +65,9 @@ export function mountStoryboard(host, getProject) {
   }
 
   function draw() {
+    const aspect = getProject().settings?.aspect;
+    host.style.setProperty("--frame", frameRatio(aspect)); // thumbnails in the project's aspect, not cropped to 16:9
+    grid.classList.toggle("portrait", aspect === "9:16");
     // keep keyboard focus on the same scene across redraws
     const active = /** @type {HTMLElement|null} */ (document.activeElement);
     const focusedScene = active?.closest("[data-scene-id]")?.getAttribute("data-scene-id");
@@ -73,6 +77,7 @@ export function mountStoryboard(host, getProject) {
     const cuts = !p.busy && (p.allowed || []).includes("edit_cuts")
       ? { minMs: Number(p.settings.min_scene_ms), maxMs: Number(p.settings.max_scene_ms), onMove: moveCut } : null;
     replace(tl, timeline(analysis, scenes, { selected, onPick: open, cuts }));
+    tl.style.setProperty("--tl-min", `${timelineMinPx(scenes)}px`); // phones: wide enough for 44 px scene buttons
     if (focusCut) /** @type {HTMLElement|null} */ (tl.querySelector(`[data-cut="${CSS.escape(focusCut)}"]`))?.focus();
     if (!scenes.length) {
       replace(grid, h("li", { class: "empty muted" }, "Scenes appear here once the storyboard step has run. Press “Generate video” on the Pipeline tab."));
@@ -131,6 +136,16 @@ export function mountStoryboard(host, getProject) {
 
   draw();
   return { reload, sync: () => { editor?.sync(); lyrics.sync(); }, close: () => lyrics.close() };
+}
+
+/**
+ * The width the timeline needs so its shortest scene is a 44 px touch target (phones scroll it sideways). Pure.
+ * @param {Scene[]} scenes
+ */
+export function timelineMinPx(scenes) {
+  const total = scenes.length ? scenes[scenes.length - 1].end_ms - scenes[0].start_ms : 0;
+  const shortest = Math.min(...scenes.map((s) => s.end_ms - s.start_ms));
+  return total > 0 && shortest > 0 ? Math.ceil((48 * total) / shortest) : 0;
 }
 
 /** 404/409 before the step ran: no data yet. @param {unknown} err */

@@ -37,9 +37,15 @@ export function toastRegion() {
  */
 export function toast(message, { kind = "info", timeoutMs = kind === "error" ? 9000 : 4000 } = {}) {
   const close = h("button", { class: "toast-close", type: "button", "aria-label": "Dismiss", onclick: () => item.remove() }, "×");
-  const item = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, h("span", null, message), close);
+  const item = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, h("span", null, sentence(message)), close);
   toastRegion().appendChild(item);
   if (timeoutMs > 0) setTimeout(() => item.remove(), timeoutMs);
+}
+
+/** A message as a sentence: the server's errors start in lower case ("cannot render…"). @param {string} message */
+export function sentence(message) {
+  const text = String(message ?? "");
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**
