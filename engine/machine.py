@@ -65,7 +65,8 @@ TRIGGER_LABELS: dict[str, str] = {
     "render": "render video", "upload": "new song", "edit_lyrics": "fix lyrics", "edit_intent": "edit scene",
     "change_style": "new style", "edit_prompt": "edit prompt", "regenerate": "redraw", "restore": "restore version",
     "change_frame": "new aspect or quality", "change_output": "new subtitles or output", "fail": "error",
-    "recover": "resume",
+    "recover": "resume", "edit_cuts": "move, split or merge scenes", "lock_scene": "lock a scene",
+    "unlock_scene": "unlock a scene", "upload_picture": "your own picture",
 }
 INTERNAL_TRIGGERS: frozenset[str] = frozenset({"fail"})  # fired by the runner only: never offered as an action
 
