@@ -170,7 +170,7 @@ class Runner:
             project=project,
             provider=provider,
             progress=lambda done, total, message: tracker.progress(name, done, total, message),
-            io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set,
+            io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set, cache_dir=self.folder.cache_dir,
                       on_progress=lambda fraction, message: tracker.progress(name, round(fraction * 1000), 1000, message)),
             preview=self.preview,
         )

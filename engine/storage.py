@@ -238,6 +238,11 @@ class ProjectFolder:
         return self.renders_dir / "cache"
 
     @property
+    def cache_dir(self) -> Path:
+        """cache/: a step's finished sub-results (e.g. the Gemini upload), fingerprinted; safe to delete."""
+        return self.path / "cache"
+
+    @property
     def jobs_dir(self) -> Path:
         """jobs/."""
         return self.path / "jobs"

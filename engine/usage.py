@@ -44,6 +44,7 @@ class UsageDelta:
     output_tokens: int = 0
     images: int = 0
     est_cost_usd: float = 0.0
+    thinking_tokens: int = 0  # included in output_tokens
 
 
 UsageSink = Callable[[UsageDelta], None]
@@ -57,6 +58,7 @@ def add_usage(total: Usage, delta: UsageDelta) -> Usage:
         output_tokens=total.output_tokens + delta.output_tokens,
         images=total.images + delta.images,
         est_cost_usd=round(total.est_cost_usd + delta.est_cost_usd, 6),
+        thinking_tokens=total.thinking_tokens + delta.thinking_tokens,
     )
 
 

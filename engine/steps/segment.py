@@ -115,10 +115,12 @@ def run(ctx: StepContext) -> bool:
     if existing is not None and existing.fingerprint == want:
         return False
     ctx.progress(0, 1, "writing the storyboard")
+    ctx.io.notes.clear()
     scenes = board.storyboard(analysis, settings=s, io=ctx.io)
     check_scenes(scenes, duration_ms=analysis.duration_ms)
     if existing is not None:  # planned again: the scenes still there keep their ids, prompts and pictures
         scenes = keep_known(scenes, existing.scenes, used_ids=used_scene_ids(ctx))
-    atomic_write_json(ctx.folder.segments_json, Segments(fingerprint=want, provider=board.name, scenes=scenes))
+    atomic_write_json(ctx.folder.segments_json, Segments(fingerprint=want, provider=board.name, scenes=scenes,
+                                                         note="; ".join(ctx.io.notes)[:2000]))
     ctx.progress(1, 1, f"{len(scenes)} scenes")
     return True

@@ -1,0 +1,167 @@
+"""Gemini pays once: whole runs (the real SDK against the fake Gemini server) counting paid calls.
+
+Each test here failed before its fix (issue 15, "Gemini: pay once"): a bad
+answer costs at most one repair call, a finished sub-result (the upload, the
+local analysis) is not redone on a retry, every image refusal is a scene
+state, a refused text step falls back to the local result with a note.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import machine
+from engine.config import get_settings
+from engine.errors import StorybeatError
+from engine.models import ProjectSettings
+from engine.storage import ProjectFolder
+from tests.fakes import DEFAULT_API_KEY, Fault, FakeGemini
+
+TEXT_MODEL = "gemini-2.5-flash"
+IMAGE_MODEL = "gemini-2.5-flash-image"
+LRC = "[00:01.00]neon rain on the river\n[00:04.50]we drive into the night\n"
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An 8 s synthetic song (120 BPM, 4 bars)."""
+    from engine.audio.sample import make_song
+
+    wav = tmp_path_factory.mktemp("song") / "song.wav"
+    make_song(wav, bpm=120, bars=4, sections=None, seed=3)
+    return wav
+
+
+@pytest.fixture
+def fake(data_root: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A fake Gemini the engine is pointed at (fast backoff)."""
+    with FakeGemini(processing_polls=0) as server:
+        monkeypatch.setenv("GEMINI_API_KEY", DEFAULT_API_KEY)
+        monkeypatch.setenv("STORYBEAT_GEMINI_BASE_URL", server.base_url)
+        monkeypatch.setenv("STORYBEAT_RETRY_BASE_S", "0.01")
+        monkeypatch.setenv("STORYBEAT_RETRY_MAX_S", "0.05")
+        get_settings.cache_clear()
+        yield server
+
+
+def new_project(song: Path, **settings: object) -> str:
+    from engine.project import create_project, upload_track
+
+    project = create_project(settings=ProjectSettings(provider="gemini", min_scene_ms=2000, max_scene_ms=4000,
+                                                      **settings))  # type: ignore[arg-type]
+    # LRC lyrics: the transcript is not used, so the offline voice aligner (slow to load) does not run
+    upload_track(project.id, audio=song, original_name=song.name, lyrics_text=LRC)
+    return project.id
+
+
+def run(project_id: str, target: str = machine.SEGMENTED):  # type: ignore[no-untyped-def]
+    from engine.runner import Runner
+
+    return Runner(project_id, target=target).run()
+
+
+def fenced(kind: str):  # type: ignore[no-untyped-def]
+    """A responder that answers requests of ``kind`` with the default JSON inside a ```json fence."""
+    from tests.fakes.gemini_server import default_json_answer, text_response
+
+    def responder(model: str, request: dict) -> dict | None:
+        if request["_kind"] != kind:
+            return None
+        text = "Here is the storyboard:\n```json\n" + json.dumps(default_json_answer(request)) + "\n```\n"
+        return text_response(model, text, request)
+
+    return responder
+
+
+def text_calls(fake: FakeGemini) -> int:
+    return fake.count("generateContent", model=TEXT_MODEL)
+
+
+def test_a_fenced_answer_is_used_without_another_call(song: Path, fake: FakeGemini) -> None:
+    project_id = new_project(song)
+    fake.responder = fenced("storyboard")
+    assert run(project_id).state == machine.SEGMENTED
+    assert text_calls(fake) == 2  # analysis, storyboard: the fence is stripped, nothing is asked again
+    assert fake.count("upload.start") == 1
+
+
+def test_a_negative_timestamp_is_clamped_not_rejected(song: Path, fake: FakeGemini) -> None:
+    from tests.fakes.gemini_server import default_json_answer
+
+    def responder(model: str, request: dict) -> dict | None:
+        if request["_kind"] != "analysis":
+            return None
+        answer = default_json_answer(request)
+        answer["lyrics"][0]["start_ms"] = -120
+        answer["sections"][0]["start_ms"] = -5
+        answer["sections"][0]["energy"] = 1.7
+        return answer
+
+    fake.responder = responder
+    project_id = new_project(song)
+    assert run(project_id).state == machine.SEGMENTED
+    assert text_calls(fake) == 2 and fake.count("upload.start") == 1
+    analysis = ProjectFolder(project_id).load_analysis()
+    assert analysis.provider == "gemini" and analysis.sections
+
+
+def test_an_unusable_answer_costs_exactly_one_repair_call(song: Path, fake: FakeGemini) -> None:
+    from tests.fakes.gemini_server import default_json_answer, text_response
+
+    storyboard_requests: list[dict] = []
+
+    def responder(model: str, request: dict) -> dict | None:
+        if request["_kind"] != "storyboard":
+            return None
+        storyboard_requests.append(request)
+        if len(storyboard_requests) == 1:
+            return text_response(model, '{"scenes": [{"start_ms": 0, "end_ms": "soon"', request)
+        return default_json_answer(request)
+
+    fake.responder = responder
+    project_id = new_project(song)
+    assert run(project_id).state == machine.SEGMENTED
+    assert len(storyboard_requests) == 2 and text_calls(fake) == 3
+    repair = storyboard_requests[1]
+    turns = [c.get("role") for c in repair["contents"]]
+    assert turns == ["user", "model", "user"]  # the request, the bad answer, the error fed back
+    assert '"end_ms": "soon"' in repair["contents"][1]["parts"][0]["text"]
+    assert "JSON" in repair["contents"][2]["parts"][0]["text"]
+
+
+def test_an_answer_bad_twice_fails_after_two_calls(song: Path, fake: FakeGemini) -> None:
+    from tests.fakes.gemini_server import text_response
+
+    def responder(model: str, request: dict) -> dict | None:
+        if request["_kind"] != "storyboard":
+            return None
+        return text_response(model, "I would rather not answer in JSON.", request)
+
+    fake.responder = responder
+    project_id = new_project(song)
+    with pytest.raises(StorybeatError):
+        run(project_id)
+    assert fake.count("generateContent", model=TEXT_MODEL) == 3  # analysis + storyboard + its one repair
+    assert fake.count("upload.start") == 1
+    project = ProjectFolder(project_id).load_project()
+    assert project.state == machine.FAILED and "storyboard" in project.error.message.lower() or project.error.step == "segment"
+
+
+def test_a_retried_step_reuses_the_upload_and_the_local_analysis(song: Path, fake: FakeGemini) -> None:
+    fake.add_fault("generateContent", Fault.http(503, times=20))  # analysis call keeps failing: the run fails
+    project_id = new_project(song)
+    with pytest.raises(StorybeatError):
+        run(project_id, target=machine.ANALYZED)
+    folder = ProjectFolder(project_id)
+    assert folder.load_project().state == machine.FAILED
+    uploads, first_calls = fake.count("upload.start"), fake.count("generateContent")
+    assert uploads == 1 and first_calls == 5  # the client's attempts; the runner did not retry them again
+    local = folder.cache_dir / "local_analysis.json"
+    made_at = local.stat().st_mtime_ns
+    fake.clear_faults()
+    assert run(project_id, target=machine.ANALYZED).state == machine.ANALYZED  # resume
+    assert fake.count("upload.start") == 1  # the persisted upload was used again (after one unbilled status check)
+    assert fake.count("generateContent") == first_calls + 1
+    assert local.stat().st_mtime_ns == made_at  # the local analysis was not made again
