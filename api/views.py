@@ -10,14 +10,17 @@ from engine import machine
 from engine.jobs import busy_job, job_as_seen, plan_resume
 from engine.models import JOB_KINDS, ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
 from engine.storage import ProjectFolder, read_model_cached
+from engine.usage import ledger_path, read_spend
 
 from api.schemas import (
     JobsPublic,
+    NotePublic,
     ProjectPublic,
     ProjectSummary,
     RenderPublic,
     ScenePublic,
     SegmentsPublic,
+    SpendPublic,
     VersionPublic,
 )
 
@@ -85,7 +88,8 @@ def jobs_json(folder: ProjectFolder) -> bytes:
 
 def project_json(folder: ProjectFolder) -> bytes:
     """``project_public(folder)`` as JSON bytes, from the status cache when nothing changed."""
-    stamps = (_stamp(folder.project_json), _stamp(folder.prompts_json), *_job_stamps(folder))
+    stamps = (_stamp(folder.project_json), _stamp(folder.prompts_json), *_job_stamps(folder),
+              _stamp(ledger_path(folder)), _stamp(folder.analysis_json), _stamp(folder.segments_json))
     jobs = load_jobs(folder)
     return _cached_json("project", folder, stamps, jobs, lambda: project_public(folder, jobs=jobs))
 
@@ -128,6 +132,7 @@ def project_public(folder: ProjectFolder, project: Project | None = None, *, job
     seen = [jobs.pipeline, jobs.render]
     busy = busy_job(seen) is not None  # engine.jobs' rules: busy, and resumable when POST /resume has a plan
     resumable = plan_resume(project, seen) is not None
+    spend = read_spend(folder)
     renders = [
         RenderPublic(
             version=r.version, preview=r.preview, url=file_url(project.id, r.file) or "",
@@ -143,6 +148,8 @@ def project_public(folder: ProjectFolder, project: Project | None = None, *, job
         history=project.history[-HISTORY_LIMIT:], created_at=project.created_at, updated_at=project.updated_at,
         thumbnail_url=_thumbnail(folder),
         audio_url=file_url(project.id, project.source.wav_file) if project.source else None,
+        spend=SpendPublic(total=spend.total, last_job=spend.last_job),
+        notes=[NotePublic(step=step, message=message) for step, message in folder.step_notes()],
     )
 
 

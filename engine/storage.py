@@ -318,6 +318,16 @@ class ProjectFolder:
         """prompts.json or None if missing/corrupt."""
         return try_read_model(self.prompts_json, Prompts)
 
+    def step_notes(self) -> list[tuple[str, str]]:
+        """(step, note) the steps left in their outputs for the user, e.g. a local fallback after a refusal."""
+        notes = []
+        analysis, segments = self.load_analysis(), self.load_segments()
+        if analysis is not None and analysis.note:
+            notes.append(("analyze", analysis.note))
+        if segments is not None and segments.note:
+            notes.append(("segment", segments.note))
+        return notes
+
     def load_job(self, kind: str) -> Job:
         """jobs/<kind>.json, or a fresh idle job if missing/corrupt."""
         return try_read_model(self.job_json(kind), Job) or Job(kind=kind)  # type: ignore[arg-type]
