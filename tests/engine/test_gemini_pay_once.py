@@ -165,3 +165,114 @@ def test_a_retried_step_reuses_the_upload_and_the_local_analysis(song: Path, fak
     assert fake.count("upload.start") == 1  # the persisted upload was used again (after one unbilled status check)
     assert fake.count("generateContent") == first_calls + 1
     assert local.stat().st_mtime_ns == made_at  # the local analysis was not made again
+
+
+@pytest.mark.parametrize("step, fault", [
+    ("analyze", Fault("prompt_blocked", reason="PROHIBITED_CONTENT")),
+    ("segment", Fault("image_blocked", reason="SAFETY")),  # a text answer cut off with finishReason SAFETY
+])
+def test_a_refused_text_step_falls_back_to_local_with_a_note(song: Path, fake: FakeGemini, step: str,
+                                                             fault: Fault) -> None:
+    from api.views import project_public
+
+    project_id = new_project(song)
+    fault.at_call = 1 if step == "analyze" else 2
+    fake.add_fault("generateContent", fault)
+    assert run(project_id).state == machine.SEGMENTED  # not FAILED
+    assert text_calls(fake) == 2  # the refused call was not asked again
+    folder = ProjectFolder(project_id)
+    notes = dict(folder.step_notes())
+    assert list(notes) == [step] and fault.reason in notes[step] and "local" in notes[step]
+    if step == "analyze":
+        assert folder.load_analysis().provider == "local"
+    assert folder.load_segments().scenes
+    view = project_public(folder).model_dump(mode="json")
+    assert [n["step"] for n in view["notes"]] == [step]
+
+
+def test_an_image_refusal_is_a_blocked_scene_and_regenerate_asks_differently(song: Path, fake: FakeGemini) -> None:
+    from engine.project import regenerate_scene
+
+    project_id = new_project(song)
+    fake.add_fault("generateContent", Fault("image_blocked", reason="OTHER", at_call=4))  # the first picture
+    assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
+    folder = ProjectFolder(project_id)
+    first = folder.load_prompts().scenes[0]
+    image = first.latest.image
+    assert image.status == "blocked" and image.reason == "OTHER" and image.fallback and image.provider == "local"
+    assert folder.resolve(image.file).is_file()
+    refused = fake.calls_to("generateContent")[3].body
+
+    regenerate_scene(project_id, first.id)
+    assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
+    again = fake.calls_to("generateContent")[-1].body
+    assert again["generationConfig"]["seed"] != refused["generationConfig"]["seed"]
+    texts = [json.dumps(b["contents"]) for b in (refused, again)]
+    assert "Variation 2" in texts[1] and "Variation" not in texts[0]
+    latest = folder.load_prompts().scenes[0].latest
+    assert latest.version == 2 and latest.image.status == "ok" and latest.image.provider == "gemini"
+
+
+def test_the_ledger_keeps_every_call_and_the_last_jobs_share(song: Path, fake: FakeGemini) -> None:
+    from engine.project import regenerate_scene
+    from engine.usage import read_spend
+
+    project_id = new_project(song)
+    assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
+    folder = ProjectFolder(project_id)
+    paid = fake.count("generateContent")
+    spend = read_spend(folder)
+    assert spend.total.calls == spend.last_job.calls == paid
+    first_cost = spend.total.est_cost_usd
+    assert first_cost > 0
+
+    regenerate_scene(project_id, folder.load_segments().scenes[0].id)
+    assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
+    spend = read_spend(folder)
+    assert spend.total.calls == paid + 1  # never reset: the regenerate adds one call
+    assert spend.last_job.calls == 1 and spend.last_job.images == 1
+    assert folder.load_job("pipeline").usage.calls == 1  # the job file holds only its own share
+    assert spend.total.est_cost_usd == pytest.approx(first_cost + spend.last_job.est_cost_usd)
+    lines = [json.loads(line) for line in (folder.jobs_dir / "ledger.jsonl").read_text().splitlines()]
+    assert len(lines) == paid + 1 and lines[-1]["step"] == "draw" and lines[0]["step"] == "analyze"
+
+
+def test_slow_upload_processing_fails_once_at_the_configured_deadline(song: Path, fake: FakeGemini,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYBEAT_GEMINI_UPLOAD_TIMEOUT_S", "0.05")
+    get_settings.cache_clear()
+    fake.processing_polls = 10_000  # the file never becomes ACTIVE
+    project_id = new_project(song)
+    with pytest.raises(StorybeatError):
+        run(project_id, target=machine.ANALYZED)
+    project = ProjectFolder(project_id).load_project()
+    assert project.state == machine.FAILED and "STORYBEAT_GEMINI_UPLOAD_TIMEOUT_S" in project.error.message
+    assert fake.count("upload.start") == 1  # not once per step attempt
+    assert 1 <= fake.count("files.get") <= 10  # polled every 0.01 s for 0.05 s, not 300 s
+    assert fake.count("generateContent") == 0
+
+
+def test_stop_ends_the_upload_poll_at_once(song: Path, fake: FakeGemini) -> None:
+    import threading
+
+    from engine.errors import CancelledError
+    from engine.runner import Runner
+
+    fake.processing_polls = 10_000  # without a working Stop this waits the full 300 s deadline
+    project_id = new_project(song)
+    stop = threading.Event()
+    polls_at_stop: list[int] = []
+
+    def press_stop() -> None:
+        while fake.count("files.get") < 3:
+            threading.Event().wait(0.01)
+        polls_at_stop.append(fake.count("files.get"))
+        stop.set()
+
+    presser = threading.Thread(target=press_stop, daemon=True)
+    presser.start()
+    with pytest.raises(CancelledError):
+        Runner(project_id, target=machine.ANALYZED, stop_event=stop).run()
+    presser.join()
+    assert fake.count("files.get") <= polls_at_stop[0] + 1  # at most the poll that was in flight
+    assert ProjectFolder(project_id).load_job("pipeline").status == "cancelled"
