@@ -213,7 +213,8 @@ def test_an_image_refusal_is_a_blocked_scene_and_regenerate_asks_differently(son
     assert latest.version == 2 and latest.image.status == "ok" and latest.image.provider == "gemini"
 
 
-def test_the_ledger_keeps_every_call_and_the_last_jobs_share(song: Path, fake: FakeGemini) -> None:
+def test_the_ledger_keeps_every_call_and_the_last_jobs_share(song: Path, fake: FakeGemini,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     from engine.project import regenerate_scene
     from engine.usage import read_spend
 
@@ -235,6 +236,30 @@ def test_the_ledger_keeps_every_call_and_the_last_jobs_share(song: Path, fake: F
     assert spend.total.est_cost_usd == pytest.approx(first_cost + spend.last_job.est_cost_usd)
     lines = [json.loads(line) for line in (folder.jobs_dir / "ledger.jsonl").read_text().splitlines()]
     assert len(lines) == paid + 1 and lines[-1]["step"] == "draw" and lines[0]["step"] == "analyze"
+
+    from engine.cli import main
+
+    capsys.readouterr()
+    assert main(["status", project_id]) == 0
+    out = capsys.readouterr().out
+    assert f"in {paid + 1} calls" in out and "last job" in out and ", 1 call" in out
+    assert main(["status", project_id, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["spend"]["total"]["calls"] == paid + 1 and status["spend"]["last_job"]["calls"] == 1
+
+
+def test_a_torn_ledger_line_is_skipped_and_never_swallows_the_next(data_root: Path) -> None:
+    from engine.project import create_project
+    from engine.usage import UsageDelta, append_ledger, ledger_path, read_spend
+
+    folder = ProjectFolder(create_project(settings=ProjectSettings()).id)
+    append_ledger(folder, UsageDelta(model="m", est_cost_usd=0.5), job="a")
+    with ledger_path(folder).open("ab") as fh:
+        fh.write(b'{"job": "a", "calls": 1, "est_c')  # a crash in the middle of a line
+    append_ledger(folder, UsageDelta(model="m", est_cost_usd=0.25), job="b")
+    spend = read_spend(folder)
+    assert spend.total.calls == 2 and spend.total.est_cost_usd == 0.75
+    assert spend.last_job.calls == 1 and spend.last_job_id == "b"
 
 
 def test_slow_upload_processing_fails_once_at_the_configured_deadline(song: Path, fake: FakeGemini,
@@ -276,3 +301,17 @@ def test_stop_ends_the_upload_poll_at_once(song: Path, fake: FakeGemini) -> None
     presser.join()
     assert fake.count("files.get") <= polls_at_stop[0] + 1  # at most the poll that was in flight
     assert ProjectFolder(project_id).load_job("pipeline").status == "cancelled"
+
+
+def test_the_runners_wait_for_a_server_delay_is_capped() -> None:
+    import tenacity
+
+    from engine.config import Settings
+    from engine.errors import ProviderError
+    from engine.runner import _backoff
+
+    state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
+    error = ProviderError("429 from a provider without a retry of its own", transient=True, retry_after_s=3600)
+    state.set_exception((ProviderError, error, None))
+    wait = _backoff(Settings(retry_base_s=1, retry_max_s=30))(state)
+    assert 30 <= wait <= 33  # RETRY_MAX_S plus jitter, not an hour
