@@ -85,6 +85,8 @@ def test_a_fenced_answer_is_used_without_another_call(song: Path, fake: FakeGemi
     assert run(project_id).state == machine.SEGMENTED
     assert text_calls(fake) == 2  # analysis, storyboard: the fence is stripped, nothing is asked again
     assert fake.count("upload.start") == 1
+    # nothing test-only is sent: the fake told the requests apart from their schemas
+    assert not any("storybeat:" in json.dumps(c.body) for c in fake.calls_to("generateContent"))
 
 
 def test_a_negative_timestamp_is_clamped_not_rejected(song: Path, fake: FakeGemini) -> None:
