@@ -247,6 +247,7 @@ class AnalysisPublic(BaseModel):
     beats_ms: list[int]
     downbeats_ms: list[int]
     beats_per_bar: int
+    onsets_ms: list[int] = Field(default_factory=list, description="note onsets: the lyrics editor snaps line edges to them")
     sections: list[Section]
     energy: EnergyCurve
     lyrics: list[LyricLine]

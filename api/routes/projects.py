@@ -127,7 +127,7 @@ def analysis(folder: FolderDep) -> AnalysisPublic:
     data = folder.load_analysis()
     if data is None:
         raise NotFoundError("no analysis yet: run the pipeline to ANALYZED first")
-    return AnalysisPublic.model_validate(data.model_dump(exclude={"fingerprint", "schema_version", "onsets_ms"}))
+    return AnalysisPublic.model_validate(data.model_dump(exclude={"fingerprint", "schema_version"}))
 
 
 @router.get("/{project_id}/estimate", response_model=EstimatePublic, responses=responses(401, 404, 422))

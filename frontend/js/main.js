@@ -8,6 +8,8 @@ import { api, ApiError } from "./api.js";
 import { $, SEL, h, replace } from "./dom.js";
 import { mountProject } from "./components/projectView.js";
 import { mountProjectList } from "./components/projectList.js";
+import { confirmDialog } from "./components/confirm.js";
+import { unsavedEdits } from "./unsaved.js";
 
 /** @type {{machine: any, styles: any[], defaultProvider: string}} */
 const shared = { machine: null, styles: [], defaultProvider: "local" };
@@ -15,6 +17,8 @@ const shared = { machine: null, styles: [], defaultProvider: "local" };
 let mounted = null;
 /** Whether a screen was shown before (the first one keeps the browser's focus: Tab reaches "Skip to content"). */
 let navigated = false;
+/** The hash of the screen shown now: where "Stay" goes back to when leaving with unsaved edits is refused. */
+let shownHash = location.hash;
 
 /** Parse the hash. @param {string} hash */
 export function parseRoute(hash) {
@@ -28,8 +32,14 @@ async function route() {
   const r = parseRoute(location.hash);
   if (r.screen === "project" && mounted && mounted.id === r.id && mounted.show) {
     if (r.tab) mounted.show(r.tab, false);
+    shownHash = location.hash;
     return;
   }
+  if (mounted && !(await mayLeave())) {
+    history.replaceState(null, "", shownHash || "#/");
+    return;
+  }
+  shownHash = location.hash;
   if (mounted) mounted();
   mounted = null;
   main.setAttribute("aria-busy", "true");
@@ -49,6 +59,18 @@ async function route() {
   main.setAttribute("aria-busy", "false");
   if (navigated) focusHeading(main);
   navigated = true;
+}
+
+/** Leaving the open project: asks first when something on it is not saved. @returns {Promise<boolean>} */
+async function mayLeave() {
+  const what = unsavedEdits();
+  if (!what.length) return true;
+  return confirmDialog({
+    title: "Leave without saving?",
+    body: `Your changes to the ${what.join(" and ")} are not saved yet. They are lost if you leave this project now.`,
+    confirm: "Leave without saving",
+    danger: true,
+  });
 }
 
 /**

@@ -36,7 +36,7 @@
  *
  * @typedef {{id:string, label:string, description:string, palette:string[], sample_url:string}} StylePreset
  *
- * @typedef {{duration_ms:number, tempo_bpm:number, beats_ms:number[], downbeats_ms:number[],
+ * @typedef {{duration_ms:number, tempo_bpm:number, beats_ms:number[], downbeats_ms:number[], onsets_ms?:number[],
  *   sections:{label:string, start_ms:number, end_ms:number, energy:number, mood:string}[],
  *   energy:{hop_ms:number, rms:number[]}, lyrics:{text:string, start_ms:number, end_ms:number}[], language?:string}} Analysis
  *

@@ -366,31 +366,56 @@ def test_toast_is_on_top_of_an_open_modal_dialog(page: Page, ui_server: UiServer
 
 
 def test_lyrics_times_tap_and_body(page: Page, ui_server: UiServer) -> None:
-    """The lyrics panel's pure helpers: mm:ss.mmm both ways, a tap, and which word times a save keeps."""
+    """Lyric lines' pure helpers: mm:ss.mmm both ways, a tap, retiming with the words, a text edit, a save's body."""
     out = _run(page, ui_server, """async () => {
-        const l = await import('/static/js/components/lyricsPanel.js');
+        const l = await import('/static/js/lyrics.js');
+        const p = await import('/static/js/components/lyricsPanel.js');
         const lines = [{text: 'a', start_ms: 1000, end_ms: 3000}, {text: 'b', start_ms: 3000, end_ms: 5000}];
         const tapped = l.applyTap(lines, 1, 4200, 20000);
         const late = l.applyTap(lines, 0, 3500, 20000);
-        const words = [{text: 'a', start_ms: 1000, end_ms: 2000}];
-        const loaded = [{...lines[0], words}, lines[1]];
+        const words = [{text: 'one', start_ms: 1000, end_ms: 1500}, {text: 'two', start_ms: 2000, end_ms: 3000}];
+        const worded = {text: 'one two', start_ms: 1000, end_ms: 3000, words};
+        const outside = {text: 'x', start_ms: 0, end_ms: 500, words: [{text: 'x', start_ms: 600, end_ms: 700}]};
         return {
             fmt: [l.lyricTime(83456), l.lyricTime(0), l.lyricTime(-3)],
             parse: [l.parseLyricTime('01:23.456'), l.parseLyricTime('1:02.5'), l.parseLyricTime('7.25'), l.parseLyricTime('x'), l.parseLyricTime('1:2:3')],
             tapped: tapped.map((x) => [x.start_ms, x.end_ms]), unchanged: lines[1].start_ms,
-            late: late[0],
-            body: [l.linesToSend(loaded, loaded)[0].words.length, l.linesToSend([{...loaded[0], text: 'A'}], loaded)[0].words.length],
-            note: ['en', 'EN-us', 'de', 'pt-BR', null, ''].map(l.notAligned),
+            late: [late[0].start_ms, late[0].end_ms, late[0].timing],
+            moved: l.retime(worded, 2000, 4000).words.map((w) => [w.start_ms, w.end_ms]),
+            stretched: l.retime(worded, 1000, 5000).words.map((w) => [w.start_ms, w.end_ms]),
+            typo: l.retext(worded, 'one too').words.map((w) => w.text),
+            rewritten: l.retext(worded, 'a whole new line').words.length,
+            body: [l.linesToSend([worded])[0].words.length, l.linesToSend([outside])[0].words.length, l.linesToSend([{text: ' b ', start_ms: 0, end_ms: 9}])[0].text],
+            note: ['en', 'EN-us', 'de', 'pt-BR', null, ''].map(p.notAligned),
         };
     }""")
     assert out == {
         "fmt": ["01:23.456", "00:00.000", "00:00.000"],
         "parse": [83456, 62500, 7250, None, None],
         "tapped": [[1000, 4200], [4200, 5000]], "unchanged": 3000,
-        "late": {"text": "a", "start_ms": 3500, "end_ms": 5500},  # ended before its new start: keeps its length
-        "body": [1, 0],
+        "late": [3500, 5500, "given"],  # ended before its new start: keeps its length
+        "moved": [[2000, 2500], [3000, 4000]],  # words travel with their line
+        "stretched": [[1000, 2000], [3000, 5000]],  # and stretch with it
+        "typo": ["one", "too"],  # same number of words: times kept
+        "rewritten": 0,  # other words: their karaoke times are dropped
+        "body": [2, 0, "b"],  # words outside their line are not sent
         "note": [False, False, True, True, False, False],  # the "check by hand" note for non-English songs
     }
+
+
+def test_lyrics_lane_placing(page: Page, ui_server: UiServer) -> None:
+    """A dragged line edge stays between its neighbours and leaves the line at least 200 ms; a moved line keeps its length."""
+    out = _run(page, ui_server, """async () => {
+        const lane = await import('/static/js/components/lyricsLane.js');
+        const lines = [{text: 'a', start_ms: 1000, end_ms: 3000}, {text: 'b', start_ms: 4000, end_ms: 6000},
+                       {text: 'c', start_ms: 7000, end_ms: 8000}];
+        const at = (i, edge, ms) => { const x = lane.placeLine(lines, i, edge, ms, 10000); return [x.start_ms, x.end_ms]; };
+        return [at(1, 'start', 2000), at(1, 'start', 5950), at(1, 'end', 9000), at(1, 'end', 4100),
+                at(1, 'move', 4500), at(1, 'move', 9000), at(0, 'move', -500), at(2, 'end', 12000),
+                lane.lineRoom(lines, 1, 10000)];
+    }""")
+    assert out == [[3000, 6000], [4000 + 1800, 6000], [4000, 7000], [4000, 4200],
+                   [4500, 6500], [5000, 7000], [0, 2000], [7000, 10000], {"lo": 3000, "hi": 7000}]
 
 
 def test_drag_snapping_and_steps(page: Page, ui_server: UiServer) -> None:

@@ -6,27 +6,15 @@
  */
 import { api, ApiError } from "../api.js";
 import { h, replace } from "../dom.js";
+import { applyTap, linesToSend, lyricTime, parseLyricTime, retext, retime } from "../lyrics.js";
+import { guardUnsaved } from "../unsaved.js";
+import { mountLyricsLane } from "./lyricsLane.js";
 import { toast } from "./toast.js";
 
 /** @typedef {import("../types.js").LyricLine} LyricLine */
 /** @typedef {import("../types.js").Lyrics} Lyrics */
 /** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
-
-/** Pure: 83_456 -> "01:23.456". @param {number} ms */
-export function lyricTime(ms) {
-  const safe = Math.max(0, Math.round(ms || 0));
-  const m = Math.floor(safe / 60000);
-  const s = Math.floor((safe % 60000) / 1000);
-  return `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}.${String(safe % 1000).padStart(3, "0")}`;
-}
-
-/** Pure: "1:23.4" / "01:23.456" / "83.4" -> ms; null when not a time. @param {string} text */
-export function parseLyricTime(text) {
-  const m = /^\s*(?:(\d+):)?(\d+(?:\.\d{0,3})?)\s*$/.exec(text || "");
-  if (!m) return null;
-  const ms = Math.round((Number(m[1] || 0) * 60 + Number(m[2])) * 1000);
-  return Number.isFinite(ms) ? ms : null;
-}
+/** @typedef {import("../types.js").Analysis} Analysis */
 
 /**
  * Pure: whether lines in this language could not be aligned to the voice (the aligner is en-us; the
@@ -38,47 +26,15 @@ export function notAligned(language) {
 }
 
 /**
- * Pure: a tap at `ms` starts line `at` there and ends the line before it there; a line that would now
- * end before it starts keeps its length. Returns the new lines (the input is not changed).
- * @param {LyricLine[]} lines
- * @param {number} at index of the line the tap starts
- * @param {number} ms playback time
- * @param {number} durationMs the track's length
- * @returns {LyricLine[]}
- */
-export function applyTap(lines, at, ms, durationMs) {
-  const out = lines.map((l) => ({ ...l }));
-  const line = out[at];
-  if (!line) return out;
-  const t = Math.max(0, Math.min(Math.round(ms), durationMs - 1));
-  const length = Math.max(500, line.end_ms - line.start_ms);
-  line.start_ms = t;
-  if (line.end_ms <= t) line.end_ms = Math.min(durationMs, t + length);
-  if (at > 0) out[at - 1].end_ms = Math.max(out[at - 1].start_ms + 1, t);
-  return out;
-}
-
-/**
- * Pure: the body of a PUT. A line's word times are sent back only while its text and times are as
- * loaded (edited words could lie outside the line); the engine's other fields are left out.
- * @param {LyricLine[]} lines
- * @param {LyricLine[]} loaded the lines as GET gave them
- */
-export function linesToSend(lines, loaded) {
-  return lines.map((l) => {
-    const was = loaded.find((o) => o.text === l.text && o.start_ms === l.start_ms && o.end_ms === l.end_ms);
-    return { text: l.text.trim(), start_ms: l.start_ms, end_ms: l.end_ms, words: was ? was.words || [] : [] };
-  });
-}
-
-/**
  * Mount the lyrics panel. `reload()` fetches the lyrics (unless there are unsaved edits);
  * `tap(ms)` is what Space / the Tap button do with the playback time (also used by tests).
  * @param {HTMLElement} host
  * @param {() => ProjectPublic} getProject
- * @param {{language: () => string|null, onSaved: () => void}} opts
+ * @param {{language: () => string|null, analysis: () => Analysis|null, onSaved: () => void}} opts
+ * @returns {{reload: (force?: boolean) => Promise<void>, readonly dirty: boolean, tap: (ms: number) => void,
+ *   startTap: () => void, sync: () => void, close: () => void}}
  */
-export function mountLyrics(host, getProject, { language, onSaved }) {
+export function mountLyrics(host, getProject, { language, analysis, onSaved }) {
   /** @type {Lyrics|null} */ let loaded = null;
   /** @type {LyricLine[]} */ let lines = [];
   let dirty = false;
@@ -101,6 +57,21 @@ export function mountLyrics(host, getProject, { language, onSaved }) {
     onchange: () => { const f = importInput.files?.[0]; importInput.value = ""; if (f) importFile(f); },
   }));
   const importLabel = h("label", { for: "lyrics-import", class: "btn" }, "Import .lrc / .txt");
+  const laneHost = h("div", { class: "lyrics-lane-host" });
+  const lane = mountLyricsLane(laneHost, {
+    lines: () => lines,
+    durationMs: () => loaded?.duration_ms || 1,
+    analysis,
+    onEdit: (i, line) => { edit(() => { lines[i] = line; }); draw(); },
+    seek: (ms) => { audio.currentTime = ms / 1000; lane.playhead(ms, !audio.paused); },
+  });
+  let frame = 0;
+  const follow = () => {
+    lane.playhead(audio.currentTime * 1000, !audio.paused);
+    frame = audio.paused ? 0 : requestAnimationFrame(follow);
+  };
+  for (const name of ["play", "seeked", "pause", "timeupdate"]) audio.addEventListener(name, () => { if (!frame) follow(); });
+  const unguard = guardUnsaved("lyrics", () => dirty);
   const body = h("div", { class: "lyrics-body" });
   const section = h("section", { class: "card lyrics-panel", "aria-labelledby": "lyrics-title" },
     h("div", { class: "screen-head" }, h("h3", { id: "lyrics-title" }, "Lyrics"), summary),
@@ -143,7 +114,8 @@ export function mountLyrics(host, getProject, { language, onSaved }) {
     note.textContent = `The song's language is “${lang}”: the lines could not be aligned to the voice (only English can be). Their times are estimates; check them by hand, e.g. with Tap-along.`;
     replace(list, lines.map((l, i) => row(l, i)));
     // the panel's frame is built once: moving the <audio> out and back would disturb its playback
-    if (list.parentElement !== body) replace(body, note, conflict, controls, tapBox, list);
+    if (list.parentElement !== body) replace(body, note, conflict, controls, tapBox, laneHost, list);
+    lane.draw();
     drawSummary();
   }
 
@@ -163,15 +135,16 @@ export function mountLyrics(host, getProject, { language, onSaved }) {
             return;
           }
           input.removeAttribute("aria-invalid");
-          edit(() => { l[key] = ms; l.timing = "given"; });
+          edit(() => { l = key === "start_ms" ? retime(l, ms, l.end_ms) : retime(l, l.start_ms, ms); lines[i] = l; });
           input.value = lyricTime(ms);
+          lane.draw();
         },
       }));
       return input;
     };
     const text = /** @type {HTMLInputElement} */ (h("input", {
       type: "text", class: "lyrics-text", value: l.text, "data-field": "text", "aria-label": `Text of ${label}`,
-      oninput: () => edit(() => { l.text = text.value; }),
+      oninput: () => { edit(() => { l = retext(l, text.value); lines[i] = l; }); lane.draw(); },
     }));
     const estimated = l.timing === "estimated";
     const conf = typeof l.confidence === "number" ? `confidence ${Math.round(l.confidence * 100)}%` : "no confidence";
@@ -234,7 +207,7 @@ export function mountLyrics(host, getProject, { language, onSaved }) {
     saving = true;
     drawSummary();
     try {
-      const got = await api.putLyrics(getProject().id, { lines: linesToSend(lines, loaded.lines), version: loaded.version });
+      const got = await api.putLyrics(getProject().id, { lines: linesToSend(lines), version: loaded.version });
       take(got);
       toast("Lyrics saved. The storyboard is planned again from them: press “Generate video” on the Pipeline tab.", { kind: "ok" });
       onSaved();
@@ -331,7 +304,7 @@ export function mountLyrics(host, getProject, { language, onSaved }) {
   function tap(ms) {
     if (tapAt === null || !loaded) return;
     const at = tapAt;
-    edit(() => { lines = applyTap(lines, at, ms, loaded?.duration_ms || ms + 1000); lines[at].timing = "given"; });
+    edit(() => { lines = applyTap(lines, at, ms, loaded?.duration_ms || ms + 1000); });
     tapAt = at + 1 < lines.length ? at + 1 : null;
     if (tapAt === null) { stopTap(); toast("Every line tapped. Check the times, then Save lyrics.", { kind: "ok" }); return; }
     tapHint.textContent = `Line ${at + 1} starts at ${lyricTime(lines[at].start_ms)}. Next: line ${tapAt + 1}.`;
@@ -345,5 +318,7 @@ export function mountLyrics(host, getProject, { language, onSaved }) {
     tap,
     startTap,
     sync: drawSummary,
+    /** the panel is gone (another project): stop following the track, drop the unsaved-changes guard */
+    close: () => { if (tapAt !== null) stopTap(); audio.pause(); cancelAnimationFrame(frame); unguard(); },
   };
 }

@@ -160,6 +160,7 @@ export async function mountProject(host, id, tab, ctx) {
     document.body.dataset.connection = "closed";
     $(SEL.connection).title = CONNECTION_TITLE.closed;
     if (reloadTimer !== null) clearTimeout(reloadTimer);
+    storyboard.close();
     document.querySelectorAll("dialog").forEach((d) => d.remove());
   };
   /** @type {any} */ (cleanup).show = show;

@@ -18,7 +18,7 @@ import { timeline } from "./timeline.js";
  * `sync()`, called on every project change (the open scene dialog follows what is allowed).
  * @param {HTMLElement} host
  * @param {() => ProjectPublic} getProject
- * @returns {{reload: () => Promise<void>, sync: () => void}}
+ * @returns {{reload: () => Promise<void>, sync: () => void, close: () => void}}
  */
 export function mountStoryboard(host, getProject) {
   /** @type {Analysis|null} */ let analysis = null;
@@ -35,6 +35,7 @@ export function mountStoryboard(host, getProject) {
     tl, lyricsHost, grid));
   const lyrics = mountLyrics(lyricsHost, getProject, {
     language: () => /** @type {any} */ (analysis)?.language || null,
+    analysis: () => analysis,
     // the edit rewinds the machine to ANALYZED: fetch the project (its state event reloads the storyboard)
     onSaved: () => { api.refresh().catch(() => {}); reload().catch(() => {}); },
   });
@@ -96,7 +97,7 @@ export function mountStoryboard(host, getProject) {
   const reload = coalesced(load);
 
   draw();
-  return { reload, sync: () => { editor?.sync(); lyrics.sync(); } };
+  return { reload, sync: () => { editor?.sync(); lyrics.sync(); }, close: () => lyrics.close() };
 }
 
 /** 404/409 before the step ran: no data yet. @param {unknown} err */
