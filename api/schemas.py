@@ -26,6 +26,7 @@ from engine.models import (
     Section,
     SourceInfo,
     StyleBible,
+    Usage,
 )
 
 TargetState = Literal[tuple(machine.RUN_TARGETS)]  # type: ignore[valid-type]
@@ -152,6 +153,20 @@ class JobsPublic(BaseModel):
     render: Job
 
 
+class SpendPublic(BaseModel):
+    """What the project has spent on provider calls (the ledger jobs/ledger.jsonl, never reset)."""
+
+    total: Usage = Field(description="every call ever made for this project")
+    last_job: Usage = Field(description="the share of the job that made the last call")
+
+
+class NotePublic(BaseModel):
+    """A note a step left for the user about its result (e.g. a local fallback after a refusal)."""
+
+    step: str
+    message: str
+
+
 class ProjectPublic(BaseModel):
     """GET /projects/{id}: the project, what may happen next, and its jobs."""
 
@@ -175,6 +190,8 @@ class ProjectPublic(BaseModel):
     settings_version: str = Field(default="", description="the settings' version: If-Match of PATCH /projects/{id}")
     status_text: str = Field(default="", description='where the project is in words: "video ready", "video out of date" '
                                                      '(engine.machine.status_words)')
+    spend: SpendPublic = Field(default_factory=lambda: SpendPublic(total=Usage(), last_job=Usage()))
+    notes: list[NotePublic] = Field(default_factory=list)
 
     @computed_field(description="a run towards RENDERED has steps to do from this state (engine.machine.can_generate)")
     @property
@@ -454,6 +471,7 @@ class EstimatePublic(BaseModel):
     calls: int
     prompt_tokens: int
     output_tokens: int
+    thinking_tokens: int = Field(default=0, description="of output_tokens, the text model's thinking")
     images: int
     cost_usd: float
     steps: list[StepEstimate]  # the engine's own dataclass

@@ -12,15 +12,18 @@ from engine.models import JOB_KINDS, Analysis, ImageRecord, Job, Project, Prompt
 from engine.storage import ProjectFolder, read_model_cached
 from engine.storyboard import lines_for_scene
 from engine.versions import scene_version, settings_version
+from engine.usage import ledger_path, read_spend
 
 from api.schemas import (
     JobsPublic,
+    NotePublic,
     ProjectPublic,
     ProjectSummary,
     RenderPublic,
     SceneLine,
     ScenePublic,
     SegmentsPublic,
+    SpendPublic,
     VersionPublic,
 )
 
@@ -88,7 +91,8 @@ def jobs_json(folder: ProjectFolder) -> bytes:
 
 def project_json(folder: ProjectFolder) -> bytes:
     """``project_public(folder)`` as JSON bytes, from the status cache when nothing changed."""
-    stamps = (_stamp(folder.project_json), _stamp(folder.prompts_json), *_job_stamps(folder))
+    stamps = (_stamp(folder.project_json), _stamp(folder.prompts_json), *_job_stamps(folder),
+              _stamp(ledger_path(folder)), _stamp(folder.analysis_json), _stamp(folder.segments_json))
     jobs = load_jobs(folder)
     return _cached_json("project", folder, stamps, jobs, lambda: project_public(folder, jobs=jobs))
 
@@ -131,6 +135,7 @@ def project_public(folder: ProjectFolder, project: Project | None = None, *, job
     seen = [jobs.pipeline, jobs.render]
     busy = busy_job(seen) is not None  # engine.jobs' rules: busy, and resumable when POST /resume has a plan
     resumable = plan_resume(project, seen) is not None
+    spend = read_spend(folder)
     renders = [
         RenderPublic(
             version=r.version, preview=r.preview, url=file_url(project.id, r.file) or "",
@@ -148,6 +153,8 @@ def project_public(folder: ProjectFolder, project: Project | None = None, *, job
         audio_url=file_url(project.id, project.source.wav_file) if project.source else None,
         settings_version=settings_version(project.settings),
         status_text=machine.status_words(project),
+        spend=SpendPublic(total=spend.total, last_job=spend.last_job),
+        notes=[NotePublic(step=step, message=message) for step, message in folder.step_notes()],
     )
 
 

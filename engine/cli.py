@@ -19,7 +19,7 @@ from engine.providers import default_provider_name
 from engine.review import picture_problems, problems_text, write_contact_sheet
 from engine.storage import ProjectFolder, list_project_ids
 from engine.styles import PRESETS
-from engine.usage import estimate_project
+from engine.usage import estimate_project, read_spend, spend_line
 
 # Deferred on purpose, so the CLI starts fast and a run is on record before the heavy libraries load:
 # engine.runner, engine.project and engine.demo import numpy/OpenCV (and, when a step runs, librosa,
@@ -178,6 +178,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "status": machine.status_words(project),
             "problems": [{"scene": i, "status": st, "reason": r, "fallback": f} for i, st, r, f in picture_problems(folder)],
             "jobs": {job.kind: job.model_dump(mode="json") for job in jobs},
+            "spend": read_spend(folder).to_dict(),
         }, indent=2))
         return EXIT_OK
     print(f"{project.id} {project.name!r}: {project.state} ({machine.status_words(project)})")
@@ -193,6 +194,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  {job.kind}: not responding at {job.fraction * 100:.0f}% step={job.step}: {job.message}")
         elif job.status != "idle":
             print(f"  {job.kind}: {job.status} {job.fraction * 100:.0f}% step={job.step} errors={len(job.errors)}")
+    spend = read_spend(folder)
+    if spend.total.calls:
+        print(f"  {spend_line(spend)}")
+    for note in _notes(folder):
+        print(f"  note: {note}")
     counted = _estimated_count(folder)
     if counted is not None and counted[1]:
         print(f"  lyrics: {counted[1]} lines, {counted[0]} estimated" + (f" (storybeat lyrics {project.id})" if counted[0] else ""))
@@ -209,6 +215,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _clock(ms: int) -> str:
     return f"{ms // 60_000:02d}:{ms % 60_000 / 1000:06.3f}"
+
+
+def _notes(folder: ProjectFolder) -> list[str]:
+    return [f"{step}: {note}" for step, note in folder.step_notes()]
 
 
 def _estimated_count(folder: ProjectFolder) -> tuple[int, int] | None:
@@ -342,7 +352,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(f"{args.id}: provider {est.provider}, {est.scenes} scenes")
     for s in est.steps:
         print(f"  {s.step:8} {s.model:28} {s.calls:4} calls {s.images:4} images  ~${s.cost_usd:.4f}")
-    print(f"  total: {est.calls} calls, {est.images} images, {est.prompt_tokens + est.output_tokens} tokens, ~${est.cost_usd:.4f} (list-price estimate)")
+    print(f"  total: {est.calls} calls, {est.images} images, {est.prompt_tokens + est.output_tokens} tokens ({est.thinking_tokens} thinking), ~${est.cost_usd:.4f} (list-price estimate)")
     return EXIT_OK
 
 

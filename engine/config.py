@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     gemini_image_pro: str = "gemini-3-pro-image-preview"
     gemini_timeout_s: float = 120.0
     gemini_rpm: int = 60
+    gemini_upload_timeout_s: float = Field(default=300.0, gt=0, description="longest wait for an upload to become ACTIVE")
+    gemini_max_wait_s: float = Field(default=120.0, ge=0, description="cap on one wait for the server's retry delay")
     # API
     host: str = "127.0.0.1"
     port: int = 8000

@@ -16,7 +16,7 @@ from engine.eta import EtaModel, StepPlan, learn, plan_steps
 from engine.lock import lock_holder
 from engine.models import JOB_KINDS, Job, JobError, JobKind, Project, StepProgress, Usage, utcnow
 from engine.storage import ProjectFolder
-from engine.usage import UsageDelta, add_usage
+from engine.usage import UsageDelta, add_usage, append_ledger
 
 log = logging.getLogger(__name__)
 
@@ -378,8 +378,11 @@ class JobTracker:
             self._write(force=True)
 
     def add_usage(self, delta: UsageDelta) -> None:
-        """Add one provider call's usage (calls, tokens, images, estimated cost); a StepIO usage sink."""
+        """Add one provider call's usage to this job's share and append it to the project's spend ledger
+        (calls, tokens, images, estimated cost); a StepIO usage sink."""
         with self._lock:
+            started = self.job.started_at.isoformat() if self.job.started_at else ""
+            append_ledger(self.folder, delta, job=f"{self.job.kind}@{started}", step=self.job.step)
             self.job.usage = add_usage(self.job.usage, delta)
             self._write()
 

@@ -234,6 +234,7 @@ class Analysis(Versioned):
     # set when the lyrics were edited by hand (engine.project.edit_lyrics): the hash of the edited lines. The
     # storyboard's fingerprint covers it; ``fingerprint`` stays the analysis' own (what it was made from).
     lyrics_edit: str = ""
+    note: str = ""  # shown to the user, e.g. "Gemini refused (SAFETY): the local analysis is used"
 
 
 class LyricsEdit(Versioned):
@@ -289,6 +290,7 @@ class Segments(Versioned):
     fingerprint: str = ""
     provider: str = "local"
     scenes: list[Scene]
+    note: str = ""  # shown to the user, e.g. "Gemini refused (SAFETY): the local storyboard is used"
 
 
 class Span(Model):
@@ -418,6 +420,7 @@ class Usage(Model):
     output_tokens: int = 0
     images: int = 0
     est_cost_usd: float = 0.0
+    thinking_tokens: int = 0  # of output_tokens, the model's thinking (Gemini 2.5 thinks by default)
 
 
 class Job(Versioned):

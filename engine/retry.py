@@ -4,14 +4,16 @@
   (429, 5xx, timeouts, dropped connections, unusable answers, a storyboard or
   prompts that came back incomplete). Anything else fails at once.
 * **Which layer, once**: a failure is retried where it happens, never again
-  on top. The Gemini client retries one call (its own attempts, waiting at
-  least the server's retry delay); when they run out it raises with
-  ``retried=True`` and the runner does not retry the step for it: the project
-  goes to ``FAILED`` with the reason. The runner retries a step
-  (``STORYBEAT_STEP_ATTEMPTS``, counted in the job file so a crash loop still
-  gives up) for transient errors no lower layer retried: a step's own checks,
-  providers without a retry of their own, and a call whose server asked for a
-  longer pause than the client sleeps.
+  on top. The Gemini client is the only layer that retries a Gemini call:
+  transport errors and 429/5xx (unbilled) with backoff that honours the
+  server's retry delay, capped (``STORYBEAT_GEMINI_MAX_WAIT_S``); a bad
+  answer gets exactly one repair call (paid). Everything it gives up on
+  carries ``retried=True``, so the runner does not retry the step for it: the
+  project goes to ``FAILED`` with the reason. The runner counts step attempts
+  (``STORYBEAT_STEP_ATTEMPTS``, in the job file, so a crash loop still gives
+  up) and retries a step only for transient errors no lower layer retried: a
+  step's own checks, providers without a retry of their own. Its waits are
+  capped at ``STORYBEAT_RETRY_MAX_S`` and end at once on Stop.
 * **How long**: :func:`backoff_s`, for both layers.
 """
 from __future__ import annotations

@@ -45,11 +45,14 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _backoff(config: Settings) -> Callable[[RetryCallState], float]:
-    """The policy's backoff (:func:`engine.retry.backoff_s`), honouring the provider's requested delay."""
+    """The policy's backoff (:func:`engine.retry.backoff_s`), honouring the provider's requested delay up to
+    ``retry_max_s`` (a server asking for an hour does not hold a worker for an hour)."""
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         retry_after_s = exc.retry_after_s if isinstance(exc, ProviderError) else None
+        if retry_after_s is not None:
+            retry_after_s = min(retry_after_s, config.retry_max_s)
         return retry.backoff_s(attempt=state.attempt_number, initial_s=config.retry_base_s, max_s=config.retry_max_s,
                                retry_after_s=retry_after_s)
 
@@ -170,7 +173,7 @@ class Runner:
             project=project,
             provider=provider,
             progress=lambda done, total, message: tracker.progress(name, done, total, message),
-            io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set,
+            io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set, cache_dir=self.folder.cache_dir,
                       on_progress=lambda fraction, message: tracker.progress(name, round(fraction * 1000), 1000, message)),
             preview=self.preview,
         )
@@ -182,7 +185,7 @@ class Runner:
             wait=_backoff(self.config),
             retry=retry_if_exception(_is_transient),
             reraise=True,
-            **({"sleep": self.sleep} if self.sleep else {}),
+            sleep=self.sleep or self.stop_event.wait,  # a Stop ends the wait at once (then the next try cancels)
         )
         did_work = False
         for attempt in retrying:

@@ -253,6 +253,11 @@ class ProjectFolder:
         return self.renders_dir / "cache"
 
     @property
+    def cache_dir(self) -> Path:
+        """cache/: a step's finished sub-results (e.g. the Gemini upload), fingerprinted; safe to delete."""
+        return self.path / "cache"
+
+    @property
     def jobs_dir(self) -> Path:
         """jobs/."""
         return self.path / "jobs"
@@ -335,6 +340,15 @@ class ProjectFolder:
     def load_cuts(self) -> CutEdits | None:
         """cuts.json, or None when missing or corrupt."""
         return try_read_model(self.cuts_json, CutEdits)
+    def step_notes(self) -> list[tuple[str, str]]:
+        """(step, note) the steps left in their outputs for the user, e.g. a local fallback after a refusal."""
+        notes = []
+        analysis, segments = self.load_analysis(), self.load_segments()
+        if analysis is not None and analysis.note:
+            notes.append(("analyze", analysis.note))
+        if segments is not None and segments.note:
+            notes.append(("segment", segments.note))
+        return notes
 
     def load_job(self, kind: str) -> Job:
         """jobs/<kind>.json, or a fresh idle job if missing/corrupt."""

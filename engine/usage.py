@@ -1,8 +1,11 @@
 """Usage and its cost: what a provider call used, list prices, and the pre-flight estimate of a run.
 
 * :class:`UsageDelta` is one answered call's usage; a step reports it through
-  ``StepIO.on_usage`` and the runner adds it to ``jobs/pipeline.json`` with
-  :func:`add_usage`.
+  ``StepIO.on_usage`` and the runner adds it to the job's ``usage``
+  (``jobs/pipeline.json``, this job's share) with :func:`add_usage`, and
+  appends it to the project's spend ledger ``jobs/ledger.jsonl``
+  (:func:`append_ledger`, one JSON line per call, never rewritten or reset);
+  :func:`read_spend` gives the total spent and the last job's share.
 * :func:`estimate_cost_usd` prices a call. The prices below are public list
   prices (USD per million tokens, paid tier, late 2025) copied by hand; they
   are an estimate for the UI, not a bill. Google changes prices and bills
@@ -19,13 +22,17 @@ importing a provider; the Gemini provider reports into them.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 
 from engine.config import Settings, get_settings
-from engine.errors import InputError
+from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError
 from engine.models import Analysis, ProjectSettings, Usage
 from engine.storage import ProjectFolder
 
@@ -44,6 +51,7 @@ class UsageDelta:
     output_tokens: int = 0
     images: int = 0
     est_cost_usd: float = 0.0
+    thinking_tokens: int = 0  # included in output_tokens
 
 
 UsageSink = Callable[[UsageDelta], None]
@@ -57,7 +65,94 @@ def add_usage(total: Usage, delta: UsageDelta) -> Usage:
         output_tokens=total.output_tokens + delta.output_tokens,
         images=total.images + delta.images,
         est_cost_usd=round(total.est_cost_usd + delta.est_cost_usd, 6),
+        thinking_tokens=total.thinking_tokens + delta.thinking_tokens,
     )
+
+
+# --------------------------------------------------------------------------- the spend ledger
+
+LEDGER_FILE = "ledger.jsonl"
+
+
+def ledger_path(folder: ProjectFolder) -> Path:
+    """jobs/ledger.jsonl: every answered call's usage, one JSON line each, in order."""
+    return folder.jobs_dir / LEDGER_FILE
+
+
+def append_ledger(folder: ProjectFolder, delta: UsageDelta, *, job: str, step: str = "") -> None:
+    """Append one call's usage to the ledger: a single ``O_APPEND`` write of one line, then fsync.
+
+    A line torn by a crash is closed with a newline before the next one (the
+    reader skips it), so one bad line never swallows a good one. A full disk
+    raises DiskFullError.
+    """
+    entry = {"at": datetime.now(timezone.utc).isoformat(), "job": job, "step": step, **asdict(delta)}
+    line = (json.dumps(entry, sort_keys=True) + "\n").encode()
+    path = ledger_path(folder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            written = 0
+            while written < len(line):
+                written += os.write(fd, line[written:])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno in DISK_FULL_ERRNOS:
+            raise DiskFullError(f"{DISK_FULL_MESSAGE}: cannot append to {path.name}") from exc
+        raise
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What a project has spent: ``total`` over every call ever made, and the last job's share."""
+
+    total: Usage
+    last_job: Usage
+    last_job_id: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict: ``{total: Usage, last_job: Usage, last_job_id}``."""
+        return {"total": self.total.model_dump(), "last_job": self.last_job.model_dump(),
+                "last_job_id": self.last_job_id}
+
+
+def _delta(entry: dict[str, object]) -> UsageDelta:
+    names = UsageDelta.__dataclass_fields__
+    return UsageDelta(**{k: v for k, v in entry.items() if k in names})  # type: ignore[arg-type]
+
+
+def read_spend(folder: ProjectFolder) -> Spend:
+    """The ledger summed: the total spent and the share of the job that made the last call (torn lines skipped)."""
+    total, last, last_id = Usage(), Usage(), ""
+    try:
+        lines = ledger_path(folder).read_bytes().splitlines()
+    except FileNotFoundError:
+        lines = []
+    for raw in lines:
+        try:
+            entry = json.loads(raw)
+            delta = _delta(entry)
+        except (ValueError, TypeError):
+            log.warning("%s: skipping a torn ledger line", folder.id)
+            continue
+        job = str(entry.get("job", ""))
+        if job != last_id:
+            last, last_id = Usage(), job
+        total, last = add_usage(total, delta), add_usage(last, delta)
+    return Spend(total=total, last_job=last, last_job_id=last_id)
+
+
+def spend_line(spend: Spend) -> str:
+    """One line for people: ``spent ~$0.1234 in 9 calls (12 pictures); last job ~$0.0387, 1 call``."""
+    t, j = spend.total, spend.last_job
+    return (f"spent ~${t.est_cost_usd:.4f} in {t.calls} call{'s' * (t.calls != 1)} ({t.images} pictures); "
+            f"last job ~${j.est_cost_usd:.4f}, {j.calls} call{'s' * (j.calls != 1)}")
 
 
 # --------------------------------------------------------------------------- list prices
@@ -132,6 +227,11 @@ PROMPTS_IN_PER_SCENE_TOKENS = 90
 PROMPTS_OUT_BASE_TOKENS = 150
 PROMPTS_OUT_PER_SCENE_TOKENS = 110
 IMAGE_PROMPT_TOKENS = 260
+# Thinking: the 2.5 text models think by default (dynamic budget) and bill it as output. Rough averages per call
+# for answers of this size; the image models do not think (the pro image model's interim pictures are in its
+# output count already).
+THINKING_BASE_TOKENS = {"analyze": 1200, "segment": 1500, "prompt": 1200}
+THINKING_PER_SCENE_TOKENS = {"segment": 40, "prompt": 60}
 
 
 @dataclass(frozen=True)
@@ -145,6 +245,7 @@ class StepEstimate:
     output_tokens: int
     images: int
     cost_usd: float
+    thinking_tokens: int = 0  # included in output_tokens
 
 
 @dataclass(frozen=True)
@@ -171,6 +272,11 @@ class RunEstimate:
         return sum(s.output_tokens for s in self.steps)
 
     @property
+    def thinking_tokens(self) -> int:
+        """Of the output tokens, the text model's thinking."""
+        return sum(s.thinking_tokens for s in self.steps)
+
+    @property
     def images(self) -> int:
         """Pictures in total."""
         return sum(s.images for s in self.steps)
@@ -184,7 +290,8 @@ class RunEstimate:
         """A JSON-ready dict with totals and steps."""
         return {
             "provider": self.provider, "scenes": self.scenes, "calls": self.calls,
-            "prompt_tokens": self.prompt_tokens, "output_tokens": self.output_tokens, "images": self.images,
+            "prompt_tokens": self.prompt_tokens, "output_tokens": self.output_tokens,
+            "thinking_tokens": self.thinking_tokens, "images": self.images,
             "cost_usd": self.cost_usd, "steps": [asdict(s) for s in self.steps],
         }
 
@@ -195,11 +302,15 @@ def expected_scenes(*, duration_ms: int, min_scene_ms: int, max_scene_ms: int) -
     return max(1, math.ceil(duration_ms / mean_ms))
 
 
-def _step(step: str, model: str, *, calls: int, prompt_tokens: int, output_tokens: int, images: int = 0) -> StepEstimate:
+def _step(step: str, model: str, *, calls: int, prompt_tokens: int, output_tokens: int, images: int = 0,
+          scenes: int = 0) -> StepEstimate:
+    """One step's estimate; a text step's thinking (:data:`THINKING_BASE_TOKENS`) is added to its output."""
+    thinking = 0 if images else calls * (THINKING_BASE_TOKENS.get(step, 0) + scenes * THINKING_PER_SCENE_TOKENS.get(step, 0))
+    output_tokens += thinking
     per_call = estimate_cost_usd(model=model, prompt_tokens=prompt_tokens // max(calls, 1),
                                  output_tokens=output_tokens // max(calls, 1), images=images // max(calls, 1))
     return StepEstimate(step=step, model=model, calls=calls, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
-                        images=images, cost_usd=round(per_call * calls, 6))
+                        images=images, cost_usd=round(per_call * calls, 6), thinking_tokens=thinking)
 
 
 def image_model(settings: ProjectSettings, config: Settings) -> str:
@@ -250,11 +361,11 @@ def estimate_run(
         out.append(_step("segment", text, calls=1,
                          prompt_tokens=STORYBOARD_PROMPT_TOKENS + n_lines * STORYBOARD_IN_PER_LINE_TOKENS
                          + n_sections * STORYBOARD_IN_PER_SECTION_TOKENS,
-                         output_tokens=n_scenes * STORYBOARD_OUT_PER_SCENE_TOKENS))
+                         output_tokens=n_scenes * STORYBOARD_OUT_PER_SCENE_TOKENS, scenes=n_scenes))
     if "prompt" in steps:
         out.append(_step("prompt", text, calls=1,
                          prompt_tokens=PROMPTS_PROMPT_TOKENS + n_scenes * PROMPTS_IN_PER_SCENE_TOKENS,
-                         output_tokens=PROMPTS_OUT_BASE_TOKENS + n_scenes * PROMPTS_OUT_PER_SCENE_TOKENS))
+                         output_tokens=PROMPTS_OUT_BASE_TOKENS + n_scenes * PROMPTS_OUT_PER_SCENE_TOKENS, scenes=n_scenes))
     if "draw" in steps:
         n_images = n_scenes if images is None else images
         model = image_model(settings, config)

@@ -12,12 +12,21 @@ from engine.usage import UsageSink
 
 @dataclass
 class StepIO:
-    """What a provider may use besides its inputs: usage reporting, progress within a step and a stop check."""
+    """What a provider may use besides its inputs: usage reporting, progress within a step and a stop check.
+
+    ``cache_dir`` (the project's ``cache/``) is where a provider may keep a
+    step's finished sub-results, fingerprinted, so a retried step does not
+    redo (or pay for) them; None: keep nothing. ``notes`` collects what the
+    user should see about the result (e.g. a local fallback after a
+    refusal); the step saves them in its output file.
+    """
 
     on_usage: UsageSink = lambda delta: None
     should_stop: Callable[[], bool] = lambda: False
     extra: dict[str, object] = field(default_factory=dict)
     on_progress: Callable[[float, str], None] = lambda fraction, message: None  # 0..1 of the current step
+    cache_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

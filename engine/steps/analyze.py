@@ -35,10 +35,12 @@ def run(ctx: StepContext) -> bool:
     if src.lyrics_file:
         lyrics_text = ctx.folder.resolve(src.lyrics_file).read_text(encoding="utf-8")
     ctx.progress(0, 1, "listening")
+    ctx.io.notes.clear()
     analysis = ctx.provider.analyst.analyze(
         wav=ctx.folder.track_wav, lyrics_text=lyrics_text, settings=ctx.project.settings, io=ctx.io
     )
     analysis.fingerprint = want
+    analysis.note = "; ".join(ctx.io.notes)[:2000]
     kept = keep_hand_edits(ctx.folder, src, analysis)
     atomic_write_json(ctx.folder.analysis_json, analysis)
     ctx.progress(1, 1, f"{analysis.tempo_bpm:.0f} BPM, {len(analysis.sections)} sections, {len(analysis.lyrics)} lyric lines"

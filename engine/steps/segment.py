@@ -131,6 +131,7 @@ def run(ctx: StepContext) -> bool:
     if existing is not None and existing.fingerprint == want:
         return False
     ctx.progress(0, 1, "writing the storyboard")
+    ctx.io.notes.clear()
     scenes = board.storyboard(analysis, settings=s, io=ctx.io)
     check_scenes(scenes, duration_ms=analysis.duration_ms)
     if spans:  # the user's own scenes kept as they are, the storyboarder's cuts fitted around them
@@ -139,6 +140,7 @@ def run(ctx: StepContext) -> bool:
         check_scenes(scenes, duration_ms=analysis.duration_ms)
     if existing is not None:  # planned again: the scenes still there keep their ids, prompts and pictures
         scenes = keep_known(scenes, existing.scenes, used_ids=used_scene_ids(ctx.folder))
-    atomic_write_json(ctx.folder.segments_json, Segments(fingerprint=want, provider=board.name, scenes=scenes))
+    atomic_write_json(ctx.folder.segments_json, Segments(fingerprint=want, provider=board.name, scenes=scenes,
+                                                         note="; ".join(ctx.io.notes)[:2000]))
     ctx.progress(1, 1, f"{len(scenes)} scenes")
     return True

@@ -19,7 +19,7 @@ from PIL import Image
 
 from engine.providers.gemini.schemas import AnalysisAnswer, PromptsAnswer, StoryboardAnswer
 from tests.fakes import DEFAULT_API_KEY, Fault, FakeGemini, fake_gemini  # noqa: F401 (fixture)
-from tests.fakes.gemini_server import default_json_answer, make_png, prompt_colour
+from tests.fakes.gemini_server import default_json_answer, is_repair, make_png, prompt_colour, request_kind
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = {"x-goog-api-key": DEFAULT_API_KEY}
@@ -181,6 +181,44 @@ def test_malformed_fault_gives_invalid_json_text(fake_gemini: FakeGemini) -> Non
     text = reply.json()["candidates"][0]["content"]["parts"][0]["text"]
     with pytest.raises(json.JSONDecodeError):
         json.loads(text)
+
+
+def test_request_kind_is_told_from_the_request_itself() -> None:
+    text = "no marker here: duration_ms: 9000 seg_001"
+    kinds = {model.__name__: request_kind(_generate_body(text, responseSchema=_schema_of(model)))
+             for model in (AnalysisAnswer, StoryboardAnswer, PromptsAnswer)}
+    assert kinds == {"AnalysisAnswer": "analysis", "StoryboardAnswer": "storyboard", "PromptsAnswer": "prompts"}
+    assert request_kind(_generate_body(text, responseModalities=["IMAGE"])) == "image"
+    assert request_kind(_generate_body(text)) is None
+    repair = {"contents": [{"role": "user", "parts": [{"text": "q"}]}, {"role": "model", "parts": [{"text": "a"}]},
+                           {"role": "user", "parts": [{"text": "fix it"}]}]}
+    assert is_repair(repair) and not is_repair(_generate_body(text))
+
+
+def test_fenced_and_out_of_range_faults(fake_gemini: FakeGemini) -> None:
+    url = f"{fake_gemini.base_url}/v1beta/models/m:generateContent"
+    body = _generate_body("duration_ms: 10000", responseSchema=_schema_of(StoryboardAnswer))
+    fake_gemini.add_fault("generateContent", Fault("fenced"))
+    fake_gemini.add_fault("generateContent", Fault("negative_time"))
+    fenced = httpx.post(url, headers=KEY, json=body).json()["candidates"][0]["content"]["parts"][0]["text"]
+    assert "```json\n" in fenced and not fenced.startswith("{")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(fenced)
+    sloppy = json.loads(httpx.post(url, headers=KEY, json=body).json()["candidates"][0]["content"]["parts"][0]["text"])
+    assert sloppy["scenes"][0]["start_ms"] == -250 and {s["energy"] for s in sloppy["scenes"]} == {1.5}
+
+
+def test_retry_after_header_and_file_expiry(fake_gemini: FakeGemini, tmp_path: Path) -> None:
+    fake_gemini.add_fault("*", Fault("http_error", status=503, retry_after_header_s=9))
+    reply = httpx.post(f"{fake_gemini.base_url}/v1beta/models/m:generateContent", headers=KEY,
+                       json=_generate_body("x"))
+    assert reply.status_code == 503 and reply.headers["retry-after"] == "9"
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"RIFF0000")
+    client = genai.Client(api_key=DEFAULT_API_KEY,
+                          http_options=types.HttpOptions(base_url=fake_gemini.base_url, api_version="v1beta"))
+    file = client.files.upload(file=str(wav), config=types.UploadFileConfig(mime_type="audio/wav"))
+    assert (file.expiration_time - file.create_time).total_seconds() == pytest.approx(48 * 3600, abs=2)
 
 
 def test_slow_fault_delays_the_answer(fake_gemini: FakeGemini) -> None:

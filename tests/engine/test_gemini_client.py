@@ -9,15 +9,18 @@ import base64
 import hashlib
 import io
 import random
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from engine.errors import ProviderError
+from engine.errors import CancelledError, ProviderError
 from engine.models import Usage
 from engine.retry import backoff_s
-from engine.providers.gemini.client import GeminiClient, ImageAnswer, parse_retry_delay_s
+from engine.providers.gemini.client import (
+    STOP_SLICE_S, FileRef, GeminiClient, ImageAnswer, Refused, extract_json, parse_answer, parse_retry_delay_s,
+)
 from engine.providers.gemini.ratelimit import RateLimiter
 from engine.providers.gemini.schemas import AnalysisAnswer, PromptsAnswer, StoryboardAnswer
 from engine.usage import UsageDelta, add_usage, estimate_cost_usd, price_for
@@ -153,22 +156,27 @@ def test_responder_answer_is_returned(fake_gemini: FakeGemini, client: GeminiCli
                             "style_hints": ["ink"]}]}
 
     fake_gemini.responder = responder
-    answer = client.generate_json(TEXT_MODEL, contents=["storybeat:kind=prompts seg_001"], schema=PromptsAnswer)
+    answer = client.generate_json(TEXT_MODEL, contents=["write the prompts for seg_001"], schema=PromptsAnswer)
     assert answer.scenes[0].image_prompt == "a cat on the moon"
     assert seen == [(TEXT_MODEL, "prompts")]
 
 
-def test_malformed_json_is_retried_then_succeeds(client: GeminiClient, fake_gemini: FakeGemini,
-                                                 clock: FakeClock, usage: list[UsageDelta]) -> None:
+def test_malformed_json_costs_one_repair_call(client: GeminiClient, fake_gemini: FakeGemini,
+                                             clock: FakeClock, usage: list[UsageDelta]) -> None:
     fake_gemini.add_fault("generateContent", Fault("malformed"))
     answer = client.generate_json(TEXT_MODEL, contents=["duration_ms: 10000"], schema=StoryboardAnswer)
     assert len(answer.scenes) == 2
     assert fake_gemini.count("generateContent") == 2
-    assert len(clock.sleeps) == 1
+    assert clock.sleeps == []  # a repair is asked at once: it is not a transport retry
     assert len(usage) == 2  # the bad answer was billed too
+    repair = fake_gemini.calls_to("generateContent")[1].body
+    assert [c["role"] for c in repair["contents"]] == ["user", "model", "user"]
+    assert repair["contents"][1]["parts"][0]["text"] == '{"scenes": [{"start_ms": 0, "end_ms": '
+    assert "not valid JSON" in repair["contents"][2]["parts"][0]["text"]
+    assert repair["generationConfig"]["responseSchema"]  # the same schema again
 
 
-def test_schema_mismatch_is_retried(client: GeminiClient, fake_gemini: FakeGemini) -> None:
+def test_schema_mismatch_is_repaired_once(client: GeminiClient, fake_gemini: FakeGemini) -> None:
     answers = iter([{"unexpected": True}, None])
     fake_gemini.responder = lambda model, request: next(answers)
     answer = client.generate_json(TEXT_MODEL, contents=["duration_ms: 5000"], schema=StoryboardAnswer)
@@ -193,15 +201,19 @@ def test_429_without_retry_info_uses_backoff(client: GeminiClient, fake_gemini: 
     assert 2.0 <= clock.sleeps[1] <= 2.2
 
 
-def test_429_asking_for_a_long_pause_is_left_to_the_runner(client: GeminiClient, fake_gemini: FakeGemini,
-                                                           clock: FakeClock) -> None:
+def test_429_asking_for_a_long_pause_is_capped(client: GeminiClient, fake_gemini: FakeGemini,
+                                              clock: FakeClock) -> None:
     fake_gemini.add_fault("generateContent", Fault.rate_limited(retry_delay_s=3600))
-    with pytest.raises(ProviderError) as info:
-        client.generate_json(TEXT_MODEL, contents=["hello"], schema=StoryboardAnswer)
-    assert info.value.transient is True
-    assert info.value.retry_after_s == 3600
-    assert fake_gemini.count("generateContent") == 1
-    assert clock.sleeps == []
+    client.generate_json(TEXT_MODEL, contents=["hello"], schema=StoryboardAnswer)
+    assert fake_gemini.count("generateContent") == 2
+    assert len(clock.sleeps) == 1 and 120.0 <= clock.sleeps[0] <= 132.0  # max_retry_after_s, plus jitter
+
+
+def test_retry_after_header_is_honoured(client: GeminiClient, fake_gemini: FakeGemini, clock: FakeClock) -> None:
+    fake_gemini.add_fault("generateContent", Fault("http_error", status=503, retry_after_header_s=4))
+    client.generate_json(TEXT_MODEL, contents=["hello"], schema=StoryboardAnswer)
+    assert fake_gemini.count("generateContent") == 2
+    assert len(clock.sleeps) == 1 and 4.0 <= clock.sleeps[0] <= 4.4
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
@@ -282,31 +294,6 @@ def test_api_version_is_used_in_paths(fake_gemini: FakeGemini, clock: FakeClock)
                       clock=clock) as client:
         client.generate_json(TEXT_MODEL, contents=["hello"], schema=StoryboardAnswer)
     assert fake_gemini.calls[0].path == f"/v1/models/{TEXT_MODEL}:generateContent"
-
-
-def test_attempts_persist_across_restarts(client: GeminiClient, fake_gemini: FakeGemini) -> None:
-    store: dict[str, int] = {}
-
-    class DictStore:
-        def get(self, key: str) -> int:
-            return store.get(key, 0)
-
-        def set(self, key: str, attempts: int) -> None:
-            store[key] = attempts
-
-    client.attempt_store = DictStore()
-    store["seg_001"] = 3  # a crashed process already tried three times; one try is left
-    fake_gemini.add_fault("generateContent", Fault.http(500, times=5))
-    with pytest.raises(ProviderError, match="gave up after 4 attempts"):
-        client.generate_json(TEXT_MODEL, contents=["hi"], schema=StoryboardAnswer, attempt_key="seg_001")
-    assert fake_gemini.count("generateContent") == 1
-    with pytest.raises(ProviderError, match="already made"):
-        client.generate_json(TEXT_MODEL, contents=["hi"], schema=StoryboardAnswer, attempt_key="seg_001")
-    assert fake_gemini.count("generateContent") == 1
-    store["seg_001"] = 0
-    fake_gemini.clear_faults()
-    client.generate_json(TEXT_MODEL, contents=["hi"], schema=StoryboardAnswer, attempt_key="seg_001")
-    assert store["seg_001"] == 0
 
 
 # --------------------------------------------------------------------------- images
@@ -465,3 +452,162 @@ def test_backoff_grows_and_caps() -> None:
     bases = [1, 2, 4, 8, 8, 8]
     assert all(b <= w <= b * 1.1 for w, b in zip(waits, bases))
     assert 5.0 <= backoff_s(attempt=1, initial_s=1.0, max_s=8.0, rng=rng, retry_after_s=5.0) <= 5.5
+
+
+# --------------------------------------------------------------------------- pay once (issue 15)
+
+
+def test_fenced_json_is_parsed_in_one_call(client: GeminiClient, fake_gemini: FakeGemini) -> None:
+    fake_gemini.add_fault("generateContent", Fault("fenced"))
+    answer = client.generate_json(TEXT_MODEL, contents=["duration_ms: 10000"], schema=StoryboardAnswer)
+    assert [s.end_ms for s in answer.scenes] == [5000, 10000]
+    assert fake_gemini.count("generateContent") == 1
+
+
+def test_out_of_range_numbers_are_clamped_in_one_call(client: GeminiClient, fake_gemini: FakeGemini) -> None:
+    fake_gemini.add_fault("generateContent", Fault("negative_time"))
+    answer = client.generate_json(TEXT_MODEL, contents=["listen. duration_ms: 8000"], schema=AnalysisAnswer)
+    assert fake_gemini.count("generateContent") == 1
+    assert answer.lyrics[0].start_ms == 0  # -250 clamped
+    assert all(s.energy == 1.0 for s in answer.sections)  # 1.5 clamped
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('```json\n{"a": 1}\n```', {"a": 1}),
+    ('Here you go: {"a": [1, 2]} -- hope it helps {"b": 2}', {"a": [1, 2]}),
+    ('{not json} then {"a": 3}', {"a": 3}),
+    ('```\n[{"a": 1}]\n```', [{"a": 1}]),
+])
+def test_extract_json_takes_the_first_object(text: str, expected: object) -> None:
+    assert extract_json(text) == expected
+
+
+def test_extract_json_without_json_raises() -> None:
+    with pytest.raises(ValueError):
+        extract_json("I'd rather describe it in words.")
+
+
+def test_a_bare_list_fills_a_one_list_schema() -> None:
+    answer = parse_answer('[{"start_ms": "1200.4", "end_ms": 3000, "lyric_text": "", "visual_intent": "x", '
+                          '"mood": "m", "energy": "0.5"}]', StoryboardAnswer)
+    assert answer.scenes[0].start_ms == 1200 and answer.scenes[0].energy == 0.5
+
+
+def test_bad_twice_is_final_after_exactly_two_calls(client: GeminiClient, fake_gemini: FakeGemini,
+                                                    clock: FakeClock) -> None:
+    fake_gemini.add_fault("generateContent", Fault("malformed", times=5))
+    with pytest.raises(ProviderError) as info:
+        client.generate_json(TEXT_MODEL, contents=["duration_ms: 10000"], schema=StoryboardAnswer)
+    assert info.value.retried is True  # nobody retries it again
+    assert "after one repair call" in str(info.value)
+    assert fake_gemini.count("generateContent") == 2 and clock.sleeps == []
+
+
+def test_a_content_check_feeds_its_problem_back(client: GeminiClient, fake_gemini: FakeGemini) -> None:
+    seen: list[int] = []
+
+    def check(answer: StoryboardAnswer) -> None:
+        seen.append(len(answer.scenes))
+        if len(seen) == 1:
+            raise ValueError("the scenes cover only 10 % of the track")
+
+    client.generate_json(TEXT_MODEL, contents=["duration_ms: 10000"], schema=StoryboardAnswer, check=check)
+    assert seen == [2, 2] and fake_gemini.count("generateContent") == 2
+    repair = fake_gemini.calls_to("generateContent")[1].body["contents"][2]["parts"][0]["text"]
+    assert "cover only 10 %" in repair
+
+
+def test_a_transport_error_in_the_repair_is_retried_not_repaired_again(client: GeminiClient,
+                                                                       fake_gemini: FakeGemini) -> None:
+    fake_gemini.add_fault("generateContent", Fault("malformed", at_call=1))
+    fake_gemini.add_fault("generateContent", Fault("http_error", status=503, at_call=2))
+    answer = client.generate_json(TEXT_MODEL, contents=["duration_ms: 5000"], schema=StoryboardAnswer)
+    assert len(answer.scenes) == 1
+    calls = fake_gemini.calls_to("generateContent")
+    assert len(calls) == 3 and [c.status for c in calls] == [200, 503, 200]
+    assert [c["role"] for c in calls[2].body["contents"]] == ["user", "model", "user"]
+
+
+@pytest.mark.parametrize("fault", [Fault("prompt_blocked", reason="SAFETY"),
+                                   Fault("prompt_blocked", reason="PROHIBITED_CONTENT"),
+                                   Fault("image_blocked", reason="SAFETY"),
+                                   Fault("image_blocked", reason="PROHIBITED_CONTENT")])
+def test_a_refused_json_request_raises_refused_after_one_call(client: GeminiClient, fake_gemini: FakeGemini,
+                                                              fault: Fault) -> None:
+    fake_gemini.add_fault("generateContent", fault)
+    with pytest.raises(Refused) as info:
+        client.generate_json(TEXT_MODEL, contents=["hello"], schema=StoryboardAnswer)
+    assert fault.reason in info.value.reason and info.value.transient is False
+    assert fake_gemini.count("generateContent") == 1
+
+
+@pytest.mark.parametrize("reason", ["OTHER", "LANGUAGE", "MALFORMED_RESPONSE", "MAX_TOKENS", "RECITATION",
+                                    "IMAGE_OTHER", "IMAGE_RECITATION", "NO_IMAGE"])
+def test_every_image_finish_reason_without_a_picture_is_a_refusal(client: GeminiClient, fake_gemini: FakeGemini,
+                                                                 reason: str) -> None:
+    fake_gemini.add_fault("generateContent", Fault("image_blocked", reason=reason))
+    answer = client.generate_image(IMAGE_MODEL, prompt="something", aspect_ratio="1:1")
+    assert answer.blocked and answer.blocked_reason.split(":")[0] == reason
+    assert fake_gemini.count("generateContent") == 1
+
+
+def test_an_unknown_image_finish_reason_is_a_refusal(client: GeminiClient, fake_gemini: FakeGemini) -> None:
+    fake_gemini.add_fault("generateContent", Fault("image_blocked", reason="IMAGE_SOMETHING_NEW"))
+    with pytest.warns(UserWarning):  # the SDK warns about an enum value it does not know
+        answer = client.generate_image(IMAGE_MODEL, prompt="something", aspect_ratio="1:1")
+    assert answer.blocked_reason == "IMAGE_SOMETHING_NEW"
+
+
+def test_an_empty_image_answer_is_a_refusal(client: GeminiClient, fake_gemini: FakeGemini) -> None:
+    fake_gemini.responder = lambda model, request: {"candidates": [{"content": {"role": "model", "parts": []},
+                                                                    "finishReason": "STOP"}]}
+    answer = client.generate_image(IMAGE_MODEL, prompt="x", aspect_ratio="1:1")
+    assert answer.blocked_reason.startswith("NO_IMAGE") and fake_gemini.count("generateContent") == 1
+
+
+def test_garbage_picture_bytes_twice_are_a_refusal_after_two_calls(client: GeminiClient,
+                                                                   fake_gemini: FakeGemini) -> None:
+    garbage = {"candidates": [{"content": {"role": "model", "parts": [
+        {"inlineData": {"mimeType": "image/png", "data": "bm90IGFuIGltYWdl"}}]}, "finishReason": "STOP"}]}
+    fake_gemini.responder = lambda model, request: garbage
+    answer = client.generate_image(IMAGE_MODEL, prompt="x", aspect_ratio="1:1")
+    assert answer.blocked_reason.startswith("MALFORMED_IMAGE")
+    assert fake_gemini.count("generateContent") == 2
+
+
+def test_the_seed_is_sent(client: GeminiClient, fake_gemini: FakeGemini) -> None:
+    client.generate_image(IMAGE_MODEL, prompt="x", aspect_ratio="1:1", seed=12345)
+    assert fake_gemini.calls_to("generateContent")[0].body["generationConfig"]["seed"] == 12345
+
+
+def test_stop_ends_the_upload_poll_at_once(client: GeminiClient, fake_gemini: FakeGemini, clock: FakeClock,
+                                           wav: Path) -> None:
+    fake_gemini.processing_polls = 1000
+    polls_at_stop: list[int] = []
+
+    def should_stop() -> bool:
+        if clock.now_s - 1000.0 >= 3.0:  # Stop pressed 3 s into the wait
+            polls_at_stop.append(fake_gemini.count("files.get"))
+            return True
+        return False
+
+    with pytest.raises(CancelledError):
+        client.upload_audio(wav, poll_interval_s=2.0, processing_timeout_s=300.0, should_stop=should_stop)
+    assert 3.0 <= clock.now_s - 1000.0 <= 3.0 + STOP_SLICE_S + 1e-9  # not the next 2 s poll, let alone 300 s
+    assert fake_gemini.count("files.get") == polls_at_stop[0] == 1
+
+
+def test_stop_ends_a_retry_wait_at_once(client: GeminiClient, fake_gemini: FakeGemini, clock: FakeClock) -> None:
+    fake_gemini.add_fault("generateContent", Fault.rate_limited(retry_delay_s=60))
+    with pytest.raises(CancelledError):
+        client.generate_json(TEXT_MODEL, contents=["hi"], schema=StoryboardAnswer,
+                             should_stop=lambda: clock.now_s - 1000.0 >= 1.0)
+    assert clock.now_s - 1000.0 <= 1.0 + STOP_SLICE_S + 1e-9
+    assert fake_gemini.count("generateContent") == 1
+
+
+def test_the_upload_records_its_expiry(client: GeminiClient, wav: Path) -> None:
+    ref = client.upload_audio(wav, poll_interval_s=0.1)
+    assert ref.expires_at is not None and (ref.expires_at - datetime.now(timezone.utc)).total_seconds() > 40 * 3600
+    assert client.file_active(ref) is True
+    assert client.file_active(FileRef(name="files/gone", uri="x", mime_type="audio/wav", size_bytes=1)) is False

@@ -7,7 +7,8 @@
   usage lands in jobs/pipeline.json; regenerating one scene costs one image call.
 * Crash: a worker process (``python -m engine run``) against a standalone fake
   is SIGKILLed halfway through the pictures; ``python -m engine resume``
-  finishes without repeating any call whose result was saved.
+  finishes without repeating any call whose result was saved; one SIGKILLed
+  while Gemini listens resumes without uploading the track again.
 """
 from __future__ import annotations
 
@@ -227,3 +228,35 @@ def test_sigkill_mid_images_then_resume_repeats_no_finished_call(
     out = _engine(data_root, "run", project_id, "--preview", "--quiet", env=env)
     assert "RENDERED" in out.stdout
     assert len(_get_json(f"{base_url}/_fake/calls")["calls"]) == len(after)
+
+
+def test_sigkill_mid_analysis_then_resume_uploads_once(
+    song: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch, standalone_fake: str
+) -> None:
+    """Killed while Gemini listens: resume reuses the upload and the local analysis (cache/), asks once more."""
+    base_url = standalone_fake
+    gemini_env(monkeypatch, base_url)
+    project_id = new_project(song, style="noir")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # the listening answer takes long enough for the kill to land while it is in flight
+    _post_json(f"{base_url}/_fake/faults", {"route": "generateContent", "kind": "slow", "delay_s": 30, "times": 1})
+    worker = subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--target", machine.ANALYZED,
+                               "--quiet"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while _get_json(f"{base_url}/_fake/counts").get("generateContent", 0) < 1:
+        assert worker.poll() is None, f"worker ended early: {worker.stderr.read() if worker.stderr else ''}"
+        assert time.monotonic() < deadline, "the listening call never came"
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    folder = ProjectFolder(project_id)
+    local = folder.cache_dir / "local_analysis.json"
+    made_at = local.stat().st_mtime_ns
+    assert (folder.cache_dir / "gemini_upload.json").is_file() and folder.load_analysis() is None
+
+    _engine(data_root, "resume", project_id, "--quiet", env=env)
+    counts = _get_json(f"{base_url}/_fake/counts")
+    assert counts["upload.start"] == 1  # the upload was not made again
+    assert counts["generateContent"] == 2  # the call lost in flight, asked once more
+    assert local.stat().st_mtime_ns == made_at  # nor the local analysis
+    assert folder.load_project().state == machine.ANALYZED and folder.load_analysis().provider == "gemini"

@@ -22,7 +22,7 @@ from engine.usage import UsageDelta, estimate_run, expected_scenes
 from engine.providers.gemini.schemas import (
     AnalysisAnswer, AnswerLyricLine, AnswerScene, AnswerSection, AnswerStyleBible, StoryboardAnswer,
 )
-from engine.providers.gemini.storyboard import scenes_from_answer
+from engine.providers.gemini.storyboard import UnusableStoryboard, scenes_from_answer
 from engine.providers.gemini.writer import bible_from_answer
 from engine.steps.segment import check_scenes
 from engine.storyboard import candidate_points
@@ -194,10 +194,10 @@ def test_storyboard_answer_becomes_scenes_covering_the_track() -> None:
     [AnswerScene(start_ms=0, end_ms=3000, lyric_text="", visual_intent="too little", mood="m", energy=0.1)],
     [AnswerScene(start_ms=0, end_ms=20_000, lyric_text="", visual_intent="   ", mood="m", energy=0.1)],
 ])
-def test_unusable_storyboard_is_a_transient_error(scenes) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ProviderError) as err:
+def test_unusable_storyboard_says_what_is_wrong(scenes) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UnusableStoryboard) as err:  # a ValueError: the client feeds it back in its repair call
         scenes_from_answer(StoryboardAnswer(scenes=scenes), analysis=synthetic_analysis(), settings=ProjectSettings())
-    assert err.value.transient
+    assert "visual_intent" in str(err.value) or "cover only" in str(err.value)
 
 
 def test_bible_falls_back_to_the_preset_palette_and_keeps_its_negative() -> None:
@@ -262,7 +262,7 @@ def test_writer_makes_bible_and_prompts_in_one_call(provider, fake_gemini: FakeG
     assert "The style bible is fixed" in json.dumps(fake_gemini.calls_to("generateContent")[-1].body)
 
 
-def test_writer_missing_prompt_is_transient(client: GeminiClient, fake_gemini: FakeGemini) -> None:  # noqa: F811
+def test_writer_missing_prompt_costs_one_repair_then_fails(client: GeminiClient, fake_gemini: FakeGemini) -> None:  # noqa: F811
     from engine.providers.local import local_provider
 
     def responder(model: str, request: dict) -> dict | None:
@@ -275,10 +275,13 @@ def test_writer_missing_prompt_is_transient(client: GeminiClient, fake_gemini: F
     provider = gemini_provider(Settings(), client=client, local=local_provider())
     analysis = synthetic_analysis()
     scenes = provider.storyboarder.storyboard(analysis, settings=ProjectSettings(), io=StepIO())
-    bible = provider.writer.style_bible(analysis, scenes, settings=ProjectSettings(), io=StepIO())
+    before = fake_gemini.count("generateContent")
     with pytest.raises(ProviderError) as err:
-        provider.writer.write(scenes, bible=bible, settings=ProjectSettings(), io=StepIO())
-    assert err.value.transient and "seg_002" in str(err.value)
+        provider.writer.style_bible(analysis, scenes, settings=ProjectSettings(), io=StepIO())
+    assert err.value.retried and "seg_002" in str(err.value)  # nobody asks a third time
+    assert fake_gemini.count("generateContent") - before == 2  # the call and its one repair
+    repair = fake_gemini.calls_to("generateContent")[-1].body["contents"][-1]["parts"][0]["text"]
+    assert "no image_prompt for seg_002" in repair
 
 
 def _draw(provider, *, quality: str = "fast", aspect: str = "16:9", io_: StepIO | None = None):  # type: ignore[no-untyped-def]
@@ -344,7 +347,9 @@ def test_rate_limit_with_delay_then_success(provider, fake_gemini: FakeGemini, c
     fake_gemini.add_fault("generateContent", Fault.http(503))
     drawing = _draw(provider)
     assert drawing.png is not None and fake_gemini.count("generateContent") == 3
-    assert 7.0 <= waits[0] <= 7.7  # the server's RetryInfo delay, plus up to 10 % jitter
+    # the server's RetryInfo delay of 7 s, then the 503's backoff after a second try (2 s), each + up to 10 % jitter
+    # (slept in short slices, so a Stop is seen at once)
+    assert 9.0 <= sum(waits) <= 9.9 and max(waits) <= 0.1 + 1e-9
 
 
 # --------------------------------------------------------------------------- the estimate

@@ -26,8 +26,11 @@ Default JSON answers are deduced from the ``responseSchema`` (or
 tile the track, ``id`` takes the scene ids ``seg_NNN`` found in the prompt,
 ``energy`` is 0..1, ``palette`` holds hex colours, ...). The track length is
 read from the prompt (``duration_ms: 123456`` / ``duration_ms=123456``),
-default 30 000 ms. A marker ``storybeat:kind=<name>`` in the prompt is
-passed to responders as ``request_json["_kind"]``.
+default 30 000 ms. Responders get ``request_json["_kind"]``, what the request
+asks for, told from the request itself (:func:`request_kind`: ``image`` from
+``responseModalities``; ``analysis``, ``storyboard`` or ``prompts`` from the
+fields of the response schema), and ``request_json["_repair"]``: True when the
+contents hold an earlier model turn (a repair call sends the bad answer back).
 
 Standalone (for the end-to-end crash test)::
 
@@ -73,8 +76,8 @@ _FILE_RE = re.compile(r"^/(v1|v1beta|v1alpha)/files/([^/]+)$")
 _UPLOAD_RE = re.compile(r"^/upload/(v1|v1beta|v1alpha)/files$")
 _DURATION_RE = re.compile(r"duration_ms\W{0,3}(\d+)")
 _SEG_RE = re.compile(r"\bseg_\d{3,}\b")
-_KIND_RE = re.compile(r"storybeat:kind=(\w+)")
 
+FILE_LIFETIME_S = 48 * 3600  # the Files API keeps an upload for 48 hours
 ASPECT_SIZES = {
     "1:1": (48, 48), "2:3": (32, 48), "3:2": (48, 32), "3:4": (36, 48), "4:3": (48, 36),
     "9:16": (27, 48), "16:9": (48, 27), "21:9": (63, 27), "4:5": (40, 50), "5:4": (50, 40),
@@ -89,7 +92,9 @@ FAULT_KINDS = (
     "slow",  # sleep delay_s, then answer normally (the client has usually given up)
     "drop",  # close the connection without an answer
     "malformed",  # JSON answer whose text is not valid JSON
-    "image_blocked",  # candidate with finish_reason (IMAGE_SAFETY, ...) and no content
+    "fenced",  # the default JSON answer wrapped in a ```json fence with chatter around it
+    "negative_time",  # the default JSON answer with its first start_ms at -250 and energies of 1.5
+    "image_blocked",  # candidate with finish_reason (IMAGE_SAFETY, OTHER, MAX_TOKENS, any) and no content
     "prompt_blocked",  # no candidates, promptFeedback.blockReason = reason
     "thought_images",  # image answer with `count` interim thought images before the final one
     "text_only",  # image request answered with a text part only (finish STOP)
@@ -108,6 +113,7 @@ class Fault:
     kind: str
     status: int = 500
     retry_delay_s: float | None = None
+    retry_after_header_s: float | None = None  # http_error: a Retry-After header (seconds)
     delay_s: float = 0.0
     reason: str = "IMAGE_SAFETY"
     message: str = ""
@@ -160,6 +166,7 @@ class _FileRecord:
     size_bytes: int
     sha256: str
     created: str
+    expires: str = ""
     polls: int = 0
     failed: bool = False
 
@@ -207,6 +214,54 @@ def request_text(request_json: dict) -> str:
 def _response_schema(request_json: dict) -> dict | None:
     config = request_json.get("generationConfig", {})
     return config.get("responseSchema") or config.get("responseJsonSchema") or config.get("response_json_schema")
+
+
+def request_kind(request_json: dict) -> str | None:
+    """What a generateContent request asks for, from the request itself (never a marker in the prompt).
+
+    ``image`` (``responseModalities`` has IMAGE); else by the fields of the
+    response schema: ``analysis`` (lyrics and sections), ``storyboard``
+    (scenes with start_ms), ``prompts`` (a style_bible); None otherwise.
+    """
+    if is_image_request(request_json):
+        return "image"
+    schema = _response_schema(request_json) or {}
+    fields = {str(k).lower() for k in (schema.get("properties") or {})}
+    if {"lyrics", "sections"} <= fields:
+        return "analysis"
+    if "style_bible" in fields:
+        return "prompts"
+    if "scenes" in fields:
+        return "storyboard"
+    return None
+
+
+def is_repair(request_json: dict) -> bool:
+    """True when the contents carry an earlier model turn (the bad answer a repair call sends back)."""
+    return any(c.get("role") == "model" for c in request_json.get("contents", []) if isinstance(c, dict))
+
+
+def out_of_range(value: Any) -> Any:
+    """``value`` with its first ``start_ms`` at -250 and every ``energy`` at 1.5 (what a sloppy model sends)."""
+    state = {"first": True}
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, dict):
+            out = {}
+            for key, sub in item.items():
+                if key == "start_ms" and state["first"]:
+                    state["first"] = False
+                    out[key] = -250
+                elif key == "energy":
+                    out[key] = 1.5
+                else:
+                    out[key] = walk(sub)
+            return out
+        if isinstance(item, list):
+            return [walk(sub) for sub in item]
+        return item
+
+    return walk(value)
 
 
 def is_image_request(request_json: dict) -> bool:
@@ -584,6 +639,7 @@ class FakeGemini:
             size_bytes=len(upload.data),
             sha256=hashlib.sha256(upload.data).hexdigest(),
             created=time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
+            expires=time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() + FILE_LIFETIME_S)),
         )
         with self._lock:
             self._files[record.name] = record
@@ -594,7 +650,7 @@ class FakeGemini:
         body = {
             "name": record.name, "displayName": record.display_name, "mimeType": record.mime_type,
             "sizeBytes": str(record.size_bytes), "createTime": record.created, "updateTime": record.created,
-            "expirationTime": record.created, "sha256Hash": base64.b64encode(record.sha256.encode()).decode(),
+            "expirationTime": record.expires, "sha256Hash": base64.b64encode(record.sha256.encode()).decode(),
             "uri": f"{base_url}/{version}/{record.name}", "state": state, "source": "UPLOADED",
         }
         if record.failed:
@@ -739,7 +795,8 @@ class _Handler(BaseHTTPRequestHandler):
                 500: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
                 503: "The model is overloaded. Please try again later.",
             }.get(fault.status, f"fake error {fault.status}")
-            self._send(fault.status, error_body(fault.status, message, details))
+            headers = {} if fault.retry_after_header_s is None else {"Retry-After": f"{fault.retry_after_header_s:g}"}
+            self._send(fault.status, error_body(fault.status, message, details), headers=headers)
             return True
         return False  # answer-shaping faults are handled by the route
 
@@ -826,6 +883,13 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "malformed":
             self._send(200, text_response(model, '{"scenes": [{"start_ms": 0, "end_ms": ', body))
             return
+        if kind == "fenced":
+            text = "Sure! Here it is:\n```json\n" + json.dumps(default_json_answer(body), indent=1) + "\n```\nEnjoy."
+            self._send(200, text_response(model, text, body))
+            return
+        if kind == "negative_time":
+            self._send(200, text_response(model, json.dumps(out_of_range(default_json_answer(body))), body))
+            return
         answer = self._responder_answer(model, body)
         if answer is None:
             answer = text_response(model, json.dumps(default_json_answer(body)), body)
@@ -836,8 +900,8 @@ class _Handler(BaseHTTPRequestHandler):
         if responder is None:
             return None
         request = copy.deepcopy(body)
-        match = _KIND_RE.search(request_text(body))
-        request["_kind"] = match.group(1) if match else None
+        request["_kind"] = request_kind(body)
+        request["_repair"] = is_repair(body)
         result = responder(model, request)
         if result is None:
             return None

@@ -1,8 +1,8 @@
 """The ``gemini`` provider: Google's Gemini through the official ``google-genai`` SDK.
 
 ``gemini_provider(config)`` builds the four roles around one shared
-:class:`GeminiClient` (retries with backoff that honours the server's retry
-delay, a per-minute request limit, usage reports). Analysis and
+:class:`GeminiClient` (one retry layer that honours the server's retry delay,
+one repair call for a bad answer, a per-minute request limit, usage reports). Analysis and
 storyboard timing always rest on the local signal analysis; see
 ``docs/providers.md``. What a run will cost before it starts is
 :mod:`engine.usage`'s estimate.
@@ -34,15 +34,17 @@ def gemini_client(config: Settings, *, router: UsageRouter | None = None) -> Gem
     return GeminiClient(
         key, base_url=config.gemini_base_url, api_version=config.gemini_api_version, timeout_s=config.gemini_timeout_s,
         requests_per_minute=config.gemini_rpm, on_usage=router, initial_backoff_s=config.retry_base_s,
-        max_backoff_s=config.retry_max_s,
+        max_backoff_s=config.retry_max_s, max_retry_after_s=config.gemini_max_wait_s,
     )
 
 
 def gemini_provider(config: Settings | None = None, *, client: GeminiClient | None = None,
                     local: Provider | None = None) -> Provider:
-    """The Gemini provider bundle; ``local`` (default: the local provider) supplies the signal analysis.
+    """The Gemini provider bundle; ``local`` (default: the local provider) supplies the signal analysis
+    and the fallback storyboard when Gemini refuses one.
 
-    Upload status polls wait ``config.retry_base_s`` (at most 2 s) between tries.
+    Upload status polls wait ``config.retry_base_s`` (at most 2 s) between tries, for at most
+    ``config.gemini_upload_timeout_s``.
     """
     config = config or get_settings()
     router = UsageRouter()
@@ -56,8 +58,9 @@ def gemini_provider(config: Settings | None = None, *, client: GeminiClient | No
     return Provider(
         name="gemini",
         analyst=GeminiAnalyst(client, model=text, base=local.analyst, router=router,
-                              poll_interval_s=min(2.0, max(0.05, config.retry_base_s))),
-        storyboarder=GeminiStoryboarder(client, model=text, router=router),
+                              poll_interval_s=min(2.0, max(0.05, config.retry_base_s)),
+                              upload_timeout_s=config.gemini_upload_timeout_s),
+        storyboarder=GeminiStoryboarder(client, model=text, router=router, base=local.storyboarder),
         writer=GeminiWriter(client, model=text, router=router),
         illustrator=GeminiIllustrator(client, config=config, router=router),
     )

@@ -8,24 +8,39 @@ validated and aligned to the signal (:mod:`engine.providers.gemini.align`), then
 the transcript's text is aligned to the voice by the offline aligner
 (:mod:`engine.audio.align`), whose times replace Gemini's where it is confident;
 user-supplied lyrics always win over the transcription.
+
+Pay once: the local analysis and the upload are finished sub-results, kept
+in the project's ``cache/`` (``io.cache_dir``) with the fingerprint of what
+made them, so a retried or resumed step neither analyses again nor uploads
+again while the uploaded file is still ACTIVE and not about to expire. A
+refused request (SAFETY, PROHIBITED_CONTENT...) falls back to the local
+analysis with a note (``io.notes``) instead of failing.
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from engine.errors import CancelledError
+from engine.fingerprint import file_sha256, fingerprint
 from engine.models import Analysis, LyricLine, ProjectSettings, Section
 from engine.providers.base import Analyst, StepIO
 from engine.providers.gemini.align import align_lines, best_overlap
-from engine.providers.gemini.client import GeminiClient
+from engine.providers.gemini.client import FileRef, GeminiClient, Refused
 from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import AnalysisAnswer
+from engine.storage import atomic_write_json, try_read_model
 
 log = logging.getLogger(__name__)
 
 MAX_LYRICS_CHARS = 6000
+LOCAL_CACHE = "local_analysis.json"
+UPLOAD_CACHE = "gemini_upload.json"
+UPLOAD_MARGIN = timedelta(hours=1)  # an upload expiring sooner than this is not used again
 SYSTEM = (
     "You are a careful music analyst. You listen to songs and answer only with JSON that follows the "
     "given schema. Times are integer milliseconds from the start of the audio."
@@ -37,9 +52,8 @@ def _clock(ms: int) -> str:
 
 
 def analysis_prompt(local: Analysis, *, lyrics_text: str | None) -> str:
-    """The instruction sent with the audio (carries ``duration_ms`` and the kind marker)."""
+    """The instruction sent with the audio (carries ``duration_ms``)."""
     lines = [
-        "storybeat:kind=analysis",
         f"The attached track lasts duration_ms: {local.duration_ms} ({_clock(local.duration_ms)}).",
         f"A signal analysis found about {local.tempo_bpm:.0f} BPM, key {local.key or '?'} {local.mode}, "
         f"sections: " + ", ".join(f"{s.label} {_clock(s.start_ms)}-{_clock(s.end_ms)}" for s in local.sections) + ".",
@@ -107,39 +121,98 @@ def enrich_analysis(local: Analysis, answer: AnalysisAnswer, *, keep_local_lyric
     })
 
 
+class UploadRecord(BaseModel):
+    """``cache/gemini_upload.json``: the track's upload, reused while it lives (``key``: what was uploaded where)."""
+
+    key: str
+    name: str
+    uri: str
+    mime_type: str
+    size_bytes: int
+    expires_at: datetime | None = None
+
+
 class GeminiAnalyst:
     """:class:`engine.providers.base.Analyst` that runs ``base`` (local) then asks Gemini to listen."""
 
     name = "gemini"
 
     def __init__(self, client: GeminiClient, *, model: str, base: Analyst, router: UsageRouter,
-                 poll_interval_s: float = 2.0) -> None:
+                 poll_interval_s: float = 2.0, upload_timeout_s: float = 300.0) -> None:
         self.client = client
         self.model = model
         self.base = base
         self.router = router
         self.poll_interval_s = poll_interval_s
+        self.upload_timeout_s = upload_timeout_s
         self.version = f"1+{base.name}/{base.version}+{model}"
 
     def analyze(self, *, wav: Path, lyrics_text: str | None, settings: ProjectSettings, io: StepIO) -> Analysis:
-        """Local analysis of ``wav``, enriched by Gemini (upload, poll until ACTIVE, structured answer)."""
-        half = dataclasses.replace(io, on_progress=lambda fraction, message: io.on_progress(0.5 * fraction, message))
-        local = self.base.analyze(wav=wav, lyrics_text=lyrics_text, settings=settings, io=half)
+        """Local analysis of ``wav``, enriched by Gemini (upload, poll until ACTIVE, structured answer).
+
+        A refusal gives the local analysis and a note in ``io.notes``.
+        """
+        wav = Path(wav)
+        wav_sha = file_sha256(wav)
+        local = self._local(wav, wav_sha, lyrics_text=lyrics_text, settings=settings, io=io)
         if io.should_stop():
             raise CancelledError("stopped on request")
         has_lyrics = bool(lyrics_text and lyrics_text.strip())
         with self.router.to(io):
-            io.on_progress(0.55, "uploading the track to Gemini")
-            audio = self.client.upload_audio(Path(wav), "audio/wav", poll_interval_s=self.poll_interval_s)
+            audio = self._upload(wav, wav_sha, io=io)
             io.on_progress(0.75, "asking Gemini")
-            answer = self.client.generate_json(
-                self.model, contents=[audio, analysis_prompt(local, lyrics_text=lyrics_text if has_lyrics else None)],
-                schema=AnalysisAnswer, system=SYSTEM, temperature=0.2,
-            )
+            try:
+                answer = self.client.generate_json(
+                    self.model,
+                    contents=[audio, analysis_prompt(local, lyrics_text=lyrics_text if has_lyrics else None)],
+                    schema=AnalysisAnswer, system=SYSTEM, temperature=0.2, should_stop=io.should_stop,
+                )
+            except Refused as exc:
+                log.warning("Gemini refused the analysis (%s): using the local analysis", exc.reason)
+                io.notes.append(f"Gemini refused to listen ({exc.reason}): the local analysis is used")
+                return local
         analysis = enrich_analysis(local, answer, keep_local_lyrics=has_lyrics or bool(local.lyrics))
         if analysis.lyrics and analysis.lyrics[0].source == "gemini":
             analysis.lyrics = _on_the_voice(wav, analysis)
         return analysis
+
+
+    def _local(self, wav: Path, wav_sha: str, *, lyrics_text: str | None, settings: ProjectSettings,
+               io: StepIO) -> Analysis:
+        """The base analyst's analysis, kept in ``cache/`` by what it was made from (a retry reuses it)."""
+        key = fingerprint("local-analysis", self.base.name, self.base.version, wav_sha, lyrics_text or "")
+        path = io.cache_dir / LOCAL_CACHE if io.cache_dir is not None else None
+        if path is not None:
+            cached = try_read_model(path, Analysis)
+            if cached is not None and cached.fingerprint == key:
+                log.info("local analysis reused from %s", path)
+                io.on_progress(0.5, "local analysis reused")
+                return cached.model_copy(update={"fingerprint": ""})
+        half = dataclasses.replace(io, on_progress=lambda fraction, message: io.on_progress(0.5 * fraction, message))
+        local = self.base.analyze(wav=wav, lyrics_text=lyrics_text, settings=settings, io=half)
+        if path is not None:
+            atomic_write_json(path, local.model_copy(update={"fingerprint": key}))
+        return local
+
+    def _upload(self, wav: Path, wav_sha: str, *, io: StepIO) -> FileRef:
+        """The track as a Gemini file: the earlier upload while it is ACTIVE and not about to expire, else a new one."""
+        key = fingerprint("gemini-upload", wav_sha, self.client.base_url, self.client.api_version)
+        path = io.cache_dir / UPLOAD_CACHE if io.cache_dir is not None else None
+        record = try_read_model(path, UploadRecord) if path is not None else None
+        if record is not None and record.key == key and record.expires_at is not None \
+                and record.expires_at - UPLOAD_MARGIN > datetime.now(timezone.utc):
+            ref = FileRef(name=record.name, uri=record.uri, mime_type=record.mime_type, size_bytes=record.size_bytes,
+                          expires_at=record.expires_at)
+            if self.client.file_active(ref, should_stop=io.should_stop):
+                log.info("reusing the upload %s (expires %s)", ref.name, ref.expires_at)
+                return ref
+        io.on_progress(0.55, "uploading the track to Gemini")
+        ref = self.client.upload_audio(wav, "audio/wav", poll_interval_s=self.poll_interval_s,
+                                       processing_timeout_s=self.upload_timeout_s, should_stop=io.should_stop)
+        if path is not None:
+            atomic_write_json(path, UploadRecord(key=key, name=ref.name, uri=ref.uri, mime_type=ref.mime_type,
+                                                 size_bytes=ref.size_bytes, expires_at=ref.expires_at))
+        return ref
 
 
 def _on_the_voice(wav: Path, analysis: Analysis) -> list[LyricLine]:

@@ -1,24 +1,31 @@
-"""A thin, retrying wrapper around the official ``google-genai`` SDK.
+"""A thin wrapper around the official ``google-genai`` SDK: one retry layer, one repair, refusals as values.
 
 Everything Gemini-specific about transport lives here: the Files API upload
-and poll, structured JSON answers, image answers (thought parts, safety
-blocks), retries with backoff that honour the server's ``RetryInfo``, a
+and poll, structured JSON answers, image answers (thought parts, refusals),
+retries that honour the server's ``RetryInfo`` / ``Retry-After`` (capped), a
 per-minute request limit and usage accounting. The SDK's own retry is left
-off (one attempt per SDK call) and the runner does not retry what this client
-gave up on, so retries are not stacked (the policy: :mod:`engine.retry`).
+off (one attempt per SDK call); this client is the only layer that retries a
+call, so nothing multiplies (the policy: :mod:`engine.retry`).
 
-Errors leave this module as :class:`engine.errors.ProviderError`:
-``transient=True, retried=True`` when retries were exhausted on something
-that may pass (429, 5xx, timeouts, connection errors, unusable answers);
-``transient=True`` alone when the server asked for a longer pause than this
-client sleeps (the runner waits it out); ``transient=False`` for what will not
-pass (other 4xx, a blocked JSON prompt, a FAILED upload).
-A blocked *image* is not an error: it comes back as
-``ImageAnswer(blocked_reason=...)`` and is never retried.
+* **Transport** (429, 408, 5xx, timeouts, dropped connections): retried up to
+  ``max_attempts`` with backoff; unbilled, so retrying costs nothing.
+* **A bad answer** (fenced or chatty JSON is *not* bad: it is parsed
+  tolerantly; out-of-range numbers are clamped by the schemas): the
+  validation error is fed back in **one** repair call; a second bad answer is
+  final. So a bad answer costs at most one more paid call.
+* **Refusals**: a refused JSON request raises :class:`Refused` (the roles fall
+  back to the local result); a refused picture comes back as
+  ``ImageAnswer(blocked_reason=...)``. Neither is retried.
+
+Errors leave this module as :class:`engine.errors.ProviderError` with
+``retried=True`` (nobody retries them again) or ``transient=False``.
+Waits (backoff, upload polls) end at once when ``should_stop`` turns true:
+:class:`engine.errors.CancelledError`.
 """
 from __future__ import annotations
 
 import io
+import json
 import logging
 import random
 import re
@@ -26,8 +33,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import tenacity
 from google import genai
@@ -37,7 +45,7 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 
 from engine import retry
-from engine.errors import ProviderError
+from engine.errors import CancelledError, ProviderError
 from engine.providers.gemini.ratelimit import RateLimiter
 from engine.usage import UsageDelta, estimate_cost_usd
 
@@ -46,13 +54,18 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 
 RETRYABLE_HTTP_CODES = frozenset({408, 429, 500, 502, 503, 504})
-IMAGE_BLOCK_REASONS = frozenset({
-    "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "PROHIBITED_CONTENT", "SAFETY", "NO_IMAGE", "IMAGE_OTHER",
-    "IMAGE_RECITATION", "RECITATION", "BLOCKLIST", "SPII", "MODEL_ARMOR",
-})
-TEXT_BLOCK_REASONS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "MODEL_ARMOR"})
+TEXT_BLOCK_REASONS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "MODEL_ARMOR",
+                                "LANGUAGE", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"})
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+STOP_SLICE_S = 0.1  # waits are cut into slices this long, so a Stop is seen at once
 _DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*s\s*$")
+_FENCE_RE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n?")
+
+Stop = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
 
 
 def _transport_exceptions() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
@@ -81,12 +94,13 @@ TIMEOUT_ERRORS, TRANSPORT_ERRORS = _transport_exceptions()
 
 @dataclass(frozen=True)
 class FileRef:
-    """An uploaded file that Gemini can read (state ACTIVE)."""
+    """An uploaded file that Gemini can read (state ACTIVE); ``expires_at`` as the server said (may be None)."""
 
     name: str  # files/abc123
     uri: str
     mime_type: str
     size_bytes: int
+    expires_at: datetime | None = None
 
     def to_part(self) -> types.Part:
         """The ``fileData`` part that refers to this file in ``contents``."""
@@ -108,20 +122,16 @@ class ImageAnswer:
         return self.png is None
 
 
-class AttemptStore(Protocol):
-    """Persists attempt counts per call key, so a crash loop still gives up."""
+class Refused(ProviderError):
+    """Gemini refused a JSON request (blocked prompt or a blocking finish reason): asking again is futile."""
 
-    def get(self, key: str) -> int:
-        """Attempts already made for ``key`` (0 if none)."""
-        ...
-
-    def set(self, key: str, attempts: int) -> None:
-        """Record ``attempts`` for ``key`` (0 after a success)."""
-        ...
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, transient=False)
+        self.reason = reason
 
 
 class _BadAnswer(Exception):
-    """A 200 answer that cannot be used (unparseable JSON, no picture, empty)."""
+    """A 200 answer that cannot be used (no JSON in it, a schema or content check failed, unreadable picture)."""
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -141,7 +151,7 @@ def parse_retry_delay_s(value: Any) -> float | None:
 
 
 def retry_delay_from_error(exc: genai_errors.APIError) -> float | None:
-    """The server's requested delay: a ``google.rpc.RetryInfo`` detail, else a ``Retry-After`` header."""
+    """The server's requested delay: a ``google.rpc.RetryInfo`` detail, else a ``Retry-After`` header (seconds)."""
     body = exc.details if isinstance(exc.details, dict) else {}
     error = body.get("error", body) if isinstance(body, dict) else {}
     for detail in error.get("details") or [] if isinstance(error, dict) else []:
@@ -152,7 +162,7 @@ def retry_delay_from_error(exc: genai_errors.APIError) -> float | None:
     headers = getattr(getattr(exc, "response", None), "headers", None)
     if headers is not None:
         try:
-            return float(headers.get("retry-after"))
+            return max(0.0, float(headers.get("retry-after")))
         except (TypeError, ValueError):
             return None
     return None
@@ -172,8 +182,6 @@ def classify_error(exc: BaseException, *, what: str) -> ProviderError | None:
         return ProviderError(f"Gemini {what}: timed out ({type(exc).__name__})", transient=True)
     if isinstance(exc, TRANSPORT_ERRORS):
         return ProviderError(f"Gemini {what}: connection error: {type(exc).__name__}: {exc}", transient=True)
-    if isinstance(exc, _BadAnswer):
-        return ProviderError(f"Gemini {what}: unusable answer: {exc}", transient=True)
     return None
 
 
@@ -189,6 +197,11 @@ def response_parts(response: types.GenerateContentResponse) -> list[types.Part]:
         return []
     content = response.candidates[0].content
     return list(content.parts or []) if content is not None else []
+
+
+def finish_reason(response: types.GenerateContentResponse) -> str:
+    """The first candidate's finish reason (``STOP``, ``SAFETY``, ...), or ``""``."""
+    return _enum_name(response.candidates[0].finish_reason) if response.candidates else ""
 
 
 def pick_image(response: types.GenerateContentResponse) -> tuple[bytes, str] | None:
@@ -219,25 +232,86 @@ def prompt_block_reason(response: types.GenerateContentResponse) -> str | None:
 
 
 def image_block_reason(response: types.GenerateContentResponse) -> str | None:
-    """Why an image answer holds no picture, or None if it holds one (or is just empty).
+    """Why an image answer holds no picture, or None when it holds one.
 
-    A blocked prompt, a blocking finish reason (``IMAGE_SAFETY``, ...) and a
-    text-only answer (reported as ``NO_IMAGE``) all count as blocked.
+    Every answer without a picture is a refusal with a reason: a blocked
+    prompt; any finish reason but ``STOP`` (``IMAGE_SAFETY``, ``OTHER``,
+    ``LANGUAGE``, ``MALFORMED_RESPONSE``, ``MAX_TOKENS``, any ``IMAGE_*``...);
+    a text-only or empty answer (``NO_IMAGE``).
     """
     reason = prompt_block_reason(response)
     if reason:
         return reason
-    if pick_image(response) is not None or not response.candidates:
+    if pick_image(response) is not None:
         return None
+    if not response.candidates:
+        return "NO_IMAGE: the answer holds no candidate"
     candidate = response.candidates[0]
     finish = _enum_name(candidate.finish_reason)
     message = f": {candidate.finish_message}" if candidate.finish_message else ""
-    if finish in IMAGE_BLOCK_REASONS:
+    if finish and finish not in ("STOP", "FINISH_REASON_UNSPECIFIED"):
         return f"{finish}{message}"
     text = answer_text(response).strip()
     if text:
         return f"NO_IMAGE: the model answered with text only: {text[:200]}"
-    return None
+    return "NO_IMAGE: the answer holds no picture"
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON object (or array) in ``text``: code fences and chatter around it are ignored.
+
+    Raises ValueError when there is none.
+    """
+    cleaned = _FENCE_RE.sub("", text)
+    decoder = json.JSONDecoder()
+    error: ValueError | None = None
+    for match in re.finditer(r"[\[{]", cleaned):
+        try:
+            value, _ = decoder.raw_decode(cleaned, match.start())
+        except ValueError as exc:
+            error = error or exc
+            continue
+        if isinstance(value, (dict, list)):
+            return value
+    raise ValueError(f"no JSON object in the answer ({error})" if error else "no JSON object in the answer")
+
+
+def validation_summary(exc: ValidationError, *, limit: int = 6) -> str:
+    """The first problems of a pydantic error as ``field.path: message`` (for the repair call)."""
+    problems = [f"{'.'.join(str(p) for p in err.get('loc', ())) or '(root)'}: {err.get('msg', '')}"
+                for err in exc.errors()[:limit]]
+    more = exc.error_count() - len(problems)
+    return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_answer(text: str, schema: type[T], check: Callable[[T], object] | None = None) -> T:
+    """``text`` as a valid ``schema`` instance that passes ``check`` (which raises ValueError on a problem).
+
+    Raises _BadAnswer with what is wrong, in words fit to send back to the model.
+    """
+    try:
+        value = extract_json(text)
+    except ValueError as exc:
+        raise _BadAnswer(f"the answer is not valid JSON: {exc}") from exc
+    if isinstance(value, list) and len(schema.model_fields) == 1:  # a bare list for a one-list schema
+        value = {next(iter(schema.model_fields)): value}
+    try:
+        parsed = schema.model_validate(value)
+    except ValidationError as exc:
+        raise _BadAnswer(f"the JSON does not follow the schema: {validation_summary(exc)}") from exc
+    if check is not None:
+        try:
+            check(parsed)
+        except ValueError as exc:
+            raise _BadAnswer(f"the answer cannot be used: {exc}") from exc
+    return parsed
+
+
+def repair_instruction(problem: str) -> str:
+    """The user turn of the one repair call: what was wrong, and what to send instead."""
+    return (f"Your previous answer could not be used: {problem[:1500]}\n"
+            "Answer again with only the complete corrected JSON object that follows the response schema: "
+            "no code fences, no text before or after it.")
 
 
 def as_png(data: bytes) -> bytes:
@@ -258,26 +332,47 @@ def as_png(data: bytes) -> bytes:
 
 
 def usage_delta(model: str, response: types.GenerateContentResponse, *, images: int) -> UsageDelta:
-    """The usage of one answered call (thought tokens count as output)."""
+    """The usage of one answered call (thought tokens count as output, and are also given apart)."""
     meta = response.usage_metadata
     prompt_tokens = int(meta.prompt_token_count or 0) if meta else 0
-    output_tokens = int((meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)) if meta else 0
+    thinking_tokens = int(meta.thoughts_token_count or 0) if meta else 0
+    output_tokens = int(meta.candidates_token_count or 0) + thinking_tokens if meta else 0
     return UsageDelta(
         model=model, calls=1, prompt_tokens=prompt_tokens, output_tokens=output_tokens, images=images,
+        thinking_tokens=thinking_tokens,
         est_cost_usd=estimate_cost_usd(model=model, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
                                        images=images),
     )
+
+
+def _as_parts(item: Any) -> list[types.Part]:
+    if isinstance(item, FileRef):
+        return [item.to_part()]
+    if isinstance(item, types.Part):
+        return [item]
+    return [types.Part.from_text(text=str(item))]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
 
 
 # --------------------------------------------------------------------------- the client
 
 
 class GeminiClient:
-    """Gemini over the official SDK, with retries, a rate limit and usage reports.
+    """Gemini over the official SDK, with one retry layer, a rate limit and usage reports.
 
     ``sleep`` (and ``clock`` for the rate limit) are injectable so tests run
-    fast against a real HTTP server. ``attempt_store`` with ``attempt_key=``
-    on a call makes attempts count across process restarts.
+    fast against a real HTTP server. ``max_retry_after_s`` caps how long one
+    wait honours the server's requested delay.
     """
 
     def __init__(
@@ -295,18 +390,18 @@ class GeminiClient:
         initial_backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
         max_retry_after_s: float = 120.0,
-        attempt_store: AttemptStore | None = None,
         rng: random.Random | None = None,
     ) -> None:
         if not api_key:
             raise ProviderError("Gemini needs an API key (GEMINI_API_KEY or GOOGLE_API_KEY)", transient=False)
+        self.base_url = base_url or ""
+        self.api_version = api_version
         self.timeout_s = timeout_s
         self.max_attempts = max(1, max_attempts)
         self.on_usage = on_usage
         self.initial_backoff_s = initial_backoff_s
         self.max_backoff_s = max_backoff_s
         self.max_retry_after_s = max_retry_after_s
-        self.attempt_store = attempt_store
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
@@ -337,11 +432,13 @@ class GeminiClient:
         *,
         poll_interval_s: float = 2.0,
         processing_timeout_s: float = 300.0,
+        should_stop: Stop = _never,
     ) -> FileRef:
         """Upload ``path`` through the Files API and wait until it is ACTIVE.
 
         FAILED processing -> ``ProviderError(transient=False)``; still
-        PROCESSING after ``processing_timeout_s`` -> ``ProviderError(transient=True)``.
+        PROCESSING after ``processing_timeout_s`` -> ``ProviderError(retried=True)``;
+        ``should_stop`` true during the wait -> CancelledError at once.
         """
         path = Path(path)
         if not path.is_file():
@@ -352,10 +449,10 @@ class GeminiClient:
             try:
                 return self.sdk.files.upload(file=str(path), config=types.UploadFileConfig(
                     mime_type=mime_type, display_name=path.name))
-            except ValueError as exc:  # the SDK's "upload status is not finalized"
-                raise _BadAnswer(str(exc)) from exc
+            except ValueError as exc:  # the SDK's "upload status is not finalized": the upload did not finish
+                raise ProviderError(f"Gemini upload of {path.name}: {exc}", transient=True) from exc
 
-        file = self._with_retries(_upload, what=f"upload of {path.name}")
+        file = self._with_retries(_upload, what=f"upload of {path.name}", should_stop=should_stop)
         name = file.name or ""
         waited_s = 0.0
         while True:
@@ -366,14 +463,26 @@ class GeminiClient:
                 detail = file.error.message if file.error is not None else "no detail"
                 raise ProviderError(f"Gemini could not process {path.name} ({name}): {detail}", transient=False)
             if waited_s >= processing_timeout_s:
-                raise ProviderError(f"Gemini upload {name} still {state or 'PROCESSING'} after {waited_s:.0f} s",
-                                    transient=True)
-            self._sleep(poll_interval_s)
-            waited_s += poll_interval_s
-            file = self._with_retries(lambda: self.sdk.files.get(name=name), what=f"status of {name}")
+                raise ProviderError(
+                    f"Gemini upload {name} still {state or 'PROCESSING'} after {waited_s:.0f} s "
+                    f"(STORYBEAT_GEMINI_UPLOAD_TIMEOUT_S)", transient=True, retried=True)
+            step_s = min(poll_interval_s, max(processing_timeout_s - waited_s, 0.0)) or poll_interval_s
+            self._wait(step_s, should_stop)
+            waited_s += step_s
+            file = self._with_retries(lambda: self.sdk.files.get(name=name), what=f"status of {name}",
+                                      should_stop=should_stop)
         logger.info("uploaded %s as %s (%s bytes)", path.name, name, file.size_bytes)
-        return FileRef(name=name, uri=file.uri or "", mime_type=file.mime_type or mime_type,
-                       size_bytes=int(file.size_bytes or 0))
+        return self._file_ref(file, mime_type)
+
+    def file_active(self, ref: FileRef, *, should_stop: Stop = _never) -> bool:
+        """Whether an earlier upload is still there and ACTIVE (one unbilled status call; False if gone)."""
+        try:
+            file = self._with_retries(lambda: self.sdk.files.get(name=ref.name), what=f"status of {ref.name}",
+                                      should_stop=should_stop)
+        except ProviderError as exc:
+            logger.info("earlier upload %s not usable: %s", ref.name, exc)
+            return False
+        return _enum_name(file.state) == "ACTIVE" and (file.uri or "") == ref.uri
 
     def generate_json(
         self,
@@ -383,39 +492,38 @@ class GeminiClient:
         schema: type[T],
         system: str | None = None,
         temperature: float = 0.4,
-        attempt_key: str | None = None,
+        check: Callable[[T], object] | None = None,
+        should_stop: Stop = _never,
     ) -> T:
         """Ask ``model`` for a JSON answer shaped like ``schema`` and return it validated.
 
         ``contents`` may hold strings, ``types.Part`` objects and :class:`FileRef`.
-        An answer that does not parse or validate is retried like a 5xx.
+        The answer is parsed tolerantly (:func:`extract_json`); ``check`` may
+        reject a parsed answer by raising ValueError. A bad answer gets one
+        repair call (the answer and what is wrong with it are sent back); a
+        second bad answer raises ``ProviderError(retried=True)``. A refusal
+        raises :class:`Refused`.
         """
         config = types.GenerateContentConfig(
             system_instruction=system, temperature=temperature,
             response_mime_type="application/json", response_schema=schema,
         )
-        request = self._contents(contents)
-
-        def _call() -> T:
-            response = self._generate(model, request, config)
-            self._report(usage_delta(model, response, images=0))
-            blocked = prompt_block_reason(response)
-            if blocked:
-                raise ProviderError(f"Gemini {model}: {blocked}", transient=False)
-            parsed = response.parsed
-            if isinstance(parsed, schema):
-                return parsed
-            finish = _enum_name(response.candidates[0].finish_reason) if response.candidates else ""
-            if finish in TEXT_BLOCK_REASONS:
-                raise ProviderError(f"Gemini {model}: answer blocked: {finish}", transient=False)
-            text = answer_text(response)
-            try:
-                return schema.model_validate_json(text)
-            except ValidationError as exc:
-                raise _BadAnswer(f"not a valid {schema.__name__} (finish {finish or '?'}): "
-                                 f"{exc.errors()[0].get('msg', exc)}; text starts {text[:80]!r}") from exc
-
-        return self._with_retries(_call, what=f"{model} JSON", attempt_key=attempt_key)
+        turn = types.Content(role="user", parts=[p for item in contents for p in _as_parts(item)])
+        what = f"{model} JSON"
+        text = self._json_text(model, [turn], config, what=what, should_stop=should_stop)
+        try:
+            return parse_answer(text, schema, check)
+        except _BadAnswer as exc:
+            problem = str(exc)
+        logger.warning("Gemini %s: bad answer, asking once more with the error: %s", model, problem)
+        repair = [turn, types.Content(role="model", parts=[types.Part.from_text(text=text or "(empty)")]),
+                  types.Content(role="user", parts=[types.Part.from_text(text=repair_instruction(problem))])]
+        text = self._json_text(model, repair, config, what=f"{what} repair", should_stop=should_stop)
+        try:
+            return parse_answer(text, schema, check)
+        except _BadAnswer as exc:
+            raise ProviderError(f"Gemini {model}: unusable answer, also after one repair call: {exc}; "
+                                f"first problem: {problem}"[:3000], transient=True, retried=True) from exc
 
     def generate_image(
         self,
@@ -425,43 +533,67 @@ class GeminiClient:
         aspect_ratio: str,
         image_size: str | None = None,
         reference_png: bytes | None = None,
-        attempt_key: str | None = None,
+        seed: int | None = None,
+        should_stop: Stop = _never,
     ) -> ImageAnswer:
-        """Draw one picture; a safety block comes back as ``blocked_reason`` (not retried).
+        """Draw one picture; any refusal comes back as ``blocked_reason`` (not retried).
 
         The picture is the last image part that is not a thought, converted to
-        PNG if the model sent another format.
+        PNG if the model sent another format. Unreadable picture bytes are
+        asked for once more, then count as a refusal (``MALFORMED_IMAGE``).
         """
         config = types.GenerateContentConfig(
-            response_modalities=["IMAGE"],
+            response_modalities=["IMAGE"], seed=seed,
             image_config=types.ImageConfig(aspect_ratio=aspect_ratio, image_size=image_size),
         )
         request: list[Any] = []
         if reference_png is not None:
             request.append(types.Part.from_bytes(data=reference_png, mime_type="image/png"))
         request.append(prompt)
-
-        def _call() -> ImageAnswer:
-            response = self._generate(model, request, config)
+        problem = ""
+        for _ in range(2):
+            response = self._with_retries(lambda: self._generate(model, request, config), what=f"{model} image",
+                                          should_stop=should_stop)
             found = pick_image(response)
-            png = as_png(found[0]) if found is not None else None
+            try:
+                png = as_png(found[0]) if found is not None else None
+            except _BadAnswer as exc:
+                self._report(usage_delta(model, response, images=0))
+                problem = str(exc)
+                logger.warning("Gemini %s: %s; asking once more", model, problem)
+                continue
             self._report(usage_delta(model, response, images=1 if png is not None else 0))
             text = answer_text(response)
             if png is not None:
                 return ImageAnswer(png=png, text=text, model=model)
-            reason = image_block_reason(response)
-            if reason:
-                logger.warning("Gemini %s refused an image: %s", model, reason)
-                return ImageAnswer(blocked_reason=reason, text=text, model=model)
-            raise _BadAnswer("the answer holds neither a picture nor a reason")
-
-        return self._with_retries(_call, what=f"{model} image", attempt_key=attempt_key)
+            reason = image_block_reason(response) or "NO_IMAGE"
+            logger.warning("Gemini %s refused an image: %s", model, reason)
+            return ImageAnswer(blocked_reason=reason, text=text, model=model)
+        return ImageAnswer(blocked_reason=f"MALFORMED_IMAGE: {problem}"[:500], model=model)
 
     # ----------------------------------------------------------------- internals
 
     @staticmethod
-    def _contents(contents: Sequence[Any]) -> list[Any]:
-        return [item.to_part() if isinstance(item, FileRef) else item for item in contents]
+    def _file_ref(file: types.File, mime_type: str) -> FileRef:
+        return FileRef(name=file.name or "", uri=file.uri or "", mime_type=file.mime_type or mime_type,
+                       size_bytes=int(file.size_bytes or 0), expires_at=_parse_time(file.expiration_time))
+
+    def _json_text(self, model: str, contents: list[Any], config: types.GenerateContentConfig, *, what: str,
+                   should_stop: Stop) -> str:
+        """One answered JSON call (transport retried): its text; Refused when blocked."""
+        response = self._with_retries(lambda: self._generate(model, contents, config), what=what,
+                                      should_stop=should_stop)
+        self._report(usage_delta(model, response, images=0))
+        blocked = prompt_block_reason(response)
+        finish = finish_reason(response)
+        if blocked:
+            raise Refused(f"Gemini {model}: {blocked}", reason=blocked.removeprefix("prompt blocked: "))
+        if finish in TEXT_BLOCK_REASONS:
+            raise Refused(f"Gemini {model}: answer blocked: {finish}", reason=finish)
+        text = answer_text(response)
+        if not text.strip() and finish:
+            text = f"(no text; finish reason {finish})"
+        return text
 
     def _generate(self, model: str, contents: list[Any], config: types.GenerateContentConfig
                   ) -> types.GenerateContentResponse:
@@ -472,27 +604,38 @@ class GeminiClient:
         if self.on_usage is not None:
             self.on_usage(delta)
 
+    def _wait(self, seconds: float, should_stop: Stop) -> None:
+        """Sleep ``seconds`` (in short slices when a stop can come); CancelledError as soon as ``should_stop`` is true."""
+        if should_stop is _never:
+            self._sleep(seconds)
+            return
+        left = seconds
+        while True:
+            if should_stop():
+                raise CancelledError("stopped on request")
+            if left <= 0:
+                return
+            step = min(STOP_SLICE_S, left)
+            self._sleep(step)
+            left -= step
+
     def _wait_s(self, retry_state: tenacity.RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         retry_after_s = exc.retry_after_s if isinstance(exc, ProviderError) else None
+        if retry_after_s is not None:
+            retry_after_s = min(retry_after_s, self.max_retry_after_s)
         with self._rng_lock:
             wait_s = retry.backoff_s(attempt=retry_state.attempt_number, initial_s=self.initial_backoff_s,
                                      max_s=self.max_backoff_s, rng=self._rng, retry_after_s=retry_after_s)
         logger.info("retrying after %.2f s (try %d failed: %s)", wait_s, retry_state.attempt_number, exc)
         return wait_s
 
-    def _with_retries(self, fn: Callable[[], Any], *, what: str, attempt_key: str | None = None) -> Any:
-        """Run ``fn`` until it succeeds, fails for good, or the attempts run out."""
-        store = self.attempt_store if attempt_key else None
-        prior = store.get(attempt_key) if store is not None else 0
-        budget = self.max_attempts - prior
-        if budget <= 0:
-            raise ProviderError(f"Gemini {what}: gave up, {prior} attempts already made (before a restart)",
-                                transient=True, retried=True)
+    def _with_retries(self, fn: Callable[[], Any], *, what: str, should_stop: Stop = _never) -> Any:
+        """Run ``fn``, retrying transient transport errors; what still fails is raised with ``retried=True``."""
 
         def _attempt() -> Any:
-            if store is not None:
-                store.set(attempt_key, store.get(attempt_key) + 1)
+            if should_stop():
+                raise CancelledError("stopped on request")
             try:
                 return fn()
             except Exception as exc:
@@ -504,26 +647,20 @@ class GeminiClient:
                 raise
 
         def _should_retry(exc: BaseException) -> bool:
-            if not isinstance(exc, ProviderError) or not exc.transient:
-                return False
-            # A server asking for a longer pause than we are willing to sleep: let the runner decide.
-            return exc.retry_after_s is None or exc.retry_after_s <= self.max_retry_after_s
+            return isinstance(exc, ProviderError) and exc.transient and not exc.retried
 
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(budget),
+            stop=tenacity.stop_after_attempt(self.max_attempts),
             wait=self._wait_s,
             retry=tenacity.retry_if_exception(_should_retry),
-            sleep=self._sleep,
+            sleep=lambda seconds: self._wait(seconds, should_stop),
             reraise=False,
         )
         try:
-            result = retrying(_attempt)
+            return retrying(_attempt)
         except tenacity.RetryError as exc:
             last = exc.last_attempt.exception()
-            attempts = exc.last_attempt.attempt_number + prior
+            attempts = exc.last_attempt.attempt_number
             retry_after_s = last.retry_after_s if isinstance(last, ProviderError) else None
             raise ProviderError(f"Gemini {what}: gave up after {attempts} attempts; last error: {last}",
                                 transient=True, retry_after_s=retry_after_s, retried=True) from last
-        if store is not None:
-            store.set(attempt_key, 0)
-        return result

@@ -6,7 +6,11 @@ project, and the model from its quality setting. The picture is cover-cropped
 to the canvas the draw step asked for. A refusal (safety block, prompt
 block, text-only answer) comes back as ``Drawing(png=None,
 blocked_reason=...)``; the draw step then records it as blocked and draws the
-local fallback. A reference picture (e.g. the previous scene's) is sent
+local fallback. Each version of a scene's picture is asked differently
+(the draw step's ``seed`` and, from the second version on, a variation
+phrase), so a regenerate after a refusal is a new request, while the same
+version always sends the same request (its fingerprint stays deterministic).
+A reference picture (e.g. the previous scene's) is sent
 along when the caller puts PNG bytes in ``io.extra["reference_png"]``.
 """
 from __future__ import annotations
@@ -27,8 +31,16 @@ from engine.usage import image_model
 log = logging.getLogger(__name__)
 
 
+def variation_phrase(prompt: PromptVersion) -> str:
+    """For a picture's second and later versions: ask for a fresh take ('' for the first)."""
+    number = prompt.restored_from or prompt.version
+    if number <= 1:
+        return ""
+    return f"Variation {number}: the same scene drawn afresh, with a different composition and details."
+
+
 def image_request_text(*, scene: Scene, prompt: PromptVersion, bible: StyleBible, aspect: str) -> str:
-    """The full text of one image request: scene prompt + style bible + what to avoid."""
+    """The full text of one image request: scene prompt + style bible + what to avoid (+ the variation phrase)."""
     preset = get_preset(bible.preset) if bible.preset else None
     hints = ", ".join(prompt.style_hints)
     parts = [
@@ -39,6 +51,7 @@ def image_request_text(*, scene: Scene, prompt: PromptVersion, bible: StyleBible
         f"Mood: {scene.mood}, energy {scene.energy:.2f}." + (f" Hints: {hints}." if hints else ""),
         f"Avoid: {prompt.negative_prompt or bible.negative}.",
         f"No text, letters, captions or watermarks. Frame for {aspect}.",
+        variation_phrase(prompt),
     ]
     return "\n".join(p for p in parts if p.strip())
 
@@ -94,7 +107,8 @@ class GeminiIllustrator:
         with self.router.to(io):
             answer = self.client.generate_image(
                 model, prompt=text, aspect_ratio=settings.aspect, image_size=self.image_size_for(settings, model),
-                reference_png=reference if isinstance(reference, bytes) else None,
+                reference_png=reference if isinstance(reference, bytes) else None, seed=seed,
+                should_stop=io.should_stop,
             )
         if answer.png is None:
             reason = answer.blocked_reason or "blocked without a reason"

@@ -6,18 +6,18 @@ bounded by the project's scene lengths (:func:`align.snap_scene_cuts`), so
 the scenes always cover the track without gaps. Each final scene takes the
 visual intent and mood of the proposed scene it overlaps most; its lyrics,
 section and energy come from the analysis (the signal), not from Gemini.
-An answer that cannot make a storyboard is a transient ProviderError, so
-the runner asks again.
+An answer that cannot make a storyboard (:class:`UnusableStoryboard`) is
+fed back to Gemini in the client's one repair call. A refused request falls
+back to the local storyboarder (``base``) with a note in ``io.notes``.
 """
 from __future__ import annotations
 
 import logging
 
-from engine.errors import ProviderError
 from engine.models import Analysis, LyricWord, ProjectSettings, Scene
-from engine.providers.base import StepIO
+from engine.providers.base import StepIO, Storyboarder
 from engine.providers.gemini.align import best_overlap, proposed_cuts, snap_scene_cuts
-from engine.providers.gemini.client import GeminiClient
+from engine.providers.gemini.client import GeminiClient, Refused
 from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import StoryboardAnswer
 from engine.storyboard import lines_for_scene, mean_energy, mood_for, section_for
@@ -32,9 +32,8 @@ SYSTEM = (
 
 
 def storyboard_prompt(analysis: Analysis, *, settings: ProjectSettings) -> str:
-    """The instruction for the storyboard call (carries ``duration_ms`` and the kind marker)."""
+    """The instruction for the storyboard call (carries ``duration_ms``)."""
     lines = [
-        "storybeat:kind=storyboard",
         f"Song: duration_ms: {analysis.duration_ms}, {analysis.tempo_bpm:.0f} BPM, mood {analysis.mood or '?'}, "
         f"language {analysis.language or '?'}.",
         f"About the song: {analysis.summary}" if analysis.summary else "",
@@ -54,11 +53,15 @@ def storyboard_prompt(analysis: Analysis, *, settings: ProjectSettings) -> str:
     return "\n".join(line for line in lines if line)
 
 
+class UnusableStoryboard(ValueError):
+    """A storyboard answer that parsed but cannot make scenes (what is wrong, in words for the repair call)."""
+
+
 def scenes_from_answer(answer: StoryboardAnswer, *, analysis: Analysis, settings: ProjectSettings) -> list[Scene]:
     """Scenes covering the track, cut on the beat grid, from Gemini's proposal (pure).
 
-    Raises ProviderError(transient=True) when the proposal is unusable: no
-    scene with an intent, or proposals covering less than half the track.
+    Raises UnusableStoryboard when the proposal is unusable: no scene with
+    an intent, or proposals covering less than half the track.
     """
     duration = analysis.duration_ms
     proposals = []
@@ -67,11 +70,11 @@ def scenes_from_answer(answer: StoryboardAnswer, *, analysis: Analysis, settings
         if end > start and s.visual_intent.strip():
             proposals.append((start, end, s))
     if not proposals:
-        raise ProviderError("Gemini storyboard: no usable scene in the answer", transient=True)
+        raise UnusableStoryboard("no scene with start_ms < end_ms inside the track and a visual_intent")
     covered = _union_ms([(a, b) for a, b, _ in proposals])
     if covered < MIN_COVERAGE * duration:
-        raise ProviderError(
-            f"Gemini storyboard: scenes cover only {covered} of {duration} ms", transient=True)
+        raise UnusableStoryboard(f"the scenes cover only {covered} of the track's {duration} ms; "
+                                 "cover it from 0 to duration_ms without gaps")
     spans = [(a, b) for a, b, _ in proposals]
     lines = sorted(analysis.lyrics, key=lambda line: (line.start_ms, line.index))
     cuts = snap_scene_cuts(
@@ -120,19 +123,32 @@ class GeminiStoryboarder:
 
     name = "gemini"
 
-    def __init__(self, client: GeminiClient, *, model: str, router: UsageRouter) -> None:
+    def __init__(self, client: GeminiClient, *, model: str, router: UsageRouter,
+                 base: Storyboarder | None = None) -> None:
         self.client = client
         self.model = model
         self.router = router
+        self.base = base  # the fallback when Gemini refuses (None: the refusal is raised)
         self.version = f"1+{model}"
 
     def storyboard(self, analysis: Analysis, *, settings: ProjectSettings, io: StepIO) -> list[Scene]:
-        """One structured call, then :func:`scenes_from_answer`."""
-        with self.router.to(io):
-            answer = self.client.generate_json(
-                self.model, contents=[storyboard_prompt(analysis, settings=settings)], schema=StoryboardAnswer,
-                system=SYSTEM, temperature=0.6,
-            )
-        scenes = scenes_from_answer(answer, analysis=analysis, settings=settings)
-        log.info("storyboard: %d proposed, %d scenes after snapping", len(answer.scenes), len(scenes))
-        return scenes
+        """One structured call (plus at most one repair) checked by :func:`scenes_from_answer`."""
+        made: list[Scene] = []
+
+        def check(answer: StoryboardAnswer) -> None:
+            made[:] = scenes_from_answer(answer, analysis=analysis, settings=settings)
+
+        try:
+            with self.router.to(io):
+                answer = self.client.generate_json(
+                    self.model, contents=[storyboard_prompt(analysis, settings=settings)], schema=StoryboardAnswer,
+                    system=SYSTEM, temperature=0.6, check=check, should_stop=io.should_stop,
+                )
+        except Refused as exc:
+            if self.base is None:
+                raise
+            log.warning("Gemini refused the storyboard (%s): using the local storyboard", exc.reason)
+            io.notes.append(f"Gemini refused to write the storyboard ({exc.reason}): the local storyboard is used")
+            return self.base.storyboard(analysis, settings=settings, io=io)
+        log.info("storyboard: %d proposed, %d scenes after snapping", len(answer.scenes), len(made))
+        return list(made)

@@ -5,7 +5,8 @@ prompts. :meth:`GeminiWriter.style_bible` makes that call and keeps the
 prompts it got; :meth:`GeminiWriter.write` hands them out for the same
 scenes and bible, and asks again only for scenes it has no prompt for
 (e.g. after an edit, with the saved bible). Answers are validated: a bad
-palette falls back to the style preset's, an empty prompt counts as missing.
+palette falls back to the style preset's, an empty prompt counts as missing
+(and is asked for in the client's one repair call).
 """
 from __future__ import annotations
 
@@ -47,8 +48,7 @@ def prompts_prompt(scenes: list[Scene], *, settings: ProjectSettings, analysis: 
                    bible: StyleBible | None) -> str:
     """The instruction for the prompts call; lists every scene by id (``seg_NNN``)."""
     preset = get_preset(settings.style)
-    lines = ["storybeat:kind=prompts",
-             f"Style preset: {preset.label}: {preset.description} Keywords: {preset.keywords}."]
+    lines = [f"Style preset: {preset.label}: {preset.description} Keywords: {preset.keywords}."]
     if analysis is not None:
         lines.append(f"Song: mood {analysis.mood or '?'}, {analysis.tempo_bpm:.0f} BPM. {analysis.summary}")
     if bible is None:
@@ -120,10 +120,16 @@ class GeminiWriter:
 
     def _ask(self, scenes: list[Scene], *, settings: ProjectSettings, analysis: Analysis | None,
              bible: StyleBible | None, io: StepIO) -> PromptsAnswer:
+        def check(answer: PromptsAnswer) -> None:
+            given = {a.id.strip() for a in answer.scenes if " ".join(a.image_prompt.split())}
+            missing = [s.id for s in scenes if s.id not in given]
+            if missing:
+                raise ValueError(f"no image_prompt for {', '.join(missing[:20])}: write one for every scene id")
+
         with self.router.to(io):
             return self.client.generate_json(
                 self.model, contents=[prompts_prompt(scenes, settings=settings, analysis=analysis, bible=bible)],
-                schema=PromptsAnswer, system=SYSTEM, temperature=0.7,
+                schema=PromptsAnswer, system=SYSTEM, temperature=0.7, check=check, should_stop=io.should_stop,
             )
 
     def style_bible(self, analysis: Analysis, scenes: list[Scene], *, settings: ProjectSettings, io: StepIO) -> StyleBible:
@@ -137,7 +143,8 @@ class GeminiWriter:
     def write(self, scenes: list[Scene], *, bible: StyleBible, settings: ProjectSettings, io: StepIO) -> dict[str, PromptTriple]:
         """A prompt per scene: those kept from :meth:`style_bible`, one more call for the rest.
 
-        Raises ProviderError(transient=True) when scenes are still missing after that call.
+        A scene missing from an answer is asked for in the client's one repair call;
+        ProviderError(retried=True) when one is still missing after it.
         """
         out: dict[str, PromptTriple] = {}
         if self._pending is not None and self._pending[0] == bible:
@@ -150,5 +157,5 @@ class GeminiWriter:
         self._pending = None
         still = [s.id for s in scenes if s.id not in out]
         if still:
-            raise ProviderError(f"Gemini gave no prompt for {', '.join(still[:5])}", transient=True)
+            raise ProviderError(f"Gemini gave no prompt for {', '.join(still[:5])}", transient=True, retried=True)
         return out

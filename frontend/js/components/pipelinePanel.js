@@ -22,13 +22,14 @@ export function mountPipeline(host, machineSpec, project, nav) {
   const diagram = h("div", { class: "diagram-host", "aria-live": "off" });
   const status = h("div", { class: "state-line", "aria-live": "polite", tabindex: "-1", "data-status-region": "" });
   const failure = h("div", { class: "failure" });
+  const notes = h("div", { class: "notes" }); // step notes (a local fallback after a refusal) and the spend ledger
   const actions = h("div", { class: "action-bar", role: "group", "aria-label": "Allowed actions" });
   const job = h("div", { class: "job card" });
   const history = h("ol", { class: "history", "aria-label": "Recent state changes" });
 
   replace(host, h("section", { class: "screen pipeline-screen", "aria-labelledby": "pipe-title" },
     h("div", { class: "screen-head" }, h("h2", { id: "pipe-title" }, "Pipeline"), status),
-    h("div", { class: "card diagram-card" }, diagram, failure, actions),
+    h("div", { class: "card diagram-card" }, diagram, failure, notes, actions),
     h("div", { class: "pipeline-grid" }, job,
       h("div", { class: "card" }, h("h3", null, "History"), history))));
 
@@ -64,6 +65,7 @@ export function mountPipeline(host, machineSpec, project, nav) {
           h("span", { class: "muted small" }, ` (${p.error.kind}, ${ago(p.error.at)}). Resume continues from ${stateLabel(p.failed_from || "")}; finished steps are kept.`))
         : null);
     }
+    if (changed("notes", [p.notes, p.spend])) renderNotes(notes, p);
     if (changed("actions", [p.id, p.state, p.allowed, p.busy, p.resumable, p.renders?.length, Boolean(p.source)])) renderActionBar(actions, p, nav);
     if (changed("history", p.history)) {
       replace(history, [...(p.history || [])].reverse().slice(0, 8).map((e) =>
@@ -90,4 +92,22 @@ export function mountPipeline(host, machineSpec, project, nav) {
   update(project);
   // the diagram was drawn while its tab may have been hidden: centre it again once it is seen
   return { update, job: onJob, shown: () => centreDiagram(diagram) };
+}
+
+/** @param {{calls:number, est_cost_usd:number}} u */
+const spent = (u) => `≈ $${u.est_cost_usd.toFixed(3)} in ${u.calls} call${u.calls === 1 ? "" : "s"}`;
+
+/**
+ * What the steps noted about their results, and what the project has spent (the ledger, never reset).
+ * @param {HTMLElement} host @param {ProjectPublic} p
+ */
+function renderNotes(host, p) {
+  const total = p.spend?.total;
+  replace(host,
+    ...(p.notes || []).map((n) => h("p", { class: "flag-box", role: "note", "data-note-step": n.step },
+      h("strong", null, `${stepLabel(n.step) || n.step}: `), n.message)),
+    total && total.calls > 0
+      ? h("p", { class: "muted small", "data-spend": "" },
+        `Spent ${spent(total)} in all; the last job ${spent(p.spend.last_job)}.`)
+      : null);
 }
