@@ -234,7 +234,9 @@ export class Api extends EventTarget {
   createProject(body) { return this.request("POST", "/projects", { json: body }); }
 
   /** @param {string} id @param {Record<string, unknown>} settings @returns {Promise<ProjectPublic>} */
-  updateSettings(id, settings) { return this.request("PATCH", `/projects/${enc(id)}`, { json: settings }); }
+  updateSettings(id, settings, version = "") {
+    return this.request("PATCH", `/projects/${enc(id)}`, { json: settings, headers: ifMatch(version) });
+  }
 
   /** @param {string} id @returns {Promise<null>} */
   deleteProject(id) { return this.request("DELETE", `/projects/${enc(id)}`); }

@@ -23,7 +23,7 @@
  *   source:{original_name:string, duration_ms:number, sample_rate:number, channels:number, lyrics_file:string|null}|null,
  *   allowed:string[], busy:boolean, resumable?:boolean, can_generate:boolean, render_kind:"render"|"run"|null, stands_for:string,
  *   jobs:{pipeline:Job, render:Job}, renders:Render[],
- *   history:{trigger:string, source:string, dest:string, at:string}[], created_at?:string, updated_at?:string, status_text?:string, thumbnail_url?:string|null,
+ *   history:{trigger:string, source:string, dest:string, at:string}[], created_at?:string, updated_at?:string, status_text?:string, thumbnail_url?:string|null, settings_version?:string,
  *   spend?:{total:Job["usage"], last_job:Job["usage"]}, notes?:{step:string, message:string}[]}} ProjectPublic
  *
  * @typedef {{version:number, origin:string, image_prompt:string, image_url:string|null, status:string,

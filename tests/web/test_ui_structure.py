@@ -174,11 +174,13 @@ def test_lock_a_scene(page: Page, ui_server: UiServer, prompted: str) -> None:
     assert scene["locked"] is True
     assert _get(ui_server, f"/projects/{prompted}")["state"] == "PROMPTED", "a lock rewinds nothing"
     expect(page.locator(".tl-scene.locked")).to_have_count(1)
+    expect(page.locator("[data-scene-id] [data-locked]")).to_have_count(1)  # the card says so too
     expect(page.locator('dialog.scene-editor [data-action="merge-next"]')).to_be_disabled()
     expect(page.locator('dialog.scene-editor [data-action="picture-file"]')).to_be_disabled()
     page.locator('[data-action="lock"]').uncheck()
     expect(page.locator(".toast-ok").filter(has_text="Unlocked")).to_be_visible()
     assert _scenes(ui_server, prompted)[1]["locked"] is False
+    expect(page.locator("[data-scene-id] [data-locked]")).to_have_count(0)
 
 
 def test_two_tabs_edit_one_scene_and_the_second_chooses(page: Page, ui_server: UiServer, prompted: str) -> None:

@@ -34,7 +34,8 @@ export function sceneCard(s, { onOpen, selected }) {
       s.version > 1 ? h("span", { class: "scene-ver" }, `v${s.version}`) : null,
       stale ? h("span", { class: "scene-flag flag-stale", "data-stale": "", title: `Showing v${s.previous_version}; regenerate or Generate to draw v${s.version}` }, STALE_TEXT)
         : s.status !== "ok" ? h("span", { class: `scene-flag flag-${s.status}` }, STATUS_TEXT[s.status]) : null,
-      s.fallback ? h("span", { class: "scene-flag flag-fallback", title: s.reason }, "local fallback") : null),
+      s.fallback ? h("span", { class: "scene-flag flag-fallback", title: s.reason }, "local fallback") : null,
+      s.locked ? h("span", { class: "scene-flag flag-locked", "data-locked": "", title: "Locked: keeps its picture through a new style, aspect or redraw" }, "🔒 locked") : null),
     h("div", { class: "scene-body" },
       h("div", { class: "scene-time" }, range(s.start_ms, s.end_ms)),
       h("p", { class: `scene-lyric${s.lyric_text ? "" : " instrumental"}` }, s.lyric_text ? `“${s.lyric_text}”` : "♪ instrumental"),

@@ -1,6 +1,6 @@
 // @ts-check
 /** Screen 2: upload (drag and drop) + lyrics + settings of one project. */
-import { api } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { h, replace, uniqueId } from "../dom.js";
 import { clock } from "../format.js";
 import { stylePicker } from "./stylePicker.js";
@@ -162,7 +162,17 @@ export function mountSetup(host, project, ctx) {
   /** @param {Record<string, unknown>} change */
   function patch(change) {
     return guarded(async () => {
-      const updated = await api.updateSettings(current.id, change);
+      let updated;
+      try {
+        // If-Match: a change made elsewhere since this form was drawn (another tab) is not silently overwritten
+        updated = await api.updateSettings(current.id, change, current.settings_version || "");
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 412)) throw err;
+        toast("The settings were changed elsewhere (another tab?) since this page showed them: the form shows them now. Choose again if you still want your change.", { kind: "error" });
+        drawn.settings = "";  // redraw the form from the current settings, not from the clicked choice
+        await api.refresh();
+        return true;
+      }
       toast("Settings saved.", { kind: "ok", timeoutMs: 1800 });
       update(updated);
       await api.refresh();
