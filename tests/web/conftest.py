@@ -173,6 +173,14 @@ def song(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return wav, lrc
 
 
+def api_get(server: UiServer, path: str) -> dict:
+    """GET ``path`` from the test server's API: the JSON of a 200 (anything else fails the test)."""
+    with server.client() as http:
+        res = http.get(path)
+        assert res.status_code == 200, res.text
+        return res.json()
+
+
 def shoot(page: object, name: str, *, full_page: bool = True, docs: bool = False) -> Path:
     """Save a screenshot to test-artifacts/web/ (and to docs/img/ when STORYBEAT_UPDATE_DOCS=1 and ``docs``)."""
     SHOTS.mkdir(parents=True, exist_ok=True)

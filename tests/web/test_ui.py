@@ -37,11 +37,12 @@ def _current_state(page: Page) -> str:
     return page.locator("svg.diagram g.node.current").get_attribute("data-state") or ""
 
 
-def _upload_via_api(server: UiServer, song: tuple[Path, str], *, name: str, run_to: str | None = None) -> str:
+def _upload_via_api(server: UiServer, song: tuple[Path, str], *, name: str, run_to: str | None = None,
+                    settings: dict | None = None) -> str:
     """Set up a project without the page (upload, and optionally run with a quick preview render)."""
     wav, lrc = song
     with server.client() as http:
-        pid = http.post("/projects", json={"name": name, "settings": {"fps": 12}}).json()["id"]
+        pid = http.post("/projects", json={"name": name, "settings": {"fps": 12, **(settings or {})}}).json()["id"]
         with wav.open("rb") as fh:
             res = http.post(f"/projects/{pid}/upload", files={"audio": (wav.name, fh, "audio/wav")}, data={"lyrics_text": lrc})
         assert res.status_code == 200, res.text

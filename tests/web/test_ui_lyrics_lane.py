@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.web.conftest import UiServer, shoot
+from tests.web.conftest import UiServer, api_get, shoot
 from tests.web.test_ui import PIPELINE_TIMEOUT_MS, _upload_via_api, wait_idle
 
 pytestmark = pytest.mark.slow
@@ -24,13 +24,6 @@ pytestmark = pytest.mark.slow
 def segmented(ui_server: UiServer, song: tuple[Path, str]) -> str:
     """A project with LRC lyrics that has reached SEGMENTED."""
     return _upload_via_api(ui_server, song, name="Lane song", run_to="SEGMENTED")
-
-
-def _get(server: UiServer, path: str) -> dict:
-    with server.client() as http:
-        res = http.get(path)
-        assert res.status_code == 200, res.text
-        return res.json()
 
 
 def _block(page: Page, n: int) -> Locator:
@@ -69,11 +62,11 @@ def _start_value(page: Page, n: int) -> int:
 def test_drag_edges_and_lines_snap_and_save(page: Page, ui_server: UiServer, segmented: str) -> None:
     """Drag line 2's start later (snaps to an onset), shorten line 3 and drag it as a whole (keeps its length),
     nudge line 4's start with the arrow keys, drag with Alt (no snapping): Save, and the API has every time."""
-    analysis = _get(ui_server, f"/projects/{segmented}/analysis")
+    analysis = api_get(ui_server, f"/projects/{segmented}/analysis")
     onsets = analysis["onsets_ms"]
     assert len(onsets) > 10
     duration = analysis["duration_ms"]
-    before = _get(ui_server, f"/projects/{segmented}/lyrics")["lines"]
+    before = api_get(ui_server, f"/projects/{segmented}/lyrics")["lines"]
     _open(page, ui_server, segmented)
     expect(_block(page, 0)).to_contain_text("Streetlights hum a song in blue")
     per_px = _ms_per_px(page, duration)
@@ -112,7 +105,7 @@ def test_drag_edges_and_lines_snap_and_save(page: Page, ui_server: UiServer, seg
 
     page.get_by_role("button", name="Save lyrics").click()
     expect(page.locator(".toast-ok").filter(has_text="Lyrics saved")).to_be_visible()
-    got = _get(ui_server, f"/projects/{segmented}/lyrics")["lines"]
+    got = api_get(ui_server, f"/projects/{segmented}/lyrics")["lines"]
     assert got[1]["start_ms"] == start_2 and got[1]["timing"] == "given"
     assert got[2]["start_ms"] == moved_start and got[2]["end_ms"] - got[2]["start_ms"] == len_3
     assert got[3]["start_ms"] == stepped
@@ -153,12 +146,12 @@ def test_karaoke_word_markers_follow_their_line(page: Page, ui_server: UiServer,
     expect(page.locator(".lyric-block")).to_have_count(2)
     expect(_block(page, 0).locator(".lyric-word")).to_have_count(4)
     expect(_block(page, 1).locator(".lyric-word")).to_have_count(3)
-    duration = _get(ui_server, f"/projects/{segmented}/analysis")["duration_ms"]
+    duration = api_get(ui_server, f"/projects/{segmented}/analysis")["duration_ms"]
     per_px = _ms_per_px(page, duration)
     _drag(page, _block(page, 1).locator('[data-edge="move"]'), 1000 / per_px, alt=True)
     page.get_by_role("button", name="Save lyrics").click()
     expect(page.locator(".toast-ok").filter(has_text="Lyrics saved")).to_be_visible()
-    line = _get(ui_server, f"/projects/{segmented}/lyrics")["lines"][1]
+    line = api_get(ui_server, f"/projects/{segmented}/lyrics")["lines"][1]
     shift = line["start_ms"] - 5000
     assert 900 - 3 * per_px <= shift <= 1100 + 3 * per_px, shift
     assert [w["start_ms"] - shift for w in line["words"]] == [5000, 5500, 6000]  # the words moved with it
@@ -174,11 +167,11 @@ def test_rerender_subtitles_have_the_new_times(page: Page, ui_server: UiServer, 
         assert res.status_code == 200, res.text
     page.goto(f"{ui_server.base_url}/#/p/{segmented}/storyboard")
     expect(page.locator(".lyric-block")).to_have_count(3)
-    duration = _get(ui_server, f"/projects/{segmented}/analysis")["duration_ms"]
+    duration = api_get(ui_server, f"/projects/{segmented}/analysis")["duration_ms"]
     _drag(page, _block(page, 1).locator('[data-edge="start"]'), 700 / _ms_per_px(page, duration), alt=True)
     page.get_by_role("button", name="Save lyrics").click()
     expect(page.locator(".toast-ok").filter(has_text="Lyrics saved")).to_be_visible()
-    start = _get(ui_server, f"/projects/{segmented}/lyrics")["lines"][1]["start_ms"]
+    start = api_get(ui_server, f"/projects/{segmented}/lyrics")["lines"][1]["start_ms"]
     assert 5000 < start < 5500, start
     with ui_server.client() as http:
         assert http.post(f"/projects/{segmented}/run", json={"target": "RENDERED", "preview": True}).status_code == 202

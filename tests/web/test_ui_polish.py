@@ -10,7 +10,6 @@ buttons and the whole player on a phone), and downloads named after the song.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,35 +18,17 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import UiServer, engine_folder, shoot
-from tests.web.test_ui import PIPELINE_TIMEOUT_MS, wait_idle
+from tests.web.test_ui import _upload_via_api, wait_idle
 
 pytestmark = pytest.mark.slow
 
 NAME = "Vertical nights"
 
 
-def _project(server: UiServer, song: tuple[Path, str], *, name: str, settings: dict, run_to: str | None) -> str:
-    wav, lrc = song
-    with server.client() as http:
-        pid = http.post("/projects", json={"name": name, "settings": {"fps": 12, **settings}}).json()["id"]
-        with wav.open("rb") as fh:
-            res = http.post(f"/projects/{pid}/upload", files={"audio": (wav.name, fh, "audio/wav")}, data={"lyrics_text": lrc})
-        assert res.status_code == 200, res.text
-        if run_to:
-            assert http.post(f"/projects/{pid}/run", json={"target": run_to, "preview": True}).status_code == 202
-            deadline = time.monotonic() + PIPELINE_TIMEOUT_MS / 1000
-            while http.get(f"/projects/{pid}").json()["state"] != run_to:
-                assert time.monotonic() < deadline, http.get(f"/projects/{pid}/jobs").text
-                time.sleep(0.3)
-    if run_to:
-        wait_idle(server, pid)
-    return pid
-
-
 @pytest.fixture(scope="module")
 def vertical(ui_server: UiServer, song: tuple[Path, str]) -> str:
     """A 9:16 project rendered once (a quick preview render)."""
-    return _project(ui_server, song, name=NAME, settings={"aspect": "9:16"}, run_to="RENDERED")
+    return _upload_via_api(ui_server, song, name=NAME, settings={"aspect": "9:16"}, run_to="RENDERED")
 
 
 @pytest.fixture
@@ -190,7 +171,7 @@ def test_after_stop_one_primary_action(page: Page, ui_server: UiServer, song: tu
     from engine import machine
     from engine.models import Job, StepProgress, utcnow
 
-    pid = _project(ui_server, song, name="Stopped take", settings={}, run_to="PROMPTED")
+    pid = _upload_via_api(ui_server, song, name="Stopped take", run_to="PROMPTED")
     with engine_folder(ui_server, pid, monkeypatch) as folder:
         done = [StepProgress(name=n, status="done", done=1, total=1, attempts=1) for n in machine.STEP_NAMES[:3]]
         folder.save_job(Job(kind="pipeline", status="cancelled", target="RENDERED", step="draw", started_at=utcnow(),

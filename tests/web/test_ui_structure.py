@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import UiServer, shoot
+from tests.web.conftest import UiServer, api_get, shoot
 from tests.web.test_ui import _upload_via_api, wait_idle
 
 pytestmark = pytest.mark.slow
@@ -31,15 +31,8 @@ def prompted(ui_server: UiServer, song: tuple[Path, str]) -> str:
     return _upload_via_api(ui_server, song, name="Picture song", run_to="PROMPTED")
 
 
-def _get(server: UiServer, path: str) -> dict:
-    with server.client() as http:
-        res = http.get(path)
-        assert res.status_code == 200, res.text
-        return res.json()
-
-
 def _scenes(server: UiServer, pid: str) -> list[dict]:
-    return _get(server, f"/projects/{pid}/segments")["scenes"]
+    return api_get(server, f"/projects/{pid}/segments")["scenes"]
 
 
 def _open_storyboard(page: Page, server: UiServer, pid: str) -> None:
@@ -54,7 +47,7 @@ def _open_scene(page: Page, n: int) -> None:
 
 def test_drag_a_cut_snaps_to_a_beat_alt_is_free_and_arrows_step_a_beat(page: Page, ui_server: UiServer, segmented: str) -> None:
     wait_idle(ui_server, segmented)
-    analysis = _get(ui_server, f"/projects/{segmented}/analysis")
+    analysis = api_get(ui_server, f"/projects/{segmented}/analysis")
     beats = analysis["beats_ms"]
     before = _scenes(ui_server, segmented)
     _open_storyboard(page, ui_server, segmented)
@@ -72,7 +65,7 @@ def test_drag_a_cut_snaps_to_a_beat_alt_is_free_and_arrows_step_a_beat(page: Pag
     expect(page.locator(".toast-ok").filter(has_text="Cut moved")).to_be_visible()
     moved = _scenes(ui_server, segmented)[1]["start_ms"]
     assert moved != before[1]["start_ms"] and moved in beats, (moved, before[1]["start_ms"])
-    assert _get(ui_server, f"/projects/{segmented}")["state"] == "SEGMENTED"
+    assert api_get(ui_server, f"/projects/{segmented}")["state"] == "SEGMENTED"
 
     # Alt held: exactly where dropped (not on a beat)
     handle = page.locator(f'.tl-cut[data-cut="{before[1]["id"]}"]')
@@ -172,7 +165,7 @@ def test_lock_a_scene(page: Page, ui_server: UiServer, prompted: str) -> None:
     expect(page.locator(".toast-ok").filter(has_text="Locked")).to_be_visible()
     scene = _scenes(ui_server, prompted)[1]
     assert scene["locked"] is True
-    assert _get(ui_server, f"/projects/{prompted}")["state"] == "PROMPTED", "a lock rewinds nothing"
+    assert api_get(ui_server, f"/projects/{prompted}")["state"] == "PROMPTED", "a lock rewinds nothing"
     expect(page.locator(".tl-scene.locked")).to_have_count(1)
     expect(page.locator("[data-scene-id] [data-locked]")).to_have_count(1)  # the card says so too
     expect(page.locator('dialog.scene-editor [data-action="merge-next"]')).to_be_disabled()
