@@ -55,17 +55,21 @@ def test_machine_layout_from_server_spec(page: Page, ui_server: UiServer) -> Non
         const drawn = new Set();
         for (const e of L.forward) for (const t of e.triggers) drawn.add(`${t}:${e.source}>${e.dest}`);
         for (const g of L.back) for (const s of g.sources) for (const t of g.triggers) drawn.add(`${t}:${s}>${g.dest}`);
+        for (const st of L.stay) for (const s of st.states) drawn.add(`${st.trigger}:${s}>${s}`);
         const missing = spec.transitions
             .filter((t) => t.trigger !== 'fail' && t.trigger !== 'recover')
             .filter((t) => ![...drawn].some((d) => d.startsWith(`${t.trigger}:`) && d.endsWith(`>${t.dest}`)));
         return {line: L.line, xs: L.line.map((s) => L.pos[s].x), failedBelow: L.pos.FAILED.y > L.pos.CREATED.y,
-                failSources: L.failSources.length, missing, forward: L.forward.map((e) => e.triggers.join('+'))};
+                failSources: L.failSources.length, missing, forward: L.forward.map((e) => e.triggers.join('+')),
+                stay: L.stay.map((x) => x.trigger), backTriggers: L.back.flatMap((g) => g.triggers)};
     }""")
     assert out["line"] == ["CREATED", "UPLOADED", "ANALYZED", "SEGMENTED", "PROMPTED", "IMAGED", "RENDERED"]
     assert out["xs"] == sorted(out["xs"])
     assert out["failedBelow"] and out["failSources"] == 6
     assert out["missing"] == []
     assert out["forward"] == ["upload", "analyze", "segment", "prompt", "draw", "render"]
+    # a trigger that keeps the state wherever it fires is listed once, not drawn as an arc into every group
+    assert out["stay"] == ["lock_scene"] and "lock_scene" not in out["backTriggers"]
 
 
 def test_envelope_and_api_error(page: Page, ui_server: UiServer) -> None:

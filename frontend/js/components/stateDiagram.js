@@ -35,9 +35,16 @@ export function layoutMachine(spec) {
   /** @type {Map<string, {dest:string, sources:Set<string>, triggers:string[]}>} */
   const back = new Map();
   const failSources = new Set();
+  // a trigger that keeps the state in several states (e.g. lock_scene) is no arc: it is listed once, in words
+  /** @type {Map<string, string[]>} */
+  const stays = new Map();
+  for (const t of spec.transitions) {
+    if (t.source === t.dest) stays.set(t.trigger, [...(stays.get(t.trigger) || []), t.source]);
+  }
+  for (const [trigger, states] of stays) if (states.length < 2) stays.delete(trigger);
   for (const t of spec.transitions) {
     if (t.trigger === "fail") { failSources.add(t.source); continue; }
-    if (t.trigger === "recover") continue;
+    if (t.trigger === "recover" || stays.has(t.trigger)) continue;
     if (index(t.dest) === index(t.source) + 1) {
       const key = `${t.source}>${t.dest}`;
       const item = forward.get(key) || { source: t.source, dest: t.dest, triggers: [] };
@@ -50,7 +57,8 @@ export function layoutMachine(spec) {
       back.set(t.dest, item);
     }
   }
-  return { line, pos, width, height: FAILED_Y + NODE_H / 2 + 24, forward: [...forward.values()].sort((a, b) => index(a.source) - index(b.source)), back: [...back.values()], failSources: [...failSources], index };
+  const stay = [...stays].map(([trigger, states]) => ({ trigger, states: states.sort((a, b) => index(a) - index(b)) }));
+  return { line, pos, width, height: FAILED_Y + NODE_H / 2 + 24, forward: [...forward.values()].sort((a, b) => index(a.source) - index(b.source)), back: [...back.values()], stay, failSources: [...failSources], index };
 }
 
 /**
@@ -150,6 +158,14 @@ export function renderStateDiagram(host, spec, now) {
       label({ x: lx, y: ly, "text-anchor": from === grp.dest ? "start" : "middle", class: "edge-label" }, triggerWords(spec, grp.triggers), grp.triggers.join(", ")),
     );
     root.appendChild(g);
+  });
+
+  // triggers that keep the state, in several states: one line of words, bottom right
+  L.stay.forEach((st, i) => {
+    const first = stateLabel(st.states[0]), last = stateLabel(st.states[st.states.length - 1]);
+    const hot = st.states.includes(cur) && allowed.has(st.trigger);
+    root.appendChild(label({ x: L.width - 12, y: FAILED_Y + 5 + i * 16, "text-anchor": "end", class: `edge-label stay${hot ? " hot" : " muted"}` },
+      `${triggerWords(spec, [st.trigger])}: any time from ${first} to ${last}, the state stays`, st.trigger));
   });
 
   // nodes last, on top
