@@ -45,6 +45,8 @@ EDITS: list[tuple[str, list[str], str, str]] = [
     ("regenerate", [PROMPTED, IMAGED, RENDERED], PROMPTED, "a new version of one picture"),
     ("restore", [PROMPTED, IMAGED, RENDERED], PROMPTED, "an earlier version made current again"),
     ("change_frame", [PROMPTED, IMAGED, RENDERED], PROMPTED, "aspect or quality changed"),
+    ("edit_cast", [PROMPTED, IMAGED, RENDERED], PROMPTED,
+     "the cast changed: its references and the pictures that show it are drawn again"),
     ("change_output", [RENDERED], IMAGED, "render-only settings changed"),
 ]
 

@@ -426,9 +426,11 @@ class GeminiClient:
         image_size: str | None = None,
         reference_png: bytes | None = None,
         attempt_key: str | None = None,
+        references: Sequence[bytes] = (),
     ) -> ImageAnswer:
         """Draw one picture; a safety block comes back as ``blocked_reason`` (not retried).
 
+        ``references`` (and ``reference_png``) go along as input images, before the text.
         The picture is the last image part that is not a thought, converted to
         PNG if the model sent another format.
         """
@@ -437,8 +439,8 @@ class GeminiClient:
             image_config=types.ImageConfig(aspect_ratio=aspect_ratio, image_size=image_size),
         )
         request: list[Any] = []
-        if reference_png is not None:
-            request.append(types.Part.from_bytes(data=reference_png, mime_type="image/png"))
+        for image in [*references, *([reference_png] if reference_png is not None else [])]:  # input images first
+            request.append(types.Part.from_bytes(data=image, mime_type="image/png"))
         request.append(prompt)
 
         def _call() -> ImageAnswer:
