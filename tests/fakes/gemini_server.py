@@ -151,6 +151,21 @@ class RecordedCall:
         """A JSON-ready dict."""
         return dataclasses.asdict(self)
 
+    def input_images(self) -> list[bytes]:
+        """The bytes of the inline images the request sent (in ``contents`` order): what the model was shown."""
+        return input_images(self.body if isinstance(self.body, dict) else {})
+
+
+def input_images(request_json: dict) -> list[bytes]:
+    """The decoded inline images of a generateContent request, in order."""
+    out = []
+    for content in request_json.get("contents", []):
+        for part in content.get("parts", []):
+            blob = part.get("inlineData") or part.get("inline_data")
+            if blob:
+                out.append(base64.b64decode(blob["data"], altchars=b"-_"))  # the SDK sends url-safe base64
+    return out
+
 
 @dataclasses.dataclass
 class _FileRecord:
