@@ -166,3 +166,51 @@ def test_no_cast_before_the_prompt_step(data_root: Path, tmp_path: Path) -> None
         actions.current_cast(ProjectFolder(project.id))
     with pytest.raises((StateError, NotFoundError)):
         actions.edit_cast(project.id, [CastMemberFields(id="a", name="a", description="a", colours=["#000000"])])
+
+
+def test_cast_api_get_put_etag_and_refusals(imaged: str, data_root: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.api.conftest import tree_hash
+
+    with TestClient(create_app()) as client:
+        got = client.get(f"/projects/{imaged}/cast")
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert got.headers["etag"] == f'"{body["version"]}"' and body["edited"] is False
+        url = body["reference_urls"]["lead"]
+        pic = client.get(url)
+        assert pic.status_code == 200 and pic.content[:8] == b"\x89PNG\r\n\x1a\n"
+        lead = {k: v for k, v in body["members"][0].items() if k != "reference"}
+        before = tree_hash(data_root / "projects" / imaged)
+        for payload, headers, status, words in [
+            ({"members": [{**lead, "colours": ["red"]}]}, {}, 422, "rrggbb"),
+            ({"members": [{**lead, "silhouette": "dragon"}]}, {}, 422, "silhouette"),
+            ({"members": []}, {}, 422, "members"),
+            ({"members": [lead], "extra": 1}, {}, 422, "extra"),
+            ({"members": [{**lead, "name": "Ann"}]}, {"If-Match": '"0000000000000000"'}, 412, "cast changed"),
+        ]:
+            res = client.put(f"/projects/{imaged}/cast", json=payload, headers=headers)
+            assert res.status_code == status and words in res.text, (payload, res.status_code, res.text)
+        assert tree_hash(data_root / "projects" / imaged) == before
+        res = client.put(f"/projects/{imaged}/cast", json={"members": [{**lead, "name": "Ann"}]},
+                         headers={"If-Match": got.headers["etag"]})
+        assert res.status_code == 200, res.text
+        assert res.json()["members"][0]["name"] == "Ann" and res.json()["edited"] is True
+        assert res.json()["state"] == machine.PROMPTED
+        assert "edit_cast" in {e["trigger"] for e in client.get("/machine").json()["edits"]}
+
+
+def test_cast_cli_show_set_export(imaged: str, data_root: Path, tmp_path: Path) -> None:
+    from tests.engine.test_cli import cli
+
+    shown = cli(data_root, "cast", imaged)
+    assert shown.returncode == 0 and "lead" in shown.stdout and "cast/lead_r1.png" in shown.stdout, shown.stderr
+    bad = cli(data_root, "cast", imaged, "--set", "lead", "colours=blue")
+    assert bad.returncode != 0 and "rrggbb" in bad.stderr
+    done = cli(data_root, "cast", imaged, "--set", "lead", "colours=#102030,#405060")
+    assert done.returncode == 0 and "PROMPTED" in done.stdout, done.stderr
+    out = tmp_path / "cast.json"
+    assert cli(data_root, "cast", imaged, "--export", str(out)).returncode == 0
+    assert '"#102030"' in out.read_text()
