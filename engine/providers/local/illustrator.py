@@ -170,7 +170,7 @@ def _compose_land(base: Image.Image, ctx: Ctx) -> Image.Image:
         base = land.paint_road(base, ctx)
     if "lamps" in plan.lights:
         base = fig.paint_lamps(base, ctx)
-    for subject in ("train", "house", "tree", "car", "rooftop"):
+    for subject in ("lighthouse", "train", "house", "tree", "car", "rooftop"):
         if subject in plan.subjects:
             base = fig.SUBJECT_PAINTERS[subject](base, ctx)
     if "fire" in plan.lights:
