@@ -25,6 +25,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("Lyrics alignment", "bench_lyrics.py", [], ["--quick"]),
     ("Storyboard", "bench_storyboard.py", [], ["--quick"]),
     ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),
+    ("Pictures over a song", "bench_cast.py", [], ["--quick"]),
     ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),
     ("API", "bench_api.py", [], ["--pollers", "30", "--sse", "30", "--seconds", "8"]),
 ]

@@ -141,6 +141,16 @@ def _hits(words: frozenset[str], table: dict[str, set[str]]) -> list[str]:
     return [k for k, vocab in table.items() if words & vocab]
 
 
+def _in_order(keys: list[str], text: str, table: dict[str, set[str]]) -> list[str]:
+    """``keys`` ordered by where ``text`` first names them (the scene's own place before the project's setting)."""
+    found = re.findall(r"[a-z][a-z'\-]*", text.lower())
+
+    def first(key: str) -> int:
+        return next((i for i, w in enumerate(found) if w in table[key]), len(found))
+
+    return sorted(keys, key=first)
+
+
 def seed_of(*parts: object) -> int:
     """A stable 63-bit seed from any printable parts (independent of PYTHONHASHSEED)."""
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
@@ -230,7 +240,7 @@ def plan_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
     named_shot = camera_shot(rest_text)  # the writer's camera phrase decides; then the scene's words
     shot = named_shot or choose_shot(scene_words=scene_w, all_words=words, camera=camera_shot(scene_text),
                                      has_ground=bool(own_grounds) or bool(scene_w & ROOFTOP_WORDS), rng=rng)
-    grounds = own_grounds or _hits(setting_w, GROUND_WORDS)
+    grounds = own_grounds or _in_order(_hits(setting_w, GROUND_WORDS), setting_text, GROUND_WORDS)
     if "grid" in grounds and style != "synthwave" and len(grounds) > 1:
         grounds.remove("grid")
     if shot == "street":

@@ -260,7 +260,9 @@ def scene_setting(*, setting: str, section: str, index: int) -> str:
     places = vocab.SCENE_PLACES[setting_kind(setting)]
     key = section_key(section)
     options = places.get(key) or tuple(p for k in ("verse", "chorus", "bridge") for p in places[k])
-    return f"{options[index % len(options)]} in {setting}"
+    # a stride of 3 through the places (a different cycle from the shots, which step every second scene),
+    # so a shot and a place do not keep returning together
+    return f"{options[(index * 3 + index // len(options)) % len(options)]} in {setting}"
 
 
 def write_prompt(scene: Scene, *, bible: StyleBible) -> tuple[str, str, list[str]]:
