@@ -299,6 +299,7 @@ class CastPublic(BaseModel):
     edited: bool = Field(description="the user edited the cast (a new style bible no longer re-proposes it)")
     members: list[CastMember]
     reference_urls: dict[str, str] = Field(description="member id -> URL of its reference picture (when drawn or uploaded)")
+    silhouettes: list[str] = Field(description="the silhouettes a member may have (each one the local illustrator draws)")
 
 
 class CastUpdate(Strict):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Response
 from fastapi.concurrency import run_in_threadpool
 
 from engine.cast import cast_version
+from engine.models import SILHOUETTES
 from engine.project import current_cast, edit_cast
 from engine.storage import ProjectFolder
 
@@ -26,7 +27,7 @@ def cast_public(folder: ProjectFolder) -> CastPublic:
     cast = current_cast(folder)
     urls = {m.id: file_url(folder.id, m.reference.file) for m in cast.members if m.reference is not None}
     return CastPublic(version=cast_version(cast), state=folder.load_project().state, edited=cast.edited,
-                      members=cast.members, reference_urls={k: v for k, v in urls.items() if v})
+                      members=cast.members, reference_urls={k: v for k, v in urls.items() if v}, silhouettes=list(SILHOUETTES))
 
 
 def _answer(view: CastPublic) -> Response:
