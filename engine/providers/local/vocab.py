@@ -156,7 +156,8 @@ SCENE_PLACES: dict[str, dict[str, tuple[str, ...]]] = {
     "coast": {
         "intro": ("a misty shore at first light", "a wide bay under a huge sky"),
         "verse": ("a harbour of little houses", "the lit windows of a seaside house", "a boardwalk by the water"),
-        "chorus": ("a cliff top above the sea", "an open sky over the waves", "the rooftops above the bay", "a hilltop road at dusk"),
+        "chorus": ("a cliff top above the sea", "an open sky over the waves", "the rooftops above the bay",
+                   "a coastal highway under the stars", "a lighthouse on the shore at dusk"),
         "bridge": ("a lighthouse along the coast", "a room with a tall window onto the sea"),
         "breakdown": ("a still lake under the stars", "a coastal road at night"),
         "outro": ("a long beach fading into the distance", "a wide bay under a huge sky"),
