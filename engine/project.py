@@ -227,6 +227,13 @@ def restore_version(project_id: str, scene_id: str, version: int) -> Project:
         return project
 
 
+def require_version(if_match: str | None, version: str, *, what: str, current: object) -> None:
+    """StaleError (with the current version and value) when an edit names an older ``version`` of ``what`` (If-Match)."""
+    if if_match is not None and if_match.strip('"') != version:
+        raise StaleError(f"the {what} changed since version {if_match.strip(chr(34))!r}; the current version is {version!r}",
+                         version=version, current=current)
+
+
 def lyrics_version(analysis: Analysis) -> str:
     """The version (ETag) of a project's lyrics: changes with every edit and with a new analysis."""
     return fingerprint("lyrics", analysis.fingerprint, [line.model_dump(mode="json") for line in analysis.lyrics])[:16]
@@ -283,9 +290,7 @@ def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None
         machine.require_allowed(project, "edit_lyrics")
         analysis = current_lyrics(folder)
         version = lyrics_version(analysis)
-        if if_match is not None and if_match.strip('"') != version:
-            raise StaleError(f"the lyrics changed since version {if_match.strip(chr(34))!r}; the current version is {version!r}",
-                             version=version, current=analysis.lyrics)
+        require_version(if_match, version, what="lyrics", current=analysis.lyrics)
         check_lines(lines, duration_ms=analysis.duration_ms)
         new = _as_edited(lines, analysis.lyrics) if hand_set else [
             line.model_copy(update={"index": k}) for k, line in enumerate(lines)]
@@ -323,9 +328,7 @@ def edit_cast(project_id: str, members: list[CastMemberFields], *, if_match: str
         machine.require_allowed(project, "edit_cast")
         old = current_cast(folder)
         version = cast_version(old)
-        if if_match is not None and if_match.strip('"') != version:
-            raise StaleError(f"the cast changed since version {if_match.strip(chr(34))!r}; the current version is {version!r}",
-                             version=version, current=old.model_dump(mode="json"))
+        require_version(if_match, version, what="cast", current=old.model_dump(mode="json"))
         if not members:
             raise InputError("a cast needs at least one member")
         new = merge_edit(old, members)

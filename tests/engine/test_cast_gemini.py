@@ -13,22 +13,14 @@ import pytest
 from engine import machine
 from engine import project as actions
 from engine.cast import cast_version
-from engine.config import get_settings
 from engine.models import CastMemberFields, ProjectSettings
 from engine.runner import Runner
 from engine.storage import ProjectFolder
-from tests.fakes import DEFAULT_API_KEY, FakeGemini
+from tests.engine.test_gemini_e2e import gemini_env
+from tests.fakes import FakeGemini
 from tests.fakes.gemini_server import request_text
 
 IMAGE_MODEL = "gemini-2.5-flash-image"
-
-
-def gemini_env(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
-    monkeypatch.setenv("GEMINI_API_KEY", DEFAULT_API_KEY)
-    monkeypatch.setenv("STORYBEAT_GEMINI_BASE_URL", base_url)
-    monkeypatch.setenv("STORYBEAT_RETRY_BASE_S", "0.02")
-    monkeypatch.setenv("STORYBEAT_RETRY_MAX_S", "0.1")
-    get_settings.cache_clear()
 
 
 def image_calls(fake: FakeGemini) -> list:
