@@ -106,15 +106,10 @@ def ensure_references(ctx: StepContext, cast: Cast, prompts: Prompts) -> dict[st
         seed = reference_seed(s.seed, member.id)
         want = reference_fingerprint(member, illustrator=f"{ill.name}/{ill.version}", model=ill.model_for(s),
                                      preset=prompts.style_bible.preset, seed=seed)
-        n = 1
-        if ref is not None:
-            path = ctx.folder.resolve(ref.file)
-            if ref.fingerprint == want and path.is_file():
-                out[member.id] = path.read_bytes()
-                continue
-            n = _reference_number(ref.file) + (1 if path.is_file() else 0)  # a drawn reference is never overwritten
-        path = ctx.folder.cast_reference_path(member.id, n)
-        data = _adopt_reference(path, want)
+        if ref is not None and ref.fingerprint == want and ctx.folder.resolve(ref.file).is_file():
+            out[member.id] = ctx.folder.resolve(ref.file).read_bytes()
+            continue
+        path, data = _reference_slot(ctx, member.id, want)
         meta = {META_FP: want, META_PROVIDER: ill.name, META_MODEL: ill.model_for(s)}
         if data is None:
             ctx.progress(0, len(cast.members), f"drawing the reference of {member.name}")
@@ -128,22 +123,22 @@ def ensure_references(ctx: StepContext, cast: Cast, prompts: Prompts) -> dict[st
     return out
 
 
-def _reference_number(rel: str) -> int:
-    """N of cast/<id>_rN.png (1 for any other name)."""
-    tail = rel.rpartition("_r")[2].removesuffix(".png")
-    return int(tail) if tail.isdigit() else 1
+def _reference_slot(ctx: StepContext, member_id: str, want: str) -> tuple[Path, bytes | None]:
+    """Where the reference drawn for ``want`` goes, and its bytes if it was drawn before a crash (not yet recorded).
 
-
-def _adopt_reference(path: Path, want: str) -> bytes | None:
-    """The bytes of a reference PNG drawn for ``want`` before a crash (not yet recorded), else None."""
-    if not path.is_file():
-        return None
-    try:
-        if read_png_metadata(path).get(META_FP) == want:
-            return path.read_bytes()
-    except Exception:  # noqa: BLE001 - a corrupt or half-written file is simply redrawn
-        return None
-    return None
+    The first cast/<id>_rN.png that is free or already carries ``want``: a drawn reference is never overwritten.
+    """
+    n = 1
+    while True:
+        path = ctx.folder.cast_reference_path(member_id, n)
+        if not path.is_file():
+            return path, None
+        try:
+            if read_png_metadata(path).get(META_FP) == want:
+                return path, path.read_bytes()
+        except Exception:  # noqa: BLE001 - a corrupt or half-written file: the next slot is used
+            pass
+        n += 1
 
 
 def _draw_reference(ctx: StepContext, member: CastMember, prompts: Prompts, want: str, seed: int
