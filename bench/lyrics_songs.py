@@ -89,23 +89,45 @@ def speak_word(word: str, *, voice: str = "en-us", speed: int = 165, pitch: int 
     return y / max(1e-9, float(np.max(np.abs(y))))
 
 
+# espeak-ng pitch settings (``-p``, 0-99, the voice's formants stay) a sung-like line moves on, and its slow
+# speeds (``-s``, words per minute; 165 is the spoken default): held vowels, a melody, the voice's own timbre.
+SUNG_PITCHES = [15, 30, 45, 55, 70, 85, 99]
+SUNG_SPEEDS = (80, 115)
+VIBRATO_HZ, VIBRATO_SEMITONES = 5.5, 0.5
+
+
+def vibrato(y: np.ndarray, *, hz: float = VIBRATO_HZ, semitones: float = VIBRATO_SEMITONES) -> np.ndarray:
+    """``y`` with a singer's vibrato: its pitch swings +-``semitones`` ``hz`` times a second (the time warp
+    of a frequency modulation; the word keeps its length)."""
+    depth = 2 ** (semitones / 12) - 1  # the largest relative change of the playback rate
+    t = np.arange(len(y), dtype=np.float64)
+    warped = t + depth * SR / (2 * np.pi * hz) * np.sin(2 * np.pi * hz * t / SR)
+    return np.interp(np.clip(warped, 0, len(y) - 1), t, y).astype(np.float32)
+
+
 def build_voice(lines: list[str], *, duration_s: float, first_s: float, rng: np.random.Generator,
-                voice: str = "en-us") -> tuple[np.ndarray, list[TruthLine]]:
-    """The voice track (length ``duration_s``) and the truth; lines that do not fit are left out."""
+                voice: str = "en-us", sung: bool = False) -> tuple[np.ndarray, list[TruthLine]]:
+    """The voice track (length ``duration_s``) and the truth; lines that do not fit are left out.
+
+    ``sung``: every word is spoken slowly (80-115 words per minute: held vowels) at a pitch of
+    :data:`SUNG_PITCHES` (a melody over about an octave, the formants kept), with a 5.5 Hz vibrato of
+    +-0.5 semitone (:func:`vibrato`): sung-like, not singing.
+    """
     n_total = int(duration_s * SR)
     track = np.zeros(n_total, dtype=np.float32)
     truth: list[TruthLine] = []
     t = int(first_s * SR)
-    cache: dict[str, np.ndarray] = {}
+    cache: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for k, text in enumerate(lines):
             pieces, words = [], []
             pos = 0
             for j, word in enumerate(text.split()):
-                if word not in cache:
-                    cache[word] = speak_word(word, voice=voice, tmp=tmp)
-                y = cache[word]
+                how = (int(rng.integers(*SUNG_SPEEDS)), int(rng.choice(SUNG_PITCHES))) if sung else (165, 50)
+                if (word, how) not in cache:
+                    cache[(word, how)] = speak_word(word, voice=voice, speed=how[0], pitch=how[1], tmp=tmp)
+                y = vibrato(cache[(word, how)]) if sung else cache[(word, how)]
                 if j:
                     pos += int(SR * rng.uniform(0.05, 0.14))
                 words.append((word, pos, pos + len(y)))
@@ -145,10 +167,11 @@ def load_music(path: Path, *, offset_s: float = 0.0, duration_s: float | None = 
 
 
 def make_song(music: np.ndarray, *, lines: list[str], snr_db: float, seed: int,
-              first_s: float = 2.0) -> tuple[np.ndarray, list[TruthLine]]:
-    """Speech lines over ``music`` at ``snr_db``: the mix and its truth (deterministic for a seed)."""
+              first_s: float = 2.0, sung: bool = False) -> tuple[np.ndarray, list[TruthLine]]:
+    """Speech (or sung-like, see :func:`build_voice`) lines over ``music`` at ``snr_db``: the mix and its truth
+    (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
-    voice, truth = build_voice(lines, duration_s=len(music) / SR, first_s=first_s, rng=rng)
+    voice, truth = build_voice(lines, duration_s=len(music) / SR, first_s=first_s, rng=rng, sung=sung)
     return mix(music, voice, snr_db=snr_db), truth
 
 

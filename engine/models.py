@@ -97,6 +97,11 @@ class SourceInfo(Model):
     lyrics_file: str | None = None  # e.g. source/lyrics.lrc
     lyrics_sha256: str | None = None
 
+    @property
+    def key(self) -> str:
+        """What the analysis listens to: the track and the lyrics file (their hashes)."""
+        return f"{self.sha256}:{self.lyrics_sha256 or ''}"
+
 
 class ErrorInfo(Model):
     """Why a project is FAILED."""
@@ -227,6 +232,15 @@ class Analysis(Versioned):
     # set when the lyrics were edited by hand (engine.project.edit_lyrics): the hash of the edited lines. The
     # storyboard's fingerprint covers it; ``fingerprint`` stays the analysis' own (what it was made from).
     lyrics_edit: str = ""
+
+
+class LyricsEdit(Versioned):
+    """lyrics_edit.json: the lyrics as last edited by hand, kept beside the analysis so that a fresh analysis of
+    the same track and lyrics file (another provider, a newer analyst) keeps them (engine.steps.analyze)."""
+
+    made_from: str  # SourceInfo.key of the upload the edit was made on
+    edit: str  # Analysis.lyrics_edit of the edit
+    lines: list[LyricLine]
 
 
 # --------------------------------------------------------------------------- segments.json

@@ -22,7 +22,7 @@ from engine.errors import InputError, NotFoundError, StaleError, StateError
 from engine.fingerprint import file_sha256, fingerprint
 from engine.jobs import require_not_busy
 from engine.lock import project_lock
-from engine.models import Analysis, Cast, CastMemberFields, LyricLine, Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
+from engine.models import Analysis, Cast, CastMemberFields, LyricLine, LyricsEdit, Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
 from engine.providers import get_provider
 from engine.steps.prompt import scene_source_fingerprint
 from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, new_project_id
@@ -299,6 +299,9 @@ def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None
         analysis.lyrics = new
         analysis.lyrics_edit = fingerprint("lyrics-edit", [line.model_dump(mode="json") for line in new])[:16]
         atomic_write_json(folder.analysis_json, analysis)
+        if project.source is not None:  # kept for a fresh analysis of the same upload (engine.steps.analyze)
+            atomic_write_json(folder.lyrics_edit_json,
+                              LyricsEdit(made_from=project.source.key, edit=analysis.lyrics_edit, lines=new))
         machine.fire(project, "edit_lyrics")
         folder.save_project(project)
         return project

@@ -4,7 +4,8 @@ Layout (names from the user's design)::
 
     data/projects/{id}/
       source/track.wav  source/original.<ext>  source/lyrics.(lrc|txt)
-      project.json analysis.json segments.json prompts.json cast.json  cast/lead_r1.png
+      project.json analysis.json segments.json prompts.json lyrics_edit.json (hand-edited lyrics)
+      cast.json  cast/lead_r1.png (the cast and its reference pictures)
       images/seg_001_v1.png   renders/final_v1.mp4   jobs/pipeline.json jobs/render.json
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.config import get_settings
 from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError, NotFoundError
-from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Cast, Job, Project, Prompts, Segments
+from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Cast, Job, LyricsEdit, Project, Prompts, Segments
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -203,6 +204,11 @@ class ProjectFolder:
         return self.path / "analysis.json"
 
     @property
+    def lyrics_edit_json(self) -> Path:
+        """lyrics_edit.json: the hand-edited lyrics (engine.project.edit_lyrics)."""
+        return self.path / "lyrics_edit.json"
+
+    @property
     def segments_json(self) -> Path:
         """segments.json."""
         return self.path / "segments.json"
@@ -320,6 +326,10 @@ class ProjectFolder:
     def load_analysis(self) -> Analysis | None:
         """analysis.json or None if missing/corrupt."""
         return try_read_model(self.analysis_json, Analysis)
+
+    def load_lyrics_edit(self) -> LyricsEdit | None:
+        """lyrics_edit.json or None if missing/corrupt."""
+        return try_read_model(self.lyrics_edit_json, LyricsEdit)
 
     def load_segments(self) -> Segments | None:
         """segments.json or None if missing/corrupt."""

@@ -5,8 +5,9 @@ import logging
 
 from engine.errors import InputError
 from engine.fingerprint import fingerprint
+from engine.models import Analysis, SourceInfo
 from engine.steps.common import StepContext
-from engine.storage import atomic_write_json
+from engine.storage import ProjectFolder, atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,29 @@ def run(ctx: StepContext) -> bool:
         wav=ctx.folder.track_wav, lyrics_text=lyrics_text, settings=ctx.project.settings, io=ctx.io
     )
     analysis.fingerprint = want
+    kept = keep_hand_edits(ctx.folder, src, analysis)
     atomic_write_json(ctx.folder.analysis_json, analysis)
-    ctx.progress(1, 1, f"{analysis.tempo_bpm:.0f} BPM, {len(analysis.sections)} sections, {len(analysis.lyrics)} lyric lines")
+    ctx.progress(1, 1, f"{analysis.tempo_bpm:.0f} BPM, {len(analysis.sections)} sections, {len(analysis.lyrics)} lyric lines"
+                       f"{' (as you edited them)' if kept else ''}")
+    return True
+
+
+def keep_hand_edits(folder: ProjectFolder, source: SourceInfo, analysis: Analysis) -> bool:
+    """Put the hand-edited lyrics (lyrics_edit.json) into a fresh ``analysis`` of the upload they were made on.
+
+    A fresh analysis of the same track and lyrics file (another provider, a newer analyst) must not lose the
+    user's edits; a new upload (another track or lyrics file) starts from its own lyrics. True if kept.
+    """
+    from engine.audio.lyrics import check_lines
+
+    edit = folder.load_lyrics_edit()
+    if edit is None or edit.made_from != source.key:
+        return False
+    try:
+        check_lines(edit.lines, duration_ms=analysis.duration_ms)
+    except InputError as err:  # cannot happen for the same track; never fail an analysis over it
+        log.warning("%s: hand-edited lyrics not kept: %s", folder.id, err)
+        return False
+    analysis.lyrics = [line.model_copy() for line in edit.lines]
+    analysis.lyrics_edit = edit.edit
     return True

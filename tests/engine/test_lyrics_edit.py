@@ -142,6 +142,35 @@ def test_a_new_upload_after_a_run_rewinds_and_keeps_the_earlier_pictures(project
         assert folder.image_path(sid, version).is_file(), "no picture file is deleted or overwritten"
 
 
+def test_hand_edits_survive_a_fresh_analysis_of_the_same_upload(project_id: str, tmp_path: Path) -> None:
+    """A fresh analysis of the same track and lyrics (here: the analyst's fingerprint changed, as with a newer
+    analyst or another provider) keeps the hand-edited lines; a new upload starts from its own lyrics."""
+    import json
+
+    folder = ProjectFolder(project_id)
+    lines = _lines(folder)
+    lines[1] = lines[1].model_copy(update={"text": "Running down the lonely road", "start_ms": 4300})
+    actions.edit_lyrics(project_id, lines)
+    edited = folder.load_analysis()
+    raw = json.loads(folder.analysis_json.read_text())
+    raw["fingerprint"] = "made-by-an-older-analyst"
+    folder.analysis_json.write_text(json.dumps(raw))
+    Runner(project_id, target=machine.ANALYZED).run()
+    again = folder.load_analysis()
+    assert again.fingerprint != "made-by-an-older-analyst", "the analysis ran again"
+    assert [(x.text, x.start_ms, x.timing) for x in again.lyrics] == [(x.text, x.start_ms, x.timing) for x in edited.lyrics]
+    assert again.lyrics[1].text == "Running down the lonely road" and again.lyrics_edit == edited.lyrics_edit
+
+    # the same track with other lyrics: those are used, the old edit is not put on them
+    wav = tmp_path / "same.wav"
+    wav.write_bytes(folder.track_wav.read_bytes())
+    actions.upload_track(project_id, audio=wav, original_name="same.wav", lyrics_text=LRC.replace("Into the dawn", "Into the night"))
+    Runner(project_id, target=machine.ANALYZED).run()
+    fresh = folder.load_analysis()
+    assert [x.text for x in fresh.lyrics][-1] == "Into the night"
+    assert "Running down the lonely road" not in [x.text for x in fresh.lyrics] and fresh.lyrics_edit == ""
+
+
 def test_keep_known_matches_scenes_by_content_not_position() -> None:
     from engine.models import Scene
     from engine.steps.segment import keep_known

@@ -108,7 +108,7 @@ def test_drag_edges_and_lines_snap_and_save(page: Page, ui_server: UiServer, seg
     _drag(page, _block(page, 0).locator('[data-edge="end"]'), -300 / per_px, alt=True)
     free_end = int(_block(page, 0).locator('[data-edge="end"]').get_attribute("aria-valuenow") or "0")
     assert abs(free_end - (end_1 - 300)) <= 3 * per_px, (free_end, end_1)
-    shoot(page, "ui_lyrics_lane")
+    shoot(page, "ui_lyrics_lane", docs=True)
 
     page.get_by_role("button", name="Save lyrics").click()
     expect(page.locator(".toast-ok").filter(has_text="Lyrics saved")).to_be_visible()
