@@ -140,5 +140,5 @@ NOT_THINGS = frozenset(
     lonely leaving below past mirroring sliding vintage abstract spilling overhead last roadside holding leaning spread
     leather orange amid burns bursts wakes flooding scene dramatic drifts shadows follows framed gazes ambient crushing
     heavy pounds strange shifting tense held whirling leaps looks races reaches rests runs sits quietly front stands before
-    steps sweeping throws turns waits near walks wanders watches behind silent ablaze leading""".split()
+    steps sweeping throws turns waits near walks wanders watches behind silent ablaze leading narrow green""".split()
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 from collections import Counter
 
@@ -260,9 +261,11 @@ def scene_setting(*, setting: str, section: str, index: int) -> str:
     places = vocab.SCENE_PLACES[setting_kind(setting)]
     key = section_key(section)
     options = places.get(key) or tuple(p for k in ("verse", "chorus", "bridge") for p in places[k])
-    # a stride of 3 through the places (a different cycle from the shots, which step every second scene),
-    # so a shot and a place do not keep returning together
-    return f"{options[(index * 3 + index // len(options)) % len(options)]} in {setting}"
+    # a stride coprime with the number of places (a different cycle from the shots, which step every second
+    # scene), so every place comes round and a shot and a place do not keep returning together
+    n = len(options)
+    stride = next(k for k in (3, 2, 5, 7) if math.gcd(k, n) == 1)
+    return f"{options[(index * stride + index // n) % n]} in {setting}"
 
 
 def write_prompt(scene: Scene, *, bible: StyleBible) -> tuple[str, str, list[str]]:
