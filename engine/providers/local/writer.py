@@ -264,7 +264,7 @@ def scene_setting(*, setting: str, section: str, index: int) -> str:
     # a stride coprime with the number of places (a different cycle from the shots, which step every second
     # scene), so every place comes round and a shot and a place do not keep returning together
     n = len(options)
-    stride = next(k for k in (3, 2, 5, 7) if math.gcd(k, n) == 1)
+    stride = next(k for k in (3, 7, 2, 5) if math.gcd(k, n) == 1)
     return f"{options[(index * stride + index // n) % n]} in {setting}"
 
 
