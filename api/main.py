@@ -18,7 +18,7 @@ from api.deps import require_token
 from api.errors import install_error_handler
 from api.http import HttpGuard, install_log_redaction
 from api.recovery import mark_interrupted
-from api.routes import events, files, lyrics, projects, runs, segments, system
+from api.routes import cast, events, files, lyrics, projects, runs, segments, system
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, frontend_dir: Path = FRONTEN
             allow_headers=["Authorization", "Content-Type", "Range", "If-Match"], expose_headers=["Content-Range", "Accept-Ranges", "ETag"],
         )
     app.add_middleware(HttpGuard, router=app.router, body_timeout_s=config.body_timeout_s)  # added last = outermost: every response passes it
-    for module in (system, projects, runs, segments, lyrics, events, files):
+    for module in (system, projects, runs, segments, lyrics, cast, events, files):
         app.include_router(module.router)
     _mount_frontend(app, frontend_dir)
     return app

@@ -15,6 +15,8 @@ from engine.usage import StepEstimate
 
 from engine.models import (
     Aspect,
+    CastMember,
+    CastMemberFields,
     EnergyCurve,
     ErrorInfo,
     HistoryEntry,
@@ -320,6 +322,27 @@ class LyricsUpdate(Strict):
     """PUT /projects/{id}/lyrics as JSON: every line, in order (what is not sent is removed)."""
 
     lines: list[LyricLineIn] = Field(max_length=1000)
+    version: str | None = Field(default=None, max_length=64, description="like If-Match: the version the edit was made on")
+
+
+# --------------------------------------------------------------------------- cast
+
+
+class CastPublic(BaseModel):
+    """GET /projects/{id}/cast (and the answer of PUT): the members, their references and the version (also the ETag)."""
+
+    version: str = Field(description="send it back as If-Match (or in the body) so a stale edit is refused with 412")
+    state: str
+    edited: bool = Field(description="the user edited the cast (a new style bible no longer re-proposes it)")
+    members: list[CastMember]
+    reference_urls: dict[str, str] = Field(description="member id -> URL of its reference picture (when drawn or uploaded)")
+    silhouettes: list[str] = Field(description="the silhouettes a member may have (each one the local illustrator draws)")
+
+
+class CastUpdate(Strict):
+    """PUT /projects/{id}/cast: every member, in order (what is not sent is removed). References are kept by id."""
+
+    members: list[CastMemberFields] = Field(min_length=1, max_length=6)
     version: str | None = Field(default=None, max_length=64, description="like If-Match: the version the edit was made on")
 
 

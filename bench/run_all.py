@@ -26,6 +26,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("Lyrics alignment (sung-like voice)", "bench_lyrics.py", ["--sung", "--levels", "6", "12"], ["--sung", "--quick", "--levels", "6"]),
     ("Storyboard", "bench_storyboard.py", [], ["--quick"]),
     ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),
+    ("Pictures over a song", "bench_cast.py", [], ["--quick"]),
     ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),
     ("Whole pipeline", "bench_pipeline.py", [], ["--quick"]),
     ("x264 settings", "bench_x264.py", ["--seconds", "60"], ["--seconds", "20"]),

@@ -259,6 +259,48 @@ def cmd_lyrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cast(args: argparse.Namespace) -> int:
+    """Show the cast, export it as JSON, or replace it (--import a JSON file, or --set MEMBER FIELD=VALUE)."""
+    import json
+
+    from engine.models import CastMemberFields
+    from engine.project import current_cast, edit_cast  # numpy: deferred (see the top)
+
+    folder = ProjectFolder(args.id)
+    folder.load_project()  # NotFoundError for an unknown project
+    cast = current_cast(folder)
+    fields = [CastMemberFields.model_validate(m.model_dump(include=set(CastMemberFields.model_fields))) for m in cast.members]
+    if args.import_file:
+        raw = json.loads(Path(args.import_file).read_text(encoding="utf-8-sig"))
+        members = raw["members"] if isinstance(raw, dict) else raw
+        fields = [CastMemberFields.model_validate(m) for m in members]
+    for member_id, assignment in args.set or []:
+        key, _, value = assignment.partition("=")
+        if key not in CastMemberFields.model_fields or key == "id":
+            raise InputError(f"--set: no cast field {key!r}; use one of {', '.join(k for k in CastMemberFields.model_fields if k != 'id')}")
+        found = [m for m in fields if m.id == member_id]
+        if not found:
+            raise InputError(f"--set: no cast member {member_id!r}")
+        fields = [m if m.id != member_id else CastMemberFields.model_validate(
+            {**m.model_dump(), key: value.split(",") if key == "colours" else value}) for m in fields]
+    if args.import_file or args.set:
+        project = edit_cast(args.id, fields)
+        print(f"{project.id}: {project.state}")
+        return EXIT_OK
+    if args.export_file:
+        text = json.dumps({"members": [m.model_dump(mode="json") for m in fields]}, indent=2) + "\n"
+        if args.export_file == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.export_file).write_text(text, encoding="utf-8")
+            print(args.export_file)
+        return EXIT_OK
+    for m in cast.members:
+        ref = f"{m.reference.origin} {m.reference.file}" if m.reference else "not drawn yet"
+        print(f"{m.id:10} {m.name} ({m.silhouette}, {', '.join(m.colours)}; {m.appears}): {m.description}  [{ref}]")
+    return EXIT_OK
+
+
 def cmd_edit(args: argparse.Namespace) -> int:
     """Edit a scene's intent and/or prompt."""
     from engine.project import edit_scene  # numpy: deferred (see the top)
@@ -490,6 +532,13 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--import", dest="import_file", metavar="FILE",
                        help="replace the lyrics: LRC, enhanced LRC, or plain text (aligned to the voice again)")
     group.add_argument("--export", dest="export_file", metavar="FILE", help="write the lyrics as enhanced LRC (- for stdout)")
+    p = add("cast", cmd_cast, "show the recurring subjects (the cast); export, import or change them")
+    p.add_argument("id")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--import", dest="import_file", metavar="FILE", help="replace the cast's members with a JSON file's")
+    group.add_argument("--export", dest="export_file", metavar="FILE", help="write the members as JSON (- for stdout)")
+    group.add_argument("--set", nargs=2, action="append", metavar=("MEMBER", "FIELD=VALUE"),
+                       help="change one field of one member (colours comma-separated), e.g. --set lead colours=#c8283a,#202020")
     p = add("regenerate", cmd_regenerate, "new version of one scene's picture")
     p.add_argument("id")
     p.add_argument("scene")

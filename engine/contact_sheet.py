@@ -33,6 +33,7 @@ class SheetItem:
     time_text: str  # e.g. "0:12.4-0:17.9"
     lyric: str
     version: int
+    contain: bool = False  # show the whole picture (letterboxed) instead of cover-cropping it, e.g. a cast reference
 
 
 @lru_cache(maxsize=16)
@@ -89,6 +90,11 @@ def _thumbnail(item: SheetItem, size: tuple[int, int]) -> Image.Image:
         try:
             with Image.open(item.image_path) as img:
                 img = img.convert("RGB")
+                if item.contain:
+                    img.thumbnail(size, Image.LANCZOS)
+                    box = Image.new("RGB", size, CARD)
+                    box.paste(img, ((size[0] - img.width) // 2, (size[1] - img.height) // 2))
+                    return box
                 scale = max(size[0] / img.width, size[1] / img.height)
                 w, h = max(size[0], round(img.width * scale)), max(size[1], round(img.height * scale))
                 img = img.resize((w, h), Image.LANCZOS, reducing_gap=2.0)
@@ -120,8 +126,8 @@ def make_contact_sheet(items: Sequence[SheetItem], *, columns: int = 4, thumb_wi
     if thumb_width < 64:
         raise ValueError("thumb_width must be at least 64 px")
     ratio = 9 / 16
-    for it in items:  # the thumbnails keep the project's aspect (first readable picture)
-        if it.image_path is not None and Path(it.image_path).is_file():
+    for it in items:  # the thumbnails keep the project's aspect (first readable scene picture)
+        if not it.contain and it.image_path is not None and Path(it.image_path).is_file():
             try:
                 with Image.open(it.image_path) as img:
                     ratio = img.height / img.width
@@ -144,7 +150,7 @@ def make_contact_sheet(items: Sequence[SheetItem], *, columns: int = 4, thumb_wi
         draw.rectangle((x, y, x + thumb_width - 1, y + g["cell_h"] - 1), fill=CARD)
         sheet.paste(_thumbnail(item, (thumb_width, thumb_h)), (x, y))
         ty = y + thumb_h + pad
-        draw.text((x + pad, ty), f"{item.scene_id}  v{item.version}", fill=TEXT, font=head)
+        draw.text((x + pad, ty), item.scene_id if item.contain else f"{item.scene_id}  v{item.version}", fill=TEXT, font=head)
         draw.text((x + thumb_width - pad, ty), item.time_text, fill=MUTED, font=body, anchor="ra")
         line_h = int(body.size * 1.25) if hasattr(body, "size") else 14
         ly = ty + int(head.size * 1.35) if hasattr(head, "size") else ty + 16

@@ -47,6 +47,8 @@ EDITS: list[tuple[str, list[str], str, str]] = [
     ("regenerate", [PROMPTED, IMAGED, RENDERED], PROMPTED, "a new version of one picture"),
     ("restore", [PROMPTED, IMAGED, RENDERED], PROMPTED, "an earlier version made current again"),
     ("change_frame", [PROMPTED, IMAGED, RENDERED], PROMPTED, "aspect or quality changed"),
+    ("edit_cast", [PROMPTED, IMAGED, RENDERED], PROMPTED,
+     "the cast changed: its references and the pictures that show it are drawn again"),
     ("change_output", [RENDERED], IMAGED, "render-only settings changed"),
     ("edit_cuts", [SEGMENTED, PROMPTED, IMAGED, RENDERED], SEGMENTED,
      "a cut moved, a scene split or two merged: only the scenes it made are redone, and the cuts survive a new plan"),
@@ -66,7 +68,7 @@ TRIGGER_LABELS: dict[str, str] = {
     "change_style": "new style", "edit_prompt": "edit prompt", "regenerate": "redraw", "restore": "restore version",
     "change_frame": "new aspect or quality", "change_output": "new subtitles or output", "fail": "error",
     "recover": "resume", "edit_cuts": "move, split or merge scenes", "lock_scene": "lock a scene",
-    "unlock_scene": "unlock a scene", "upload_picture": "your own picture",
+    "unlock_scene": "unlock a scene", "upload_picture": "your own picture", "edit_cast": "edit the cast",
 }
 INTERNAL_TRIGGERS: frozenset[str] = frozenset({"fail"})  # fired by the runner only: never offered as an action
 

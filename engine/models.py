@@ -5,6 +5,7 @@ raises :class:`engine.errors.InputError` (see ``engine.storage``).
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Literal, get_args
 
@@ -64,6 +65,7 @@ class ProjectSettings(Model):
     max_scene_ms: int = Field(default=8000, ge=1000, le=60_000)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     beat_pulse: bool = True
+    continuity: bool = False  # Gemini: each picture also gets the previous scene's picture as an input image
 
     @field_validator("style")
     @classmethod
@@ -366,6 +368,69 @@ class StyleBible(Model):
     subject: str
     look: str
     negative: str = ""
+
+
+# --------------------------------------------------------------------------- cast.json
+
+# The silhouettes a cast member can have: each one is a figure the local illustrator draws
+# (engine/providers/local/paint_cast.py); a Gemini picture gets the reference image instead.
+Silhouette = Literal["long-coat", "jacket", "hooded", "dress", "wolf", "horse", "cat", "bird"]
+SILHOUETTES: tuple[str, ...] = get_args(Silhouette)
+CastAppears = Literal["always", "named"]
+_HEX = r"^#[0-9a-fA-F]{6}$"
+
+
+class CastReference(Model):
+    """The reference picture of one cast member: drawn once by the illustrator, or uploaded by the user."""
+
+    file: str  # cast/lead.png
+    sha256: str
+    fingerprint: str = ""  # what a drawn reference was drawn from (an upload keeps it empty: never redrawn)
+    origin: Literal["drawn", "upload"] = "drawn"
+    provider: str = ""
+    model: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CastMemberFields(Model):
+    """What the user edits of a cast member: who it is and how it looks (the API's cast body)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=80)
+    description: str = Field(min_length=1, max_length=400)  # the words prompts use for it
+    silhouette: Silhouette = "long-coat"
+    colours: list[str] = Field(min_length=1, max_length=4)  # main (clothing / body), second, accent: "#rrggbb"
+    clothing: str = Field(default="", max_length=200)
+    appears: CastAppears = "always"  # "always": in every scene; "named": where a prompt names it
+
+    @field_validator("colours")
+    @classmethod
+    def _hex_colours(cls, colours: list[str]) -> list[str]:
+        bad = [c for c in colours if not re.match(_HEX, c)]
+        if bad:
+            raise ValueError(f"colours must be #rrggbb, not {', '.join(map(repr, bad))}")
+        return [c.lower() for c in colours]
+
+
+class CastMember(CastMemberFields):
+    """One recurring subject of the video, in every scene it is in, with its reference picture once drawn."""
+
+    reference: CastReference | None = None
+
+
+class Cast(Versioned):
+    """cast.json: the recurring subjects, proposed with the style bible, editable by the user."""
+
+    fingerprint: str = ""  # the proposal it came from (a user edit keeps it, ``edited`` True)
+    edited: bool = False
+    members: list[CastMember] = Field(default_factory=list, max_length=6)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Cast:
+        ids = [m.id for m in self.members]
+        if len(ids) != len(set(ids)):
+            raise ValueError("cast member ids must be unique")
+        return self
 
 
 class Prompts(Versioned):

@@ -22,7 +22,7 @@ from engine.errors import InputError, NotFoundError, StateError
 from engine.fingerprint import file_sha256, fingerprint
 from engine.jobs import require_not_busy
 from engine.lock import project_lock
-from engine.models import Analysis, LyricLine, LyricsEdit, Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
+from engine.models import Analysis, Cast, CastMemberFields, LyricLine, LyricsEdit, Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
 from engine.providers import get_provider
 from engine.steps.prompt import scene_source_fingerprint
 from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, new_project_id
@@ -313,11 +313,47 @@ def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None
         return project
 
 
+def current_cast(folder: ProjectFolder) -> Cast:
+    """The project's cast; NotFoundError before the prompt step proposed one."""
+    cast = folder.load_cast()
+    if cast is None:
+        raise NotFoundError("no cast yet: it is proposed with the prompts (run the pipeline to PROMPTED first)")
+    return cast
+
+
+def edit_cast(project_id: str, members: list[CastMemberFields], *, if_match: str | None = None) -> Project:
+    """Replace the cast's members (who they are, how they look); the machine rewinds to PROMPTED (``edit_cast``).
+
+    Checked before anything is written: the machine allows the trigger, ``if_match`` is the current
+    :func:`engine.cast.cast_version` (else StaleError with the current cast), at least one member. A member
+    keeps its reference picture by id; the next draw step redraws the references whose look changed and
+    exactly the pictures that show a changed member.
+    """
+    from engine.cast import cast_version, look_fingerprint, merge_edit
+
+    folder = ProjectFolder(project_id)
+    with _edit_lock(folder):
+        project = folder.load_project()
+        machine.require_allowed(project, "edit_cast")
+        old = current_cast(folder)
+        version = cast_version(old)
+        check_if_match(if_match, version, what="the cast", current=old.model_dump(mode="json"))
+        if not members:
+            raise InputError("a cast needs at least one member")
+        new = merge_edit(old, members)
+        if [look_fingerprint(m) for m in new.members] == [look_fingerprint(m) for m in old.members]:
+            return project
+        atomic_write_json(folder.cast_json, new)
+        machine.fire(project, "edit_cast")
+        folder.save_project(project)
+        return project
+
+
 # Which settings make which step stale, and the trigger that rewinds the machine for them.
 _SETTING_TRIGGERS: list[tuple[set[str], str, str]] = [
     ({"provider", "min_scene_ms", "max_scene_ms"}, "", machine.UPLOADED),
     ({"style"}, "change_style", machine.SEGMENTED),
-    ({"aspect", "quality", "resolution", "seed"}, "change_frame", machine.PROMPTED),
+    ({"aspect", "quality", "resolution", "seed", "continuity"}, "change_frame", machine.PROMPTED),
     ({"subtitles", "subtitle_size", "subtitle_position", "fps", "beat_pulse"}, "change_output", machine.IMAGED),
 ]
 

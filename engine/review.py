@@ -13,7 +13,8 @@ def _clock(ms: int) -> str:
 
 
 def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
-    """Write ``<project>/contact_sheet.png`` (or ``out``): every scene's current picture, lyric and version."""
+    """Write ``<project>/contact_sheet.png`` (or ``out``): the cast's references, then every scene's current picture,
+    lyric and version."""
     folder = ProjectFolder(project_id)
     project = folder.load_project()
     segments, prompts = folder.load_segments(), folder.load_prompts()
@@ -21,6 +22,12 @@ def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
         raise InputError("no pictures yet: run the pipeline to IMAGED first")
     by_id = {sp.id: sp for sp in prompts.scenes}
     items = []
+    cast = folder.load_cast()
+    for member in cast.members if cast else []:  # the cast's reference pictures first: who every scene shows
+        if member.reference is not None:
+            items.append(SheetItem(image_path=folder.resolve(member.reference.file), scene_id=f"cast: {member.name}",
+                                   time_text=f"{member.reference.origin} reference", lyric=member.description, version=1,
+                                   contain=True))
     for scene in segments.scenes:
         latest = by_id[scene.id].latest
         if latest.image is None or latest.image.file is None:
@@ -32,7 +39,7 @@ def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
                 lyric=scene.lyric_text or f"({scene.section}, {scene.mood})", version=latest.version,
             )
         )
-    if not items:
+    if not any(not it.contain for it in items):
         raise InputError("no pictures yet: run the pipeline to IMAGED first")
     sheet = make_contact_sheet(items, title=f"{project.name or project.id} - {project.settings.style}")
     target = out or folder.path / "contact_sheet.png"

@@ -5,6 +5,7 @@ Layout (names from the user's design)::
     data/projects/{id}/
       source/track.wav  source/original.<ext>  source/lyrics.(lrc|txt)
       project.json analysis.json segments.json prompts.json lyrics_edit.json (hand-edited lyrics)
+      cast.json  cast/lead_r1.png (the cast and its reference pictures)
       images/seg_001_v1.png   renders/final_v1.mp4   jobs/pipeline.json jobs/render.json
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.config import get_settings
 from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError, NotFoundError
-from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, CutEdits, Job, LyricsEdit, Project, Prompts, Segments
+from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Cast, CutEdits, Job, LyricsEdit, Project, Prompts, Segments
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -228,6 +229,22 @@ class ProjectFolder:
         return self.images_dir / "originals"
 
     @property
+    def cast_json(self) -> Path:
+        """cast.json: the recurring subjects and their reference pictures."""
+        return self.path / "cast.json"
+
+    @property
+    def cast_dir(self) -> Path:
+        """cast/: one reference picture per cast member."""
+        return self.path / "cast"
+
+    def cast_reference_path(self, member_id: str, n: int = 1) -> Path:
+        """cast/lead_r1.png: reference ``n`` of one member (a redrawn reference is a new file)."""
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", member_id):
+            raise InputError(f"bad cast member id {member_id!r}")
+        return self.cast_dir / f"{member_id}_r{int(n)}.png"
+
+    @property
     def source_dir(self) -> Path:
         """source/."""
         return self.path / "source"
@@ -332,6 +349,10 @@ class ProjectFolder:
     def load_segments(self) -> Segments | None:
         """segments.json or None if missing/corrupt."""
         return try_read_model(self.segments_json, Segments)
+
+    def load_cast(self) -> Cast | None:
+        """cast.json or None (not written yet, or unreadable)."""
+        return try_read_model(self.cast_json, Cast)
 
     def load_prompts(self) -> Prompts | None:
         """prompts.json or None if missing/corrupt."""

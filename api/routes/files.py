@@ -27,6 +27,7 @@ router = APIRouter(prefix="/projects/{project_id}/files", tags=["files"], route_
 ALLOWED = re.compile(
     r"^(?:images/seg_\d{3,4}_v\d{1,6}\.png"
     r"|images/originals/seg_\d{3,4}_v\d{1,6}\.(?:png|jpg|webp)"  # a picture the user uploaded, as sent (checked by Pillow)
+    r"|cast/[a-z][a-z0-9_-]{0,31}_r\d{1,6}\.png"
     r"|renders/[a-z0-9_]{1,64}\.(?:mp4|srt|lrc)"
     r"|source/track\.wav"
     r"|contact_sheet\.png)$"

@@ -1,12 +1,13 @@
 """The small interfaces every provider implements, and what they hand back."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.models import Analysis, ProjectSettings, PromptVersion, Scene, StyleBible
+from engine.cast import CastPicture
+from engine.models import Analysis, CastMember, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.usage import UsageSink
 
 
@@ -104,8 +105,19 @@ class Illustrator(Protocol):
         height: int,
         seed: int,
         io: StepIO,
+        cast: Sequence[CastPicture] = (),
+        previous_png: bytes | None = None,
     ) -> Drawing:
-        """One picture for ``prompt`` at ``width`` x ``height``."""
+        """One picture for ``prompt`` at ``width`` x ``height``, showing ``cast`` (the scene's members with
+        their reference pictures) as they look in every scene; ``previous_png`` is the previous scene's
+        picture when the project asks for continuity."""
+        ...
+
+    def draw_reference(
+        self, *, member: CastMember, bible: StyleBible, settings: ProjectSettings, width: int, height: int, seed: int,
+        io: StepIO,
+    ) -> Drawing:
+        """The reference picture of one cast member: the whole figure on a plain ground, in the project's style."""
         ...
 
 

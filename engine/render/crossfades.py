@@ -6,6 +6,10 @@ transition's); these use OpenCV/numpy whole-plane operations instead (about
 1 ms per frame).  The names are the ``xfade`` names the timeline picks.
 
 ``progress`` runs from 0 (all the outgoing picture ``a``) to 1 (all the incoming ``b``).
+Blends of two whole pictures follow a steep S-curve (:func:`eased`), so a double exposure of two
+unrelated pictures lasts a few frames, not half the transition; every transition moves the chroma
+planes with their luma (same edge, same blur, same 2x2 block), so no coloured strip or speckle
+appears where the two pictures meet.
 """
 from __future__ import annotations
 
@@ -28,6 +32,15 @@ _BLACK = (16, 128, 128)  # limited-range yuv black, per plane
 def transition_progress(*, index: int, dur_frames: int) -> float:
     """Progress (0..1, exclusive) of transition frame ``index`` of ``dur_frames``: symmetric about the middle."""
     return (index + 0.5) / dur_frames
+
+
+GHOST_STEEPNESS = 9.0  # of the S-curve: the mix is between 25% and 75% for about a sixth of the transition
+
+
+def eased(p: float, *, steepness: float = GHOST_STEEPNESS) -> float:
+    """The weight of the incoming picture in a whole-picture mix at progress ``p``: a steep, symmetric S-curve (0 -> 0, 1 -> 1)."""
+    half = math.tanh(steepness / 2.0)
+    return 0.5 + 0.5 * math.tanh(steepness * (p - 0.5)) / half
 
 
 def _mix(a: np.ndarray, b: np.ndarray, weight_b: float) -> np.ndarray:
@@ -57,12 +70,14 @@ def _radius(height: int, width: int) -> np.ndarray:
 def _plane(kind: str, a: np.ndarray, b: np.ndarray, *, p: float, black: int, chroma: bool) -> np.ndarray:
     h, w = a.shape
     if kind == "fade":
-        return _mix(a, b, p)
+        return _mix(a, b, eased(p))
     if kind == "fadeblack":
         dark = np.full_like(a, black)
         return _mix(a, dark, p * 2.0) if p < 0.5 else _mix(dark, b, p * 2.0 - 1.0)
-    if kind == "dissolve":
-        noise = _noise(h * (2 if chroma else 1), w * (2 if chroma else 1))[::2 if chroma else 1, ::2 if chroma else 1]
+    if kind == "dissolve":  # in 2x2 luma blocks, each switching with its chroma sample (no colour speckle)
+        noise = _noise((h + 1) // 2 if not chroma else h, (w + 1) // 2 if not chroma else w)
+        if not chroma:
+            noise = np.repeat(np.repeat(noise, 2, axis=0), 2, axis=1)[:h, :w]
         return np.where(noise < p, b, a)
     if kind in ("wipeleft", "smoothleft"):
         soft = 0.002 if kind == "wipeleft" else 0.2  # width of the edge, fraction of the picture
@@ -79,10 +94,10 @@ def _plane(kind: str, a: np.ndarray, b: np.ndarray, *, p: float, black: int, chr
         zoom = 1.0 + 0.5 * p
         m = cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), 0.0, zoom)
         grown = cv2.warpAffine(a, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return _mix(grown, b, p)
+        return _mix(grown, b, eased(p))
     if kind == "hblur":
-        k = 1 + 2 * int(round(math.sin(math.pi * p) * w * (0.01 if chroma else 0.02)))
-        mixed = _mix(a, b, p)
+        k = 1 + 2 * int(round(math.sin(math.pi * p) * w * 0.02))  # the same share of each plane's width: chroma with luma
+        mixed = _mix(a, b, eased(p))
         return cv2.blur(mixed, (k, 1)) if k > 1 else mixed
     raise RenderError(f"unknown transition {kind!r}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from engine.cast import proposal_fingerprint, propose_cast
 from engine.errors import ProviderError
 from engine.fingerprint import fingerprint
 from engine.models import Prompts, PromptVersion, Scene, ScenePrompts, StyleBible
@@ -30,6 +31,18 @@ def scene_source_fingerprint(scene: Scene, bible: StyleBible, *, writer: str) ->
     return fingerprint("prompt", STEP_VERSION, writer, content, bible)
 
 
+def ensure_cast(ctx: StepContext, bible: StyleBible) -> None:
+    """Propose the cast (cast.json) from the style bible, unless the user edited it or it is up to date."""
+    cast = ctx.folder.load_cast()
+    if cast is not None and (cast.edited or cast.fingerprint == proposal_fingerprint(bible)):
+        return
+    proposed = propose_cast(bible)
+    if cast is not None:  # a new proposal keeps the references of members it still has (they are redrawn if stale)
+        known = {m.id: m.reference for m in cast.members}
+        proposed.members = [m.model_copy(update={"reference": known.get(m.id)}) for m in proposed.members]
+    atomic_write_json(ctx.folder.cast_json, proposed)
+
+
 def run(ctx: StepContext) -> bool:
     """Bring prompts.json up to date with segments.json; True if anything was written."""
     analysis = ctx.require_analysis()
@@ -46,6 +59,7 @@ def run(ctx: StepContext) -> bool:
         ctx.progress(0, len(segments.scenes), "writing the style bible")
         bible = writer.style_bible(analysis, segments.scenes, settings=settings, io=ctx.io)
 
+    ensure_cast(ctx, bible)
     by_id = {sp.id: sp for sp in existing.scenes} if existing else {}
     wanted = {s.id: scene_source_fingerprint(s, bible, writer=writer_id) for s in segments.scenes}
     # a locked scene keeps the prompt it has (a new style or a changed scene do not rewrite it)

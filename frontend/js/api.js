@@ -212,6 +212,9 @@ export class Api extends EventTarget {
   /** Where the lyrics download as enhanced LRC (a plain GET: the session cookie authorises it). @param {string} id */
   lyricsLrcUrl(id) { return this.fileUrl(`/projects/${enc(id)}/lyrics.lrc`); }
 
+  /** @param {string} id @returns {Promise<any>} the cast, its reference URLs and version (404 before the prompts) */
+  cast(id) { return this.request("GET", `/projects/${enc(id)}/cast`); }
+
   // ----------------------------------------------------------------- writes
 
   /**
@@ -225,6 +228,14 @@ export class Api extends EventTarget {
     const headers = { "If-Match": `"${version}"` };
     const path = `/projects/${enc(id)}/lyrics`;
     return text !== undefined ? this.request("PUT", path, { text, headers }) : this.request("PUT", path, { json: { lines }, headers });
+  }
+
+  /**
+   * Replace the cast's members; `version` goes as `If-Match` (a stale edit is refused with 412).
+   * @param {string} id @param {{members: any[], version: string}} body @returns {Promise<any>}
+   */
+  putCast(id, { members, version }) {
+    return this.request("PUT", `/projects/${enc(id)}/cast`, { json: { members }, headers: { "If-Match": `"${version}"` } });
   }
 
   /**

@@ -320,7 +320,7 @@ def test_image_happy_path(client: GeminiClient, fake_gemini: FakeGemini, usage: 
 
 def test_reference_png_is_sent_inline(client: GeminiClient, fake_gemini: FakeGemini) -> None:
     reference = make_png(prompt="reference", aspect_ratio="1:1")
-    client.generate_image(IMAGE_MODEL, prompt="same cat, new pose", aspect_ratio="1:1", reference_png=reference)
+    client.generate_image(IMAGE_MODEL, prompt="same cat, new pose", aspect_ratio="1:1", references=[reference])
     parts = fake_gemini.calls_to("generateContent")[0].body["contents"][0]["parts"]
     inline = parts[0]["inlineData"]
     assert inline.get("mimeType", inline.get("mime_type")) == "image/png"

@@ -77,12 +77,12 @@ def test_whole_project_with_faults_ends_rendered(song: Path, data_root: Path, mo
 
     with FakeGemini(processing_polls=1) as fake:
         gemini_env(monkeypatch, fake.base_url)
-        # generateContent calls in order: 1-2 analysis, 3-4 storyboard, 5 prompts, 6.. pictures.
+        # generateContent calls in order: 1-2 analysis, 3-4 storyboard, 5 prompts, 6 the cast's reference, 7.. pictures.
         fake.add_fault("generateContent", Fault("http_error", status=429, retry_delay_s=0.2, at_call=1))
         fake.add_fault("generateContent", Fault("malformed", at_call=3))
-        fake.add_fault("generateContent", Fault("http_error", status=503, at_call=6))
-        fake.add_fault("generateContent", Fault("image_blocked", reason="IMAGE_SAFETY", at_call=8))
-        fake.add_fault("generateContent", Fault("thought_images", count=2, at_call=9))
+        fake.add_fault("generateContent", Fault("http_error", status=503, at_call=7))
+        fake.add_fault("generateContent", Fault("image_blocked", reason="IMAGE_SAFETY", at_call=9))
+        fake.add_fault("generateContent", Fault("thought_images", count=2, at_call=10))
         project_id = new_project(song, style="noir")
         project = Runner(project_id, preview=True).run()
         assert project.state == machine.RENDERED
@@ -94,7 +94,7 @@ def test_whole_project_with_faults_ends_rendered(song: Path, data_root: Path, mo
         assert fake.count("upload.start") == 1 and fake.count("upload.chunk") == 1
         assert fake.count("files.get") == 2  # PROCESSING once, then ACTIVE
         assert fake.count("generateContent", model=TEXT_MODEL) == 5
-        assert fake.count("generateContent", model=IMAGE_MODEL) == n + 1  # one 503 retried
+        assert fake.count("generateContent", model=IMAGE_MODEL) == n + 2  # the cast's reference, one 503 retried
         file_uri = fake.calls_to("generateContent")[0].body["contents"][0]["parts"][0]["fileData"]["file_uri"]
         assert file_uri.startswith(fake.base_url)
 
@@ -114,7 +114,7 @@ def test_whole_project_with_faults_ends_rendered(song: Path, data_root: Path, mo
 
         usage = folder.load_job("pipeline").usage
         answered = fake.count("generateContent") - 2  # the 429 and the 503 were not answered
-        assert usage.calls == answered and usage.images == n - 1
+        assert usage.calls == answered and usage.images == n  # n - 1 pictures and the reference
         assert usage.prompt_tokens > 0 and usage.output_tokens > 0 and usage.est_cost_usd > 0
         assert folder.resolve(project.renders[-1].file).is_file() and project.renders[-1].preview
 
@@ -218,7 +218,7 @@ def test_sigkill_mid_images_then_resume_repeats_no_finished_call(
     assert calls_by(after, route="upload.start") == 1
     # Only the pictures not saved before the kill were asked for again (an answer lost in flight is not "saved").
     assert calls_by(after, model=IMAGE_MODEL) - calls_by(at_kill, model=IMAGE_MODEL) == n - len(saved)
-    assert calls_by(at_kill, model=IMAGE_MODEL) - len(saved) in (0, 1)
+    assert calls_by(at_kill, model=IMAGE_MODEL) - len(saved) - 1 in (0, 1)  # the cast's reference was drawn first
     for name, mtime in saved.items():
         assert (folder.images_dir / name).stat().st_mtime_ns == mtime, f"{name} was drawn again"
     prompts = folder.load_prompts()

@@ -237,8 +237,10 @@ def test_lyric_words_choose_their_own_pictures() -> None:
     assert running.pose == "run" and "road" in running.grounds
     assert plan("A couple reaches out to a wall of lit windows in the dark").shot == "facade"
     assert plan("A figure walks down a dark street of glowing windows").shot == "street"
-    stars = plan("A couple gazes up at a sky full of stars. Setting: a sprawling city of towers. Soft light, medium shot.")
+    stars = plan("A couple gazes up at a sky full of stars. Setting: a sprawling city of towers. Soft light.")
     assert stars.shot == "sky" and stars.sky == "night" and "stars" in stars.particles
+    named = plan("A couple gazes up at a sky full of stars. Setting: a sprawling city of towers. Soft light, medium shot.")
+    assert named.shot == "medium", "the shot the prompt names wins over the scene's words"
     assert "city" in stars.grounds and stars.horizon > 0.85, "the setting only as a thin strip under the sky"
     heart = plan("A couple bursts through a huge glowing neon heart. Setting: a city. Moody light, dramatic close-up.")
     assert heart.shot == "close" and heart.subjects[0] == "heart"

@@ -15,7 +15,9 @@ from engine.errors import InputError
 from engine.models import LyricLine, ProjectSettings, Scene
 from engine.providers.base import StepIO
 from engine.providers.local import vocab
+from engine.providers.local.drawable import SHOT_PHRASES
 from engine.providers.local.writer import (
+    shot_for,
     LocalWriter,
     colour_names,
     images_in,
@@ -147,8 +149,11 @@ def test_lighting_and_camera_follow_mood_and_energy():
     bible = style_bible_for(analysis, preset_id="geometric", seed=0)
     calm = write_prompt(with_intent(scene(mood="melancholic", energy=0.1), analysis), bible=bible)
     wild = write_prompt(with_intent(scene(mood="euphoric", energy=0.95), analysis), bible=bible)
-    assert "cool blue twilight" in calm[0].lower() and any(c in calm[0] for c in vocab.CAMERAS[0])
-    assert "lens flares" in wild[0] and any(c in wild[0] for c in vocab.CAMERAS[2])
+    calm_shot = shot_for(section="verse", energy=0.1, index=0, setting=bible.setting)
+    wild_shot = shot_for(section="verse", energy=0.95, index=0, setting=bible.setting)
+    assert "cool blue twilight" in calm[0].lower() and SHOT_PHRASES[calm_shot] in calm[0]
+    assert "lens flares" in wild[0] and SHOT_PHRASES[wild_shot] in wild[0]
+    assert "quiet" in calm[0] and "quiet" not in wild[0] and "fierce" in wild[0]  # a loud verse is not "quiet"
 
 
 def test_style_bible_follows_preset_lyrics_and_seed():

@@ -34,6 +34,9 @@ class FlakyIllustrator:
     def model_for(self, s: ProjectSettings) -> str:
         return self.inner.model_for(s)
 
+    def draw_reference(self, **kw):  # type: ignore[no-untyped-def]
+        return self.inner.draw_reference(**kw)
+
     def draw(self, **kw):  # type: ignore[no-untyped-def]
         self.calls.append(kw["scene"].id)
         if self.failures > 0:

@@ -56,6 +56,9 @@ class CountingIllustrator:
     def model_for(self, s: ProjectSettings) -> str:
         return self.inner.model_for(s)
 
+    def draw_reference(self, **kw):  # type: ignore[no-untyped-def]
+        return self.inner.draw_reference(**kw)
+
     def draw(self, **kw):  # type: ignore[no-untyped-def]
         if self.counters.fail_next_draw:
             transient = self.counters.fail_next_draw == "transient"

@@ -157,6 +157,21 @@ class RecordedCall:
         """A JSON-ready dict."""
         return dataclasses.asdict(self)
 
+    def input_images(self) -> list[bytes]:
+        """The bytes of the inline images the request sent (in ``contents`` order): what the model was shown."""
+        return input_images(self.body if isinstance(self.body, dict) else {})
+
+
+def input_images(request_json: dict) -> list[bytes]:
+    """The decoded inline images of a generateContent request, in order."""
+    out = []
+    for content in request_json.get("contents", []):
+        for part in content.get("parts", []):
+            blob = part.get("inlineData") or part.get("inline_data")
+            if blob:
+                out.append(base64.b64decode(blob["data"], altchars=b"-_"))  # the SDK sends url-safe base64
+    return out
+
 
 @dataclasses.dataclass
 class _FileRecord:
@@ -281,10 +296,11 @@ def prompt_colour(text: str) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def make_png(*, prompt: str, aspect_ratio: str = "1:1", marker: int = 0) -> bytes:
+def make_png(*, prompt: str, aspect_ratio: str = "1:1", marker: int = 0, inset: bytes | None = None) -> bytes:
     """A small real PNG: a vertical gradient of the prompt colour with a disc.
 
-    ``marker`` shifts the disc so interim (thought) pictures differ from the final one.
+    ``marker`` shifts the disc so interim (thought) pictures differ from the final one; ``inset`` (the
+    first input image of the request) is pasted small in the left corner, so a picture shows what it was given.
     """
     width, height = ASPECT_SIZES.get(aspect_ratio, (48, 48))
     colour = prompt_colour(prompt)
@@ -296,6 +312,11 @@ def make_png(*, prompt: str, aspect_ratio: str = "1:1", marker: int = 0) -> byte
     r = min(width, height) // 4
     cx = width // 2 + marker * 3
     draw.ellipse([cx - r, height // 2 - r, cx + r, height // 2 + r], fill=(255, 255, 255))
+    if inset:
+        with Image.open(io.BytesIO(inset)) as given:
+            small = given.convert("RGB")
+            small.thumbnail((width // 3, height * 3 // 4))
+            image.paste(small, (1, height - small.height - 1))
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     return buf.getvalue()
@@ -468,7 +489,8 @@ def image_response(model: str, request_json: dict, *, thoughts: int = 0, with_te
     for k in range(thoughts):
         data = base64.b64encode(make_png(prompt=prompt, aspect_ratio=aspect, marker=k + 1)).decode()
         parts.append({"inlineData": {"mimeType": "image/png", "data": data}, "thought": True})
-    data = base64.b64encode(make_png(prompt=prompt, aspect_ratio=aspect)).decode()
+    given = input_images(request_json)
+    data = base64.b64encode(make_png(prompt=prompt, aspect_ratio=aspect, inset=given[0] if given else None)).decode()
     parts.append({"inlineData": {"mimeType": "image/png", "data": data}})
     return {
         "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],

@@ -532,12 +532,13 @@ class GeminiClient:
         prompt: str,
         aspect_ratio: str,
         image_size: str | None = None,
-        reference_png: bytes | None = None,
         seed: int | None = None,
         should_stop: Stop = _never,
+        references: Sequence[bytes] = (),
     ) -> ImageAnswer:
         """Draw one picture; any refusal comes back as ``blocked_reason`` (not retried).
 
+        ``references`` go along as input images, before the text.
         The picture is the last image part that is not a thought, converted to
         PNG if the model sent another format. Unreadable picture bytes are
         asked for once more, then count as a refusal (``MALFORMED_IMAGE``).
@@ -547,8 +548,8 @@ class GeminiClient:
             image_config=types.ImageConfig(aspect_ratio=aspect_ratio, image_size=image_size),
         )
         request: list[Any] = []
-        if reference_png is not None:
-            request.append(types.Part.from_bytes(data=reference_png, mime_type="image/png"))
+        for image in references:  # input images first
+            request.append(types.Part.from_bytes(data=image, mime_type="image/png"))
         request.append(prompt)
         problem = ""
         for _ in range(2):

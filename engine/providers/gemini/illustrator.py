@@ -10,18 +10,21 @@ local fallback. Each version of a scene's picture is asked differently
 (the draw step's ``seed`` and, from the second version on, a variation
 phrase), so a regenerate after a refusal is a new request, while the same
 version always sends the same request (its fingerprint stays deterministic).
-A reference picture (e.g. the previous scene's) is sent
-along when the caller puts PNG bytes in ``io.extra["reference_png"]``.
+The cast members the scene shows go along as input images
+(their reference pictures, named in the text in the same order), and, with
+the project's continuity setting, the previous scene's picture last.
 """
 from __future__ import annotations
 
 import io as _io
 import logging
+from collections.abc import Sequence
 
 from PIL import Image, ImageOps
 
+from engine.cast import CastPicture
 from engine.config import Settings
-from engine.models import ProjectSettings, PromptVersion, Scene, StyleBible
+from engine.models import CastMember, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, StepIO
 from engine.providers.gemini.client import GeminiClient
 from engine.providers.gemini.router import UsageRouter
@@ -56,6 +59,31 @@ def image_request_text(*, scene: Scene, prompt: PromptVersion, bible: StyleBible
     return "\n".join(p for p in parts if p.strip())
 
 
+def cast_request_text(cast: Sequence[CastPicture], *, continuity: bool) -> str:
+    """The lines that tell the model what each input image is: one per cast member, then the previous scene."""
+    lines = []
+    for k, pic in enumerate(p for p in cast if p.png):
+        m = pic.member
+        colours = ", ".join(m.colours)
+        lines.append(f"Input image {k + 1} is {m.name}: {m.description}" + (f", wearing {m.clothing}" if m.clothing else "")
+                     + f" (colours {colours}). Draw {m.name} exactly as in that image: same face, build, clothing and colours.")
+    if continuity:
+        lines.append("The last input image is the previous scene: keep its characters, light and style continuous.")
+    return "\n".join(lines)
+
+
+def reference_request_text(member: CastMember, *, bible: StyleBible) -> str:
+    """The request for a cast member's reference picture: the whole figure, plain background, the project's style."""
+    preset = get_preset(bible.preset) if bible.preset else None
+    return "\n".join([
+        f"Character reference sheet of {member.name}: {member.description}."
+        + (f" Wearing {member.clothing}." if member.clothing else ""),
+        f"Colours: {', '.join(member.colours)}. Full figure, standing, facing the viewer, plain light background.",
+        f"Style: {bible.look}" + (f"; {preset.keywords}" if preset else "") + ".",
+        "No text, letters, captions or watermarks.",
+    ])
+
+
 def fit_image(png: bytes, *, width: int, height: int) -> Image.Image:
     """The picture in ``png`` scaled and centre-cropped to exactly ``width`` x ``height`` (RGB)."""
     with Image.open(_io.BytesIO(png)) as image:
@@ -70,7 +98,7 @@ class GeminiIllustrator:
     """:class:`engine.providers.base.Illustrator` over Gemini's image models (fast / pro)."""
 
     name = "gemini"
-    version = "1"
+    version = "2"  # 2: the cast's reference pictures go along as input images
 
     def __init__(self, client: GeminiClient, *, config: Settings, router: UsageRouter) -> None:
         self.client = client
@@ -99,20 +127,37 @@ class GeminiIllustrator:
         height: int,
         seed: int,
         io: StepIO,
+        cast: Sequence[CastPicture] = (),
+        previous_png: bytes | None = None,
     ) -> Drawing:
-        """One image call; a picture fitted to ``width`` x ``height``, or the refusal's reason."""
+        """One image call with the cast's reference pictures (and the previous scene's) as input images;
+        a picture fitted to ``width`` x ``height``, or the refusal's reason."""
         model = self.model_for(settings)
         text = image_request_text(scene=scene, prompt=prompt, bible=bible, aspect=settings.aspect)
-        reference = io.extra.get("reference_png")
+        cast_text = cast_request_text(cast, continuity=previous_png is not None)
+        images = [p.png for p in cast if p.png] + ([previous_png] if previous_png else [])
+        return self._call(model, text=f"{cast_text}\n{text}" if cast_text else text, images=images, aspect=settings.aspect,
+                          settings=settings, width=width, height=height, seed=seed, io=io, what=f"{scene.id} v{prompt.version}")
+
+    def draw_reference(
+        self, *, member: CastMember, bible: StyleBible, settings: ProjectSettings, width: int, height: int, seed: int,
+        io: StepIO,
+    ) -> Drawing:
+        """One image call for a cast member's reference picture (portrait 3:4)."""
+        model = self.model_for(settings)
+        return self._call(model, text=reference_request_text(member, bible=bible), images=[], aspect="3:4",
+                          settings=settings, width=width, height=height, seed=seed, io=io, what=f"reference of {member.id}")
+
+    def _call(self, model: str, *, text: str, images: list[bytes], aspect: str, settings: ProjectSettings, width: int,
+              height: int, seed: int | None, io: StepIO, what: str) -> Drawing:
         with self.router.to(io):
             answer = self.client.generate_image(
-                model, prompt=text, aspect_ratio=settings.aspect, image_size=self.image_size_for(settings, model),
-                reference_png=reference if isinstance(reference, bytes) else None, seed=seed,
-                should_stop=io.should_stop,
+                model, prompt=text, aspect_ratio=aspect, image_size=self.image_size_for(settings, model), references=images,
+                seed=seed, should_stop=io.should_stop,
             )
         if answer.png is None:
             reason = answer.blocked_reason or "blocked without a reason"
-            log.warning("%s v%d: %s refused: %s", scene.id, prompt.version, model, reason)
+            log.warning("%s: %s refused: %s", what, model, reason)
             return Drawing(png=None, blocked_reason=reason, model=answer.model or model)
         image = fit_image(answer.png, width=width, height=height)
         buf = _io.BytesIO()

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 from engine.audio.lyrics import ParsedPlain, parse_lyrics, place_plain_lines
-from engine.models import Analysis, LyricLine, ProjectSettings, PromptVersion, Scene, StyleBible
+from engine.cast import CastPicture
+from engine.models import Analysis, CastMember, LyricLine, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, Provider, StepIO
-from engine.providers.local.illustrator import ILLUSTRATOR_VERSION, draw_scene
+from engine.providers.local.illustrator import ILLUSTRATOR_VERSION, draw_reference, draw_scene
 from engine.providers.local.storyboard import LocalStoryboarder
 from engine.providers.local.writer import LocalWriter
 
@@ -61,13 +63,23 @@ class LocalIllustrator:
 
     def draw(
         self, *, scene: Scene, prompt: PromptVersion, bible: StyleBible, settings: ProjectSettings,
-        width: int, height: int, seed: int, io: StepIO,
+        width: int, height: int, seed: int, io: StepIO, cast: Sequence[CastPicture] = (),
+        previous_png: bytes | None = None,
     ) -> Drawing:
-        """Draw the scene's picture for this prompt version."""
+        """Draw the scene's picture for this prompt version, its cast in their own look (the previous picture is not used)."""
         image = draw_scene(
             prompt=prompt.image_prompt, mood=scene.mood, energy=scene.energy, style=bible.preset,
             seed=seed, version=prompt.restored_from or prompt.version, width=width, height=height,
+            cast=[c.member for c in cast],
         )
+        return Drawing(png=None, image=image, model="procedural")
+
+    def draw_reference(
+        self, *, member: CastMember, bible: StyleBible, settings: ProjectSettings, width: int, height: int, seed: int,
+        io: StepIO,
+    ) -> Drawing:
+        """The member's figure, standing, on a plain ground in the style's colours."""
+        image = draw_reference(member=member, style=bible.preset, seed=seed, width=width, height=height)
         return Drawing(png=None, image=image, model="procedural")
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
 
 from engine.errors import InputError
+from engine.models import CastMember
+from engine.providers.local import paint_cast
 from engine.providers.local import paint_figures as fig
 from engine.providers.local import paint_land as land
 from engine.providers.local import paint_sky as sky
@@ -25,17 +28,22 @@ from engine.styles import get_preset
 
 log = logging.getLogger(__name__)
 
-ILLUSTRATOR_VERSION = "2"
+ILLUSTRATOR_VERSION = "3"  # 3: the cast drawn in its own look; the writer's shot is followed
 MIN_SIDE_PX = 64
 MAX_SIDE_PX = 8192
 
 
-def compose(plan: Plan, *, mood: str, width: int, height: int) -> Image.Image:
-    """Paint ``plan`` at ``width`` x ``height`` (back to front) and return the RGB picture."""
+def compose(plan: Plan, *, mood: str, width: int, height: int, cast: Sequence[CastMember] = (),
+            masks_out: dict[str, Image.Image] | None = None) -> Image.Image:
+    """Paint ``plan`` at ``width`` x ``height`` (back to front) and return the RGB picture.
+
+    ``cast`` members are drawn in their own look in place of anonymous people; ``masks_out`` receives
+    each member's figure mask (after the same mirror and tilt as the picture).
+    """
     look = make_look(style=plan.style, mood=mood, energy=plan.energy, hue_jitter_deg=plan.hue_jitter)
     rng = np.random.default_rng(plan.seed)
     size = (width, height)
-    ctx = Ctx(plan=plan, look=look, rng=rng, size=size)
+    ctx = Ctx(plan=plan, look=look, rng=rng, size=size, cast=tuple(cast))
     if look.treatment == "wash":
         ctx.wash = make_wash(rng, size)
     base = sky.paint_sky(plan, look, size, rng)
@@ -66,10 +74,15 @@ def compose(plan: Plan, *, mood: str, width: int, height: int) -> Image.Image:
             base = paint_snow(base, ctx)
         elif particle in ("fireflies", "embers", "bokeh"):
             base = paint_glints(base, ctx, kind=particle)
+    masks = dict(ctx.cast_masks)
     if plan.mirror and plan.style != "synthwave":
         base = base.transpose(Image.FLIP_LEFT_RIGHT)
+        masks = {k: m.transpose(Image.FLIP_LEFT_RIGHT) for k, m in masks.items()}
     if plan.tilt_deg:
         base = tilt(base, angle_deg=plan.tilt_deg)
+        masks = {k: tilt(m, angle_deg=plan.tilt_deg) for k, m in masks.items()}
+    if masks_out is not None:
+        masks_out.update(masks)
     return finish(base, ctx)
 
 
@@ -91,7 +104,7 @@ def _compose_buildings(base: Image.Image, ctx: Ctx) -> Image.Image:
         base = land.paint_facade(base, ctx)
         if "heart" in plan.subjects:
             base = fig.paint_heart(base, ctx)
-        return base
+        return _cast(base, ctx, count=1) if ctx.cast else base
     base = land.paint_street(base, ctx)
     if "lamps" in plan.lights:
         base = fig.paint_lamps(base, ctx)
@@ -104,8 +117,36 @@ def _compose_buildings(base: Image.Image, ctx: Ctx) -> Image.Image:
 
 def _people(base: Image.Image, ctx: Ctx) -> Image.Image:
     subjects = ctx.plan.subjects
+    count = 2 if "couple" in subjects else 1
+    if ctx.cast:
+        return _cast(base, ctx, count=count)
     if "figure" in subjects or "couple" in subjects or ctx.plan.pose != "stand":
-        base = fig.paint_people(base, ctx, count=1 if "figure" in subjects and "couple" not in subjects else 2)
+        base = fig.paint_people(base, ctx, count=count)
+    return base
+
+
+CAST_HEIGHT = 0.26  # a cast figure's height in a medium shot, as a share of the picture's height
+
+
+def _cast(base: Image.Image, ctx: Ctx, *, count: int) -> Image.Image:
+    """The scene's cast in their own look: the lead on the subject's third, a second member (or the lead's
+    companion in the lead's colours) beside it; sized by the shot, never by the random stream."""
+    W, H = base.size
+    plan = ctx.plan
+    members = list(ctx.cast[:2])
+    if count == 2 and len(members) == 1:
+        members.append(members[0].model_copy(update={"id": f"{members[0].id}-companion"}))
+    facing = 1.0 if plan.subject_x < 0.5 else -1.0
+    scale = 0.35 if plan.shot == "facade" else plan.subject_scale
+    h = H * CAST_HEIGHT * scale
+    foot = H * 0.97 if plan.shot == "facade" else fig.foot_y(ctx)
+    pose = plan.pose if plan.pose in ("run", "dance") else "stand"
+    for k, member in enumerate(members):
+        x = plan.subject_x * W + (k - (len(members) - 1) / 2) * h * (0.32 if pose == "stand" else 0.5)
+        tall = h * (0.7 if member.silhouette in paint_cast.ANIMALS else 1.0) * (0.94 if k else 1.0)
+        base, mask = paint_cast.paint_member(base, ctx, member, x=x, foot=foot, height_px=tall, pose=pose, facing=facing,
+                                             rim=ctx.look.accent)
+        ctx.cast_masks[member.id] = mask
     return base
 
 
@@ -129,7 +170,7 @@ def _compose_land(base: Image.Image, ctx: Ctx) -> Image.Image:
         base = land.paint_road(base, ctx)
     if "lamps" in plan.lights:
         base = fig.paint_lamps(base, ctx)
-    for subject in ("train", "house", "tree", "car", "rooftop"):
+    for subject in ("lighthouse", "train", "house", "tree", "car", "rooftop"):
         if subject in plan.subjects:
             base = fig.SUBJECT_PAINTERS[subject](base, ctx)
     if "fire" in plan.lights:
@@ -140,10 +181,11 @@ def _compose_land(base: Image.Image, ctx: Ctx) -> Image.Image:
 
 
 def draw_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, version: int, width: int,
-               height: int) -> Image.Image:
+               height: int, cast: Sequence[CastMember] = (), masks_out: dict[str, Image.Image] | None = None) -> Image.Image:
     """Draw one scene picture (RGB, ``width`` x ``height``) from its prompt, mood, energy and style preset.
 
     Deterministic: the same arguments give the same pixels; another ``version`` gives a different take.
+    ``cast`` members are drawn in their own look; ``masks_out`` receives their figure masks (for measuring).
     """
     get_preset(style)  # raises InputError for an unknown style
     if not (MIN_SIDE_PX <= width <= MAX_SIDE_PX and MIN_SIDE_PX <= height <= MAX_SIDE_PX):
@@ -151,5 +193,19 @@ def draw_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
     plan = plan_scene(prompt=prompt, mood=mood, energy=energy, style=style, seed=seed, version=version)
     log.debug("plan %s v%d: shot=%s sky=%s grounds=%s lights=%s subjects=%s particles=%s", style, version, plan.shot, plan.sky,
               plan.grounds, plan.lights, plan.subjects, plan.particles)
-    img = compose(plan, mood=mood, width=width, height=height)
+    img = compose(plan, mood=mood, width=width, height=height, cast=cast, masks_out=masks_out)
     return img.convert("RGB")
+
+
+def draw_reference(*, member: CastMember, style: str, seed: int, width: int, height: int,
+                   masks_out: dict[str, Image.Image] | None = None) -> Image.Image:
+    """A cast member's reference picture: the figure standing on a plain ground in the style's lightest and darkest colours."""
+    preset = get_preset(style)
+    look = make_look(style=style, mood="calm", energy=0.3)
+    background = paint_cast.mix(look.light, (236, 232, 224), 0.6)
+    img, mask = paint_cast.reference_picture(member, background=background, ground=paint_cast.mix(look.dark, background, 0.5),
+                                             size=(width, height))
+    if masks_out is not None:
+        masks_out[member.id] = mask
+    log.debug("reference of %s in %s (seed %d)", member.id, preset.id, seed)
+    return img

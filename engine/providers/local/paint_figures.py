@@ -306,7 +306,32 @@ def paint_fire(base: Image.Image, ctx: Ctx) -> Image.Image:
     return base
 
 
+def paint_lighthouse(base: Image.Image, ctx: Ctx) -> Image.Image:
+    """A lighthouse on the horizon opposite the subject: a tapered tower, a lamp room and a long beam."""
+    W, H = base.size
+    u, lk = ctx.unit, ctx.look
+    x = (1 - ctx.plan.subject_x) * W
+    foot = min(ctx.plan.horizon, 0.92) * H + 6 * u
+    h = H * 0.3 * ctx.plan.land_scale
+    mask, d = new_mask(base.size)
+    d.polygon([(x - h * 0.09, foot), (x + h * 0.09, foot), (x + h * 0.055, foot - h * 0.82), (x - h * 0.055, foot - h * 0.82)], fill=255)
+    d.rectangle((x - h * 0.075, foot - h * 0.86, x + h * 0.075, foot - h * 0.82), fill=255)  # the gallery
+    d.polygon([(x - h * 0.05, foot - h * 0.95), (x, foot - h * 1.02), (x + h * 0.05, foot - h * 0.95)], fill=255)  # the roof
+    d.polygon([(x - h * 1.4, foot + 4 * u), (x - h * 0.3, foot - h * 0.04), (x + h * 0.35, foot - h * 0.05),
+               (x + h * 1.5, foot + 4 * u)], fill=255)  # the rock it stands on
+    base = fill_shape(base, smooth_edges(mask), subject_color(ctx), ctx, rim=lk.accent)
+    lamp, ld = new_mask(base.size)
+    ld.rectangle((x - h * 0.045, foot - h * 0.95, x + h * 0.045, foot - h * 0.86), fill=255)
+    side = -1 if ctx.plan.subject_x > 0.5 else 1
+    ld.polygon([(x, foot - h * 0.92), (x + side * W * 0.45, foot - h * 1.25), (x + side * W * 0.45, foot - h * 0.75)], fill=90)
+    col = mix(lk.light, (255, 236, 180), 0.5) if lk.treatment != "ink" else (245, 240, 225)
+    base = glow(base, lamp, col, radius_px=30 * u, strength=1.3)
+    paint(base, smooth_edges(lamp), col, opacity=0.8)
+    return base
+
+
 SUBJECT_PAINTERS = {
+    "lighthouse": paint_lighthouse,
     "rooftop": paint_rooftop,
     "car": paint_car,
     "tree": paint_tree,

@@ -1,7 +1,7 @@
 """Per-style shape treatments, particles and finishing (texture, hatching, grain, vignette, scanlines)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageChops
@@ -9,6 +9,7 @@ from PIL import Image, ImageChops
 from engine.providers.local.paint_base import (
     RGB, drop_shadow, fractal_noise, glow, mix, new_mask, paint, radial, soft_blur, to_image,
 )
+from engine.models import CastMember
 from engine.providers.local.paint_plan import Look, Plan
 
 
@@ -21,6 +22,8 @@ class Ctx:
     rng: np.random.Generator
     size: tuple[int, int]
     wash: Image.Image | None = None  # watercolour pigment texture (L), made once per picture
+    cast: tuple[CastMember, ...] = ()  # the scene's cast members, drawn in their own look (paint_cast)
+    cast_masks: dict[str, Image.Image] = field(default_factory=dict)  # each member's figure as painted
 
     @property
     def unit(self) -> float:

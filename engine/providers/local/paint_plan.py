@@ -12,50 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.providers.local.drawable import (  # the one registry of drawable things, shared with the writer
+    CAMERA_WORDS, DANCE_WORDS, FACADE_WORDS, GROUND_WORDS, LIGHT_WORDS, PARTICLE_WORDS, ROOFTOP_WORDS, RUN_WORDS, SHOTS,
+    SKY_SHOT_WORDS, SKY_WORDS, STREET_WORDS, SUBJECT_WORDS,
+)
 from engine.providers.local.paint_base import RGB, hex_rgb, mix, shift
 from engine.styles import get_preset
-
-SKY_WORDS: dict[str, set[str]] = {
-    "cosmic": {"space", "galaxy", "nebula", "cosmos", "cosmic", "universe", "planet", "planets", "orbit", "astronaut", "comet"},
-    "storm": {"storm", "thunder", "lightning", "clouds", "cloudy", "grey", "gray", "tempest", "overcast", "rain", "rainy", "fog", "mist"},
-    "sunset": {"sunset", "sunrise", "dusk", "dawn", "twilight", "golden", "evening", "setting", "horizon"},
-    "night": {"night", "midnight", "moon", "moonlight", "stars", "starry", "dark", "darkness", "nocturnal", "neon"},
-    "day": {"day", "morning", "noon", "bright", "summer", "blue", "daylight", "sunny", "spring"},
-}
-GROUND_WORDS: dict[str, set[str]] = {
-    "sea": {"sea", "ocean", "waves", "wave", "beach", "shore", "lake", "water", "river", "tide", "coast", "island", "surf"},
-    "city": {"city", "skyline", "building", "buildings", "town", "urban", "downtown", "rooftop", "rooftops", "tower", "towers", "metropolis", "street", "streets"},
-    "mountains": {"mountain", "mountains", "hills", "hill", "peak", "peaks", "valley", "cliff", "cliffs", "canyon"},
-    "forest": {"forest", "trees", "woods", "woodland", "jungle", "pines", "grove"},
-    "desert": {"desert", "dunes", "dune", "sand", "sahara", "dust", "dry"},
-    "road": {"road", "highway", "asphalt", "drive", "driving", "route", "freeway", "path", "journey"},
-    "grid": {"grid", "retro-futurism", "cyber", "digital", "arcade", "virtual"},
-}
-LIGHT_WORDS: dict[str, set[str]] = {
-    "sun": {"sun", "sunset", "sunrise", "sunlight", "dawn", "sunny", "solar"},
-    "moon": {"moon", "moonlight", "lunar", "moonlit"},
-    "lamps": {"lamp", "lamps", "streetlight", "streetlights", "lantern", "lanterns", "lights", "neon-lit"},
-    "fire": {"fire", "flame", "flames", "burning", "candle", "bonfire", "campfire", "blaze", "burn"},
-}
-SUBJECT_WORDS: dict[str, set[str]] = {
-    "couple": {"couple", "lovers", "together", "two", "us", "embrace", "kiss", "hand", "hands", "friends"},
-    "figure": {"figure", "man", "woman", "girl", "boy", "person", "silhouette", "singer", "dancer", "lone", "alone",
-               "walking", "stranger", "me", "myself", "i", "she", "he", "traveller", "traveler", "wanderer"},
-    "car": {"car", "cars", "convertible", "driving", "drive", "ride", "wheels"},
-    "tree": {"tree", "oak", "willow", "branches"},
-    "heart": {"heart", "hearts", "love", "loved", "loving", "heartbeat"},
-    "bird": {"bird", "birds", "wings", "fly", "flying", "flight", "crow", "crows", "gull", "dove", "free", "freedom"},
-    "train": {"train", "station", "rails", "railway", "tracks", "subway", "departure"},
-    "house": {"house", "home", "cabin", "door"},
-}
-PARTICLE_WORDS: dict[str, set[str]] = {
-    "rain": {"rain", "raining", "rainy", "drizzle", "downpour", "tears", "crying", "storm"},
-    "snow": {"snow", "snowing", "snowflakes", "winter", "frost", "frozen", "ice", "cold"},
-    "fireflies": {"fireflies", "firefly", "glowing", "magic", "summer", "wish"},
-    "embers": {"embers", "ember", "sparks", "spark", "fire", "burning", "ashes", "ash", "flames", "fireworks"},
-    "stars": {"stars", "star", "starry", "starlight", "constellation", "constellations", "galaxy", "cosmos", "space"},
-    "bokeh": {"bokeh", "lights", "glow", "dream", "dreams", "dreaming", "dreamy", "memories", "memory", "blur"},
-}
 
 # mood -> (hue shift in degrees, saturation x, brightness x, contrast x)
 MOODS: dict[str, tuple[float, float, float, float]] = {
@@ -130,23 +92,6 @@ class Plan:
     tilt_deg: float = 0.0  # a dutch angle: the finished picture is rotated by this much
 
 
-# Camera words of the writer (and of people) -> a shot; the first match in this order wins.
-CAMERA_WORDS: tuple[tuple[str, str], ...] = (
-    ("close-up", "close"), ("closeup", "close"), ("close", "close"), ("portrait", "close"),
-    ("over-the-shoulder", "over"), ("shoulder", "over"),
-    ("low-angle", "low"), ("worm's-eye", "low"),
-    ("aerial", "high"), ("high-angle", "high"), ("above", "high"), ("bird's-eye", "high"),
-    ("wide", "wide"), ("panoramic", "wide"), ("establishing", "wide"), ("distant", "wide"), ("landscape", "wide"),
-    ("medium", "medium"), ("tracking", "medium"), ("dutch", "medium"), ("rule-of-thirds", "medium"), ("symmetrical", "wide"),
-)
-SHOTS = ("wide", "medium", "close", "over", "low", "high", "sky", "street", "facade")
-# Scene words that decide the composition on their own (checked in the intent only).
-SKY_SHOT_WORDS = {"stars", "star", "starry", "sky", "skies", "moon", "heavens", "constellations", "starlight", "starfield", "galaxy"}
-STREET_WORDS = {"street", "streets", "streetlights", "streetlight", "streetlamps", "alley", "alleys", "avenue", "boulevard", "lane"}
-FACADE_WORDS = {"window", "windows", "facade", "apartment", "apartments", "balcony", "balconies", "room"}
-ROOFTOP_WORDS = {"rooftop", "rooftops", "roof", "roofs", "ledge"}
-DANCE_WORDS = {"dance", "dances", "dancing", "dancer", "dancers", "spins", "spinning", "twirl", "party", "crowd"}
-RUN_WORDS = {"run", "runs", "running", "runner", "runners", "race", "races", "racing", "sprint", "chase", "chasing", "escape"}
 # (horizon range, people scale, land scale) per shot
 SHOT_LAYOUT: dict[str, tuple[tuple[float, float], float, float]] = {
     "wide": ((0.58, 0.7), 0.55, 0.85),
@@ -173,7 +118,7 @@ def split_prompt(prompt: str) -> tuple[str, str, str]:
 
 
 def camera_shot(text: str) -> str | None:
-    """The shot named by camera words in ``text`` (close, over, low, high, wide, medium), or None."""
+    """The shot named by camera words in ``text`` (see ``drawable.CAMERA_WORDS``), or None."""
     low = text.lower()
     for word, shot in CAMERA_WORDS:
         if re.search(r"(?<![a-z-])" + re.escape(word) + r"(?![a-z])", low):
@@ -194,6 +139,16 @@ def words_of(prompt: str) -> frozenset[str]:
 def _hits(words: frozenset[str], table: dict[str, set[str]]) -> list[str]:
     """Keys of ``table`` whose word set meets ``words``, in table order."""
     return [k for k, vocab in table.items() if words & vocab]
+
+
+def _in_order(keys: list[str], text: str, table: dict[str, set[str]]) -> list[str]:
+    """``keys`` ordered by where ``text`` first names them (the scene's own place before the project's setting)."""
+    found = re.findall(r"[a-z][a-z'\-]*", text.lower())
+
+    def first(key: str) -> int:
+        return next((i for i, w in enumerate(found) if w in table[key]), len(found))
+
+    return sorted(keys, key=first)
 
 
 def seed_of(*parts: object) -> int:
@@ -282,9 +237,10 @@ def plan_scene(*, prompt: str, mood: str, energy: float, style: str, seed: int, 
     own_grounds = _hits(scene_w, GROUND_WORDS)
     if "grid" in own_grounds and len(own_grounds) == 1 and style != "synthwave":
         own_grounds = []
-    shot = choose_shot(scene_words=scene_w, all_words=words, camera=camera_shot(scene_text + " " + rest_text),
-                       has_ground=bool(own_grounds) or bool(scene_w & ROOFTOP_WORDS), rng=rng)
-    grounds = own_grounds or _hits(setting_w, GROUND_WORDS)
+    named_shot = camera_shot(rest_text)  # the writer's camera phrase decides; then the scene's words
+    shot = named_shot or choose_shot(scene_words=scene_w, all_words=words, camera=camera_shot(scene_text),
+                                     has_ground=bool(own_grounds) or bool(scene_w & ROOFTOP_WORDS), rng=rng)
+    grounds = own_grounds or _in_order(_hits(setting_w, GROUND_WORDS), setting_text, GROUND_WORDS)
     if "grid" in grounds and style != "synthwave" and len(grounds) > 1:
         grounds.remove("grid")
     if shot == "street":

@@ -24,7 +24,7 @@ IMAGERY: dict[str, str] = {
     "road": "an endless empty road",
     "highway": "an endless empty road",
     "drive": "a car's headlights on an empty road",
-    "car": "a vintage car with glowing tail lights",
+    "car": "a vintage car on a night road",
     "heart": "a huge glowing neon heart",
     "sky": "a vast open sky",
     "river": "a winding river",
@@ -35,33 +35,33 @@ IMAGERY: dict[str, str] = {
     "run": "a night road racing into the distance",
     "dance": "a crowd of dancers",
     "light": "beams of light",
-    "flower": "a field of blooming flowers",
-    "rose": "a single red rose",
+    "flower": "glowing fireflies on a summer evening",
+    "rose": "a glowing red heart",
     "snow": "drifting snow",
-    "wind": "wind-swept grass",
+    "wind": "storm clouds racing over the hills",
     "cloud": "towering clouds",
     "bird": "a flock of birds",
     "door": "an open door spilling light",
-    "mirror": "a tall cracked mirror",
-    "shadow": "long stretching shadows",
+    "mirror": "a still lake mirroring the sky",
+    "shadow": "a lone figure against a low sun",
     "dark": "deep velvet darkness",
-    "gold": "shimmering gold dust",
+    "gold": "a golden sunset",
     "ice": "glittering ice",
     "storm": "a lightning storm",
     "thunder": "a lightning storm",
     "desert": "rolling desert dunes",
-    "bridge": "a long suspension bridge",
+    "bridge": "a footbridge above the city traffic",
     "home": "a small house with a warm light",
     "house": "a small house with a warm light",
-    "phone": "a glowing phone screen",
-    "wall": "a crumbling brick wall",
+    "phone": "a wall of lit windows at night",
+    "wall": "the lit windows of an apartment block",
     "water": "rippling water",
     "morning": "pale morning light",
-    "summer": "a golden summer field",
+    "summer": "a golden summer day",
     "winter": "a frozen winter lake",
     "skyline": "a glittering city skyline",
     "streetlight": "a row of glowing streetlights",
-    "neon": "flickering neon signs",
+    "neon": "neon-lit streets at night",
     "spark": "a shower of bright sparks",
     "tonight": "a deep blue night sky",
 }
@@ -74,38 +74,38 @@ ABSTRACT: dict[str, str] = {
     "lonely": "an empty train platform",
     "free": "birds bursting into the open sky",
     "freedom": "birds bursting into the open sky",
-    "dream": "floating islands in the clouds",
-    "time": "a giant clock face",
+    "dream": "a hilltop above the clouds under the stars",
+    "time": "a sunset sliding below the horizon",
     "hope": "a first ray of dawn breaking through clouds",
-    "lost": "a fog-bound crossroads",
-    "fear": "a figure in a long dark corridor",
-    "cry": "raindrops running down glass",
-    "tear": "raindrops running down glass",
-    "memory": "faded photographs drifting in the air",
-    "remember": "faded photographs drifting in the air",
-    "cold": "frost spreading across glass",
+    "lost": "an empty road vanishing into the fog",
+    "fear": "a lone figure under a stormy sky",
+    "cry": "rain streaming over the city lights",
+    "tear": "rain streaming over the city lights",
+    "memory": "soft bokeh lights drifting like memories",
+    "remember": "soft bokeh lights drifting like memories",
+    "cold": "frost and drifting snow",
     "fly": "wings spread wide",
-    "fall": "falling autumn leaves",
+    "fall": "a lone tree losing its leaves",
     "story": "a dark street of glowing windows",
     "together": "two figures side by side",
     "goodbye": "a departing train",
     "forever": "an infinite horizon",
-    "soul": "a softly glowing aura",
-    "broken": "shattered glass catching the light",
-    "young": "an old playground at dusk",
+    "soul": "a figure glowing with soft light",
+    "broken": "a storm breaking over the city",
+    "young": "a small house at dusk",
     "rise": "a sunrise over the rooftops",
     "hold": "two hands clasped tight",
-    "wait": "a lone bench under a streetlamp",
-    "money": "scattered coins and neon signs",
-    "war": "smoke drifting over ruins",
-    "fight": "smoke drifting over ruins",
-    "pain": "a thorned vine",
-    "sleep": "a moonlit bedroom",
-    "wild": "wild horses galloping",
+    "wait": "a lone figure under a streetlight",
+    "money": "neon-lit city towers at night",
+    "war": "fires burning under a stormy sky",
+    "fight": "fires burning under a stormy sky",
+    "pain": "a lone tree in a storm",
+    "sleep": "a moonlit room with a tall window",
+    "wild": "a wild storm over the hills",
     "high": "a rooftop above the clouds",
-    "gone": "an empty chair",
-    "world": "the curve of the earth from above",
-    "feel": "a hand touching the surface of water",
+    "gone": "an empty road at dusk",
+    "world": "the planet seen from space",
+    "feel": "a figure by still water",
 }
 
 # Places that can become the project's setting (first hit in lyric order of frequency wins).
@@ -122,17 +122,17 @@ SETTINGS: dict[str, str] = {
     "drive": "a long highway across open plains",
     "car": "a long highway across open plains",
     "desert": "a wide desert under a huge sky",
-    "mountain": "high mountain passes",
+    "mountain": "high mountain roads",
     "star": "a hilltop under an immense starry sky",
     "moon": "a hilltop under an immense starry sky",
     "sky": "a hilltop under an immense starry sky",
-    "river": "a quiet river valley",
+    "river": "a green river valley",
     "snow": "a snowbound small town",
     "winter": "a snowbound small town",
-    "home": "a quiet small town",
-    "house": "a quiet small town",
-    "window": "a quiet small town",
-    "train": "a railway line crossing the countryside",
+    "home": "a small town of little houses",
+    "house": "a small town of little houses",
+    "window": "a small town of little houses",
+    "train": "a railway across the open plains",
 }
 
 # Where inside the project's setting a scene takes place, by the setting's kind and the scene's section
@@ -146,32 +146,34 @@ SETTING_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 SCENE_PLACES: dict[str, dict[str, tuple[str, ...]]] = {
     "city": {
         "intro": ("the skyline seen from across the water", "the edge of town under a wide sky"),
-        "verse": ("a rain-wet street between tall buildings", "the lit windows of an apartment block", "a quiet street corner under streetlamps", "a footbridge above the traffic"),
-        "chorus": ("the rooftops high above the skyline", "an open sky over the city lights", "a rooftop under the stars"),
+        "verse": ("a rain-wet street between tall buildings", "the lit windows of an apartment block", "a narrow street under streetlamps", "a footbridge above the traffic"),
+        "chorus": ("the rooftops high above the skyline", "a hilltop above the lights", "a wide sky over the bay",
+                   "a harbour pier under the night sky", "a highway under the stars"),
         "bridge": ("a harbour pier by the dark sea", "an empty highway out of the city", "a room with a tall window"),
         "breakdown": ("an empty highway out of the city", "a harbour pier by the dark sea", "a room with a tall window"),
         "outro": ("a long road leaving the city", "the skyline seen from across the water"),
     },
     "coast": {
         "intro": ("a misty shore at first light", "a wide bay under a huge sky"),
-        "verse": ("a harbour street of little houses", "the lit windows of a seaside house", "a boardwalk by the water"),
-        "chorus": ("a cliff top above the sea", "an open sky over the waves", "the rooftops above the bay"),
-        "bridge": ("a lighthouse road along the coast", "a room with a tall window onto the sea"),
+        "verse": ("a harbour of little houses", "the lit windows of a seaside house", "a boardwalk by the water"),
+        "chorus": ("a cliff top above the sea", "an open sky over the waves", "the rooftops above the bay",
+                   "a coastal highway under the stars", "a lighthouse on the shore at dusk"),
+        "bridge": ("a lighthouse along the coast", "a room with a tall window onto the sea"),
         "breakdown": ("a still lake under the stars", "a coastal road at night"),
         "outro": ("a long beach fading into the distance", "a wide bay under a huge sky"),
     },
     "space": {
-        "intro": ("a silent orbit above a blue planet", "a field of distant galaxies"),
-        "verse": ("the rocky surface of a moon", "the lit windows of a space station", "a crater rim under the planets"),
-        "chorus": ("an open sky full of stars and nebulae", "a ridge under a giant ringed planet"),
-        "bridge": ("a frozen sea on an alien world", "a long road across a desert planet"),
-        "breakdown": ("a frozen sea on an alien world", "a quiet dome with a tall window"),
-        "outro": ("a fading view of the planet from space", "a field of distant galaxies"),
+        "intro": ("a silent orbit above a blue planet", "a sky of distant galaxies"),
+        "verse": ("the rocky ridge of a moon", "the lit windows of a space station", "a crater ridge under the planets"),
+        "chorus": ("an open sky full of stars and nebulae", "a ridge under a giant planet"),
+        "bridge": ("a frozen sea on a distant planet", "a long road across a desert planet"),
+        "breakdown": ("a frozen sea on a distant planet", "a dark room with a tall window onto the stars"),
+        "outro": ("a fading view of the planet from space", "a sky of distant galaxies"),
     },
     "road": {
         "intro": ("an empty highway at first light", "open plains under a wide sky"),
         "verse": ("a small town main street", "the lit windows of a roadside motel", "a road through the hills"),
-        "chorus": ("an open sky over the plains", "a hilltop above the highway", "the rooftops of a small town"),
+        "chorus": ("an open sky over the plains", "a hilltop above the highway", "the rooftops of a small town", "a lake under a wide sky"),
         "bridge": ("a desert road under the stars", "a lake beside the road"),
         "breakdown": ("a lake beside the road", "a room with a tall window"),
         "outro": ("a long road into the distance", "open plains under a wide sky"),
@@ -179,7 +181,7 @@ SCENE_PLACES: dict[str, dict[str, tuple[str, ...]]] = {
     "land": {
         "intro": ("a misty valley at first light", "rolling hills under a wide sky"),
         "verse": ("a village street of little houses", "the lit windows of a cottage", "a path through the forest"),
-        "chorus": ("a hilltop under an open sky", "the mountains under the stars", "the village rooftops"),
+        "chorus": ("a hilltop under an open sky", "the mountains under the stars", "the village rooftops", "a wide lake under the sky"),
         "bridge": ("a still lake in the hills", "a long road across the plains"),
         "breakdown": ("a still lake in the hills", "a room with a tall window"),
         "outro": ("a path fading into the distance", "rolling hills under a wide sky"),
@@ -189,11 +191,11 @@ SCENE_PLACES: dict[str, dict[str, tuple[str, ...]]] = {
 # Settings per preset when the lyrics name no place (picked by mood and seed).
 DEFAULT_SETTINGS: dict[str, tuple[str, ...]] = {
     "synthwave": ("a neon-lit coastal city at night", "an endless highway toward a glowing horizon"),
-    "watercolor": ("a misty lakeside village", "rolling hills with wildflowers"),
+    "watercolor": ("a misty lakeside village", "rolling hills with fireflies"),
     "noir": ("a rain-soaked city of alleys and streetlamps", "an empty harbour at midnight"),
-    "cosmic": ("a lonely planet under swirling nebulae", "a drifting space station above a blue world"),
-    "papercut": ("a layered landscape of hills and little houses", "a folded paper forest"),
-    "geometric": ("an abstract city of bold shapes", "a horizon of circles and triangles"),
+    "cosmic": ("a lonely planet under swirling nebulae", "a drifting space station above a blue planet"),
+    "papercut": ("a layered land of hills and little houses", "a folded paper forest"),
+    "geometric": ("an abstract city of bold towers", "a horizon of bold hills"),
 }
 
 # The recurring subject: who the video follows.
@@ -216,23 +218,23 @@ PRONOUNS: dict[str, str] = {
     "you": "you", "your": "you",
 }
 SUBJECT_BY_MOOD: tuple[tuple[str, str], ...] = (
-    ("dark", "a hooded wanderer"),
-    ("brood", "a hooded wanderer"),
-    ("dramat", "a hooded wanderer"),
-    ("driving", "a lone rider on a motorbike"),
-    ("wistful", "a lone traveller with a lantern"),
-    ("warm", "a quiet traveller with a backpack"),
-    ("hope", "a quiet traveller with a backpack"),
-    ("uplift", "a dancer in a shimmering jacket"),
-    ("triumph", "a dancer in a shimmering jacket"),
-    ("tense", "a hooded wanderer"),
-    ("sad", "a lone traveller with a lantern"),
-    ("melanch", "a lone traveller with a lantern"),
-    ("calm", "a quiet traveller with a backpack"),
-    ("dream", "a quiet traveller with a backpack"),
-    ("happy", "a dancer in a shimmering jacket"),
-    ("euphor", "a dancer in a shimmering jacket"),
-    ("energ", "a dancer in a shimmering jacket"),
+    ("dark", "a hooded wanderer in a grey cloak"),
+    ("brood", "a hooded wanderer in a grey cloak"),
+    ("dramat", "a hooded wanderer in a grey cloak"),
+    ("driving", "a lone rider in a black leather jacket"),
+    ("wistful", "a lone traveller in a long blue coat"),
+    ("warm", "a young traveller in a warm orange coat"),
+    ("hope", "a young traveller in a warm orange coat"),
+    ("uplift", "a young singer in a shimmering gold jacket"),
+    ("triumph", "a young singer in a shimmering gold jacket"),
+    ("tense", "a hooded wanderer in a grey cloak"),
+    ("sad", "a lone traveller in a long blue coat"),
+    ("melanch", "a lone traveller in a long blue coat"),
+    ("calm", "a young traveller in a warm orange coat"),
+    ("dream", "a young traveller in a warm orange coat"),
+    ("happy", "a young singer in a shimmering gold jacket"),
+    ("euphor", "a young singer in a shimmering gold jacket"),
+    ("energ", "a young singer in a shimmering gold jacket"),
 )
 DEFAULT_SUBJECT = "a lone traveller in a long coat"
 
@@ -246,26 +248,26 @@ ACTIONS: tuple[tuple[str, ...], ...] = (
 # How a second image joins the sentence.
 CONNECTORS: tuple[str, ...] = ("with {} behind", "framed by {}", "amid {}", "with {} in the distance", "beside {}")
 
-# The feel of a section, appended to the sentence.
-SECTION_CUES: dict[str, str] = {
-    "intro": "as the world slowly fades in",
-    "verse": "in a quiet, observant moment",
-    "chorus": "as light floods everything",
-    "bridge": "in a dreamlike, shifted reality",
-    "breakdown": "in a hushed, suspended moment",
-    "outro": "as everything dissolves into the distance",
-    "main": "in a moment that moves with the music",
+# The feel of a section, appended to the sentence, by energy band (calm, moderate, loud): a loud verse is not "quiet".
+SECTION_CUES: dict[str, tuple[str, str, str]] = {
+    "intro": ("as the world slowly fades in", "as the world wakes up around them", "as the world bursts into view"),
+    "verse": ("in a quiet, observant moment", "in a restless, searching moment", "in a fierce, pounding moment"),
+    "chorus": ("as a soft bright glow fills the sky", "as light floods everything", "as blazing light floods everything"),
+    "bridge": ("in a dreamlike, shifted reality", "in a strange, shifting moment", "in a wild, whirling moment"),
+    "breakdown": ("in a hushed, suspended moment", "in a tense, held moment", "in a crushing, heavy moment"),
+    "outro": ("as everything dissolves into the distance", "as everything slowly fades", "as everything burns out in one last blaze"),
+    "main": ("in a still moment", "in a moment that moves with the music", "in a fierce moment that pounds with the music"),
 }
 
 # Images for scenes without lyric imagery, by section.
 SECTION_IMAGERY: dict[str, tuple[str, ...]] = {
-    "intro": ("a quiet horizon at first light", "mist rolling over still water", "a single distant light"),
-    "verse": ("a winding path", "rooftops under a wide sky", "a quiet street corner"),
-    "chorus": ("fireworks bursting overhead", "a blazing horizon", "swirling ribbons of light"),
-    "bridge": ("an upside-down sky", "floating fragments of the landscape", "a staircase into the clouds"),
-    "breakdown": ("slowly falling particles of light", "a still pool reflecting the sky", "a single beam of light"),
-    "outro": ("a fading sunset", "footprints leading into the distance", "the last light on the horizon"),
-    "main": ("a wide open landscape", "rippling light across the sky", "a path into the distance"),
+    "intro": ("a far horizon at first light", "mist rolling over still water", "a single distant lighthouse"),
+    "verse": ("a winding path", "rooftops under a wide sky", "a lone rooftop under the sky"),
+    "chorus": ("fireworks bursting overhead", "a blazing horizon", "a sky ablaze with embers and stars"),
+    "bridge": ("a sky of drifting clouds and stars", "a moonlit lake below the hills", "a path up into the clouds"),
+    "breakdown": ("slowly falling snow in the lamplight", "a still lake reflecting the sky", "a single lighthouse beam in the fog"),
+    "outro": ("a fading sunset", "a road leading into the distance", "the last light on the horizon"),
+    "main": ("a wide open landscape", "glowing clouds across the sky", "a path into the distance"),
 }
 
 # Lighting by mood word (prefix match) and, failing that, by energy band.
@@ -298,12 +300,30 @@ LIGHTING_BY_MOOD: tuple[tuple[str, str], ...] = (
 )
 LIGHTING_BY_ENERGY: tuple[str, ...] = ("soft moonlight", "gentle ambient light", "dramatic rim light")
 
-# Camera and composition, by energy band.
-CAMERAS: tuple[tuple[str, ...], ...] = (
-    ("wide establishing shot", "slow panoramic view", "distant silhouette composition", "symmetrical wide shot"),
-    ("medium shot", "over-the-shoulder view", "rule-of-thirds composition", "gentle high-angle view", "close-up"),
-    ("dynamic low-angle shot", "dramatic close-up", "tilted dutch angle", "sweeping aerial view", "motion-blurred tracking shot"),
-)
+# Shots by section and energy band (calm, moderate, loud). Each entry is (shots for even scene indexes, shots for
+# odd ones): the two never share a shot (EVEN_SHOTS / ODD_SHOTS), so neighbouring scenes never repeat one.
+# Choruses, intros and outros get the widest, brightest shots; loud scenes the dynamic ones.
+EVEN_SHOTS = frozenset({"wide", "close", "high", "street"})
+ODD_SHOTS = frozenset({"medium", "low", "over", "sky", "facade"})
+_OPEN = (("wide", "high"), ("sky", "low"))
+SHOT_POOLS: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {
+    "intro": ((("wide", "high"), ("sky", "medium")), (("wide", "high"), ("sky", "medium")), _OPEN),
+    "verse": ((("close", "wide", "street"), ("medium", "over", "facade")),
+              (("street", "close", "high"), ("medium", "over", "low")),
+              (("close", "high", "street"), ("low", "over", "medium"))),
+    "chorus": (_OPEN, _OPEN, (("high", "wide"), ("low", "sky"))),
+    "bridge": ((("close", "wide"), ("over", "sky", "medium")), (("close", "high"), ("over", "sky", "medium")),
+               (("high", "close"), ("low", "over", "sky"))),
+    "breakdown": ((("close", "wide"), ("over", "medium", "sky")), (("close", "high"), ("over", "low", "medium")),
+                  (("close", "high"), ("low", "over", "sky"))),
+    "outro": ((("wide", "high"), ("sky", "medium")), (("wide", "high"), ("sky", "medium")), _OPEN),
+    "main": ((("close", "wide", "street"), ("medium", "over", "facade")),
+             (("street", "close", "high"), ("medium", "over", "low")),
+             (("close", "high", "street", "wide"), ("low", "over", "medium", "sky"))),
+}
+CITY_ONLY_SHOTS = frozenset({"street", "facade"})  # shots that need buildings: only in a city setting
+# Lighting words for choruses (the brightest scenes), by energy band.
+CHORUS_LIGHT: tuple[str, ...] = ("a soft bright glow", "bright light flooding the scene", "blazing bright light and lens flares")
 
 # Named colours for palette descriptions.
 COLOUR_NAMES: dict[str, tuple[int, int, int]] = {

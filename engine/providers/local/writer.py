@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 from collections import Counter
 
 from engine.models import Analysis, ProjectSettings, Scene, StyleBible
 from engine.providers.base import StepIO
 from engine.providers.local import vocab
+from engine.providers.local.drawable import SHOT_PHRASES
 from engine.styles import get_preset
 
 log = logging.getLogger(__name__)
@@ -171,7 +173,8 @@ def visual_intent_for(scene_draft: Scene, *, analysis: Analysis, index: int, sty
 
     Imagery comes from the scene's lyric words (concrete words directly,
     abstract words mapped to images); scenes without any borrow the track's
-    recurring motifs and their section's imagery. The action follows the
+    recurring motifs and their section's imagery. Every phrase names only
+    things the illustrator draws (``drawable.py``). The action follows the
     energy, and the choice of action and connector rotates with ``index`` so
     neighbouring scenes differ. ``style`` supplies the recurring subject
     (default: :func:`recurring_subject`).
@@ -180,10 +183,7 @@ def visual_intent_for(scene_draft: Scene, *, analysis: Analysis, index: int, sty
     band = energy_band(scene_draft.energy)
     key = section_key(scene_draft.section)
     images = images_in(scene_draft.lyric_text)
-    if not images and scene_draft.lyric_text:
-        words = [w for w in content_words(scene_draft.lyric_text) if len(w) >= 4]
-        if words:
-            images.append(f"a dreamlike vision of {max(words, key=len)}")
+    # a lyric word with no picture in the vocabulary is not named (it would not be drawn): motifs and the section fill in
     motifs = track_motifs(analysis)
     fillers = [motifs[(index + k) % len(motifs)] for k in range(len(motifs))] if motifs else []
     section_images = vocab.SECTION_IMAGERY[key]
@@ -198,7 +198,7 @@ def visual_intent_for(scene_draft: Scene, *, analysis: Analysis, index: int, sty
     actions = vocab.ACTIONS[band]
     action = actions[index % len(actions)]
     connector = vocab.CONNECTORS[index % len(vocab.CONNECTORS)].format(images[1])
-    sentence = f"{subject} {action} {images[0]}, {connector}, {vocab.SECTION_CUES[key]}."
+    sentence = f"{subject} {action} {images[0]}, {connector}, {vocab.SECTION_CUES[key][band]}."
     return sentence[0].upper() + sentence[1:]
 
 
@@ -224,10 +224,22 @@ def lighting_for(*, mood: str, energy: float) -> str:
     return _by_prefix(vocab.LIGHTING_BY_MOOD, mood) or vocab.LIGHTING_BY_ENERGY[energy_band(energy)]
 
 
-def camera_for(*, energy: float, index: int) -> str:
-    """Camera and composition: calmer framings for calm scenes, dynamic ones for energetic scenes."""
-    options = vocab.CAMERAS[energy_band(energy)]
-    return options[index % len(options)]
+def shot_for(*, section: str, energy: float, index: int, setting: str = "") -> str:
+    """The shot of one scene, from its section and energy, rotating with ``index``.
+
+    Even and odd indexes draw from disjoint shot sets (``vocab.SHOT_POOLS``), so neighbouring scenes never
+    repeat a shot; street and window shots only where the setting is a city.
+    """
+    even, odd = vocab.SHOT_POOLS[section_key(section)][energy_band(energy)]
+    pool = even if index % 2 == 0 else odd
+    if setting_kind(setting) != "city":
+        pool = tuple(s for s in pool if s not in vocab.CITY_ONLY_SHOTS) or pool
+    return pool[(index // 2) % len(pool)]
+
+
+def camera_for(*, energy: float, index: int, section: str = "main", setting: str = "") -> str:
+    """The camera phrase of one scene's shot (:func:`shot_for`), as the illustrator reads it (``drawable.SHOT_PHRASES``)."""
+    return SHOT_PHRASES[shot_for(section=section, energy=energy, index=index, setting=setting)]
 
 
 def setting_kind(setting: str) -> str:
@@ -249,7 +261,11 @@ def scene_setting(*, setting: str, section: str, index: int) -> str:
     places = vocab.SCENE_PLACES[setting_kind(setting)]
     key = section_key(section)
     options = places.get(key) or tuple(p for k in ("verse", "chorus", "bridge") for p in places[k])
-    return f"{options[index % len(options)]} in {setting}"
+    # a stride coprime with the number of places (a different cycle from the shots, which step every second
+    # scene), so every place comes round and a shot and a place do not keep returning together
+    n = len(options)
+    stride = next(k for k in (3, 7, 2, 5) if math.gcd(k, n) == 1)
+    return f"{options[(index * stride + index // n) % n]} in {setting}"
 
 
 def write_prompt(scene: Scene, *, bible: StyleBible) -> tuple[str, str, list[str]]:
@@ -264,7 +280,9 @@ def write_prompt(scene: Scene, *, bible: StyleBible) -> tuple[str, str, list[str
     if not scene.edited and bible.subject and bible.subject.lower() not in intent.lower():
         intent = f"{intent}, featuring {bible.subject}"
     lighting = lighting_for(mood=scene.mood, energy=scene.energy)
-    camera = camera_for(energy=scene.energy, index=scene.index)
+    if section_key(scene.section) == "chorus":  # the brightest scenes
+        lighting = f"{vocab.CHORUS_LIGHT[energy_band(scene.energy)]}, {lighting}"
+    camera = camera_for(energy=scene.energy, index=scene.index, section=scene.section, setting=bible.setting)
     colours = colour_names(bible.palette)
     parts = [
         f"{intent}.",
@@ -282,7 +300,7 @@ class LocalWriter:
     """The offline :class:`engine.providers.base.PromptWriter`."""
 
     name = "local"
-    version = "2"
+    version = "3"  # 3: shots follow section and energy (never repeated next door), cues by energy, drawable nouns only
 
     def style_bible(self, analysis: Analysis, scenes: list[Scene], *, settings: ProjectSettings, io: StepIO) -> StyleBible:
         """The bible from the project's style preset and seed."""

@@ -5,6 +5,7 @@ import { coalesced } from "../coalesce.js";
 import { h, replace } from "../dom.js";
 import { frameRatio } from "../format.js";
 import { showConflict } from "./conflict.js";
+import { mountCast } from "./castPanel.js";
 import { mountLyrics } from "./lyricsPanel.js";
 import { toast } from "./toast.js";
 import { sceneCard } from "./sceneCard.js";
@@ -33,9 +34,11 @@ export function mountStoryboard(host, getProject) {
   const summary = h("p", { class: "muted small", "aria-live": "polite" });
   const grid = h("ol", { class: "scene-grid", "aria-label": "Scenes in time order" });
   const lyricsHost = h("div", { class: "lyrics-host" });
+  const castHost = h("div", { class: "cast-host" });
   replace(host, h("section", { class: "screen storyboard-screen", "aria-labelledby": "sb-title" },
     h("div", { class: "screen-head" }, h("h2", { id: "sb-title" }, "Storyboard"), summary),
-    tl, cutConflict, lyricsHost, grid));
+    tl, cutConflict, lyricsHost, castHost, grid));
+  const cast = mountCast(castHost, getProject, { onSaved: () => { api.refresh().catch(() => {}); } });
   const lyrics = mountLyrics(lyricsHost, getProject, {
     language: () => /** @type {any} */ (analysis)?.language || null,
     analysis: () => analysis,
@@ -128,6 +131,7 @@ export function mountStoryboard(host, getProject) {
     draw();
     // kept as they are while they have unsaved edits; a failure there must not hide the scenes
     await lyrics.reload().catch((err) => toast(`The lyrics could not be loaded: ${err.message}`, { kind: "error" }));
+    await cast.reload().catch((err) => toast(`The cast could not be loaded: ${err.message}`, { kind: "error" }));
     if (editor) editor.update(scenes);
   }
 

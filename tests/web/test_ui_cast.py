@@ -1,0 +1,63 @@
+"""The Cast panel in chromium against a real API server, local provider: a project run to IMAGED shows its
+lead with the reference picture; a changed colour and name are saved (the API has them, the machine is
+back at PROMPTED), and an edit made behind the page's back makes Save reload the current cast (412)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import UiServer, shoot
+from tests.web.test_ui import _upload_via_api, wait_idle
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def imaged(ui_server: UiServer, song: tuple[Path, str]) -> str:
+    return _upload_via_api(ui_server, song, name="Cast song", run_to="IMAGED")
+
+
+def _cast(server: UiServer, pid: str) -> dict:
+    with server.client() as http:
+        res = http.get(f"/projects/{pid}/cast")
+        assert res.status_code == 200, res.text
+        return res.json()
+
+
+def test_cast_shown_edited_and_saved(page: Page, ui_server: UiServer, imaged: str) -> None:
+    wait_idle(ui_server, imaged)
+    page.goto(f"{ui_server.base_url}/#/p/{imaged}/storyboard")
+    lead = page.locator('.cast-member[data-member="lead"]')
+    expect(lead).to_be_visible()
+    ref = lead.locator("img.cast-ref")
+    expect(ref).to_be_visible()
+    assert ref.evaluate("img => img.complete && img.naturalWidth > 0")
+    lead.locator('[data-cast-field="name"]').fill("Mara")
+    lead.locator('[data-cast-colour="0"]').evaluate(
+        "el => { el.value = '#20a040'; el.dispatchEvent(new Event('change', {bubbles: true})); }")
+    page.get_by_role("button", name="Save cast").click()
+    expect(page.locator(".toast-ok").filter(has_text="Cast saved")).to_be_visible()
+    got = _cast(ui_server, imaged)
+    assert got["members"][0]["name"] == "Mara" and got["members"][0]["colours"][0] == "#20a040"
+    assert got["state"] == "PROMPTED" and got["edited"] is True
+    shoot(page, "ui_cast")
+
+
+def test_stale_cast_edit_reloads(page: Page, ui_server: UiServer, imaged: str) -> None:
+    wait_idle(ui_server, imaged)
+    page.goto(f"{ui_server.base_url}/#/p/{imaged}/storyboard")
+    lead = page.locator('.cast-member[data-member="lead"]')
+    expect(lead).to_be_visible()
+    current = _cast(ui_server, imaged)
+    theirs = [{k: v for k, v in m.items() if k != "reference"} for m in current["members"]]
+    theirs[0]["name"] = "Theirs"
+    with ui_server.client() as http:
+        assert http.put(f"/projects/{imaged}/cast", json={"members": theirs},
+                        headers={"If-Match": f'"{current["version"]}"'}).status_code == 200
+    lead.locator('[data-cast-field="name"]').fill("Mine")
+    page.get_by_role("button", name="Save cast").click()
+    expect(page.locator(".toast-error").filter(has_text="changed elsewhere")).to_be_visible()
+    expect(lead.locator('[data-cast-field="name"]')).to_have_value("Theirs")
+    assert _cast(ui_server, imaged)["members"][0]["name"] == "Theirs"
