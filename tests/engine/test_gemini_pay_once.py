@@ -196,14 +196,15 @@ def test_an_image_refusal_is_a_blocked_scene_and_regenerate_asks_differently(son
     from engine.project import regenerate_scene
 
     project_id = new_project(song)
-    fake.add_fault("generateContent", Fault("image_blocked", reason="OTHER", at_call=4))  # the first picture
+    # calls: analysis, storyboard, prompts, the cast's reference picture, then the first scene's picture
+    fake.add_fault("generateContent", Fault("image_blocked", reason="OTHER", at_call=5))
     assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
     folder = ProjectFolder(project_id)
     first = folder.load_prompts().scenes[0]
     image = first.latest.image
     assert image.status == "blocked" and image.reason == "OTHER" and image.fallback and image.provider == "local"
     assert folder.resolve(image.file).is_file()
-    refused = fake.calls_to("generateContent")[3].body
+    refused = fake.calls_to("generateContent")[4].body
 
     regenerate_scene(project_id, first.id)
     assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
