@@ -28,6 +28,7 @@ from engine.pictures import FORMATS, crop_upload, is_upload, read_picture
 from engine.project import _edit_lock, _scene_and_prompts, scene_value
 from engine.providers import get_provider
 from engine.steps.common import StepContext
+from engine.steps.draw import previous_picture_sha
 from engine.steps.draw import wanted_fingerprint as picture_fingerprint
 from engine.steps.prompt import scene_source_fingerprint
 from engine.steps.segment import keep_known, used_scene_ids, user_spans, wanted_fingerprint
@@ -52,11 +53,12 @@ def _carry_over(ctx: StepContext, before: Sequence[Scene], after: Sequence[Scene
         return False
     writer = ctx.provider.writer
     writer_id = f"{writer.name}/{writer.version}"
-    old_by_id = {s.id: s for s in before}
+    old_at = {s.id: k for k, s in enumerate(before)}
     by_id = {sp.id: sp for sp in prompts.scenes}
+    cast = ctx.folder.load_cast()
     changed = False
-    for new in after:
-        old = old_by_id.get(new.id)
+    for k, new in enumerate(after):
+        old = before[old_at[new.id]] if new.id in old_at else None
         sp = by_id.get(new.id)
         if old is None or sp is None or old == new.model_copy(update={"index": old.index}) or _depicted(old) != _depicted(new):
             continue
@@ -65,8 +67,9 @@ def _carry_over(ctx: StepContext, before: Sequence[Scene], after: Sequence[Scene
             latest.source_fingerprint = scene_source_fingerprint(new, prompts.style_bible, writer=writer_id)
             changed = True
         image = latest.image
-        if image is not None and not is_upload(image) and image.fingerprint == picture_fingerprint(ctx, old, latest, prompts):
-            image.fingerprint = picture_fingerprint(ctx, new, latest, prompts)
+        was = picture_fingerprint(ctx, old, latest, prompts, cast, previous_picture_sha(ctx, list(before), old_at[new.id], prompts))
+        if image is not None and not is_upload(image) and image.fingerprint == was:
+            image.fingerprint = picture_fingerprint(ctx, new, latest, prompts, cast, previous_picture_sha(ctx, list(after), k, prompts))
             changed = True
     return changed
 

@@ -75,6 +75,20 @@ def wanted_fingerprint(ctx: StepContext, scene: Scene, version: PromptVersion, p
     )
 
 
+def uses_continuity(ctx: StepContext) -> bool:
+    """Whether each picture is drawn from the previous scene's too (the setting; the local illustrator has no use)."""
+    return ctx.project.settings.continuity and ctx.provider.illustrator.name != "local"
+
+
+def previous_picture_sha(ctx: StepContext, scenes: list[Scene], index: int, prompts: Prompts) -> str:
+    """The sha256 of the picture before scene ``index`` that its fingerprint covers ("" without continuity)."""
+    if index == 0 or not uses_continuity(ctx):
+        return ""
+    before = next((sp for sp in prompts.scenes if sp.id == scenes[index - 1].id), None)
+    image = before.latest.image if before is not None else None
+    return image.sha256 if image is not None else ""
+
+
 def reference_seed(project_seed: int, member_id: str) -> int:
     """The seed of a cast member's reference picture: stable per project and member."""
     return int(fingerprint("cast-seed", project_seed, member_id)[:8], 16) % (2**31 - 1)
@@ -246,7 +260,7 @@ def run(ctx: StepContext) -> bool:
     total = len(segments.scenes)
     cast = load_or_propose_cast(ctx, prompts)
     references = ensure_references(ctx, cast, prompts)
-    continuity = ctx.project.settings.continuity and ctx.provider.illustrator.name != "local"
+    continuity = uses_continuity(ctx)
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity
     changed = False
     for done, scene in enumerate(segments.scenes):
