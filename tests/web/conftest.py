@@ -173,6 +173,18 @@ def song(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return wav, lrc
 
 
+@pytest.fixture
+def phone(browser: object) -> Iterator[object]:
+    """A page in a phone-sized touch context (390 x 844, 2x), collecting page errors like ``page``."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True)  # type: ignore[attr-defined]
+    pg = context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
 def api_get(server: UiServer, path: str) -> dict:
     """GET ``path`` from the test server's API: the JSON of a 200 (anything else fails the test)."""
     with server.client() as http:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -229,17 +228,6 @@ def _cancelled_job(server: UiServer, pid: str, monkeypatch: pytest.MonkeyPatch) 
             errors=[JobError(step="draw", message="CancelledError: stopped on request", attempt=1, final=True)],
             message="stopped on request",
         ))
-
-
-@pytest.fixture
-def phone(browser: object) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True)  # type: ignore[attr-defined]
-    pg = context.new_page()
-    pg.errors = []  # type: ignore[attr-defined]
-    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-    pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
 
 
 def test_phone_diagram_centred_when_shown_and_tabs_fit(phone: Page, ui_server: UiServer, prompted: str) -> None:

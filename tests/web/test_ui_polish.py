@@ -10,7 +10,6 @@ buttons and the whole player on a phone), and downloads named after the song.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -29,17 +28,6 @@ NAME = "Vertical nights"
 def vertical(ui_server: UiServer, song: tuple[Path, str]) -> str:
     """A 9:16 project rendered once (a quick preview render)."""
     return _upload_via_api(ui_server, song, name=NAME, settings={"aspect": "9:16"}, run_to="RENDERED")
-
-
-@pytest.fixture
-def phone(browser: object) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True)  # type: ignore[attr-defined]
-    pg = context.new_page()
-    pg.errors = []  # type: ignore[attr-defined]
-    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-    pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
 
 
 def _ratio(page: Page, selector: str) -> tuple[float, float]:
