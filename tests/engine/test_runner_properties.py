@@ -250,13 +250,14 @@ class ProjectMachine(RuleBasedStateMachine):
             (s.id, s.start_ms, s.end_ms, s.lyric_text) for s in segments.scenes
         ]
         # every current picture is exactly what a fresh draw of its version gives
-        from engine.steps.draw import record_from_file, wanted_fingerprint
+        from engine.steps.draw import previous_picture_sha, record_from_file, wanted_fingerprint
         from engine.steps.common import StepContext
 
         ctx = StepContext(folder=self.folder, project=self.folder.load_project(), provider=local_provider())
-        for scene, sp in zip(segments.scenes, prompts.scenes):
+        cast = self.folder.load_cast()  # the fingerprint covers the cast, as in the draw step
+        for k, (scene, sp) in enumerate(zip(segments.scenes, prompts.scenes)):
             latest = sp.latest
-            want = wanted_fingerprint(ctx, scene, latest, prompts)
+            want = wanted_fingerprint(ctx, scene, latest, prompts, cast, previous_picture_sha(ctx, segments.scenes, k, prompts))
             assert latest.image is not None and latest.image.fingerprint == want
             assert record_from_file(self.folder.resolve(latest.image.file), want, latest.image.file) is not None
 

@@ -115,6 +115,9 @@ def test_full_flow_in_browser(page: Page, ui_server: UiServer, song: tuple[Path,
     pid = _create_via_ui(page, "Neon nights")
     with ui_server.client() as http:  # test speed only: 12 fps renders (not a UI setting)
         assert http.patch(f"/projects/{pid}", json={"fps": 12}).status_code == 200
+    # the page must have seen that change: a settings change on an older version is refused (If-Match, 412)
+    page.reload()
+    expect(page.locator("#aspect-16x9")).to_be_checked()
     # settings: pick 1:1 and the watercolour style; each change is saved at once
     page.locator("label[for='aspect-1x1']").click()
     expect(page.get_by_role("status").filter(has_text="Settings saved")).to_have_count(1)

@@ -146,10 +146,12 @@ def test_upload_your_own_picture_and_move_its_focal_point(page: Page, ui_server:
     expect(editor.locator(".editor-picture img")).to_have_attribute("src", scene["image_url"])
     shoot(page, "ui_structure_picture", docs=True)
     # a new focal point: the keyboard on the picker, then Apply: cropped again from the kept original
+    wait_idle(ui_server, prompted)  # the upload's redraw of the dialog is over before the keys
     picker = editor.locator("[data-focus-picker]")
     picker.focus()
-    for _ in range(4):
+    for k in range(1, 5):
         picker.press("ArrowRight")
+        expect(picker).to_have_attribute("aria-valuetext", f"{10 + 5 * k}% across, 50% down")
     expect(picker).to_have_attribute("aria-valuetext", "30% across, 50% down")
     editor.locator('[data-action="apply-focus"]').click()
     expect(page.locator(".toast-ok").filter(has_text="Cropped again")).to_be_visible()
