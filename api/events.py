@@ -15,11 +15,10 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from engine.errors import StorybeatError
 from engine.models import JOB_KINDS
-from engine.storage import ProjectFolder
+from engine.storage import ProjectFolder, stamp
 
 from api.errors import error_body, status_for
 from api.views import project_public
@@ -34,14 +33,6 @@ LIVENESS_S = 1.0
 def sse(event: str, data: dict) -> str:
     """One SSE message (``event:`` line, one ``data:`` line of compact JSON, blank line)."""
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
 
 
 def _project_key(view: dict) -> str:
@@ -70,7 +61,7 @@ async def project_events(
     while True:
         if await is_disconnected():  # type: ignore[misc]
             return
-        now_stamps = {name: _stamp(path) for name, path in paths.items()}
+        now_stamps = {name: stamp(path) for name, path in paths.items()}
         if now_stamps["project"] is None:
             yield sse("deleted", {"id": folder.id})
             return

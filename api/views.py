@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from urllib.parse import quote
 
 from engine import machine
 from engine.jobs import busy_job, job_as_seen, plan_resume
 from engine.models import JOB_KINDS, Analysis, ImageRecord, Job, Project, Prompts, PromptVersion, Scene, ScenePrompts
-from engine.storage import ProjectFolder, read_model_cached
+from engine.storage import ProjectFolder, read_model_cached, stamp
 from engine.storyboard import lines_for_scene
 from engine.versions import scene_version, settings_version
 from engine.usage import ledger_path, read_spend
@@ -55,14 +54,6 @@ _VIEWS_MAX = 256
 _VIEWS_LOCK = threading.Lock()  # sync routes (PATCH, upload) build views in the threadpool
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
 def _cached_json(name: str, folder: ProjectFolder, stamps: tuple[object, ...], jobs: JobsPublic, build) -> bytes:  # type: ignore[no-untyped-def]
     """``build()``'s JSON, reused while ``stamps`` (taken before anything was read) and the jobs as seen are the same."""
     key = (*stamps, *((job.status, job.message) for job in (jobs.pipeline, jobs.render)))
@@ -79,7 +70,7 @@ def _cached_json(name: str, folder: ProjectFolder, stamps: tuple[object, ...], j
 
 
 def _job_stamps(folder: ProjectFolder) -> tuple[object, ...]:
-    return tuple(_stamp(folder.job_json(kind)) for kind in JOB_KINDS)
+    return tuple(stamp(folder.job_json(kind)) for kind in JOB_KINDS)
 
 
 def jobs_json(folder: ProjectFolder) -> bytes:
@@ -91,8 +82,8 @@ def jobs_json(folder: ProjectFolder) -> bytes:
 
 def project_json(folder: ProjectFolder) -> bytes:
     """``project_public(folder)`` as JSON bytes, from the status cache when nothing changed."""
-    stamps = (_stamp(folder.project_json), _stamp(folder.prompts_json), *_job_stamps(folder),
-              _stamp(ledger_path(folder)), _stamp(folder.analysis_json), _stamp(folder.segments_json))
+    stamps = (stamp(folder.project_json), stamp(folder.prompts_json), *_job_stamps(folder),
+              stamp(ledger_path(folder)), stamp(folder.analysis_json), stamp(folder.segments_json))
     jobs = load_jobs(folder)
     return _cached_json("project", folder, stamps, jobs, lambda: project_public(folder, jobs=jobs))
 

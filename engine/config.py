@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(default=30.0, gt=0, description="longest wait for the next chunk of a request body (408 after)")
     keep_alive_s: int = Field(default=5, ge=1, description="how long an idle keep-alive connection stays open")
     worker_nice: int = Field(default=10, ge=0, le=19, description="CPU niceness of workers the API starts (the API stays responsive)")
+    # storage (engine/store.py): unset keeps every project on local disk; s3://bucket/prefix makes the bucket the
+    # storage and data/projects/ the local working copy
+    storage: str = Field(default="", description="'' (local disk) or s3://bucket/prefix")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (MinIO, R2, GCS interop); None: AWS")
+    s3_region: str | None = None
+    s3_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="lifetime of a presigned download URL")
+    lease_ttl_s: float = Field(default=30.0, gt=0.5, description="a project lease held in the bucket expires this long after its last renewal")
 
     @property
     def projects_dir(self) -> Path:

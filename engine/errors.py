@@ -98,6 +98,10 @@ class BusyError(StorybeatError):
     exit_code = 3
 
 
+class LeaseLostError(BusyError):
+    """Another worker took over the project (our lease expired, or a conditional write found a newer file)."""
+
+
 class CancelledError(StorybeatError):
     """The run was stopped on request (SIGTERM / the UI's Stop button)."""
 

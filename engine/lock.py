@@ -1,8 +1,15 @@
-"""One worker per project: an exclusive, non-blocking portalocker lock on jobs/.lock."""
+"""One worker per project: an exclusive, non-blocking portalocker lock on jobs/.lock, or with a bucket its lease.
+
+With ``STORYBEAT_STORAGE`` set the lock is the project's lease in the bucket
+(:mod:`engine.lease`), so two machines cannot both work on one project, and
+taking it brings the local working copy up to date (:mod:`engine.sync`);
+giving it back publishes what is left.
+"""
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Iterator
 
@@ -10,7 +17,8 @@ import logging
 
 import portalocker
 
-from engine.errors import BusyError, NotFoundError
+from engine import sync
+from engine.errors import BusyError, LeaseLostError, NotFoundError
 from engine.storage import ProjectFolder
 
 log = logging.getLogger(__name__)
@@ -23,8 +31,13 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
     ``wait_s`` = 0 fails at once (a second run); short edits wait a moment.
 
     The OS releases the lock when the holder dies (even by SIGKILL), so a crash
-    never leaves a project locked.
+    never leaves a project locked (with a bucket: see :mod:`engine.lease`).
     """
+    store = sync.store()
+    if store is not None:
+        with _lease(folder, store, wait_s=wait_s):
+            yield
+        return
     if not folder.path.is_dir():
         raise NotFoundError(f"project {folder.id} not found")
     folder.jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -54,14 +67,40 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
         handle.close()
 
 
+@contextlib.contextmanager
+def _lease(folder: ProjectFolder, store: sync.Store, *, wait_s: float) -> Iterator[None]:
+    """The project's lease for the block, the working copy pulled on entry and published on a clean exit."""
+    from engine.lease import Lease
+
+    if not folder.exists():
+        raise NotFoundError(f"project {folder.id} not found")
+    lease = Lease(store, folder.id).acquire(wait_s=wait_s)
+    clean = False
+    try:
+        sync.begin(folder.id, lease)
+        try:
+            yield
+            clean = True
+        finally:
+            sync.end(folder.id, publish=clean or not isinstance(sys.exc_info()[1], LeaseLostError))
+    finally:
+        lease.release()
+
+
 def lock_holder(folder: ProjectFolder) -> int | None:
     """The pid recorded by the process holding the project's lock, or None when nobody holds it.
 
     A probe (a non-blocking shared lock, released at once) on a read-only
     handle: it writes nothing. Call it only when a job needs judging (a live
     pid with a stale heartbeat): for that instant a concurrent ``run`` that
-    does not wait could see the project busy. 0 when held but no pid is recorded.
+    does not wait could see the project busy. 0 when held but no pid is recorded
+    (or, with a bucket, held by another machine).
     """
+    store = sync.store()
+    if store is not None:
+        from engine.lease import lease_holder
+
+        return lease_holder(store, folder.id)
     try:
         handle = open(folder.lock_file, "rb")  # noqa: SIM115 - closed in finally
     except OSError:

@@ -405,4 +405,5 @@ def delete_project(project_id: str) -> None:
         trash = folder.path.with_name(f".deleted-{folder.id}")
         shutil.rmtree(trash, ignore_errors=True)
         folder.path.rename(trash)
+        folder.remove_stored()  # with a bucket: its objects too (under the lease, which goes last)
     shutil.rmtree(trash, ignore_errors=True)

@@ -201,6 +201,7 @@ class Runner:
                     final = not _is_transient(exc) or number >= self.config.step_attempts
                     tracker.error(name, f"{type(exc).__name__}: {exc}", attempt=number, final=final)
                     raise
+        self.folder.publish()  # with a bucket: the step's finished files (ffmpeg's, renamed into place) go up now
         self.work_done[name] = did_work
         if not did_work:
             tracker.refund_attempt(name)  # an up-to-date step costs no attempt (else crashes add up on finished steps)

@@ -7,6 +7,10 @@ Layout (names from the user's design)::
       project.json analysis.json segments.json prompts.json lyrics_edit.json (hand-edited lyrics)
       cast.json  cast/lead_r1.png (the cast and its reference pictures)
       images/seg_001_v1.png   renders/final_v1.mp4   jobs/pipeline.json jobs/render.json
+
+With ``STORYBEAT_STORAGE=s3://...`` the same layout lives in a bucket and this
+folder is the local working copy: every write below publishes itself and
+every read outside the project's lease comes from the bucket (engine.sync).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from engine import sync
 from engine.config import get_settings
 from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError, NotFoundError
 from engine.models import JOB_KINDS, SCHEMA_VERSION, Analysis, Cast, CutEdits, Job, LyricsEdit, Project, Prompts, Segments
@@ -62,7 +67,8 @@ def fsync_dir(path: Path) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, replace, fsync folder.
 
-    DiskFullError when the disk is full (the old file stays as it was).
+    DiskFullError when the disk is full (the old file stays as it was). With a
+    bucket the file is then published in one conditional PUT (engine.sync).
     """
     try:
         _atomic_write_bytes(path, data)
@@ -70,6 +76,29 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         if exc.errno in DISK_FULL_ERRNOS:
             raise DiskFullError(f"{DISK_FULL_MESSAGE}: cannot write {path.name}; free some space, then resume") from exc
         raise
+    sync.written(path, data)
+
+
+def publish(path: Path) -> None:
+    """A file finished in place by other means (an append, ffmpeg's rename) is published like a write (engine.sync)."""
+    sync.written(path)
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """A project file's bytes (from the bucket when it is the storage and we do not hold the project), or None."""
+    return sync.read(path)
+
+
+def stamp(path: Path) -> tuple[int, int, int] | str | None:
+    """What changes when the file does: (inode, mtime, size) on disk, the ETag in a bucket; None if absent."""
+    key = sync.key_of(path)
+    if key is not None and not sync.holds(key.split("/", 1)[0]):
+        return sync.head(key)
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -95,10 +124,13 @@ def atomic_write_json(path: Path, model: BaseModel) -> None:
 
 def read_model(path: Path, model_type: type[M]) -> M:
     """Load and validate a JSON file; InputError if it is corrupt or of an unknown schema version."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path.name} does not exist") from None
+    data = sync.read(path)
+    if data is None:
+        raise NotFoundError(f"{path.name} does not exist")
+    return _validate(data, path, model_type)
+
+
+def _validate(data: bytes, path: Path, model_type: type[M]) -> M:
     try:
         model = model_type.model_validate_json(data)  # fast path: pydantic-core parses and validates at once
     except ValidationError:
@@ -117,7 +149,7 @@ def read_model(path: Path, model_type: type[M]) -> M:
         raise InputError(f"{path.name} is invalid: {exc.error_count()} error(s): {exc.errors()[0]['msg']}") from None
 
 
-_CACHE: dict[tuple[str, str], tuple[tuple[int, int, int], BaseModel]] = {}
+_CACHE: dict[tuple[str, str], tuple[object, BaseModel]] = {}
 _CACHE_MAX = 256
 
 
@@ -125,22 +157,38 @@ def read_model_cached(path: Path, model_type: type[M]) -> M | None:
     """Like try_read_model, but reuses the parsed model while the file is unchanged (same inode, mtime, size).
 
     For read-only callers (the API's views under polling load): the returned
-    object is shared, so it must never be mutated.
+    object is shared, so it must never be mutated. With a bucket: while the
+    object's ETag is unchanged (a conditional GET).
     """
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    key, stamp = (str(path), model_type.__name__), (st.st_ino, st.st_mtime_ns, st.st_size)
+    key = (str(path), model_type.__name__)
     hit = _CACHE.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]  # type: ignore[return-value]
-    model = try_read_model(path, model_type)
+    store_key = sync.key_of(path)
+    if store_key is not None and not sync.holds(store_key.split("/", 1)[0]):
+        blob = sync.read_if_changed(store_key, hit[0] if hit is not None and isinstance(hit[0], str) else None)
+        if blob is None:
+            return None
+        if blob.data is None and hit is not None:
+            return hit[1]  # type: ignore[return-value]
+        model, version = _parse_model(blob.data or b"", path, model_type), blob.etag
+    else:
+        version = stamp(path)
+        if version is None:
+            return None
+        if hit is not None and hit[0] == version:
+            return hit[1]  # type: ignore[return-value]
+        model = try_read_model(path, model_type)
     if model is not None:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = (stamp, model)
+        _CACHE[key] = (version, model)
     return model
+
+
+def _parse_model(data: bytes, path: Path, model_type: type[M]) -> M | None:
+    try:
+        return _validate(data, path, model_type)
+    except InputError:
+        return None
 
 
 def try_read_model(path: Path, model_type: type[M]) -> M | None:
@@ -324,8 +372,20 @@ class ProjectFolder:
         return removed
 
     def exists(self) -> bool:
-        """Whether project.json exists."""
+        """Whether project.json exists (in the bucket when it is the storage)."""
+        key = sync.key_of(self.project_json)
+        if key is not None and not sync.holds(self.id):
+            return sync.head(key) is not None
         return self.project_json.is_file()
+
+    def publish(self) -> None:
+        """Publish what the working copy has that the bucket lacks (a step's finished files); nothing on disk alone."""
+        if sync.holds(self.id):
+            sync.push(self.id)
+
+    def remove_stored(self) -> None:
+        """Delete the project from the bucket (the folder itself is deleted by the caller); nothing on disk alone."""
+        sync.remove_project(self.id)
 
     # typed files -------------------------------------------------------------
     def load_project(self) -> Project:
@@ -383,6 +443,9 @@ class ProjectFolder:
 def list_project_ids(root: Path | None = None) -> list[str]:
     """Ids of all projects under the data root, sorted."""
     base = root if root is not None else get_settings().projects_dir
+    store = sync.store()
+    if store is not None and os.path.abspath(base) == os.path.abspath(get_settings().projects_dir):
+        return [pid for pid in store.children() if PROJECT_ID_RE.match(pid) and ProjectFolder(pid, root=base).exists()]
     if not base.is_dir():
         return []
     return sorted(p.name for p in base.iterdir() if PROJECT_ID_RE.match(p.name) and (p / "project.json").is_file())

@@ -34,7 +34,7 @@ from pathlib import Path
 from engine.config import Settings, get_settings
 from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError
 from engine.models import Analysis, ProjectSettings, Usage
-from engine.storage import ProjectFolder
+from engine.storage import ProjectFolder, publish, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ def append_ledger(folder: ProjectFolder, delta: UsageDelta, *, job: str, step: s
         if exc.errno in DISK_FULL_ERRNOS:
             raise DiskFullError(f"{DISK_FULL_MESSAGE}: cannot append to {path.name}") from exc
         raise
+    publish(path)  # with a bucket: the whole file in one conditional PUT
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,7 @@ def _delta(entry: dict[str, object]) -> UsageDelta:
 def read_spend(folder: ProjectFolder) -> Spend:
     """The ledger summed: the total spent and the share of the job that made the last call (torn lines skipped)."""
     total, last, last_id = Usage(), Usage(), ""
-    try:
-        lines = ledger_path(folder).read_bytes().splitlines()
-    except FileNotFoundError:
-        lines = []
+    lines = (read_bytes(ledger_path(folder)) or b"").splitlines()
     for raw in lines:
         try:
             entry = json.loads(raw)

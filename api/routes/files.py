@@ -10,8 +10,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
+from engine import sync
 from engine.errors import NotFoundError
 from engine.storage import ProjectFolder
 
@@ -42,12 +43,25 @@ MEDIA_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".srt": "application/x-
     responses={
         200: {"description": "the file", "content": {t: {} for t in MEDIA_TYPES.values()}},
         206: {"description": "a byte range of the file (Range request)"},
+        307: {"description": "with a bucket as the storage: a presigned URL of the file (Range supported there)"},
         416: {"description": "range not satisfiable"},
         **responses(401, 404),
     },
 )
-def download(folder: FolderDep, path: str) -> FileResponse:
-    """A picture, render, subtitle file, the normalised track or the contact sheet (Range supported)."""
+def download(folder: FolderDep, path: str) -> FileResponse | RedirectResponse:
+    """A picture, render, subtitle file, the normalised track or the contact sheet (Range supported).
+
+    With a bucket as the storage: a redirect to a presigned URL of the object,
+    which the bucket serves (with Range) under the same type and name.
+    """
+    store = sync.store()
+    if store is not None:
+        key = f"{folder.id}/{path}"
+        if not ALLOWED.match(path) or sync.head(key) is None:
+            raise NotFoundError(f"no such file {path[:80]!r}")
+        url = store.url(key, disposition=content_disposition(download_name(folder, path)),
+                        media_type=MEDIA_TYPES[Path(path).suffix])
+        return RedirectResponse(url, status_code=307)
     full = servable(folder, path)
     headers = {"Cache-Control": "no-cache", "Content-Disposition": content_disposition(download_name(folder, path))}
     return FileResponse(full, media_type=MEDIA_TYPES[full.suffix], headers=headers)

@@ -61,13 +61,12 @@ def _hold_lock(root: str, ready: multiprocessing.Event, release: multiprocessing
 
     get_settings.cache_clear()
     folder = ProjectFolder("abc123")
-    folder.path.mkdir(parents=True, exist_ok=True)
     with project_lock(folder):
         ready.set()
         release.wait(10)
 
 
-def test_lock_refuses_an_unknown_project_without_creating_it(data_root: Path) -> None:
+def test_lock_refuses_an_unknown_project_without_creating_it(data_root: Path, backend: str) -> None:
     from engine.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
@@ -76,7 +75,11 @@ def test_lock_refuses_an_unknown_project_without_creating_it(data_root: Path) ->
     assert not (data_root / "projects" / "ghost-project").exists()
 
 
-def test_lock_is_exclusive_across_processes_and_freed_by_death(data_root: Path) -> None:
+def test_lock_is_exclusive_across_processes_and_freed_by_death(data_root: Path, backend: str) -> None:
+    """On disk the OS frees the lock of a killed holder; in a bucket the lease of a dead process on this machine is free at once."""
+    from engine.project import create_project
+
+    create_project(project_id="abc123")
     ctx = multiprocessing.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
     proc = ctx.Process(target=_hold_lock, args=(str(data_root), ready, release))
