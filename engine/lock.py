@@ -75,14 +75,12 @@ def _lease(folder: ProjectFolder, store: sync.Store, *, wait_s: float) -> Iterat
     if not folder.exists():
         raise NotFoundError(f"project {folder.id} not found")
     lease = Lease(store, folder.id).acquire(wait_s=wait_s)
-    clean = False
     try:
         sync.begin(folder.id, lease)
         try:
             yield
-            clean = True
         finally:
-            sync.end(folder.id, publish=clean or not isinstance(sys.exc_info()[1], LeaseLostError))
+            sync.end(folder.id, publish=not isinstance(sys.exc_info()[1], LeaseLostError))
     finally:
         lease.release()
 

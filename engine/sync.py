@@ -51,6 +51,7 @@ _etags: dict[str, str | None] = {}  # key -> the ETag this process last saw (Non
 _synced: dict[str, tuple[tuple[int, int, int], str]] = {}  # key -> (local file stamp, ETag) when last equal
 _listed: set[str] = set()  # projects pulled under a lease held now: an unseen key of theirs is absent
 _held: dict[str, Held] = {}
+_refused: set[str] = set()  # projects held now whose publishing a conditional write refused
 
 
 def store() -> Store | None:
@@ -135,6 +136,8 @@ def _upload(key: str, path: Path | None = None, data: bytes | None = None) -> No
         else:
             etag = store().put_file(key, path, **_conditions(key))  # type: ignore[union-attr, arg-type]
     except Conflict:
+        if lease is not None:
+            _refused.add(_project(key))  # the working copy now disagrees with the bucket: publish nothing more
         raise LeaseLostError(f"{key} was changed by another writer; this run stops (resume to continue)") from None
     _etags[key] = etag
     if path is not None:
@@ -186,6 +189,8 @@ def push(project_id: str, *, last: str | None = None) -> None:
     assert s is not None
     folder = _root() / project_id
     with _lock:
+        if project_id in _refused:
+            raise LeaseLostError(f"project {project_id}: another writer changed its files; this run stops (resume to continue)")
         present = dict(_files(folder)) if folder.is_dir() else {}
         changed = [k for k, p in present.items() if k != last and not _same(k, p, _etags.get(k))]  # type: ignore[arg-type]
         changed.sort(key=lambda k: k.endswith(".json"))  # the JSON that points at a file goes after it
@@ -215,12 +220,13 @@ def begin(project_id: str, lease: Held) -> None:
 def end(project_id: str, *, publish: bool = True) -> None:
     """The lease is about to be given back: publish what is left (``publish``), then stop acting as its holder."""
     try:
-        if publish and project_id in _held:
+        if publish and project_id in _held and project_id not in _refused:
             push(project_id)
     finally:
         with _lock:
             _held.pop(project_id, None)
             _listed.discard(project_id)
+            _refused.discard(project_id)
 
 
 def written(path: Path, data: bytes | None = None) -> None:
@@ -282,3 +288,4 @@ def reset() -> None:
         _synced.clear()
         _listed.clear()
         _held.clear()
+        _refused.clear()

@@ -4,6 +4,10 @@ Each case starts ``python -m engine run`` on a project, SIGKILLs it at a chosen
 moment (during analysis, halfway through pictures, during render), runs
 ``python -m engine resume`` and checks that the result equals an
 uninterrupted run and that no finished picture was redrawn.
+
+Each runs on both storage backends (the ``backend`` fixture): on disk, and with
+a bucket on the loopback S3 server, where the resume runs from another local
+working copy (as on another machine) and the result is read from the bucket.
 """
 from __future__ import annotations
 
@@ -73,6 +77,27 @@ def frame_md5s(mp4: Path) -> list[str]:
     return [line.rsplit(",", 1)[-1].strip() for line in out.stdout.splitlines() if line and not line.startswith("#")]
 
 
+def bucket_copy(dest: Path, project_id: str) -> ProjectFolder:
+    """The project as the bucket holds it, downloaded into ``dest`` (a folder the engine does not use)."""
+    from engine import sync
+
+    store = sync.store()
+    assert store is not None
+    for key in store.list(f"{project_id}/"):
+        store.download(key, dest / key)
+    return ProjectFolder(project_id, root=dest)
+
+
+def stored_pictures(project_id: str) -> dict[str, object]:
+    """Each stored picture's last-modified time (a redrawn picture is a new PUT, even with the same bytes)."""
+    from engine import sync
+
+    store = sync.store()
+    keys = [k for k in store.list(f"{project_id}/images/") if k.endswith(".png")]  # type: ignore[union-attr]
+    client = store.client  # type: ignore[union-attr]
+    return {k: client.head_object(Bucket=store.bucket, Key=store._k(k))["LastModified"] for k in keys}  # type: ignore[union-attr]
+
+
 def snapshot(folder: ProjectFolder) -> dict[str, object]:
     """What the outputs are, ignoring timestamps."""
     prompts = json.loads(folder.prompts_json.read_text())
@@ -117,7 +142,8 @@ def reference(song: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "render", "joining"])
-def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[Path, Path], reference: dict, tmp_path: Path) -> None:
+def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[Path, Path], reference: dict, tmp_path: Path,
+                                                  backend: str) -> None:
     data = tmp_path / "data"
     wav, lrc = song
     project_id = cli(data, "new", str(wav), "--lyrics", str(lrc), "--provider", "local", "--style", "papercut").stdout.strip()
@@ -138,21 +164,37 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
         kill_when(proc, lambda: any(folder.renders_dir.glob(".final_v*.tmp.mp4")), poll_s=0.001)
         assert any(folder.renders_dir.glob(".final_v*.tmp.mp4"))
 
-    killed_state = folder.load_project().state
-    finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.images_dir.glob("*.png")} if folder.images_dir.exists() else {}
+    if backend == "s3":  # the resume runs elsewhere: from a fresh working copy, with only what the bucket holds
+        from engine import sync
+
+        assert not [k for k in sync.store().list(f"{project_id}/") if sync.local_only(k.split("/", 1)[1]) and  # type: ignore[union-attr]
+                    not k.endswith("/.lease")], "a killed worker left a half-written file in the bucket"
+        finished = stored_pictures(project_id)
+        data = tmp_path / "other-machine"
+        folder = ProjectFolder(project_id, root=data / "projects")
+    else:
+        finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.images_dir.glob("*.png")} if folder.images_dir.exists() else {}
+    killed_state = ProjectFolder(project_id).load_project().state if backend == "s3" else folder.load_project().state
     if kill_point == "half_pictures":
         assert killed_state == machine.PROMPTED and finished, "expected to be killed among the pictures"
     assert cli(data, "status", project_id).returncode == 0
     # what a kill in the middle of an atomic write leaves (the write layer's own temp name)
+    folder.jobs_dir.mkdir(parents=True, exist_ok=True)
     (folder.jobs_dir / f".pipeline.json.{kill_point}.tmp").write_text('{"half": ')
 
     # one case goes through `resume --all`, which finds interrupted projects by their dead jobs
     out = cli(data, "resume", "--all", "--quiet") if kill_point == "analysis" else cli(data, "resume", project_id, "--quiet")
     assert f"{project_id}: RENDERED" in out.stdout
 
-    for name, ident in finished.items():  # no finished picture was redone
-        p = folder.images_dir / name
-        assert (p.stat().st_ino, p.stat().st_mtime_ns) == ident, f"{name} was redrawn"
+    if backend == "s3":
+        now = stored_pictures(project_id)
+        assert all(now[k] == when for k, when in finished.items()), "a finished picture was redrawn"
+        assert not list(folder.path.rglob(TEMP_GLOB)), "temp files of the killed run left behind"
+        folder = bucket_copy(tmp_path / "from-bucket", project_id)
+    else:
+        for name, ident in finished.items():  # no finished picture was redone
+            p = folder.images_dir / name
+            assert (p.stat().st_ino, p.stat().st_mtime_ns) == ident, f"{name} was redrawn"
     result = snapshot(folder)
     for key in ("analysis", "segments", "prompts", "images", "render_fingerprint", "state"):
         assert result[key] == reference[key], f"{key} differs from an uninterrupted run"
@@ -160,7 +202,7 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
     assert not list(folder.path.rglob(TEMP_GLOB)), "temp files of the killed run left behind"
 
 
-def test_second_concurrent_run_is_busy(song: tuple[Path, Path], tmp_path: Path) -> None:
+def test_second_concurrent_run_is_busy(song: tuple[Path, Path], tmp_path: Path, backend: str) -> None:
     data = tmp_path / "data"
     wav, lrc = song
     project_id = cli(data, "new", str(wav), "--lyrics", str(lrc), "--provider", "local").stdout.strip()
@@ -169,7 +211,9 @@ def test_second_concurrent_run_is_busy(song: tuple[Path, Path], tmp_path: Path) 
     while step(job(data, project_id), "analyze").get("status") != "running":
         assert time.monotonic() < deadline and first.poll() is None
         time.sleep(0.01)
-    second = cli(data, "run", project_id, "--quiet", check=False)
+    # on S3 the second run comes from another working copy (another machine): only the lease stops it
+    second = cli(tmp_path / "other-machine" if backend == "s3" else data, "run", project_id, "--quiet", check=False)
     assert second.returncode == 3 and "busy" in second.stderr
     assert first.wait(timeout=600) == 0
-    assert ProjectFolder(project_id, root=data / "projects").load_project().state == machine.RENDERED
+    assert ProjectFolder(project_id).load_project().state == machine.RENDERED if backend == "s3" else \
+        ProjectFolder(project_id, root=data / "projects").load_project().state == machine.RENDERED
