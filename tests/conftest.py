@@ -71,24 +71,31 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
     proc.wait()
 
 
-def use_bucket(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> str:
-    """Point the engine (and the worker processes it starts) at a fresh bucket on ``endpoint``; returns its s3:// URL."""
+def bucket_env(endpoint: str) -> dict[str, str]:
+    """A fresh bucket on ``endpoint`` and the settings that make it the storage (for the engine or a server's env)."""
     import uuid
 
     import boto3
 
+    bucket = f"storybeat-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "STORYBEAT_S3_ENDPOINT_URL": endpoint, "STORYBEAT_STORAGE": f"s3://{bucket}/projects",
+            "STORYBEAT_LEASE_TTL_S": "6"}
+
+
+def use_bucket(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> str:
+    """Point the engine (and the worker processes it starts) at a fresh bucket on ``endpoint``; returns its s3:// URL."""
     from engine import store, sync
 
-    bucket = f"storybeat-{uuid.uuid4().hex[:12]}"
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-                        "STORYBEAT_S3_ENDPOINT_URL": endpoint, "STORYBEAT_STORAGE": f"s3://{bucket}/projects",
-                        "STORYBEAT_LEASE_TTL_S": "6"}.items():
+    env = bucket_env(endpoint)
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     get_settings.cache_clear()
     store._store.cache_clear()
     sync.reset()
-    return f"s3://{bucket}/projects"
+    return env["STORYBEAT_STORAGE"]
 
 
 @pytest.fixture(params=["disk", "s3"])

@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
 from engine import sync
@@ -48,7 +48,7 @@ MEDIA_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".srt": "application/x-
         **responses(401, 404),
     },
 )
-def download(folder: FolderDep, path: str) -> FileResponse | RedirectResponse:
+def download(folder: FolderDep, path: str) -> Response:
     """A picture, render, subtitle file, the normalised track or the contact sheet (Range supported).
 
     With a bucket as the storage: a redirect to a presigned URL of the object,

@@ -7,9 +7,23 @@ import time
 import httpx
 import pytest
 
-from tests.api.conftest import LYRICS_LRC, Server, wait_until_idle, wav_bytes
+from tests.api.conftest import LYRICS_LRC, Server, start_server, stop_server, wait_until_idle, wav_bytes
+from tests.conftest import bucket_env
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=["disk", "s3"])
+def flow_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The API on each storage backend; with a bucket, files are served by a redirect to it (followed here)."""
+    if request.param == "disk":
+        yield request.getfixturevalue("server")
+        return
+    server = start_server(tmp_path_factory.mktemp("s3-api") / "data", env_extra=bucket_env(request.getfixturevalue("s3_endpoint")))
+    try:
+        yield server
+    finally:
+        stop_server(server)
 
 
 def read_events(server: Server, project_id: str, *, until, timeout_s: float = 240.0) -> list[tuple[str, dict]]:
@@ -34,8 +48,9 @@ def read_events(server: Server, project_id: str, *, until, timeout_s: float = 24
     raise AssertionError(f"events did not reach the condition in time; last: {events[-3:]}")
 
 
-def test_full_flow(server: Server) -> None:
-    with server.client() as c:
+def test_full_flow(flow_server: Server) -> None:
+    server = flow_server
+    with server.client(follow_redirects=True) as c:
         created = c.post("/projects", json={"name": "flow", "settings": {"style": "noir", "resolution": 720}})
         assert created.status_code == 201, created.text
         project = created.json()
