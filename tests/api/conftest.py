@@ -116,6 +116,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(srv)
 
 
+@pytest.fixture(params=["disk", "s3"])
+def api_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for a test's own server on each storage backend: {} (local folder), or a fresh bucket on loopback S3."""
+    if request.param == "disk":
+        return {}
+    from tests.conftest import bucket_env
+
+    return bucket_env(request.getfixturevalue("s3_endpoint"))
+
+
 @pytest.fixture
 def client(server: Server) -> Iterator[httpx.Client]:
     """An httpx client of the module's server."""

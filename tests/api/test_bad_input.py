@@ -213,8 +213,22 @@ def test_unknown_routes_and_methods(client: httpx.Client) -> None:
     assert client.put("/projects").status_code == 405
 
 
+@pytest.fixture
+def any_server(request: pytest.FixtureRequest, api_env: dict[str, str], tmp_path) -> Server:  # type: ignore[no-untyped-def]
+    """The shared server on disk, a server of the test's own on a bucket."""
+    if not api_env:
+        yield request.getfixturevalue("server")
+        return
+    from tests.api.conftest import start_server, stop_server
+
+    own = start_server(tmp_path / "data", env_extra=api_env)
+    yield own
+    stop_server(own)
+
+
 @pytest.mark.slow  # real workers
-def test_concurrent_runs_start_one_worker(server: Server) -> None:
+def test_concurrent_runs_start_one_worker(any_server: Server) -> None:
+    server = any_server
     with server.client() as c:
         pid = uploaded_project(c, "race", seconds=3.0)
 

@@ -51,7 +51,7 @@ def test_dead_worker_marked_interrupted_and_resumed(tmp_path) -> None:
         stop_server(server)
 
 
-def test_a_killed_worker_shows_at_once_in_views_and_events(tmp_path) -> None:
+def test_a_killed_worker_shows_at_once_in_views_and_events(tmp_path, api_env: dict[str, str]) -> None:
     """SIGKILL changes no file, yet GET and the event stream report the run interrupted and resumable."""
     import os
     import signal
@@ -60,7 +60,7 @@ def test_a_killed_worker_shows_at_once_in_views_and_events(tmp_path) -> None:
     from tests.api.test_flow import read_events
 
     data = tmp_path / "data"
-    server = start_server(data)
+    server = start_server(data, env_extra=api_env)
     try:
         with server.client() as c:
             pid = uploaded_project(c, "killed", seconds=8.0)
@@ -122,7 +122,7 @@ def _wait_for(c, pid: str, predicate, *, timeout_s: float = 120.0) -> dict:  # t
     raise AssertionError(f"condition not reached: {jobs}")
 
 
-def test_resume_of_a_run_killed_while_rendering_reports_the_truth(tmp_path) -> None:
+def test_resume_of_a_run_killed_while_rendering_reports_the_truth(tmp_path, api_env: dict[str, str]) -> None:
     """SIGKILL during the render, resume: the queued job is the one the worker runs, so nothing stays busy or resumable.
 
     It was: the API queued a pipeline job, the worker ran a render job (the state was IMAGED), the pipeline
@@ -132,7 +132,7 @@ def test_resume_of_a_run_killed_while_rendering_reports_the_truth(tmp_path) -> N
     import signal
 
     data = tmp_path / "data"
-    server = start_server(data)
+    server = start_server(data, env_extra=api_env)
     try:
         with server.client() as c:
             pid = uploaded_project(c, "killed in render", seconds=6.0)
@@ -162,7 +162,7 @@ def test_resume_of_a_run_killed_while_rendering_reports_the_truth(tmp_path) -> N
         stop_server(server)
 
 
-def test_a_worker_killed_at_once_is_interrupted_at_once(tmp_path) -> None:
+def test_a_worker_killed_at_once_is_interrupted_at_once(tmp_path, api_env: dict[str, str]) -> None:
     """A worker killed before its first heartbeat (still importing) leaves a job that resume continues at once.
 
     The queued job had no pid until the worker wrote one, so for 30 s the project was busy and resume refused.
@@ -171,7 +171,7 @@ def test_a_worker_killed_at_once_is_interrupted_at_once(tmp_path) -> None:
     import signal
 
     data = tmp_path / "data"
-    server = start_server(data)
+    server = start_server(data, env_extra=api_env)
     try:
         with server.client() as c:
             pid = uploaded_project(c, "killed at once", seconds=3.0)
@@ -189,7 +189,7 @@ def test_a_worker_killed_at_once_is_interrupted_at_once(tmp_path) -> None:
         stop_server(server)
 
 
-def test_a_paused_worker_is_reported_not_responding_with_the_way_out(tmp_path) -> None:
+def test_a_paused_worker_is_reported_not_responding_with_the_way_out(tmp_path, api_env: dict[str, str]) -> None:
     """SIGSTOP: the worker holds the lock but beats no more. It is busy and not responding, not interrupted."""
     import os
     import signal
@@ -201,7 +201,7 @@ def test_a_paused_worker_is_reported_not_responding_with_the_way_out(tmp_path) -
 
     data = tmp_path / "data"
     settings = {"STORYBEAT_STALE_AFTER_S": "1", "STORYBEAT_HEARTBEAT_S": "0.2"}  # silent after 4 s
-    server = start_server(data, env_extra=settings)
+    server = start_server(data, env_extra={**api_env, **settings})
     worker = None
     try:
         with server.client() as c:
@@ -218,7 +218,7 @@ def test_a_paused_worker_is_reported_not_responding_with_the_way_out(tmp_path) -
             refused = c.post(f"/projects/{pid}/resume")
             assert refused.status_code == 409 and "not responding" in refused.text, refused.text
             assert c.patch(f"/projects/{pid}", json={"subtitles": False}).status_code == 409
-            env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), **settings}
+            env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), **api_env, **settings}
             status = subprocess.run([sys.executable, "-m", "engine", "status", pid], capture_output=True, text=True,
                                     env=env, cwd=REPO, timeout=120)
             assert "pipeline: not responding" in status.stdout and f"kill -CONT {worker}" in status.stdout, status.stdout
