@@ -13,6 +13,7 @@ from engine import machine
 from engine.config import get_settings
 from engine.errors import BusyError
 from engine.eta import EtaModel, StepPlan, learn, plan_steps
+from engine.lease import HOST
 from engine.lock import lock_holder
 from engine.models import JOB_KINDS, Job, JobError, JobKind, Project, StepProgress, Usage, utcnow
 from engine.storage import ProjectFolder
@@ -64,6 +65,8 @@ def job_is_dead(job: Job, *, stale_after_s: float | None = None) -> bool:
     if job.status == "queued" and job.pid is None:
         started = job.started_at or job.heartbeat_at
         return started is None or (utcnow() - started).total_seconds() > stale_after_s
+    if job.host not in (None, HOST):  # another machine's worker (projects in a bucket): judged by its heartbeat
+        return _silent(job, stale_after_s=stale_after_s)
     if not pid_alive(job.pid):
         return True
     return _silent(job, stale_after_s=stale_after_s)
@@ -111,7 +114,8 @@ def job_as_seen(job: Job, *, stale_after_s: float | None = None, folder: Project
     """
     if not job_is_dead(job, stale_after_s=stale_after_s):
         return job
-    if folder is not None and job.pid and pid_alive(job.pid) and lock_holder(folder) == job.pid:
+    elsewhere = job.host not in (None, HOST)
+    if folder is not None and job.pid and (pid_alive(job.pid) or elsewhere) and lock_holder(folder) == (0 if elsewhere else job.pid):
         return job.model_copy(update={"status": "not_responding",
                                       "message": not_responding_message(job, stale_after_s=stale_after_s)})
     return job.model_copy(update={"status": "interrupted", "message": job.message or DEAD_WORKER_MESSAGE})
@@ -209,7 +213,7 @@ def queue_run(
         job = Job(kind=kind, status="queued", target=target, started_at=utcnow(), heartbeat_at=utcnow(),
                   steps=previous.steps, usage=previous.usage, errors=previous.errors if crashed else [], preview=preview,
                   continues_crash=crashed)
-        job.pid = spawn(job) if spawn is not None else pid
+        job.pid, job.host = (spawn(job) if spawn is not None else pid), HOST
         try:
             folder.save_job(job)  # from here a second start sees "queued" and is refused
         except BaseException:
@@ -244,6 +248,7 @@ class JobTracker:
             target=target,
             preview=preview,
             pid=os.getpid(),
+            host=HOST,
             steps=[StepProgress(name=s, attempts=attempts.get(s, 0)) for s in steps],
             started_at=utcnow(),
             heartbeat_at=utcnow(),

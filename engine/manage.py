@@ -100,8 +100,11 @@ def duplicate_project(project_id: str, *, name: str | None = None, settings: dic
                            state=state, settings=original.settings, source=original.source)
             _save_into(staging, copy)
             staging.rename(dst.path)
+            dst.publish(new=True)  # with a bucket: the copy goes up, its project.json last
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(dst.path, ignore_errors=True)
+            dst.remove_stored()
             raise
     log.info("duplicated project %s as %s (%s)", project_id, new_id, copy.state)
     if settings:

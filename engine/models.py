@@ -495,6 +495,7 @@ class Job(Versioned):
     status: JobStatus = "idle"
     target: str = ""
     pid: int | None = None
+    host: str | None = None  # the machine the worker runs on (its pid means something only there)
     step: str = ""
     steps: list[StepProgress] = Field(default_factory=list)
     done: int = 0

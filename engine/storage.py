@@ -378,10 +378,13 @@ class ProjectFolder:
             return sync.head(key) is not None
         return self.project_json.is_file()
 
-    def publish(self) -> None:
-        """Publish what the working copy has that the bucket lacks (a step's finished files); nothing on disk alone."""
-        if sync.holds(self.id):
-            sync.push(self.id)
+    def publish(self, *, new: bool = False) -> None:
+        """Publish what the working copy has that the bucket lacks (a step's finished files); nothing on disk alone.
+
+        ``new``: a project made here outside any lease (a duplicate): all of it, project.json last.
+        """
+        if sync.store() is not None and (new or sync.holds(self.id)):
+            sync.push(self.id, last=sync.key_of(self.project_json) if new else None)
 
     def remove_stored(self) -> None:
         """Delete the project from the bucket (the folder itself is deleted by the caller); nothing on disk alone."""

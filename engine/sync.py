@@ -76,7 +76,7 @@ def key_of(path: Path) -> str | None:
         rel = Path(os.path.abspath(path)).relative_to(_root()).as_posix()
     except ValueError:
         return None
-    if "/" not in rel or local_only(rel.split("/", 1)[1]):
+    if "/" not in rel or local_only(rel):  # a dot-named folder (a duplicate being staged, a deleted one) too
         return None
     return rel
 

@@ -206,3 +206,37 @@ def test_twenty_concurrent_starts_queue_one_run(data_root: Path, backend: str) -
     assert kinds == ["busy"] * 19 + ["queued"], outcomes
     job = ProjectFolder("race-project").load_job("pipeline")
     assert job.status == "queued" and job.pid == next(o[1] for o in outcomes if o[0] == "queued")
+
+
+def test_a_duplicate_is_stored_whole_and_a_deleted_project_leaves_nothing(bucket: str, data_root: Path) -> None:
+    from engine.audio.sample import make_song
+    from engine.manage import duplicate_project
+    from engine.project import create_project, delete_project, upload_track
+
+    wav = data_root.parent / "song.wav"
+    make_song(wav, bpm=120, bars=2, sections=None, seed=3)
+    create_project(project_id="p-six")
+    upload_track("p-six", audio=wav, original_name="song.wav")
+    copy = duplicate_project("p-six")
+    keys = set(_store().list(f"{copy.id}/"))
+    assert {f"{copy.id}/project.json", f"{copy.id}/source/track.wav"} <= keys
+    assert not [k for k in _store().list("") if k.startswith(".")], "a staging folder reached the bucket"
+    delete_project("p-six")
+    assert _store().list("p-six/") == {} and not (data_root / "projects" / "p-six").exists()
+    assert ProjectFolder(copy.id).load_project().state == machine.UPLOADED
+
+
+def test_another_machines_worker_is_judged_by_its_heartbeat_not_a_local_pid() -> None:
+    from datetime import timedelta
+
+    from engine.jobs import job_is_dead
+    from engine.models import Job, utcnow
+
+    from tests.conftest import dead_pid
+
+    beating = Job(kind="pipeline", status="running", pid=dead_pid(), host=f"not-{HOST}", heartbeat_at=utcnow())
+    assert not job_is_dead(beating, stale_after_s=5)  # its pid is no process here, and says nothing
+    silent = beating.model_copy(update={"heartbeat_at": utcnow() - timedelta(seconds=60)})
+    assert job_is_dead(silent, stale_after_s=5)
+    here = beating.model_copy(update={"host": HOST})
+    assert job_is_dead(here, stale_after_s=5)  # on this machine a gone pid is a dead worker at once
