@@ -69,7 +69,7 @@ def project_lock(folder: ProjectFolder, *, wait_s: float = 0.0) -> Iterator[None
 
 @contextlib.contextmanager
 def _lease(folder: ProjectFolder, store: sync.Store, *, wait_s: float) -> Iterator[None]:
-    """The project's lease for the block, the working copy pulled on entry and published on a clean exit."""
+    """The project's lease for the block: the working copy pulled on entry, published on exit (not once the lease is lost)."""
     from engine.lease import Lease
 
     if not folder.exists():

@@ -1,11 +1,12 @@
 """Review helpers: the contact sheet of a project's storyboard."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from engine.contact_sheet import SheetItem, make_contact_sheet
 from engine.errors import InputError
-from engine.storage import ProjectFolder
+from engine.storage import ProjectFolder, atomic_write_bytes
 
 
 def _clock(ms: int) -> str:
@@ -43,8 +44,9 @@ def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
         raise InputError("no pictures yet: run the pipeline to IMAGED first")
     sheet = make_contact_sheet(items, title=f"{project.name or project.id} - {project.settings.style}")
     target = out or folder.path / "contact_sheet.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(target, optimize=True)
+    buf = io.BytesIO()
+    sheet.save(buf, format="PNG", optimize=True)
+    atomic_write_bytes(target, buf.getvalue())  # never half a sheet; with a bucket, published
     return target
 
 
