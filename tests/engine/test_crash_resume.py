@@ -89,7 +89,7 @@ def bucket_copy(dest: Path, project_id: str) -> ProjectFolder:
 
 
 def stored_pictures(project_id: str) -> dict[str, object]:
-    """Each stored picture's last-modified time (a redrawn picture is a new PUT, even with the same bytes)."""
+    """Each stored picture's last-modified time (a new PUT changes it)."""
     from engine import sync
 
     store = sync.store()
@@ -187,8 +187,14 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
     assert f"{project_id}: RENDERED" in out.stdout
 
     if backend == "s3":
+        from datetime import datetime
+
         now = stored_pictures(project_id)
-        assert all(now[k] == when for k, when in finished.items()), "a finished picture was redrawn"
+        assert all(now[k] == when for k, when in finished.items()), "a finished picture was stored again"
+        # fetched by the pull before the runner started, not drawn again by the draw step (same bytes, no new PUT)
+        draw_started = datetime.fromisoformat(step(job(data, project_id), "draw")["started_at"]).timestamp()
+        for key in finished:
+            assert (data / "projects" / key).stat().st_mtime < draw_started, f"{key} was redrawn"
         assert not list(folder.path.rglob(TEMP_GLOB)), "temp files of the killed run left behind"
         folder = bucket_copy(tmp_path / "from-bucket", project_id)
     else:
