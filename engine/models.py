@@ -440,6 +440,7 @@ class Prompts(Versioned):
     provider: str = "local"
     style_bible: StyleBible
     scenes: list[ScenePrompts]
+    note: str = ""  # shown to the user, e.g. "Gemini refused to write the prompts (SAFETY): the local prompt writer is used"
 
 
 # --------------------------------------------------------------------------- jobs/*.json

@@ -192,6 +192,34 @@ def test_a_refused_text_step_falls_back_to_local_with_a_note(song: Path, fake: F
     assert [n["step"] for n in view["notes"]] == [step]
 
 
+@pytest.mark.parametrize("fault", [Fault("prompt_blocked", reason="PROHIBITED_CONTENT"), Fault("image_blocked", reason="SAFETY")])
+def test_a_refused_prompt_step_falls_back_to_the_local_writer_with_a_note(song: Path, fake: FakeGemini, fault: Fault) -> None:
+    """The prompt step's call (style bible and prompts) refused: the local writer's bible and prompts, a visible
+    note, no call asked again; later prompt calls (an edited scene, with the kept bible) fall back the same way."""
+    from api.views import project_public
+    from engine.project import edit_scene
+
+    project_id = new_project(song)
+    fault.at_call = 3  # analysis, storyboard, then the prompt step's call
+    fake.add_fault("generateContent", fault)
+    assert run(project_id, target=machine.PROMPTED).state == machine.PROMPTED  # not FAILED
+    assert text_calls(fake) == 3  # the refused call was not asked again, nor the prompts asked separately
+    folder = ProjectFolder(project_id)
+    notes = dict(folder.step_notes())
+    assert list(notes) == ["prompt"] and fault.reason in notes["prompt"] and "local" in notes["prompt"]
+    prompts = folder.load_prompts()
+    assert prompts is not None and all(sp.latest.image_prompt for sp in prompts.scenes)
+    assert [n["step"] for n in project_public(folder).model_dump(mode="json")["notes"]] == ["prompt"]
+
+    scene = folder.load_segments().scenes[0]  # type: ignore[union-attr]
+    edit_scene(project_id, scene.id, visual_intent="a lighthouse in the storm")
+    fake.add_fault("generateContent", Fault(fault.kind, reason=fault.reason, at_call=4))
+    assert run(project_id, target=machine.PROMPTED).state == machine.PROMPTED
+    assert text_calls(fake) == 4
+    assert fault.reason in dict(folder.step_notes())["prompt"]
+    assert "lighthouse" in folder.load_prompts().scenes[0].latest.image_prompt  # type: ignore[union-attr]
+
+
 def test_an_image_refusal_is_a_blocked_scene_and_regenerate_asks_differently(song: Path, fake: FakeGemini) -> None:
     from engine.project import regenerate_scene
 
