@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine.cast import CastPicture, cast_part, members_in, propose_cast, reference_fingerprint
+from engine.cast import REFERENCE_SIZE, CastPicture, cast_part, members_in, propose_cast, reference_fingerprint
 from engine.fingerprint import bytes_sha256, fingerprint
 from engine.images import canvas_size, png_bytes, read_png_metadata
 from engine.models import Cast, CastMember, CastReference, ImageRecord, Prompts, PromptVersion, Scene, utcnow
@@ -49,9 +49,6 @@ def image_seed(project_seed: int, scene_index: int, version: int) -> int:
 def picture_version(version: PromptVersion) -> int:
     """The version whose picture this version shows (itself, or the one it restores)."""
     return version.restored_from or version.version
-
-
-REFERENCE_SIZE = (768, 1024)  # a cast member's reference picture: portrait, the whole figure
 
 
 def scene_cast(cast: Cast | None, scene: Scene, version: PromptVersion) -> list[CastMember]:

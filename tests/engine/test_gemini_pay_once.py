@@ -346,3 +346,29 @@ def test_the_runners_wait_for_a_server_delay_is_capped() -> None:
     state.set_exception((ProviderError, error, None))
     wait = _backoff(Settings(retry_base_s=1, retry_max_s=30))(state)
     assert 30 <= wait <= 33  # RETRY_MAX_S plus jitter, not an hour
+
+
+def test_the_estimate_counts_the_cast_references_and_the_input_images(song: Path, fake: FakeGemini) -> None:
+    """The pre-flight estimate of the pictures (with continuity) is the calls and pictures the run then pays for:
+    the lead's reference picture, and as input the reference in every picture and the previous picture."""
+    from engine.cast import REFERENCE_SIZE
+    from engine.images import canvas_size
+    from engine.usage import IMAGE_PROMPT_TOKENS, estimate_project, input_image_tokens
+
+    project_id = new_project(song, continuity=True)
+    assert run(project_id, target=machine.PROMPTED).state == machine.PROMPTED
+    folder = ProjectFolder(project_id)
+    n = len(folder.load_segments().scenes)  # type: ignore[union-attr]
+    est = estimate_project(project_id)
+    assert [s.step for s in est.steps] == ["cast", "draw"]
+    assert (est.calls, est.images) == (n + 1, n + 1)
+    settings = folder.load_project().settings
+    draw = est.steps[-1]
+    assert draw.prompt_tokens == (n * IMAGE_PROMPT_TOKENS + n * input_image_tokens(*REFERENCE_SIZE)
+                                  + (n - 1) * input_image_tokens(*canvas_size(settings.aspect, out_height=settings.resolution)))
+    before = fake.count("generateContent")
+    assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
+    calls = fake.calls_to("generateContent")[before:]
+    assert len(calls) == est.calls  # the estimate is what was paid
+    assert sum(len(c.input_images()) for c in calls) == n + (n - 1)  # the lead in each picture, the previous one
+    assert estimate_project(project_id).calls == 0  # nothing left to pay for
