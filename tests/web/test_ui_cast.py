@@ -99,3 +99,20 @@ def test_your_own_reference_picture_and_back_to_drawn(page: Page, ui_server: UiS
     assert _cast(ui_server, imaged)["members"][0]["reference"] is None
     expect(lead.locator('[data-cast-action="drawn-reference"]')).to_have_count(0)
     expect(lead.locator("[data-cast-origin]")).to_have_text("no reference yet")
+
+
+def test_continuity_switch_in_the_settings(page: Page, ui_server: UiServer, imaged: str) -> None:
+    """The setup form's Continuity switch saves the setting (the machine's change_frame: the pictures are
+    stale, the project is at PROMPTED) and shows the saved value after a reload."""
+    wait_idle(ui_server, imaged)
+    page.goto(f"{ui_server.base_url}/#/p/{imaged}/setup")
+    switch = page.locator("#continuity-switch")
+    expect(switch).not_to_be_checked()
+    expect(page.locator("#continuity-hint")).to_contain_text("Gemini only")
+    page.locator("label.switch").filter(has=switch).click()
+    expect(page.locator(".toast-ok").filter(has_text="Settings saved")).to_be_visible()
+    with ui_server.client() as http:
+        got = http.get(f"/projects/{imaged}").json()
+    assert got["settings"]["continuity"] is True and got["state"] == "PROMPTED"
+    page.reload()
+    expect(page.locator("#continuity-switch")).to_be_checked()
