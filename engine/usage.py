@@ -181,6 +181,7 @@ PRICES: dict[str, Price] = {
     "gemini-3-pro-image-preview": Price(2.00, 12.00, image_output_per_m=120.00),
 }
 DEFAULT_PRICE = PRICES["gemini-2.5-flash"]
+BATCH_PRICE_FACTOR = 0.5  # the Batch API's price: half the list price
 # Output tokens one picture costs when the answer does not say (1024px class).
 IMAGE_TOKENS_FALLBACK = {"gemini-2.5-flash-image": 1290, "gemini-3-pro-image-preview": 1120}
 
@@ -317,14 +318,15 @@ def expected_scenes(*, duration_ms: int, min_scene_ms: int, max_scene_ms: int) -
 
 
 def _step(step: str, model: str, *, calls: int, prompt_tokens: int, output_tokens: int, images: int = 0,
-          scenes: int = 0) -> StepEstimate:
-    """One step's estimate; a text step's thinking (:data:`THINKING_BASE_TOKENS`) is added to its output."""
+          scenes: int = 0, price_factor: float = 1.0) -> StepEstimate:
+    """One step's estimate; a text step's thinking (:data:`THINKING_BASE_TOKENS`) is added to its output;
+    ``price_factor``: of the list price (:data:`BATCH_PRICE_FACTOR` for the Batch API)."""
     thinking = 0 if images else calls * (THINKING_BASE_TOKENS.get(step, 0) + scenes * THINKING_PER_SCENE_TOKENS.get(step, 0))
     output_tokens += thinking
     per_call = estimate_cost_usd(model=model, prompt_tokens=prompt_tokens // max(calls, 1),
                                  output_tokens=output_tokens // max(calls, 1), images=images // max(calls, 1))
     return StepEstimate(step=step, model=model, calls=calls, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
-                        images=images, cost_usd=round(per_call * calls, 6), thinking_tokens=thinking)
+                        images=images, cost_usd=round(per_call * calls * price_factor, 6), thinking_tokens=thinking)
 
 
 def image_model(settings: ProjectSettings, config: Settings) -> str:
@@ -357,8 +359,9 @@ def estimate_run(
     sends them with every picture as input images (``reference_input_tokens``
     over all pictures; default the lead's drawn reference in each), and with
     the ``continuity`` setting the previous picture too (``previous_inputs``
-    pictures; default every picture but the first scene's). The local
-    provider costs nothing.
+    pictures; default every picture but the first scene's). With
+    ``gemini_batch`` the pictures (not the references) cost the Batch API's
+    half price. The local provider costs nothing.
     """
     config = config or get_settings()
     if analysis is not None:
@@ -405,7 +408,8 @@ def estimate_run(
             canvas = canvas_size(settings.aspect, out_height=settings.resolution)
             out.append(_step("draw", model, calls=n_images,
                              prompt_tokens=n_images * IMAGE_PROMPT_TOKENS + ref_tokens + n_previous * input_image_tokens(*canvas),
-                             output_tokens=n_images * per_picture, images=n_images))
+                             output_tokens=n_images * per_picture, images=n_images,
+                             price_factor=BATCH_PRICE_FACTOR if settings.gemini_batch else 1.0))
     return RunEstimate(provider="gemini", scenes=n_scenes, steps=tuple(out))
 
 

@@ -29,6 +29,7 @@ from engine.models import Cast, CastMember, CastReference, ImageRecord, Prompts,
 from engine.pictures import crop_fingerprint, crop_upload, is_upload
 from engine.providers.local import LocalIllustrator  # a refused picture's fallback is always local
 from engine.steps.common import StepContext
+from engine.steps.draw_batch import prefetch, uses_batch
 from engine.storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,8 @@ def run(ctx: StepContext) -> bool:
     cast = load_or_propose_cast(ctx, prompts)
     references = ensure_references(ctx, cast, prompts)
     continuity = uses_continuity(ctx)
+    if uses_batch(ctx) and not continuity:  # economy mode: the pictures below come from one batch (draw_batch.py)
+        prefetch(ctx, segments, prompts, cast, references)
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity
     changed = False
     for done, scene in enumerate(segments.scenes):
