@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from engine.errors import InputError
+from engine.pictures import MAX_BYTES
 
 from api.errors import TooLargeError, UnsupportedMediaError
 
@@ -182,3 +183,30 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_upload_mb: int)
         raise InputError("no audio: send the track as the multipart file field 'audio'")
     log.info("received upload %r (%d bytes)", upload.audio_name, upload.audio_bytes)
     return upload
+
+
+PICTURE_TYPES = ("image/png", "image/jpeg", "image/webp")
+PICTURE_BODY = {  # the OpenAPI request body of a route that takes a picture as its body
+    "requestBody": {
+        "required": True,
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in PICTURE_TYPES},
+    }
+}
+
+
+async def read_picture_body(request: Request) -> bytes:
+    """A picture sent as the request body: 415 unless its Content-Type is PNG, JPEG or WebP, 413 as soon as it
+    passes the size cap (:data:`engine.pictures.MAX_BYTES`); what it holds is checked by the engine."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in PICTURE_TYPES:
+        raise UnsupportedMediaError("send the picture as the body with Content-Type image/png, image/jpeg or image/webp")
+    too_large = f"the picture is larger than {MAX_BYTES // (1024 * 1024)} MB"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        raise TooLargeError(too_large)
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > MAX_BYTES:
+            raise TooLargeError(too_large)
+    return bytes(data)

@@ -1,6 +1,7 @@
 """Benchmark of the local pictures over whole songs: shot variety, and the cast's look across scenes.
 
-Run: ``.venv/bin/python bench/bench_cast.py [--quick]`` (prints markdown tables).
+Run: ``.venv/bin/python bench/bench_cast.py [--quick] [--shots-only]`` (prints markdown tables; ``--shots-only``:
+the shot-variety table alone, a couple of minutes: the songs' analysis, no pictures drawn).
 
 Songs: a 3-minute synthetic song (``engine.audio.sample``), the demo song with its lyrics, and the real
 excerpts of ``tests/data/real_audio`` (loaded with ``bench.corpus.load_corpus``) joined into one ~3-minute
@@ -232,6 +233,7 @@ def main() -> None:
     """Print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the synthetic song only, two styles")
+    parser.add_argument("--shots-only", action="store_true", help="the shot-variety table alone (nothing drawn)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         analysed = songs(Path(tmp), quick=args.quick)
@@ -246,8 +248,10 @@ def main() -> None:
         boards[name] = (scenes, bible, prompts)
         st = shot_stats(scenes, prompts)
         print(f"| {name} | {st.scenes} | {st.top_shot[0]} {st.top_shot[1]:.0%} | {st.top_composition[0]} "
-              f"{st.top_composition[1]:.0%} | {st.shot_repeats} | {st.composition_repeats} | {st.chorus_open:.0%} "
+              f"{st.top_composition[1]:.0%} ({round(st.top_composition[1] * st.scenes)} of {st.scenes}) | {st.shot_repeats} | {st.composition_repeats} | {st.chorus_open:.0%} "
               f"| {st.quiet_loud_verses} |")
+    if args.shots_only:
+        return
     print("\n## The cast across scenes (local illustrator)\n")
     print("Colour: median (min) intersection of the figure's RGB histogram (4 bins a channel) with its reference's, and with "
           "the median figure over the scenes; silhouette: "

@@ -17,6 +17,7 @@ from engine.fingerprint import fingerprint
 from engine.models import Cast, CastMember, CastMemberFields, StyleBible
 
 CAST_VERSION = "1"  # the proposal rules; part of the proposal's fingerprint
+REFERENCE_SIZE = (768, 1024)  # a drawn reference picture (width, height): portrait, the whole figure
 
 # words of a subject description -> silhouette (first match wins: animals before clothing)
 SILHOUETTE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (

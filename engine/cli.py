@@ -260,14 +260,24 @@ def cmd_lyrics(args: argparse.Namespace) -> int:
 
 
 def cmd_cast(args: argparse.Namespace) -> int:
-    """Show the cast, export it as JSON, or replace it (--import a JSON file, or --set MEMBER FIELD=VALUE)."""
+    """Show the cast, export it as JSON, replace it (--import a JSON file, or --set MEMBER FIELD=VALUE), or bring a
+    member's reference picture (--reference MEMBER FILE; --drawn-reference MEMBER goes back to a drawn one)."""
     import json
+
+    from engine.cast_actions import upload_reference, use_drawn_reference
 
     from engine.models import CastMemberFields
     from engine.project import current_cast, edit_cast  # numpy: deferred (see the top)
 
     folder = ProjectFolder(args.id)
     folder.load_project()  # NotFoundError for an unknown project
+    if args.reference or args.drawn_reference:
+        if args.reference:
+            project = upload_reference(args.id, args.reference[0], Path(args.reference[1]).read_bytes())
+        else:
+            project = use_drawn_reference(args.id, args.drawn_reference)
+        print(f"{project.id}: {project.state}")
+        return EXIT_OK
     cast = current_cast(folder)
     fields = [CastMemberFields.model_validate(m.model_dump(include=set(CastMemberFields.model_fields))) for m in cast.members]
     if args.import_file:
@@ -539,6 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--export", dest="export_file", metavar="FILE", help="write the members as JSON (- for stdout)")
     group.add_argument("--set", nargs=2, action="append", metavar=("MEMBER", "FIELD=VALUE"),
                        help="change one field of one member (colours comma-separated), e.g. --set lead colours=#c8283a,#202020")
+    group.add_argument("--reference", nargs=2, metavar=("MEMBER", "FILE"),
+                       help="your own picture (PNG, JPEG, WebP) as the member's reference: the pictures that show it are drawn again")
+    group.add_argument("--drawn-reference", metavar="MEMBER", help="go back to a drawn reference picture for the member")
     p = add("regenerate", cmd_regenerate, "new version of one scene's picture")
     p.add_argument("id")
     p.add_argument("scene")

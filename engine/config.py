@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     gemini_rpm: int = 60
     gemini_upload_timeout_s: float = Field(default=300.0, gt=0, description="longest wait for an upload to become ACTIVE")
     gemini_max_wait_s: float = Field(default=120.0, ge=0, description="cap on one wait for the server's retry delay")
+    gemini_batch_poll_s: float = Field(default=30.0, gt=0, description="wait between two looks at a Batch API job")
     # API
     host: str = "127.0.0.1"
     port: int = 8000

@@ -66,6 +66,7 @@ class ProjectSettings(Model):
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     beat_pulse: bool = True
     continuity: bool = False  # Gemini: each picture also gets the previous scene's picture as an input image
+    gemini_batch: bool = False  # Gemini: the pictures through the Batch API (half price, answered within hours)
 
     @field_validator("style")
     @classmethod
@@ -80,6 +81,9 @@ class ProjectSettings(Model):
     def _scene_bounds(self) -> ProjectSettings:
         if self.min_scene_ms > self.max_scene_ms:
             raise ValueError("min_scene_ms must not exceed max_scene_ms")
+        if self.gemini_batch and self.continuity:
+            raise ValueError("gemini_batch and continuity exclude each other: with continuity each picture is drawn "
+                             "from the one before, so they cannot be asked for in one batch")
         return self
 
     @classmethod
@@ -440,6 +444,7 @@ class Prompts(Versioned):
     provider: str = "local"
     style_bible: StyleBible
     scenes: list[ScenePrompts]
+    note: str = ""  # shown to the user, e.g. "Gemini refused to write the prompts (SAFETY): the local prompt writer is used"
 
 
 # --------------------------------------------------------------------------- jobs/*.json

@@ -116,3 +116,16 @@ def crop_upload(folder: ProjectFolder, scene_id: str, version: int, *, original_
     atomic_write_bytes(path, data)
     return ImageRecord(status="ok", file=folder.rel(path), fingerprint=want, sha256=bytes_sha256(data), provider=UPLOAD,
                        model=UPLOAD, original=original_rel, focus=clamp_focus(focus))
+
+
+REFERENCE_MAX_SIDE = 1024  # an uploaded cast reference is kept at most this long a side (a drawn one is 768 x 1024)
+
+
+def reference_png(data: bytes) -> bytes:
+    """A cast member's reference picture from the user's file: read like any picture the user brings (type,
+    size, bomb guard, EXIF orientation), scaled down to at most ``REFERENCE_MAX_SIDE`` a side, as a PNG
+    marked ``storybeat:provider=upload`` (the drawn-reference step never adopts it as one of its own)."""
+    img, _ = read_picture(data)
+    img.thumbnail((REFERENCE_MAX_SIDE, REFERENCE_MAX_SIDE), Image.Resampling.LANCZOS)
+    return png_bytes(img, metadata={"storybeat:provider": UPLOAD, "storybeat:status": "ok",
+                                    "storybeat:original": bytes_sha256(data)})

@@ -432,6 +432,9 @@ class ProjectFolder:
             notes.append(("analyze", analysis.note))
         if segments is not None and segments.note:
             notes.append(("segment", segments.note))
+        prompts = self.load_prompts()
+        if prompts is not None and prompts.note:
+            notes.append(("prompt", prompts.note))
         return notes
 
     def load_job(self, kind: str) -> Job:

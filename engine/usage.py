@@ -31,9 +31,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from PIL import Image
+
+from engine.cast import REFERENCE_SIZE, members_in
 from engine.config import Settings, get_settings
 from engine.errors import DISK_FULL_ERRNOS, DISK_FULL_MESSAGE, DiskFullError, InputError
-from engine.models import Analysis, ProjectSettings, Usage
+from engine.images import canvas_size
+from engine.models import Analysis, CastMember, ProjectSettings, Usage
 from engine.storage import ProjectFolder, publish, read_bytes
 
 log = logging.getLogger(__name__)
@@ -175,6 +179,7 @@ PRICES: dict[str, Price] = {
     "gemini-3-pro-image-preview": Price(2.00, 12.00, image_output_per_m=120.00),
 }
 DEFAULT_PRICE = PRICES["gemini-2.5-flash"]
+BATCH_PRICE_FACTOR = 0.5  # the Batch API's price: half the list price
 # Output tokens one picture costs when the answer does not say (1024px class).
 IMAGE_TOKENS_FALLBACK = {"gemini-2.5-flash-image": 1290, "gemini-3-pro-image-preview": 1120}
 
@@ -225,6 +230,9 @@ PROMPTS_IN_PER_SCENE_TOKENS = 90
 PROMPTS_OUT_BASE_TOKENS = 150
 PROMPTS_OUT_PER_SCENE_TOKENS = 110
 IMAGE_PROMPT_TOKENS = 260
+# Input images (Gemini 2.x+): one up to 384 px a side is 258 tokens, a larger one 258 per 768 x 768 tile.
+INPUT_IMAGE_TILE_TOKENS = 258
+INPUT_IMAGE_TILE = 768
 # Thinking: the 2.5 text models think by default (dynamic budget) and bill it as output. Rough averages per call
 # for answers of this size; the image models do not think (the pro image model's interim pictures are in its
 # output count already).
@@ -294,6 +302,13 @@ class RunEstimate:
         }
 
 
+def input_image_tokens(width: int, height: int) -> int:
+    """The prompt tokens one input image of ``width`` x ``height`` costs (Gemini's tiling rule)."""
+    if max(width, height) <= 384:
+        return INPUT_IMAGE_TILE_TOKENS
+    return INPUT_IMAGE_TILE_TOKENS * math.ceil(width / INPUT_IMAGE_TILE) * math.ceil(height / INPUT_IMAGE_TILE)
+
+
 def expected_scenes(*, duration_ms: int, min_scene_ms: int, max_scene_ms: int) -> int:
     """Scenes a storyboard of ``duration_ms`` will have, at the mean of the length bounds."""
     mean_ms = (min_scene_ms + max_scene_ms) / 2
@@ -301,14 +316,15 @@ def expected_scenes(*, duration_ms: int, min_scene_ms: int, max_scene_ms: int) -
 
 
 def _step(step: str, model: str, *, calls: int, prompt_tokens: int, output_tokens: int, images: int = 0,
-          scenes: int = 0) -> StepEstimate:
-    """One step's estimate; a text step's thinking (:data:`THINKING_BASE_TOKENS`) is added to its output."""
+          scenes: int = 0, price_factor: float = 1.0) -> StepEstimate:
+    """One step's estimate; a text step's thinking (:data:`THINKING_BASE_TOKENS`) is added to its output;
+    ``price_factor``: of the list price (:data:`BATCH_PRICE_FACTOR` for the Batch API)."""
     thinking = 0 if images else calls * (THINKING_BASE_TOKENS.get(step, 0) + scenes * THINKING_PER_SCENE_TOKENS.get(step, 0))
     output_tokens += thinking
     per_call = estimate_cost_usd(model=model, prompt_tokens=prompt_tokens // max(calls, 1),
                                  output_tokens=output_tokens // max(calls, 1), images=images // max(calls, 1))
     return StepEstimate(step=step, model=model, calls=calls, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
-                        images=images, cost_usd=round(per_call * calls, 6), thinking_tokens=thinking)
+                        images=images, cost_usd=round(per_call * calls * price_factor, 6), thinking_tokens=thinking)
 
 
 def image_model(settings: ProjectSettings, config: Settings) -> str:
@@ -325,6 +341,9 @@ def estimate_run(
     lyrics_lines: int | None = None,
     steps: tuple[str, ...] = ("analyze", "segment", "prompt", "draw"),
     images: int | None = None,
+    references: int | None = None,
+    reference_input_tokens: int | None = None,
+    previous_inputs: int | None = None,
     config: Settings | None = None,
 ) -> RunEstimate:
     """Predicted Gemini usage of a run: calls, tokens, pictures and cost.
@@ -333,7 +352,14 @@ def estimate_run(
     lyric/section counts are used). ``scenes`` (a finished storyboard's
     count) beats the guess from the scene-length bounds; ``images`` overrides
     the number of pictures still to draw; ``steps`` limits the estimate to
-    what is left. The local provider costs nothing.
+    what is left. The draw step also draws the cast's reference pictures
+    (``references``, the step ``cast``; default one, the proposed lead) and
+    sends them with every picture as input images (``reference_input_tokens``
+    over all pictures; default the lead's drawn reference in each), and with
+    the ``continuity`` setting the previous picture too (``previous_inputs``
+    pictures; default every picture but the first scene's). With
+    ``gemini_batch`` the pictures (not the references) cost the Batch API's
+    half price. The local provider costs nothing.
     """
     config = config or get_settings()
     if analysis is not None:
@@ -367,9 +393,21 @@ def estimate_run(
     if "draw" in steps:
         n_images = n_scenes if images is None else images
         model = image_model(settings, config)
+        per_picture = IMAGE_TOKENS_FALLBACK.get(model, 1290)
+        n_refs = 1 if references is None else references
+        if n_refs > 0:
+            out.append(_step("cast", model, calls=n_refs, prompt_tokens=n_refs * IMAGE_PROMPT_TOKENS,
+                             output_tokens=n_refs * per_picture, images=n_refs))
         if n_images > 0:
-            out.append(_step("draw", model, calls=n_images, prompt_tokens=n_images * IMAGE_PROMPT_TOKENS,
-                             output_tokens=n_images * IMAGE_TOKENS_FALLBACK.get(model, 1290), images=n_images))
+            ref_tokens = (n_images * input_image_tokens(*REFERENCE_SIZE) if reference_input_tokens is None
+                          else reference_input_tokens)
+            n_previous = 0 if not settings.continuity else (
+                (n_images - 1 if n_images == n_scenes else n_images) if previous_inputs is None else previous_inputs)
+            canvas = canvas_size(settings.aspect, out_height=settings.resolution)
+            out.append(_step("draw", model, calls=n_images,
+                             prompt_tokens=n_images * IMAGE_PROMPT_TOKENS + ref_tokens + n_previous * input_image_tokens(*canvas),
+                             output_tokens=n_images * per_picture, images=n_images,
+                             price_factor=BATCH_PRICE_FACTOR if settings.gemini_batch else 1.0))
     return RunEstimate(provider="gemini", scenes=n_scenes, steps=tuple(out))
 
 
@@ -390,12 +428,33 @@ def estimate_project(project_id: str, *, config: Settings | None = None) -> RunE
     steps = tuple(name for name, done in (
         ("analyze", analysis is not None), ("segment", segments is not None), ("prompt", prompts is not None),
         ("draw", False)) if not done)
-    images = None
+    images = ref_tokens = previous = None
+    cast = folder.load_cast()
+    references = None if cast is None else sum(1 for m in cast.members if m.reference is None)
     if segments is not None and prompts is not None:
         by_id = {sp.id: sp for sp in prompts.scenes}
-        images = sum(1 for s in segments.scenes if s.id not in by_id or by_id[s.id].latest.image is None)
+        pending = [(k, s) for k, s in enumerate(segments.scenes) if s.id not in by_id or by_id[s.id].latest.image is None]
+        images, previous = len(pending), sum(1 for k, _ in pending if k > 0)
+        if cast is not None:
+            tokens = {m.id: _reference_tokens(folder, m) for m in cast.members}
+            texts = [f"{by_id[s.id].latest.image_prompt} {s.visual_intent}" if s.id in by_id else s.visual_intent
+                     for _, s in pending]
+            ref_tokens = sum(tokens[m.id] for text in texts for m in members_in(cast, text))
     return estimate_run(
         project.settings, duration_ms=project.source.duration_ms, analysis=analysis,
         scenes=len(segments.scenes) if segments is not None else None,
-        steps=steps, images=images, config=config,
+        steps=steps, images=images, references=references, reference_input_tokens=ref_tokens, previous_inputs=previous,
+        config=config,
     )
+
+
+def _reference_tokens(folder: ProjectFolder, member: CastMember) -> int:
+    """The input tokens of one member's reference picture: its file's size when it has one, else a drawn one's."""
+    size = REFERENCE_SIZE
+    if member.reference is not None:
+        try:
+            with Image.open(folder.resolve(member.reference.file)) as img:  # reads the header only
+                size = img.size
+        except (OSError, InputError):
+            pass
+    return input_image_tokens(*size)

@@ -1,22 +1,27 @@
-"""The cast: read it, replace it (``edit_cast``), with its version as the ETag (If-Match refuses a stale edit).
+"""The cast: read it, replace it, bring a member's reference picture or go back to a drawn one (all ``edit_cast``),
+with its version as the ETag (If-Match refuses a stale edit).
 
-The handlers only translate HTTP: the edit is the engine's ``edit_cast`` action (the trigger, its checks and
-its atomic write); the reference pictures are drawn by the draw step and served by ``/files/cast/...``.
+The handlers only translate HTTP: the edits are the engine's actions (``engine.project.edit_cast``,
+``engine.cast_actions``: the trigger, their checks and atomic writes); the reference pictures are drawn by the
+draw step and served by ``/files/cast/...``.
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from engine.cast import cast_version
+from engine.cast_actions import upload_reference, use_drawn_reference
 from engine.models import SILHOUETTES
 from engine.project import current_cast, edit_cast
 from engine.storage import ProjectFolder
 
 from api.deps import FolderDep
 from api.errors import responses
+from api.etag import IfMatch
 from api.http import StrictJSONRoute
 from api.schemas import CastPublic, CastUpdate
+from api.uploads import PICTURE_BODY, read_picture_body
 from api.views import file_url
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["cast"], route_class=StrictJSONRoute)
@@ -46,4 +51,23 @@ async def put_cast(folder: FolderDep, body: CastUpdate, if_match: str | None = H
     """Replace the cast's members. The machine rewinds to PROMPTED (``edit_cast``): the next run redraws the
     references whose look changed and exactly the pictures that show a changed member. A refused edit changes nothing."""
     await run_in_threadpool(edit_cast, folder.id, list(body.members), if_match=if_match or body.version)
+    return _answer(cast_public(folder))
+
+
+@router.put("/cast/{member_id}/reference", response_model=CastPublic, openapi_extra=PICTURE_BODY,
+            responses=responses(401, 404, 409, 412, 413, 415, 422))
+async def put_reference(folder: FolderDep, member_id: str, request: Request, if_match: IfMatch = None) -> Response:
+    """Your own picture (a PNG, JPEG or WebP body) as the member's reference picture (origin ``upload``; the
+    draw step never redraws it). The machine rewinds to PROMPTED (``edit_cast``): the next run draws again
+    exactly the pictures that show this member. If-Match: the cast's version."""
+    data = await read_picture_body(request)
+    await run_in_threadpool(upload_reference, folder.id, member_id, data, if_match=if_match)
+    return _answer(cast_public(folder))
+
+
+@router.delete("/cast/{member_id}/reference", response_model=CastPublic, responses=responses(401, 404, 409, 412, 422))
+def delete_reference(folder: FolderDep, member_id: str, if_match: IfMatch = None) -> Response:
+    """Back to a drawn reference picture (``edit_cast``): the drawn one on disk when still current, else the
+    next run draws it; 422 when the member's reference is not one you uploaded."""
+    use_drawn_reference(folder.id, member_id, if_match=if_match)
     return _answer(cast_public(folder))

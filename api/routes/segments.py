@@ -11,29 +11,22 @@ from fastapi.concurrency import run_in_threadpool
 
 from engine import machine
 from engine.errors import InputError, NotFoundError
-from engine.pictures import MAX_BYTES
 from engine.project import edit_scene, regenerate_scene, restore_version
 from engine.scene_actions import merge_scene, move_cut, set_focus, set_locked, split_scene, upload_picture
 from engine.storage import ProjectFolder
 
 from api import processes
 from api.deps import FolderDep, SceneIdDep
-from api.errors import TooLargeError, UnsupportedMediaError, responses
+from api.errors import responses
 from api.etag import IfMatch, with_etag
 from api.http import StrictJSONRoute
 from api.schemas import (FocusRequest, LockRequest, MergeRequest, RegenerateAccepted, RestoreRequest, ScenePatch, ScenePublic,
                          SegmentsPublic, SplitRequest)
+from api.uploads import PICTURE_BODY, read_picture_body
 from api.views import one_scene, segments_public
 
 router = APIRouter(prefix="/projects/{project_id}/segments", tags=["segments"], route_class=StrictJSONRoute)
 
-PICTURE_TYPES = ("image/png", "image/jpeg", "image/webp")
-PICTURE_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in PICTURE_TYPES},
-    }
-}
 _TIMES = {"start_ms", "end_ms", "snap"}
 _TEXT = {"visual_intent", "image_prompt", "negative_prompt", "style_hints"}
 
@@ -120,19 +113,9 @@ async def post_picture(folder: FolderDep, seg_id: SceneIdDep, request: Request, 
                        focus_x: float = Query(default=0.5, ge=0.0, le=1.0), focus_y: float = Query(default=0.5, ge=0.0, le=1.0)) -> Response:
     """Your own picture (a PNG, JPEG or WebP body) as the scene's new version (origin ``upload``), cropped to the
     project's aspect around the focal point; the draw step keeps it (``upload_picture``)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in PICTURE_TYPES:
-        raise UnsupportedMediaError("send the picture as the body with Content-Type image/png, image/jpeg or image/webp")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BYTES:
-        raise TooLargeError(f"the picture is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    data = bytearray()
-    async for chunk in request.stream():
-        data.extend(chunk)
-        if len(data) > MAX_BYTES:
-            raise TooLargeError(f"the picture is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    data = await read_picture_body(request)
     _scene(folder, seg_id)
-    await run_in_threadpool(upload_picture, folder.id, seg_id, bytes(data), focus=(focus_x, focus_y), if_match=if_match)
+    await run_in_threadpool(upload_picture, folder.id, seg_id, data, focus=(focus_x, focus_y), if_match=if_match)
     return _answer(folder, seg_id, status_code=status.HTTP_201_CREATED)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.cast import CastPicture
+from engine.errors import ProviderError
 from engine.models import Analysis, CastMember, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.usage import UsageSink
 
@@ -119,6 +120,10 @@ class Illustrator(Protocol):
     ) -> Drawing:
         """The reference picture of one cast member: the whole figure on a plain ground, in the project's style."""
         ...
+
+
+class BatchEnded(ProviderError):
+    """A batch of requests ended without answers (failed, cancelled or expired): it must be sent anew."""
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from engine.cast import CastPicture, cast_part, members_in, propose_cast, reference_fingerprint
+from engine.cast import REFERENCE_SIZE, CastPicture, cast_part, members_in, propose_cast, reference_fingerprint
 from engine.fingerprint import bytes_sha256, fingerprint
 from engine.images import canvas_size, png_bytes, read_png_metadata
 from engine.models import Cast, CastMember, CastReference, ImageRecord, Prompts, PromptVersion, Scene, utcnow
 from engine.pictures import crop_fingerprint, crop_upload, is_upload
 from engine.providers.local import LocalIllustrator  # a refused picture's fallback is always local
 from engine.steps.common import StepContext
+from engine.steps.draw_batch import prefetch, uses_batch
 from engine.storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,6 @@ def image_seed(project_seed: int, scene_index: int, version: int) -> int:
 def picture_version(version: PromptVersion) -> int:
     """The version whose picture this version shows (itself, or the one it restores)."""
     return version.restored_from or version.version
-
-
-REFERENCE_SIZE = (768, 1024)  # a cast member's reference picture: portrait, the whole figure
 
 
 def scene_cast(cast: Cast | None, scene: Scene, version: PromptVersion) -> list[CastMember]:
@@ -261,6 +259,8 @@ def run(ctx: StepContext) -> bool:
     cast = load_or_propose_cast(ctx, prompts)
     references = ensure_references(ctx, cast, prompts)
     continuity = uses_continuity(ctx)
+    if uses_batch(ctx) and not continuity:  # economy mode: the pictures below come from one batch (draw_batch.py)
+        prefetch(ctx, segments, prompts, cast, references)
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity
     changed = False
     for done, scene in enumerate(segments.scenes):

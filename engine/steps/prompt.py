@@ -43,6 +43,14 @@ def ensure_cast(ctx: StepContext, bible: StyleBible) -> None:
     atomic_write_json(ctx.folder.cast_json, proposed)
 
 
+def prompt_note(notes: list[str], existing: Prompts | None, *, rewrote_all: bool) -> str:
+    """The note prompts.json keeps for the user (a refused call's local fallback): this run's, else the one of
+    the prompts it kept (gone once every prompt was written again)."""
+    if notes:
+        return "; ".join(notes)[:2000]
+    return "" if rewrote_all or existing is None else existing.note
+
+
 def run(ctx: StepContext) -> bool:
     """Bring prompts.json up to date with segments.json; True if anything was written."""
     analysis = ctx.require_analysis()
@@ -53,6 +61,7 @@ def run(ctx: StepContext) -> bool:
     existing = ctx.folder.load_prompts()
 
     bible_fp = fingerprint("bible", STEP_VERSION, writer_id, settings.style, analysis.fingerprint)
+    ctx.io.notes.clear()
     if existing is not None and existing.fingerprint.startswith(bible_fp[:16]):
         bible = existing.style_bible
     else:
@@ -96,7 +105,8 @@ def run(ctx: StepContext) -> bool:
                 current.versions.append(fresh)
         assert current is not None  # every scene is either known or stale (then answered)
         scenes_out.append(current)
-    prompts = Prompts(fingerprint=file_fp, provider=writer.name, style_bible=bible, scenes=scenes_out)
+    prompts = Prompts(fingerprint=file_fp, provider=writer.name, style_bible=bible, scenes=scenes_out,
+                      note=prompt_note(ctx.io.notes, existing, rewrote_all=len(stale) == len(segments.scenes)))
     atomic_write_json(ctx.folder.prompts_json, prompts)
     ctx.progress(len(scenes_out), len(scenes_out), f"{len(stale)} prompt(s) written")
     return True

@@ -239,6 +239,19 @@ export class Api extends EventTarget {
   }
 
   /**
+   * Your own picture as a cast member's reference (the pictures that show it are drawn again); `version`: the cast's.
+   * @param {string} id @param {string} memberId @param {Blob} file @param {string} version @returns {Promise<any>}
+   */
+  putCastReference(id, memberId, file, version) {
+    return this.request("PUT", `/projects/${enc(id)}/cast/${enc(memberId)}/reference`, { blob: file, headers: { "If-Match": `"${version}"` } });
+  }
+
+  /** Back to a drawn reference picture. @param {string} id @param {string} memberId @param {string} version @returns {Promise<any>} */
+  deleteCastReference(id, memberId, version) {
+    return this.request("DELETE", `/projects/${enc(id)}/cast/${enc(memberId)}/reference`, { headers: { "If-Match": `"${version}"` } });
+  }
+
+  /**
    * @param {{name?: string, settings?: Record<string, unknown>}} body
    * @returns {Promise<ProjectPublic>}
    */

@@ -6,7 +6,7 @@
  *   thumbnail_url:string|null, duration_ms:number|null, status_text?:string}} ProjectSummary
  *
  * @typedef {{style:string, aspect:"16:9"|"9:16"|"1:1", resolution:number, subtitles:boolean, subtitle_size?:string, subtitle_position?:string,
- *   quality:"fast"|"pro", provider:"local"|"gemini", fps?:number, [k:string]: unknown}} Settings
+ *   quality:"fast"|"pro", provider:"local"|"gemini", fps?:number, continuity?:boolean, [k:string]: unknown}} Settings
  *
  * @typedef {{version:number, preview:boolean, url:string, srt_url:string|null, lrc_url:string|null,
  *   width:number, height:number, duration_ms:number, created_at:string}} Render

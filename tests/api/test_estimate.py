@@ -14,6 +14,6 @@ def test_estimate_before_and_after_upload(client: httpx.Client) -> None:
     up = client.post(f"/projects/{pid}/upload", files={"audio": ("s.wav", wav_bytes(), "audio/wav")})
     assert up.status_code == 200, up.text
     est = client.get(f"/projects/{pid}/estimate").json()
-    assert est["provider"] == "gemini" and est["images"] == est["scenes"] > 0
-    assert est["cost_usd"] > 0 and {s["step"] for s in est["steps"]} == {"analyze", "segment", "prompt", "draw"}
+    assert est["provider"] == "gemini" and est["images"] == est["scenes"] + 1 > 1  # + the lead's reference
+    assert est["cost_usd"] > 0 and {s["step"] for s in est["steps"]} == {"analyze", "segment", "prompt", "cast", "draw"}
     assert client.get("/projects/nope-nope/estimate").status_code == 404

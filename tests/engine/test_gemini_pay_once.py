@@ -192,6 +192,34 @@ def test_a_refused_text_step_falls_back_to_local_with_a_note(song: Path, fake: F
     assert [n["step"] for n in view["notes"]] == [step]
 
 
+@pytest.mark.parametrize("fault", [Fault("prompt_blocked", reason="PROHIBITED_CONTENT"), Fault("image_blocked", reason="SAFETY")])
+def test_a_refused_prompt_step_falls_back_to_the_local_writer_with_a_note(song: Path, fake: FakeGemini, fault: Fault) -> None:
+    """The prompt step's call (style bible and prompts) refused: the local writer's bible and prompts, a visible
+    note, no call asked again; later prompt calls (an edited scene, with the kept bible) fall back the same way."""
+    from api.views import project_public
+    from engine.project import edit_scene
+
+    project_id = new_project(song)
+    fault.at_call = 3  # analysis, storyboard, then the prompt step's call
+    fake.add_fault("generateContent", fault)
+    assert run(project_id, target=machine.PROMPTED).state == machine.PROMPTED  # not FAILED
+    assert text_calls(fake) == 3  # the refused call was not asked again, nor the prompts asked separately
+    folder = ProjectFolder(project_id)
+    notes = dict(folder.step_notes())
+    assert list(notes) == ["prompt"] and fault.reason in notes["prompt"] and "local" in notes["prompt"]
+    prompts = folder.load_prompts()
+    assert prompts is not None and all(sp.latest.image_prompt for sp in prompts.scenes)
+    assert [n["step"] for n in project_public(folder).model_dump(mode="json")["notes"]] == ["prompt"]
+
+    scene = folder.load_segments().scenes[0]  # type: ignore[union-attr]
+    edit_scene(project_id, scene.id, visual_intent="a lighthouse in the storm")
+    fake.add_fault("generateContent", Fault(fault.kind, reason=fault.reason, at_call=4))
+    assert run(project_id, target=machine.PROMPTED).state == machine.PROMPTED
+    assert text_calls(fake) == 4
+    assert fault.reason in dict(folder.step_notes())["prompt"]
+    assert "lighthouse" in folder.load_prompts().scenes[0].latest.image_prompt  # type: ignore[union-attr]
+
+
 def test_an_image_refusal_is_a_blocked_scene_and_regenerate_asks_differently(song: Path, fake: FakeGemini) -> None:
     from engine.project import regenerate_scene
 
@@ -318,3 +346,29 @@ def test_the_runners_wait_for_a_server_delay_is_capped() -> None:
     state.set_exception((ProviderError, error, None))
     wait = _backoff(Settings(retry_base_s=1, retry_max_s=30))(state)
     assert 30 <= wait <= 33  # RETRY_MAX_S plus jitter, not an hour
+
+
+def test_the_estimate_counts_the_cast_references_and_the_input_images(song: Path, fake: FakeGemini) -> None:
+    """The pre-flight estimate of the pictures (with continuity) is the calls and pictures the run then pays for:
+    the lead's reference picture, and as input the reference in every picture and the previous picture."""
+    from engine.cast import REFERENCE_SIZE
+    from engine.images import canvas_size
+    from engine.usage import IMAGE_PROMPT_TOKENS, estimate_project, input_image_tokens
+
+    project_id = new_project(song, continuity=True)
+    assert run(project_id, target=machine.PROMPTED).state == machine.PROMPTED
+    folder = ProjectFolder(project_id)
+    n = len(folder.load_segments().scenes)  # type: ignore[union-attr]
+    est = estimate_project(project_id)
+    assert [s.step for s in est.steps] == ["cast", "draw"]
+    assert (est.calls, est.images) == (n + 1, n + 1)
+    settings = folder.load_project().settings
+    draw = est.steps[-1]
+    assert draw.prompt_tokens == (n * IMAGE_PROMPT_TOKENS + n * input_image_tokens(*REFERENCE_SIZE)
+                                  + (n - 1) * input_image_tokens(*canvas_size(settings.aspect, out_height=settings.resolution)))
+    before = fake.count("generateContent")
+    assert run(project_id, target=machine.IMAGED).state == machine.IMAGED
+    calls = fake.calls_to("generateContent")[before:]
+    assert len(calls) == est.calls  # the estimate is what was paid
+    assert sum(len(c.input_images()) for c in calls) == n + (n - 1)  # the lead in each picture, the previous one
+    assert estimate_project(project_id).calls == 0  # nothing left to pay for

@@ -18,7 +18,7 @@ from engine.providers.gemini.align import (
     align_lines, proposed_cuts, repair_line_times, snap_scene_cuts, snap_starts,
 )
 from engine.providers.gemini.analyst import enrich_analysis
-from engine.usage import UsageDelta, estimate_run, expected_scenes
+from engine.usage import UsageDelta, estimate_run, expected_scenes, input_image_tokens
 from engine.providers.gemini.schemas import (
     AnalysisAnswer, AnswerLyricLine, AnswerScene, AnswerSection, AnswerStyleBible, StoryboardAnswer,
 )
@@ -359,16 +359,22 @@ def test_estimate_counts_calls_images_and_cost() -> None:
     config = Settings()
     fast = estimate_run(ProjectSettings(provider="gemini"), duration_ms=180_000, config=config)
     n = expected_scenes(duration_ms=180_000, min_scene_ms=2500, max_scene_ms=8000)
-    assert fast.scenes == n and fast.images == n and fast.calls == 3 + n
-    assert [s.step for s in fast.steps] == ["analyze", "segment", "prompt", "draw"]
+    assert fast.scenes == n and fast.images == n + 1 and fast.calls == 4 + n  # + the lead's reference picture
+    assert [s.step for s in fast.steps] == ["analyze", "segment", "prompt", "cast", "draw"]
     assert fast.steps[0].prompt_tokens >= 180 * 32  # the audio
     pro = estimate_run(ProjectSettings(provider="gemini", quality="pro"), duration_ms=180_000, config=config)
     assert pro.cost_usd > fast.cost_usd > 0
     assert estimate_run(ProjectSettings(provider="local"), duration_ms=180_000, config=config).cost_usd == 0
     left = estimate_run(ProjectSettings(provider="gemini"), analysis=synthetic_analysis(), scenes=4, images=1,
-                        steps=("draw",), config=config)
+                        references=0, steps=("draw",), config=config)
     assert (left.calls, left.images, left.scenes) == (1, 1, 4)
     assert json.loads(json.dumps(left.to_dict()))["images"] == 1
+    # continuity: each picture but the first scene's also sends the previous picture as an input image
+    settings = ProjectSettings(provider="gemini")
+    plain = estimate_run(settings, duration_ms=180_000, config=config).steps[-1]
+    linked = estimate_run(settings.model_copy(update={"continuity": True}), duration_ms=180_000, config=config).steps[-1]
+    assert linked.prompt_tokens - plain.prompt_tokens == (n - 1) * input_image_tokens(1600, 900) == (n - 1) * 258 * 3 * 2
+    assert input_image_tokens(384, 200) == 258 and input_image_tokens(768, 1024) == 516
 
 
 def test_analyst_keeps_user_lyrics_and_asks_only_for_the_rest(provider, fake_gemini: FakeGemini, tmp_path: Path) -> None:  # noqa: F811

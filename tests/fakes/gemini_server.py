@@ -11,6 +11,16 @@ It speaks the wire protocol described in ``/work/shared/GEMINI_WIRE.md``:
   responder, else generated from the request's ``responseSchema``) and image
   answers (``responseModalities`` containing ``IMAGE``: a real PNG drawn with
   Pillow, colour derived from the prompt).
+* The Batch API with inline requests, as ``client.batches.create`` / ``get``
+  call it: ``POST /{ver}/models/{model}:batchGenerateContent`` (body
+  ``{"batch": {"inputConfig": {"requests": {"requests": [{"request": ...,
+  "metadata": ...}]}}}}``) answers an operation ``{"name": "batches/ID",
+  "metadata": {"state": "BATCH_STATE_PENDING", ...}}``; ``GET /{ver}/batches/ID``
+  answers ``BATCH_STATE_RUNNING`` for ``batch_polls`` gets (for ever while
+  ``hold_batches``), then ``BATCH_STATE_SUCCEEDED`` with
+  ``metadata.output.inlinedResponses.inlinedResponses`` (each request answered
+  as ``generateContent`` would, its ``metadata`` echoed). Routes
+  ``batch.create`` and ``batch.get``.
 
 ``v1``, ``v1beta`` and ``v1alpha`` are accepted. Every API route except the
 upload URL (which carries its own token) needs header ``x-goog-api-key``:
@@ -74,6 +84,8 @@ Responder = Callable[[str, dict], dict | None]
 _GENERATE_RE = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
 _FILE_RE = re.compile(r"^/(v1|v1beta|v1alpha)/files/([^/]+)$")
 _UPLOAD_RE = re.compile(r"^/upload/(v1|v1beta|v1alpha)/files$")
+_BATCH_CREATE_RE = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):batchGenerateContent$")
+_BATCH_GET_RE = re.compile(r"^/(v1|v1beta|v1alpha)/batches/([^/:]+)$")
 _DURATION_RE = re.compile(r"duration_ms\W{0,3}(\d+)")
 _SEG_RE = re.compile(r"\bseg_\d{3,}\b")
 
@@ -192,6 +204,19 @@ class _Upload:
     declared_size: int
     mime_type: str
     data: bytearray = dataclasses.field(default_factory=bytearray)
+
+
+@dataclasses.dataclass
+class _Batch:
+    """One batch job (``batches.create`` with inline requests): RUNNING for ``polls`` gets, then SUCCEEDED."""
+
+    name: str
+    model: str
+    requests: list[dict]
+    display_name: str = ""
+    polls_left: int = 1
+    created: float = 0.0
+    responses: list[dict] | None = None  # made once, when it succeeds
 
 
 class _Reply(Exception):
@@ -518,11 +543,15 @@ class FakeGemini:
         host: str = "127.0.0.1",
         port: int = 0,
         processing_polls: int = 1,
+        batch_polls: int = 1,
         responder: Responder | None = None,
         state_file: Path | None = None,
     ) -> None:
         self.api_key = api_key
         self.processing_polls = processing_polls
+        self.batch_polls = batch_polls  # batches.get answers RUNNING this many times before SUCCEEDED
+        self.hold_batches = False  # True: every batch stays RUNNING (e.g. while a test kills its client)
+        self.batches: dict[str, _Batch] = {}
         self.responder = responder
         self.state_file = state_file
         self.calls: list[RecordedCall] = []
@@ -593,6 +622,7 @@ class FakeGemini:
             self.calls.clear()
             self._files.clear()
             self._uploads.clear()
+            self.batches.clear()
         self._write_state()
 
     def count(self, route: str | None = None, *, model: str | None = None) -> int:
@@ -771,6 +801,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._files_get(version or "v1beta", path.rsplit("/", 1)[-1], fault)
             elif route == "generateContent":
                 self._generate(model or "", body or {}, fault)
+            elif route == "batch.create":
+                self._batch_create(model or "", body or {})
+            elif route == "batch.get":
+                self._batch_get(path.rsplit("/", 1)[-1])
             else:
                 raise _Reply(404, f"no such route: {method} {path}")
         except _Reply as reply:
@@ -789,6 +823,12 @@ class _Handler(BaseHTTPRequestHandler):
         match = _GENERATE_RE.match(path)
         if match and method == "POST":
             return "generateContent", match.group(1), match.group(2)
+        match = _BATCH_CREATE_RE.match(path)
+        if match and method == "POST":
+            return "batch.create", match.group(1), match.group(2)
+        match = _BATCH_GET_RE.match(path)
+        if match and method == "GET":
+            return "batch.get", match.group(1), None
         return "unknown", None, None
 
     # ----------------------------------------------------------------- faults
@@ -916,6 +956,59 @@ class _Handler(BaseHTTPRequestHandler):
         if answer is None:
             answer = text_response(model, json.dumps(default_json_answer(body)), body)
         self._send(200, answer)
+
+    # ----------------------------------------------------------------- the Batch API (inline requests)
+
+    def _batch_create(self, model: str, body: dict) -> None:
+        batch = body.get("batch") or {}
+        requests = ((batch.get("inputConfig") or {}).get("requests") or {}).get("requests") or []
+        if not requests or not all(isinstance(r, dict) and (r.get("request") or {}).get("contents") for r in requests):
+            raise _Reply(400, "* BatchGenerateContentRequest.batch.input_config: inline requests with contents are required")
+        fake = self.server_fake
+        with fake._lock:
+            record = _Batch(name=f"batches/{uuid.uuid4().hex[:12]}", model=model, requests=requests,
+                            display_name=str(batch.get("displayName") or ""), polls_left=fake.batch_polls,
+                            created=time.time())
+            fake.batches[record.name] = record
+        self._send(200, self._batch_json(record, "BATCH_STATE_PENDING"))
+
+    def _batch_get(self, batch_id: str) -> None:
+        fake = self.server_fake
+        with fake._lock:
+            record = fake.batches.get(f"batches/{batch_id}")
+            if record is None:
+                raise _Reply(404, f"batches/{batch_id} not found")
+            if fake.hold_batches or record.polls_left > 0:
+                record.polls_left = max(0, record.polls_left - 1)
+                state = "BATCH_STATE_RUNNING"
+            else:
+                state = "BATCH_STATE_SUCCEEDED"
+                if record.responses is None:
+                    record.responses = [self._batch_answer(record.model, r) for r in record.requests]
+        self._send(200, self._batch_json(record, state))
+
+    def _batch_answer(self, model: str, item: dict) -> dict:
+        request = item["request"]
+        answer = self._responder_answer(model, request)
+        if answer is None:
+            answer = image_response(model, request) if is_image_request(request) else text_response(
+                model, json.dumps(default_json_answer(request)), request)
+        out: dict = {"response": answer}
+        if "metadata" in item:
+            out["metadata"] = item["metadata"]
+        return out
+
+    @staticmethod
+    def _batch_json(record: _Batch, state: str) -> dict:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
+        metadata: dict = {"@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+                          "model": f"models/{record.model}", "displayName": record.display_name, "state": state,
+                          "createTime": stamp, "updateTime": stamp, "name": record.name,
+                          "batchStats": {"requestCount": str(len(record.requests))}}
+        if state == "BATCH_STATE_SUCCEEDED" and record.responses is not None:
+            metadata["endTime"] = stamp
+            metadata["output"] = {"inlinedResponses": {"inlinedResponses": record.responses}}
+        return {"name": record.name, "metadata": metadata, "done": state == "BATCH_STATE_SUCCEEDED"}
 
     def _responder_answer(self, model: str, body: dict) -> dict | None:
         responder = self.server_fake.responder

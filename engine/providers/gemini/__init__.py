@@ -41,7 +41,7 @@ def gemini_client(config: Settings, *, router: UsageRouter | None = None) -> Gem
 def gemini_provider(config: Settings | None = None, *, client: GeminiClient | None = None,
                     local: Provider | None = None) -> Provider:
     """The Gemini provider bundle; ``local`` (default: the local provider) supplies the signal analysis
-    and the fallback storyboard when Gemini refuses one.
+    and the fallback storyboard and prompts when Gemini refuses to write them.
 
     Upload status polls wait ``config.retry_base_s`` (at most 2 s) between tries, for at most
     ``config.gemini_upload_timeout_s``.
@@ -61,6 +61,6 @@ def gemini_provider(config: Settings | None = None, *, client: GeminiClient | No
                               poll_interval_s=min(2.0, max(0.05, config.retry_base_s)),
                               upload_timeout_s=config.gemini_upload_timeout_s),
         storyboarder=GeminiStoryboarder(client, model=text, router=router, base=local.storyboarder),
-        writer=GeminiWriter(client, model=text, router=router),
+        writer=GeminiWriter(client, model=text, router=router, base=local.writer),
         illustrator=GeminiIllustrator(client, config=config, router=router),
     )

@@ -30,7 +30,8 @@ from engine.fingerprint import file_sha256, fingerprint
 from engine.models import Analysis, LyricLine, ProjectSettings, Section
 from engine.providers.base import Analyst, StepIO
 from engine.providers.gemini.align import align_lines, best_overlap
-from engine.providers.gemini.client import FileRef, GeminiClient, Refused
+from engine.providers.gemini.client import FileRef, GeminiClient
+from engine.providers.gemini.fallback import asked_or_refused
 from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import AnalysisAnswer
 from engine.storage import atomic_write_json, try_read_model
@@ -161,15 +162,12 @@ class GeminiAnalyst:
         with self.router.to(io):
             audio = self._upload(wav, wav_sha, io=io)
             io.on_progress(0.75, "asking Gemini")
-            try:
-                answer = self.client.generate_json(
-                    self.model,
-                    contents=[audio, analysis_prompt(local, lyrics_text=lyrics_text if has_lyrics else None)],
-                    schema=AnalysisAnswer, system=SYSTEM, temperature=0.2, should_stop=io.should_stop,
-                )
-            except Refused as exc:
-                log.warning("Gemini refused the analysis (%s): using the local analysis", exc.reason)
-                io.notes.append(f"Gemini refused to listen ({exc.reason}): the local analysis is used")
+            answer = asked_or_refused(lambda: self.client.generate_json(
+                self.model,
+                contents=[audio, analysis_prompt(local, lyrics_text=lyrics_text if has_lyrics else None)],
+                schema=AnalysisAnswer, system=SYSTEM, temperature=0.2, should_stop=io.should_stop,
+            ), io=io, doing="listen", what="analysis")
+            if answer is None:
                 return local
         analysis = enrich_analysis(local, answer, keep_local_lyrics=has_lyrics or bool(local.lyrics))
         if analysis.lyrics and analysis.lyrics[0].source == "gemini":

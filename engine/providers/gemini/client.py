@@ -257,6 +257,19 @@ def image_block_reason(response: types.GenerateContentResponse) -> str | None:
     return "NO_IMAGE: the answer holds no picture"
 
 
+def image_config(*, aspect_ratio: str, image_size: str | None, seed: int | None) -> types.GenerateContentConfig:
+    """The configuration of every picture request (interactive or in a batch)."""
+    return types.GenerateContentConfig(
+        response_modalities=["IMAGE"], seed=seed,
+        image_config=types.ImageConfig(aspect_ratio=aspect_ratio, image_size=image_size),
+    )
+
+
+def image_parts(references: Sequence[bytes], prompt: str) -> list[types.Part]:
+    """The parts of a picture request: the input images first, then the text."""
+    return [*(types.Part.from_bytes(data=image, mime_type="image/png") for image in references), types.Part.from_text(text=prompt)]
+
+
 def extract_json(text: str) -> Any:
     """The first JSON object (or array) in ``text``: code fences and chatter around it are ignored.
 
@@ -543,14 +556,8 @@ class GeminiClient:
         PNG if the model sent another format. Unreadable picture bytes are
         asked for once more, then count as a refusal (``MALFORMED_IMAGE``).
         """
-        config = types.GenerateContentConfig(
-            response_modalities=["IMAGE"], seed=seed,
-            image_config=types.ImageConfig(aspect_ratio=aspect_ratio, image_size=image_size),
-        )
-        request: list[Any] = []
-        for image in references:  # input images first
-            request.append(types.Part.from_bytes(data=image, mime_type="image/png"))
-        request.append(prompt)
+        config = image_config(aspect_ratio=aspect_ratio, image_size=image_size, seed=seed)
+        request: list[Any] = image_parts(references, prompt)
         problem = ""
         for _ in range(2):
             response = self._with_retries(lambda: self._generate(model, request, config), what=f"{model} image",

@@ -26,7 +26,8 @@ from engine.cast import CastPicture
 from engine.config import Settings
 from engine.models import CastMember, ProjectSettings, PromptVersion, Scene, StyleBible
 from engine.providers.base import Drawing, StepIO
-from engine.providers.gemini.client import GeminiClient
+from engine.providers.gemini.batch import ImageRequest, poll_images, submit_images
+from engine.providers.gemini.client import GeminiClient, ImageAnswer
 from engine.providers.gemini.router import UsageRouter
 from engine.styles import get_preset
 from engine.usage import image_model
@@ -132,12 +133,36 @@ class GeminiIllustrator:
     ) -> Drawing:
         """One image call with the cast's reference pictures (and the previous scene's) as input images;
         a picture fitted to ``width`` x ``height``, or the refusal's reason."""
-        model = self.model_for(settings)
+        req = self.image_request(scene=scene, prompt=prompt, bible=bible, settings=settings, seed=seed, cast=cast,
+                                 previous_png=previous_png)
+        return self._call(self.model_for(settings), text=req.prompt, images=list(req.references), aspect=req.aspect_ratio,
+                          settings=settings, width=width, height=height, seed=seed, io=io, what=req.key)
+
+    def image_request(self, *, scene: Scene, prompt: PromptVersion, bible: StyleBible, settings: ProjectSettings, seed: int,
+                      cast: Sequence[CastPicture] = (), previous_png: bytes | None = None) -> ImageRequest:
+        """What :meth:`draw` asks for (text, input images, aspect, size, seed), e.g. to send it in a batch."""
         text = image_request_text(scene=scene, prompt=prompt, bible=bible, aspect=settings.aspect)
         cast_text = cast_request_text(cast, continuity=previous_png is not None)
         images = [p.png for p in cast if p.png] + ([previous_png] if previous_png else [])
-        return self._call(model, text=f"{cast_text}\n{text}" if cast_text else text, images=images, aspect=settings.aspect,
-                          settings=settings, width=width, height=height, seed=seed, io=io, what=f"{scene.id} v{prompt.version}")
+        return ImageRequest(key=f"{scene.id} v{prompt.version}", prompt=f"{cast_text}\n{text}" if cast_text else text,
+                            aspect_ratio=settings.aspect, image_size=self.image_size_for(settings, self.model_for(settings)),
+                            seed=seed, references=tuple(images))
+
+    def submit_batch(self, requests: Sequence[ImageRequest], *, settings: ProjectSettings, io: StepIO, display_name: str) -> str:
+        """Send ``requests`` as one Batch API job (half price, slower); its name."""
+        with self.router.to(io):
+            return submit_images(self.client, self.model_for(settings), requests, display_name=display_name)
+
+    def poll_batch(self, name: str, *, settings: ProjectSettings, width: int, height: int, io: StepIO
+                   ) -> tuple[str, dict[str, Drawing] | None]:
+        """The batch's state and, once done, a Drawing per request key (fitted like :meth:`draw`'s)."""
+        model = self.model_for(settings)
+        with self.router.to(io):
+            state, answers = poll_images(self.client, name, model=model)
+        if answers is None:
+            return state, None
+        return state, {key: self._drawing(answer, model, width=width, height=height, what=f"{key} (batch)")
+                       for key, answer in answers.items()}
 
     def draw_reference(
         self, *, member: CastMember, bible: StyleBible, settings: ProjectSettings, width: int, height: int, seed: int,
@@ -155,6 +180,11 @@ class GeminiIllustrator:
                 model, prompt=text, aspect_ratio=aspect, image_size=self.image_size_for(settings, model), references=images,
                 seed=seed, should_stop=io.should_stop,
             )
+        return self._drawing(answer, model, width=width, height=height, what=what)
+
+    @staticmethod
+    def _drawing(answer: ImageAnswer, model: str, *, width: int, height: int, what: str) -> Drawing:
+        """An answer as a Drawing: the picture fitted to ``width`` x ``height``, or the refusal's reason."""
         if answer.png is None:
             reason = answer.blocked_reason or "blocked without a reason"
             log.warning("%s: %s refused: %s", what, model, reason)

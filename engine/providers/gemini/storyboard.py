@@ -17,7 +17,8 @@ import logging
 from engine.models import Analysis, LyricWord, ProjectSettings, Scene
 from engine.providers.base import StepIO, Storyboarder
 from engine.providers.gemini.align import best_overlap, proposed_cuts, snap_scene_cuts
-from engine.providers.gemini.client import GeminiClient, Refused
+from engine.providers.gemini.client import GeminiClient
+from engine.providers.gemini.fallback import asked_or_refused
 from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import StoryboardAnswer
 from engine.storyboard import lines_for_scene, mean_energy, mood_for, section_for
@@ -138,17 +139,19 @@ class GeminiStoryboarder:
         def check(answer: StoryboardAnswer) -> None:
             made[:] = scenes_from_answer(answer, analysis=analysis, settings=settings)
 
-        try:
+        def ask() -> StoryboardAnswer:
             with self.router.to(io):
-                answer = self.client.generate_json(
+                return self.client.generate_json(
                     self.model, contents=[storyboard_prompt(analysis, settings=settings)], schema=StoryboardAnswer,
                     system=SYSTEM, temperature=0.6, check=check, should_stop=io.should_stop,
                 )
-        except Refused as exc:
-            if self.base is None:
-                raise
-            log.warning("Gemini refused the storyboard (%s): using the local storyboard", exc.reason)
-            io.notes.append(f"Gemini refused to write the storyboard ({exc.reason}): the local storyboard is used")
-            return self.base.storyboard(analysis, settings=settings, io=io)
+
+        if self.base is None:
+            answer = ask()
+        else:
+            asked = asked_or_refused(ask, io=io, doing="write the storyboard", what="storyboard")
+            if asked is None:
+                return self.base.storyboard(analysis, settings=settings, io=io)
+            answer = asked
         log.info("storyboard: %d proposed, %d scenes after snapping", len(answer.scenes), len(made))
         return list(made)

@@ -6,7 +6,10 @@ prompts it got; :meth:`GeminiWriter.write` hands them out for the same
 scenes and bible, and asks again only for scenes it has no prompt for
 (e.g. after an edit, with the saved bible). Answers are validated: a bad
 palette falls back to the style preset's, an empty prompt counts as missing
-(and is asked for in the client's one repair call).
+(and is asked for in the client's one repair call). A refused call gives the
+local writer's bible and prompts with a note (``fallback.asked_or_refused``,
+the rule of every text step), and the same bible's later prompts are written
+locally too without asking again.
 """
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ import re
 
 from engine.errors import ProviderError
 from engine.models import Analysis, ProjectSettings, Scene, StyleBible
-from engine.providers.base import StepIO
+from engine.providers.base import PromptWriter, StepIO
 from engine.providers.gemini.client import GeminiClient
+from engine.providers.gemini.fallback import asked_or_refused
 from engine.providers.gemini.router import UsageRouter
 from engine.providers.gemini.schemas import AnswerPrompt, AnswerStyleBible, PromptsAnswer
 from engine.styles import StylePreset, get_preset
@@ -111,30 +115,43 @@ class GeminiWriter:
 
     name = "gemini"
 
-    def __init__(self, client: GeminiClient, *, model: str, router: UsageRouter) -> None:
+    def __init__(self, client: GeminiClient, *, model: str, router: UsageRouter, base: PromptWriter | None = None) -> None:
         self.client = client
         self.model = model
         self.router = router
+        self.base = base  # the fallback when Gemini refuses (None: the refusal is raised)
         self.version = f"1+{model}"
-        self._pending: tuple[StyleBible, dict[str, PromptTriple]] | None = None
+        # the bible of the last style_bible call and the prompts it brought (None: refused, written locally)
+        self._pending: tuple[StyleBible, dict[str, PromptTriple] | None] | None = None
 
     def _ask(self, scenes: list[Scene], *, settings: ProjectSettings, analysis: Analysis | None,
-             bible: StyleBible | None, io: StepIO) -> PromptsAnswer:
+             bible: StyleBible | None, io: StepIO) -> PromptsAnswer | None:
+        """One prompts call; None when Gemini refused it and the local writer is to be used (a note added)."""
         def check(answer: PromptsAnswer) -> None:
             given = {a.id.strip() for a in answer.scenes if " ".join(a.image_prompt.split())}
             missing = [s.id for s in scenes if s.id not in given]
             if missing:
                 raise ValueError(f"no image_prompt for {', '.join(missing[:20])}: write one for every scene id")
 
-        with self.router.to(io):
-            return self.client.generate_json(
-                self.model, contents=[prompts_prompt(scenes, settings=settings, analysis=analysis, bible=bible)],
-                schema=PromptsAnswer, system=SYSTEM, temperature=0.7, check=check, should_stop=io.should_stop,
-            )
+        def ask() -> PromptsAnswer:
+            with self.router.to(io):
+                return self.client.generate_json(
+                    self.model, contents=[prompts_prompt(scenes, settings=settings, analysis=analysis, bible=bible)],
+                    schema=PromptsAnswer, system=SYSTEM, temperature=0.7, check=check, should_stop=io.should_stop,
+                )
+
+        if self.base is None:
+            return ask()
+        return asked_or_refused(ask, io=io, doing="write the prompts", what="prompt writer")
 
     def style_bible(self, analysis: Analysis, scenes: list[Scene], *, settings: ProjectSettings, io: StepIO) -> StyleBible:
         """The bible (and, kept for :meth:`write`, the prompts of ``scenes``) from one call."""
         answer = self._ask(scenes, settings=settings, analysis=analysis, bible=None, io=io)
+        if answer is None:
+            assert self.base is not None
+            bible = self.base.style_bible(analysis, scenes, settings=settings, io=io)
+            self._pending = (bible, None)
+            return bible
         bible = bible_from_answer(answer.style_bible, preset=get_preset(settings.style))
         by_id = prompts_from_answer(answer.scenes, scenes, bible=bible)
         self._pending = (bible, {scene_key(s): by_id[s.id] for s in scenes if s.id in by_id})
@@ -147,13 +164,18 @@ class GeminiWriter:
         ProviderError(retried=True) when one is still missing after it.
         """
         out: dict[str, PromptTriple] = {}
+        refused = False
         if self._pending is not None and self._pending[0] == bible:
             cached = self._pending[1]
-            out = {s.id: cached[scene_key(s)] for s in scenes if scene_key(s) in cached}
+            refused = cached is None
+            out = {s.id: cached[scene_key(s)] for s in scenes if cached is not None and scene_key(s) in cached}
         missing = [s for s in scenes if s.id not in out]
-        if missing:
-            answer = self._ask(missing, settings=settings, analysis=None, bible=bible, io=io)
+        answer = self._ask(missing, settings=settings, analysis=None, bible=bible, io=io) if missing and not refused else None
+        if answer is not None:
             out.update(prompts_from_answer(answer.scenes, missing, bible=bible))
+        elif missing:  # refused now, or the bible's call was: the local writer writes them
+            assert self.base is not None
+            out.update(self.base.write(missing, bible=bible, settings=settings, io=io))
         self._pending = None
         still = [s.id for s in scenes if s.id not in out]
         if still:

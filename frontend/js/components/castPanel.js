@@ -3,10 +3,13 @@
  * The cast panel: the recurring subjects of the video, each with its reference picture, name, description,
  * silhouette, colours, clothing and where it appears. Saving sends `If-Match` of the version loaded (the
  * machine's `edit_cast`: the next run redraws the references and the pictures that show a changed member);
- * a 412 reloads the current cast. Hidden until the prompts proposed a cast (404).
+ * a 412 reloads the current cast. Each member's reference picture may be your own ("Use my picture": PUT
+ * .../cast/{member}/reference, also `edit_cast`: the pictures that show the member are drawn again), and an
+ * uploaded one can go back to a drawn one. Hidden until the prompts proposed a cast (404).
  */
 import { api, ApiError } from "../api.js";
 import { h, replace } from "../dom.js";
+import { PICTURE_TYPES } from "./sceneStructure.js";
 import { toast } from "./toast.js";
 
 /** @typedef {import("../types.js").ProjectPublic} ProjectPublic */
@@ -76,6 +79,47 @@ export function mountCast(host, getProject, { onSaved }) {
     }
   }
 
+  /**
+   * One reference edit (upload or back to drawn) on the loaded version; unsaved field edits must be saved first.
+   * @param {(version: string) => Promise<unknown>} call @param {string} done
+   */
+  async function referenceEdit(call, done) {
+    if (dirty) { toast("Save the cast (or reload) before changing a reference picture", { kind: "error" }); return; }
+    try {
+      await call(loaded.version);
+      toast(done, { kind: "ok" });
+      onSaved();
+    } catch (err) {
+      const stale = err instanceof ApiError && err.status === 412;
+      toast(stale ? "The cast was changed elsewhere: reloaded" : err instanceof Error ? err.message : String(err), { kind: "error" });
+    }
+    await reload(true);
+  }
+
+  /** The member's reference controls: your own picture, and back to a drawn one. @param {any} m */
+  function referenceControls(m) {
+    const editable = canEdit();
+    const input = /** @type {HTMLInputElement} */ (h("input", {
+      type: "file", accept: PICTURE_TYPES.join(","), hidden: true, "data-cast-action": "reference-file",
+      "aria-label": `Your picture of ${m.name}`, disabled: !editable,
+      onchange: () => {
+        const file = input.files?.[0];
+        if (!file) return;
+        if (!PICTURE_TYPES.includes(file.type)) { toast("Choose a PNG, JPEG or WebP picture", { kind: "error" }); return; }
+        referenceEdit((v) => api.putCastReference(getProject().id, m.id, file, v),
+          `Your picture of ${m.name} is the reference: the next run redraws the scenes that show it`);
+      },
+    }));
+    const upload = h("button", { type: "button", class: "btn btn-small", "data-cast-action": "upload-reference", disabled: !editable,
+      onclick: () => input.click() }, "Use my picture");
+    const back = m.reference?.origin === "upload" ? h("button", {
+      type: "button", class: "btn btn-small", "data-cast-action": "drawn-reference", disabled: !editable,
+      onclick: () => referenceEdit((v) => api.deleteCastReference(getProject().id, m.id, v),
+        `${m.name} goes back to a drawn reference`),
+    }, "Back to a drawn picture") : null;
+    return h("div", { class: "cast-ref-actions" }, input, upload, back);
+  }
+
   /** @param {any} m @param {number} i */
   function memberCard(m, i) {
     const url = loaded.reference_urls[m.id];
@@ -95,13 +139,16 @@ export function mountCast(host, getProject, { onSaved }) {
         (j === k ? /** @type {HTMLInputElement} */ (e.target).value : old))),
     })));
     return h("li", { class: "cast-member card", "data-member": m.id },
-      url ? h("img", { src: api.fileUrl(url), alt: `Reference picture of ${m.name}`, class: "cast-ref", loading: "lazy" })
-        : h("div", { class: "cast-ref muted small" }, "drawn with the pictures"),
+      h("div", { class: "cast-ref-box" },
+        url ? h("img", { src: api.fileUrl(url), alt: `Reference picture of ${m.name}`, class: "cast-ref", loading: "lazy" })
+          : h("div", { class: "cast-ref muted small" }, "drawn with the pictures"),
+        referenceControls(m)),
       h("div", { class: "cast-fields" },
         field("Name", text("name", 80)), field("Description", text("description", 400)),
         field("Clothing", text("clothing", 200)), field("Silhouette", select("silhouette", loaded.silhouettes)),
         field("Appears", select("appears", ["always", "named"])), field("Colours", colours),
-        h("p", { class: "muted small" }, m.reference ? `reference: ${m.reference.origin}` : "no reference yet")));
+        h("p", { class: "muted small", "data-cast-origin": m.reference?.origin || "" },
+          m.reference ? (m.reference.origin === "upload" ? "reference: your picture" : "reference: drawn") : "no reference yet")));
   }
 
   function draw() {

@@ -220,6 +220,17 @@ export function mountSetup(host, project, ctx) {
             h("p", { class: "muted small" }, s.aspect === "9:16"
               ? "Kept clear of where TikTok, Reels and Shorts put their buttons and captions. Changing these only re-renders."
               : "Kept inside the frame's safe area. Changing these only re-renders.")) : null),
+        h("fieldset", { class: "switch-field", disabled: locked },
+          h("legend", null, "Continuity"),
+          h("label", { class: "switch" },
+            h("input", { type: "checkbox", name: "continuity", id: "continuity-switch", checked: s.continuity, role: "switch",
+              "aria-describedby": "continuity-hint",
+              onchange: (/** @type {Event} */ ev) => patch({ continuity: /** @type {HTMLInputElement} */ (ev.target).checked }) }),
+            h("span", { class: "switch-track", "aria-hidden": "true" }),
+            h("span", null, "Draw each picture from the one before")),
+          h("p", { class: "muted small", id: "continuity-hint" }, s.provider === "local"
+            ? "Used by Gemini only (the built-in illustrator keeps the cast's look without it)."
+            : "Gemini also sees the previous scene's picture: smoother, but changing one picture redraws the ones after it.")),
         h("div", { class: "provider-field" },
           h("span", { class: "field-label" }, "Provider"),
           h("span", { class: `badge provider-${s.provider}`, "data-provider": s.provider }, s.provider),
