@@ -730,6 +730,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: Any = None, *, headers: dict[str, str] | None = None,
               raw: bytes | None = None) -> None:
         payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        if self._call is not None:  # before the answer leaves: a client may read the calls as soon as it has it
+            self._call.status = status
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -740,8 +742,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             logger.debug("fake gemini: client went away before the answer")
-        if self._call is not None:
-            self._call.status = status
 
     def _base_url(self) -> str:
         return f"http://{self.headers.get('Host', '127.0.0.1')}"
