@@ -14,50 +14,31 @@ from pathlib import Path
 import pytest
 
 from engine import machine
-from engine.config import get_settings
 from engine.models import ProjectSettings
 from engine.storage import ProjectFolder
-from tests.fakes import DEFAULT_API_KEY, FakeGemini
+from tests.engine.gemini_runs import make_short_song, new_project, serve_fake_gemini
+from tests.engine.gemini_runs import run as run_to
+from tests.fakes import FakeGemini
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE_MODEL = "gemini-2.5-flash-image"
-LRC = "[00:01.00]neon rain on the river\n[00:04.50]we drive into the night\n"
 
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from engine.audio.sample import make_song
-
-    wav = tmp_path_factory.mktemp("song") / "song.wav"
-    make_song(wav, bpm=120, bars=4, sections=None, seed=3)
-    return wav
+    """An 8 s synthetic song (120 BPM, 4 bars)."""
+    return make_short_song(tmp_path_factory)
 
 
 @pytest.fixture
 def fake(data_root: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    with FakeGemini(processing_polls=0, batch_polls=2) as server:
-        monkeypatch.setenv("GEMINI_API_KEY", DEFAULT_API_KEY)
-        monkeypatch.setenv("STORYBEAT_GEMINI_BASE_URL", server.base_url)
-        monkeypatch.setenv("STORYBEAT_RETRY_BASE_S", "0.01")
-        monkeypatch.setenv("STORYBEAT_RETRY_MAX_S", "0.05")
-        monkeypatch.setenv("STORYBEAT_GEMINI_BATCH_POLL_S", "0.05")
-        get_settings.cache_clear()
-        yield server
-
-
-def new_project(song: Path, **settings: object) -> str:
-    from engine.project import create_project, upload_track
-
-    project = create_project(settings=ProjectSettings(provider="gemini", min_scene_ms=2000, max_scene_ms=4000,
-                                                      **settings))  # type: ignore[arg-type]
-    upload_track(project.id, audio=song, original_name=song.name, lyrics_text=LRC)
-    return project.id
+    """A fake Gemini that answers batches after two polls, polled fast."""
+    yield from serve_fake_gemini(monkeypatch, batch_polls=2, env={"STORYBEAT_GEMINI_BATCH_POLL_S": "0.05"})
 
 
 def run(project_id: str, target: str = machine.IMAGED):  # type: ignore[no-untyped-def]
-    from engine.runner import Runner
-
-    return Runner(project_id, target=target).run()
+    """Run the project's machine up to ``target`` (the pictures by default) in this process."""
+    return run_to(project_id, target)
 
 
 def image_calls(fake: FakeGemini) -> int:

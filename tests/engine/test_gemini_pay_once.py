@@ -17,49 +17,23 @@ from engine.config import get_settings
 from engine.errors import StorybeatError
 from engine.models import ProjectSettings
 from engine.storage import ProjectFolder
-from tests.fakes import DEFAULT_API_KEY, Fault, FakeGemini
+from tests.engine.gemini_runs import make_short_song, new_project, run, serve_fake_gemini
+from tests.fakes import Fault, FakeGemini
 
 TEXT_MODEL = "gemini-2.5-flash"
 IMAGE_MODEL = "gemini-2.5-flash-image"
-LRC = "[00:01.00]neon rain on the river\n[00:04.50]we drive into the night\n"
 
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An 8 s synthetic song (120 BPM, 4 bars)."""
-    from engine.audio.sample import make_song
-
-    wav = tmp_path_factory.mktemp("song") / "song.wav"
-    make_song(wav, bpm=120, bars=4, sections=None, seed=3)
-    return wav
+    return make_short_song(tmp_path_factory)
 
 
 @pytest.fixture
 def fake(data_root: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """A fake Gemini the engine is pointed at (fast backoff)."""
-    with FakeGemini(processing_polls=0) as server:
-        monkeypatch.setenv("GEMINI_API_KEY", DEFAULT_API_KEY)
-        monkeypatch.setenv("STORYBEAT_GEMINI_BASE_URL", server.base_url)
-        monkeypatch.setenv("STORYBEAT_RETRY_BASE_S", "0.01")
-        monkeypatch.setenv("STORYBEAT_RETRY_MAX_S", "0.05")
-        get_settings.cache_clear()
-        yield server
-
-
-def new_project(song: Path, **settings: object) -> str:
-    from engine.project import create_project, upload_track
-
-    project = create_project(settings=ProjectSettings(provider="gemini", min_scene_ms=2000, max_scene_ms=4000,
-                                                      **settings))  # type: ignore[arg-type]
-    # LRC lyrics: the transcript is not used, so the offline voice aligner (slow to load) does not run
-    upload_track(project.id, audio=song, original_name=song.name, lyrics_text=LRC)
-    return project.id
-
-
-def run(project_id: str, target: str = machine.SEGMENTED):  # type: ignore[no-untyped-def]
-    from engine.runner import Runner
-
-    return Runner(project_id, target=target).run()
+    yield from serve_fake_gemini(monkeypatch)
 
 
 def fenced(kind: str):  # type: ignore[no-untyped-def]
