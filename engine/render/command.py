@@ -78,7 +78,8 @@ def chunk_graph(chunk: Chunk, *, timeline: Timeline, ass_path: Path | None = Non
 def video_encoder_args(spec: RenderSpec) -> list[str]:
     """Identical H.264 settings for every chunk, so the concat demuxer can join them without re-encoding."""
     params = ["-x264-params", spec.x264_params] if spec.x264_params else []
-    return ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), *params, "-pix_fmt", "yuv420p",
+    return ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), *params,
+            "-threads", str(spec.x264_threads), "-pix_fmt", "yuv420p",
             "-profile:v", "high", "-fps_mode", "cfr", "-r", str(spec.fps),
             "-video_track_timescale", str(spec.fps * 1000), "-an", "-map_metadata", "-1"]
 

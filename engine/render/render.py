@@ -44,7 +44,7 @@ from engine.render.timeline import Chunk, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 5  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene chunks, x264 me=dia, no deblock; 4: separable numba warp; 5: eased whole-picture mixes, chroma-aligned dissolve and blur
+RENDER_VERSION = 6  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene chunks, x264 me=dia, no deblock; 4: separable numba warp; 5: eased whole-picture mixes, chroma-aligned dissolve and blur; 6: x264 threads fixed (1 per chunk encode)
 CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
 _CACHE_PATTERNS = ("chunk_*.mp4", "seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")  # seg_: chunks cached before they were called chunks
 ProgressFn = Callable[[float, "float | None"], None]

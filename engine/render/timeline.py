@@ -72,6 +72,10 @@ class RenderSpec:
     # diamond motion search (the camera moves smoothly, a wide search finds nothing better) and no in-loop
     # deblocking (at crf 20 the blocks it smooths are invisible; it only blurs the picture's fine texture)
     x264_params: str = "me=dia:no-deblock=1"
+    # x264's own threads per chunk encode.  Explicit, because x264's output depends on its thread count and its
+    # default follows the machine's cores: with it fixed, every machine (and a cluster's workers) encodes the same
+    # bytes.  The render runs one encode per core at once, so one thread each keeps the cores busy.
+    x264_threads: int = 1
     audio_bitrate_k: int = 192
     fade_edges_ms: int = 400  # fade in from / out to black at the very start and end
 
