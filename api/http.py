@@ -11,7 +11,9 @@
   path takes, and a 405 lists the same methods.
 * **Headers**: every response has ``X-Content-Type-Options: nosniff``,
   ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` and a CSP with
-  ``frame-ancestors 'none'``; the web UI (``/``, ``/static/``) gets the full CSP.
+  ``frame-ancestors 'none'``; the web UI (``/``, ``/static/``) gets the full CSP
+  (:func:`ui_csp`: with a bucket as the storage, pictures and videos come from
+  its presigned URLs, so its origin is allowed for ``img-src`` and ``media-src``).
 * **Logs** (``RedactSecrets``): a ``token=`` in a logged URL is replaced by ``***``.
 """
 from __future__ import annotations
@@ -89,11 +91,15 @@ class StrictJSONRoute(APIRoute):
 
 # ----------------------------------------------------------------------------- the guard middleware
 
-UI_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
-    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+def ui_csp(media_origin: str | None = None) -> str:
+    """The web UI's Content-Security-Policy; ``media_origin``: where else pictures, audio and video may load from
+    (the bucket's presigned URLs, the file routes' redirect target)."""
+    media = f" {media_origin}" if media_origin else ""
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+            f"img-src 'self'{media} data: blob:; media-src 'self'{media} blob:; connect-src 'self'; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
 API_CSP = "frame-ancestors 'none'"
 COMMON_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
 
@@ -129,10 +135,11 @@ class BodyTimeout(HTTPException):
 class HttpGuard:
     """Pure ASGI middleware: body timeout, close-early, OPTIONS/Allow, and security headers (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, *, router: Router, body_timeout_s: float) -> None:
+    def __init__(self, app: ASGIApp, *, router: Router, body_timeout_s: float, media_origin: str | None = None) -> None:
         self.app = app
         self.router = router
         self.body_timeout_s = body_timeout_s
+        self.ui_csp = ui_csp(media_origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,13 +186,12 @@ class HttpGuard:
 
         await self.app(scope, guarded_receive, guarded_send)
 
-    @staticmethod
-    def _headers(path: str, extra: list[tuple[bytes, bytes]], base: list[tuple[bytes, bytes]] | None = None) -> list[tuple[bytes, bytes]]:
+    def _headers(self, path: str, extra: list[tuple[bytes, bytes]], base: list[tuple[bytes, bytes]] | None = None) -> list[tuple[bytes, bytes]]:
         """``base`` plus the security headers it lacks, with ``extra`` replacing any header of the same name."""
         replaced = {key for key, _ in extra}
         out = [(k, v) for k, v in base or [] if k.lower() not in replaced]
         present = {k.lower() for k, _ in out}
-        csp = UI_CSP if is_ui_path(path) else API_CSP
+        csp = self.ui_csp if is_ui_path(path) else API_CSP
         out += [(k, v) for k, v in [*COMMON_HEADERS, (b"content-security-policy", csp.encode())] if k not in present]
         return out + extra
 

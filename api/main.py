@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from engine.config import Settings, get_settings
+from engine.store import get_store
 
 from api import __version__
 from api.deps import require_token
@@ -51,7 +52,9 @@ def create_app(settings: Settings | None = None, *, frontend_dir: Path = FRONTEN
             CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "Range", "If-Match"], expose_headers=["Content-Range", "Accept-Ranges", "ETag"],
         )
-    app.add_middleware(HttpGuard, router=app.router, body_timeout_s=config.body_timeout_s)  # added last = outermost: every response passes it
+    store = get_store()
+    app.add_middleware(HttpGuard, router=app.router, body_timeout_s=config.body_timeout_s,
+                       media_origin=store.url_origin() if store is not None else None)  # added last = outermost: every response passes it
     for module in (system, projects, runs, segments, lyrics, cast, events, files):
         app.include_router(module.router)
     _mount_frontend(app, frontend_dir)

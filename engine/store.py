@@ -70,6 +70,9 @@ class Store(Protocol):
     def url(self, key: str, *, disposition: str | None = None, media_type: str | None = None) -> str:
         """A time-limited URL a browser can GET (Range requests included), answered with these headers."""
 
+    def url_origin(self) -> str:
+        """The origin (``scheme://host[:port]``) of the URLs :meth:`url` gives, for the web page's CSP."""
+
 
 def _etag(raw: str) -> str:
     return raw.strip('"')
@@ -203,6 +206,11 @@ class S3Store:
         if media_type:
             params["ResponseContentType"] = media_type
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.url_expires_s)
+
+    def url_origin(self) -> str:
+        """See :class:`Store` (read off a presigned URL, so virtual-hosted and path-style endpoints both answer)."""
+        parsed = urlparse(self.url("origin-probe"))
+        return f"{parsed.scheme}://{parsed.netloc}"
 
 
 def parse_storage(value: str) -> tuple[str, str] | None:

@@ -48,22 +48,24 @@ MEDIA_TYPES = {".png": "image/png", ".mp4": "video/mp4", ".srt": "application/x-
         **responses(401, 404),
     },
 )
-def download(folder: FolderDep, path: str) -> Response:
+def download(folder: FolderDep, path: str, download: bool = False) -> Response:
     """A picture, render, subtitle file, the normalised track or the contact sheet (Range supported).
 
+    ``?download=1``: sent as an attachment, which a browser saves under the file's name instead of showing it
+    (what a download link needs: ``<a download>`` is ignored when the file comes from another origin, a bucket).
     With a bucket as the storage: a redirect to a presigned URL of the object,
     which the bucket serves (with Range) under the same type and name.
     """
+    disposition = content_disposition(download_name(folder, path), "attachment" if download else "inline")
     store = sync.store()
     if store is not None:
         key = f"{folder.id}/{path}"
         if not ALLOWED.match(path) or sync.head(key) is None:
             raise NotFoundError(f"no such file {path[:80]!r}")
-        url = store.url(key, disposition=content_disposition(download_name(folder, path)),
-                        media_type=MEDIA_TYPES[Path(path).suffix])
+        url = store.url(key, disposition=disposition, media_type=MEDIA_TYPES[Path(path).suffix])
         return RedirectResponse(url, status_code=307)
     full = servable(folder, path)
-    headers = {"Cache-Control": "no-cache", "Content-Disposition": content_disposition(download_name(folder, path))}
+    headers = {"Cache-Control": "no-cache", "Content-Disposition": disposition}
     return FileResponse(full, media_type=MEDIA_TYPES[full.suffix], headers=headers)
 
 

@@ -157,6 +157,16 @@ export class Api extends EventTarget {
   }
 
   /**
+   * The URL of a file for a download link: the server sends it as an attachment under its name, which also holds
+   * when the file comes from a bucket (another origin), where a browser ignores `<a download>`.
+   * @param {string} url a path from the API
+   */
+  downloadUrl(url) {
+    const full = this.fileUrl(url);
+    return `${full}${full.includes("?") ? "&" : "?"}download=1`;
+  }
+
+  /**
    * Trade the bearer token (sent as a header) for the read-only media cookie, and renew it
    * before it expires. Call before showing pictures, videos or live events.
    * @returns {Promise<void>}

@@ -69,6 +69,8 @@ def test_downloads_are_named_after_the_song(client: TestClient) -> None:
     ascii_part = header.split('filename="')[1].split('"')[0]
     assert ascii_part.isascii() and ascii_part.endswith(".wav") and ascii_part.startswith("su")  # the Latin part
     assert unquote(header.split("filename*=UTF-8''")[1]) == "Ночны горад — süß.wav"
+    saved = client.get(f"/projects/{pid}/files/source/track.wav", params={"download": 1}).headers["content-disposition"]
+    assert saved == header.replace("inline;", "attachment;", 1)  # a download link: saved under the name, not shown
     folder = ProjectFolder(pid)
     assert download_name(folder, "renders/final_v2.mp4") == "Ночны горад — süß - v2.mp4"
     assert download_name(folder, "renders/preview_v3.srt") == "Ночны горад — süß - v3 (preview).srt"

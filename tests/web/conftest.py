@@ -59,8 +59,10 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
 
 
 @contextmanager
-def running_ui_server(root: Path, *, token: str | None = None, log_level: str = "warning") -> Iterator[UiServer]:
-    """``python -m api`` on a free port with its data under ``root`` (and ``STORYBEAT_TOKEN`` when given)."""
+def running_ui_server(root: Path, *, token: str | None = None, log_level: str = "warning",
+                      env_extra: dict[str, str] | None = None) -> Iterator[UiServer]:
+    """``python -m api`` on a free port with its data under ``root`` (and ``STORYBEAT_TOKEN`` when given;
+    ``env_extra``: more settings, e.g. a bucket as the storage)."""
     data = root / "data"
     data.mkdir()
     port = _free_port()
@@ -68,6 +70,7 @@ def running_ui_server(root: Path, *, token: str | None = None, log_level: str = 
     env.update(STORYBEAT_DATA=str(data), PYTHONPATH=str(REPO))
     if token:
         env["STORYBEAT_TOKEN"] = token
+    env.update(env_extra or {})
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     log = open(root / "server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", log_level],

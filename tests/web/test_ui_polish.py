@@ -60,7 +60,7 @@ def test_rendered_says_watch_the_video_in_words(page: Page, ui_server: UiServer,
     href = page.locator(".render-item a[data-kind=mp4]").first.get_attribute("href")
     assert href
     res = httpx.get(ui_server.base_url + href, headers={"Range": "bytes=0-9"})
-    assert 'filename="Vertical nights - v1 (preview).mp4"' in res.headers["content-disposition"], res.headers
+    assert res.headers["content-disposition"].startswith('attachment; filename="Vertical nights - v1 (preview).mp4"'), res.headers
     page.get_by_role("link", name="All projects", exact=True).click()
     row = page.locator(f"[data-project-id='{vertical}']")
     expect(row.locator("[data-status]")).to_have_text("video ready")

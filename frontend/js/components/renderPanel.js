@@ -100,9 +100,9 @@ export function mountRenderPanel(host, project) {
       h("span", { class: "render-name" }, `v${r.version}`, " ", h("span", { class: `badge${r.preview ? " badge-dim" : ""}` }, r.preview ? "preview" : "final")),
       h("span", { class: "muted small" }, `${r.width}×${r.height} · ${ago(r.created_at)}`),
       h("span", { class: "downloads" },
-        h("a", { href: api.fileUrl(r.url), download: "", class: "dl", "data-kind": "mp4" }, "MP4"),
-        r.srt_url ? h("a", { href: api.fileUrl(r.srt_url), download: "", class: "dl", "data-kind": "srt" }, "SRT") : null,
-        r.lrc_url ? h("a", { href: api.fileUrl(r.lrc_url), download: "", class: "dl", "data-kind": "lrc" }, "LRC") : null)))
+        h("a", { href: api.downloadUrl(r.url), download: "", class: "dl", "data-kind": "mp4" }, "MP4"),
+        r.srt_url ? h("a", { href: api.downloadUrl(r.srt_url), download: "", class: "dl", "data-kind": "srt" }, "SRT") : null,
+        r.lrc_url ? h("a", { href: api.downloadUrl(r.lrc_url), download: "", class: "dl", "data-kind": "lrc" }, "LRC") : null)))
       : h("li", { class: "muted" }, "Nothing rendered yet."));
   }
 
