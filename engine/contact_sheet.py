@@ -1,6 +1,7 @@
 """Contact sheet: one PNG grid of every scene's picture with its id, version, time range and lyric."""
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,16 @@ class SheetItem:
     lyric: str
     version: int
     contain: bool = False  # show the whole picture (letterboxed) instead of cover-cropping it, e.g. a cast reference
+    image_bytes: bytes | None = None  # the picture's file read already (e.g. from a bucket); image_path names it
+
+
+def _open(item: SheetItem) -> Image.Image | None:
+    """The item's picture (from ``image_bytes``, else from ``image_path``), or None when there is none."""
+    if item.image_bytes is not None:
+        return Image.open(io.BytesIO(item.image_bytes))
+    if item.image_path is not None and Path(item.image_path).is_file():
+        return Image.open(item.image_path)
+    return None
 
 
 @lru_cache(maxsize=16)
@@ -86,9 +97,14 @@ def _clip(draw: ImageDraw.ImageDraw, text: str, font: Font, max_width_px: int) -
 
 def _thumbnail(item: SheetItem, size: tuple[int, int]) -> Image.Image:
     """The scene picture fitted (cover-cropped) into ``size``, or a placeholder."""
-    if item.image_path is not None and Path(item.image_path).is_file():
+    try:
+        opened = _open(item)
+    except OSError:
+        opened = None
+        log.warning("unreadable picture %s", item.image_path)
+    if opened is not None:
         try:
-            with Image.open(item.image_path) as img:
+            with opened as img:
                 img = img.convert("RGB")
                 if item.contain:
                     img.thumbnail(size, Image.LANCZOS)
@@ -127,9 +143,12 @@ def make_contact_sheet(items: Sequence[SheetItem], *, columns: int = 4, thumb_wi
         raise ValueError("thumb_width must be at least 64 px")
     ratio = 9 / 16
     for it in items:  # the thumbnails keep the project's aspect (first readable scene picture)
-        if not it.contain and it.image_path is not None and Path(it.image_path).is_file():
+        if not it.contain:
             try:
-                with Image.open(it.image_path) as img:
+                opened = _open(it)
+                if opened is None:
+                    continue
+                with opened as img:
                     ratio = img.height / img.width
                 break
             except OSError:

@@ -25,7 +25,7 @@ from engine.lock import project_lock
 from engine.models import Analysis, Cast, CastMemberFields, LyricLine, LyricsEdit, Project, ProjectSettings, PromptVersion, Scene, ScenePrompts, SourceInfo, utcnow
 from engine.providers import get_provider
 from engine.steps.prompt import scene_source_fingerprint
-from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, new_project_id
+from engine.storage import ProjectFolder, atomic_write_bytes, atomic_write_json, local_file, new_project_id
 from engine.versions import check_if_match, scene_version, settings_version
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,8 @@ def timed_lines_from_text(project_id: str, text: str) -> list[LyricLine]:
 
     folder = ProjectFolder(project_id)
     analysis = current_lyrics(folder)
-    return timed_lyrics(text, analysis=analysis, wav=folder.track_wav if folder.track_wav.is_file() else None)
+    with local_file(folder.track_wav) as wav:  # from the bucket when this machine has no working copy
+        return timed_lyrics(text, analysis=analysis, wav=wav)
 
 
 def edit_lyrics(project_id: str, lines: list[LyricLine], *, if_match: str | None = None, hand_set: bool = True) -> Project:

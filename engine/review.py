@@ -6,7 +6,7 @@ from pathlib import Path
 
 from engine.contact_sheet import SheetItem, make_contact_sheet
 from engine.errors import InputError
-from engine.storage import ProjectFolder, atomic_write_bytes
+from engine.storage import ProjectFolder, atomic_write_bytes, read_bytes
 
 
 def _clock(ms: int) -> str:
@@ -15,7 +15,8 @@ def _clock(ms: int) -> str:
 
 def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
     """Write ``<project>/contact_sheet.png`` (or ``out``): the cast's references, then every scene's current picture,
-    lyric and version."""
+    lyric and version. The pictures are read where the project is kept (from the bucket, when it is the storage and
+    this machine has no working copy of the project), and the sheet is published there too."""
     folder = ProjectFolder(project_id)
     project = folder.load_project()
     segments, prompts = folder.load_segments(), folder.load_prompts()
@@ -26,16 +27,18 @@ def write_contact_sheet(project_id: str, out: Path | None = None) -> Path:
     cast = folder.load_cast()
     for member in cast.members if cast else []:  # the cast's reference pictures first: who every scene shows
         if member.reference is not None:
-            items.append(SheetItem(image_path=folder.resolve(member.reference.file), scene_id=f"cast: {member.name}",
+            path = folder.resolve(member.reference.file)
+            items.append(SheetItem(image_path=path, image_bytes=read_bytes(path), scene_id=f"cast: {member.name}",
                                    time_text=f"{member.reference.origin} reference", lyric=member.description, version=1,
                                    contain=True))
     for scene in segments.scenes:
         latest = by_id[scene.id].latest
         if latest.image is None or latest.image.file is None:
             continue
+        path = folder.resolve(latest.image.file)
         items.append(
             SheetItem(
-                image_path=folder.resolve(latest.image.file), scene_id=scene.id,
+                image_path=path, image_bytes=read_bytes(path), scene_id=scene.id,
                 time_text=f"{_clock(scene.start_ms)}-{_clock(scene.end_ms)}",
                 lyric=scene.lyric_text or f"({scene.section}, {scene.mood})", version=latest.version,
             )

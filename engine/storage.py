@@ -14,11 +14,13 @@ every read outside the project's lease comes from the bucket (engine.sync).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -87,6 +89,20 @@ def publish(path: Path) -> None:
 def read_bytes(path: Path) -> bytes | None:
     """A project file's bytes (from the bucket when it is the storage and we do not hold the project), or None."""
     return sync.read(path)
+
+
+@contextlib.contextmanager
+def local_file(path: Path) -> Iterator[Path | None]:
+    """A project file as a file on this machine for the ``with`` block (a tool that wants a path, e.g. the aligner):
+    the file itself on disk or under the project's lease, else a temporary copy fetched from the bucket (removed
+    after the block); None if there is no such file."""
+    key = sync.key_of(path)
+    if key is None or sync.holds(key.split("/", 1)[0]):
+        yield path if path.is_file() else None
+        return
+    with tempfile.TemporaryDirectory(prefix="storybeat-fetch-") as tmp:
+        dest = Path(tmp) / path.name
+        yield dest if sync.store().download(key, dest) is not None else None  # type: ignore[union-attr]
 
 
 def stamp(path: Path) -> tuple[int, int, int] | str | None:

@@ -240,3 +240,60 @@ def test_another_machines_worker_is_judged_by_its_heartbeat_not_a_local_pid() ->
     assert job_is_dead(silent, stale_after_s=5)
     here = beating.model_copy(update={"host": HOST})
     assert job_is_dead(here, stale_after_s=5)  # on this machine a gone pid is a dead worker at once
+
+
+def _other_machine(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the engine at another, empty data folder (another machine on the same bucket)."""
+    from engine.config import get_settings
+
+    other = data_root.parent / "other-machine"
+    monkeypatch.setenv("STORYBEAT_DATA", str(other))
+    get_settings.cache_clear()
+    sync.reset()
+    return other
+
+
+def test_another_machine_aligns_plain_lyrics_to_the_track_in_the_bucket(bucket: str, data_root: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lyrics import on a machine without the project's working copy still aligns to the voice: the track is
+    fetched from the bucket for the aligner (not left out, which would give only the estimate)."""
+    from engine.project import create_project, timed_lines_from_text, upload_track
+    from engine.runner import Runner
+
+    case = Path(__file__).resolve().parent.parent / "data" / "lyrics_align" / "speech_over_rock"
+    lines = json.loads(case.with_suffix(".json").read_text())["lines"]
+    create_project(project_id="p-voice")
+    upload_track("p-voice", audio=case.with_suffix(".ogg"), original_name="speech.ogg")
+    Runner("p-voice", target=machine.ANALYZED).run()
+    text = "\n".join(line["text"] for line in lines)
+    here = timed_lines_from_text("p-voice", text)
+    assert [line.timing for line in here] == ["aligned"] * len(lines)
+    other = _other_machine(data_root, monkeypatch)
+    there = timed_lines_from_text("p-voice", text)
+    assert [(line.start_ms, line.end_ms, line.timing) for line in there] == [(line.start_ms, line.end_ms, line.timing) for line in here]
+    assert not any(other.rglob("track.wav")), "the fetched track was left on the other machine"
+
+
+def test_another_machine_makes_the_same_contact_sheet_from_the_bucket(bucket: str, data_root: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The contact sheet made on a machine without the working copy shows the pictures (read from the bucket),
+    byte for byte the sheet the working copy's machine makes, and is published to the bucket."""
+    from engine.audio.sample import make_song
+    from engine.models import ProjectSettings
+    from engine.project import create_project, upload_track
+    from engine.review import write_contact_sheet
+    from engine.runner import Runner
+
+    wav = tmp_path / "song.wav"
+    make_song(wav, bpm=120, bars=4, sections=None, seed=5)
+    create_project(project_id="p-sheet", settings=ProjectSettings(min_scene_ms=2000, max_scene_ms=4000))
+    upload_track("p-sheet", audio=wav, original_name="song.wav", lyrics_text="[00:01.00]One line\n[00:04.00]Two lines\n")
+    Runner("p-sheet", target=machine.IMAGED).run()
+    here = write_contact_sheet("p-sheet").read_bytes()
+    _store().delete("p-sheet/contact_sheet.png")
+    other = _other_machine(data_root, monkeypatch)
+    there = write_contact_sheet("p-sheet").read_bytes()
+    assert there == here
+    stored = _store().get("p-sheet/contact_sheet.png")
+    assert stored is not None and stored.data == here
+    assert not any(other.rglob("seg_*.png")), "the pictures were copied to the other machine"
