@@ -1,6 +1,7 @@
 """The FastAPI application: routers, the one error handler, auth, CORS, the web UI, and start-up recovery."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from engine.config import Settings, get_settings
 from engine.store import get_store
+from engine.working_copies import PRUNE_EVERY_S, prune_working_copies
 
 from api import __version__
 from api.deps import require_token
@@ -26,6 +28,16 @@ log = logging.getLogger(__name__)
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
 
+async def _prune_working_copies_now_and_then() -> None:
+    """With a bucket: remove old local working copies at start-up and every PRUNE_EVERY_S (engine/working_copies.py)."""
+    while True:
+        try:
+            await asyncio.to_thread(prune_working_copies)
+        except Exception:  # noqa: BLE001 - a cache clean-up: the next round tries again
+            log.exception("pruning the old working copies failed")
+        await asyncio.sleep(PRUNE_EVERY_S)
+
+
 def create_app(settings: Settings | None = None, *, frontend_dir: Path = FRONTEND_DIR) -> FastAPI:
     """Build the API app (settings default to the process-wide ``get_settings()``)."""
     config = settings or get_settings()
@@ -37,7 +49,10 @@ def create_app(settings: Settings | None = None, *, frontend_dir: Path = FRONTEN
         marked = mark_interrupted(config)
         if marked:
             log.warning("marked %d dead job(s) as interrupted: %s", len(marked), marked)
+        pruner = asyncio.create_task(_prune_working_copies_now_and_then()) if get_store() is not None else None
         yield
+        if pruner is not None:
+            pruner.cancel()
 
     app = FastAPI(
         title="storybeat",

@@ -455,6 +455,15 @@ def cmd_contact_sheet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_prune_copies(args: argparse.Namespace) -> int:
+    """With a bucket as the storage: remove this machine's working copies untouched for --older-than hours."""
+    from engine.working_copies import prune_working_copies
+
+    removed = prune_working_copies(keep_s=None if args.older_than is None else args.older_than * 3600)
+    print(f"removed {len(removed)} working cop{'y' if len(removed) == 1 else 'ies'}" + (f": {', '.join(removed)}" if removed else ""))
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Offline demo: synthesise the sample song, make a video, print the MP4 path."""
     from engine.demo import DEMO_ID, prepare_demo  # numpy: deferred (see the top)
@@ -586,6 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("contact-sheet", cmd_contact_sheet, "PNG grid of every scene for review")
     p.add_argument("id")
     p.add_argument("--out")
+    p = add("prune-copies", cmd_prune_copies, "with a bucket: remove old local working copies (the bucket keeps all)")
+    p.add_argument("--older-than", type=float, metavar="HOURS", help="default: STORYBEAT_WORKING_COPY_KEEP_S")
     p = add("demo", cmd_demo, "offline demo: make a video from the bundled sample song")
     p.add_argument("--style", default=defaults.style, choices=sorted(PRESETS))
     p.add_argument("--quiet", action="store_true")

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     s3_region: str | None = None
     s3_url_expires_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="lifetime of a presigned download URL")
     lease_ttl_s: float = Field(default=30.0, gt=0.5, description="a project lease held in the bucket expires this long after its last renewal")
+    working_copy_keep_s: float = Field(default=24 * 3600.0, ge=0, description="with a bucket: a local working copy "
+                                       "untouched this long is removed (engine/working_copies.py)")
 
     @property
     def projects_dir(self) -> Path:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -297,3 +299,51 @@ def test_another_machine_makes_the_same_contact_sheet_from_the_bucket(bucket: st
     stored = _store().get("p-sheet/contact_sheet.png")
     assert stored is not None and stored.data == here
     assert not any(other.rglob("seg_*.png")), "the pictures were copied to the other machine"
+
+
+def _age(folder: Path, seconds: float) -> None:
+    """Make every file of ``folder`` (and it) look ``seconds`` old."""
+    then = time.time() - seconds
+    for path in [*folder.rglob("*"), folder]:
+        os.utime(path, (then, then), follow_symlinks=False)
+
+
+def test_old_working_copies_are_pruned_unless_in_use(bucket: str, data_root: Path) -> None:
+    """A working copy untouched for the keep time goes (the bucket keeps the project, the next lease pulls it
+    again); a fresh one, one whose lease someone holds, and everything without a bucket stay."""
+    from engine.manage import rename_project
+    from engine.project import create_project
+    from engine.working_copies import prune_working_copies
+
+    for pid in ("p-old", "p-new", "p-busy", "p-gone"):
+        create_project(project_id=pid, name=pid)
+        rename_project(pid, f"{pid} renamed")  # under the lease: a working copy is pulled and kept
+    local = data_root / "projects"
+    for pid in ("p-old", "p-busy", "p-gone"):
+        _age(local / pid, 3 * 3600)
+    for key in _store().list("p-gone/"):  # deleted from another machine
+        _store().delete(key)
+    holder = Lease(_store(), "p-busy").acquire()
+    try:
+        assert sorted(prune_working_copies(keep_s=3600)) == ["p-gone", "p-old"]
+    finally:
+        holder.release()
+    assert sorted(p.name for p in local.iterdir()) == ["p-busy", "p-new"]
+    assert ProjectFolder("p-old").load_project().name == "p-old renamed"  # still in the bucket
+    assert lease_free(json.loads(_store().get("p-old/.lease").data))  # type: ignore[union-attr]  # given back
+    with project_lock(ProjectFolder("p-old")):  # the next lease brings the copy back
+        assert (local / "p-old" / "project.json").is_file()
+    assert prune_working_copies(keep_s=3600) == ["p-busy"]  # given back now; p-old was just used: kept
+    by_hand = subprocess.run([sys.executable, "-m", "engine", "prune-copies", "--older-than", "0"], capture_output=True,
+                             text=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert by_hand.returncode == 0 and by_hand.stdout.strip() == "removed 2 working copies: p-new, p-old", by_hand
+    assert not any(local.iterdir())
+
+
+def test_without_a_bucket_nothing_is_pruned(data_root: Path) -> None:
+    from engine.project import create_project
+    from engine.working_copies import prune_working_copies
+
+    create_project(project_id="p-disk")
+    _age(data_root / "projects" / "p-disk", 30 * 24 * 3600)
+    assert prune_working_copies(keep_s=0) == [] and (data_root / "projects" / "p-disk" / "project.json").is_file()
