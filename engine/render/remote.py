@@ -178,20 +178,17 @@ def encode_chunk_unit(unit: ChunkUnit) -> str:
     return unit.target_key
 
 
-def encode_on_cluster(todo: list[tuple[object, Path]], *, timeline: object, image_of: dict[str, Path],
-                      still_of: Callable[[str], str], ass_text: str | None, needs_subs: Callable[[object], bool],
-                      on_chunk_done: Callable[[object], None], should_stop: Callable[[], bool] | None) -> int:
-    """On the runner: encode ``todo`` (chunk, cache target) on the cluster and fetch each into the cache; how many.
+def chunk_units(todo: list[tuple[object, Path]], *, timeline: object, image_of: dict[str, Path],
+                still_of: Callable[[str], str], ass_text: str | None, needs_subs: Callable[[object], bool],
+                stop_event: str | None = None) -> list[ChunkUnit]:
+    """One unit per (chunk, cache target) of ``todo``, longest first (every worker busy to the end, as on one machine).
 
     ``still_of(sha)`` is the still's file name, ``needs_subs(chunk)`` whether it burns subtitles.
     """
-    from engine import cluster, sync
+    from engine import sync
 
-    tools = tool_versions()
-    ref = StoreRef.current()
-    stop = cluster.StopSignal()
-    units: list[tuple[str, ChunkUnit]] = []
-    targets: dict[str, Path] = {}
+    tools, ref = tool_versions(), StoreRef.current()
+    units = []
     for chunk, target in todo:
         target_key = sync.key_of(target)
         if target_key is None:
@@ -203,19 +200,29 @@ def encode_on_cluster(todo: list[tuple[object, Path]], *, timeline: object, imag
             if picture_key is None:
                 raise RenderError(f"picture {image_of[sha]} is not kept in the bucket")
             pictures.append((sha, picture_key, target_key.rsplit("/", 1)[0] + "/" + still_of(sha)))
-        unit = ChunkUnit(chunk=chunk, timeline=timeline, pictures=tuple(pictures),
-                         ass_text=ass_text if needs_subs(chunk) else None, target_key=target_key, tools=tools,
-                         store=ref, stop_event=stop.name)
-        targets[target_key] = target
-        units.append((f"chunk-{target.stem[6:22]}", unit))
+        units.append(ChunkUnit(chunk=chunk, timeline=timeline, pictures=tuple(pictures),
+                               ass_text=ass_text if needs_subs(chunk) else None, target_key=target_key, tools=tools,
+                               store=ref, stop_event=stop_event))
+    units.sort(key=lambda u: -(u.chunk.dur_frames + 2 * u.chunk.transition_frames))  # type: ignore[attr-defined]
+    return units
+
+
+def encode_on_cluster(todo: list[tuple[object, Path]], *, timeline: object, image_of: dict[str, Path],
+                      still_of: Callable[[str], str], ass_text: str | None, needs_subs: Callable[[object], bool],
+                      on_chunk_done: Callable[[object], None], should_stop: Callable[[], bool] | None) -> int:
+    """On the runner: encode ``todo`` (chunk, cache target) on the cluster, each fetched into the cache; how many."""
+    from engine import cluster, sync
+
+    stop = cluster.StopSignal()
+    units = chunk_units(todo, timeline=timeline, image_of=image_of, still_of=still_of, ass_text=ass_text,
+                        needs_subs=needs_subs, stop_event=stop.name)
+    targets = {sync.key_of(target): target for _, target in todo}
 
     def fetched(unit: ChunkUnit, key: str) -> None:
         if not sync.adopt(key, targets[key]):
             raise RenderError(f"{key}: a worker reported it encoded but it is not in the bucket")
         on_chunk_done(unit.chunk)
 
-    # longest first keeps every worker busy to the end (as on one machine)
-    units.sort(key=lambda lu: -(lu[1].chunk.dur_frames + 2 * lu[1].chunk.transition_frames))  # type: ignore[attr-defined]
     log.info("encoding %d chunk(s) on the cluster", len(units))
-    return cluster.run_units(encode_chunk_unit, units, on_done=fetched, should_stop=should_stop, stop=stop,
-                             what="chunk encode")
+    return cluster.run_units(encode_chunk_unit, [(f"chunk-{u.target_key.rsplit('_', 1)[-1][:16]}", u) for u in units],
+                             on_done=fetched, should_stop=should_stop, stop=stop, what="chunk encode")
