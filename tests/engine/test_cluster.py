@@ -208,8 +208,9 @@ def test_a_worker_killed_mid_render_changes_nothing(on_cluster: DaskCluster, son
     data = tmp_path / "data"
     project_id = _new(data, song)
     proc = _start_run(data, project_id)
-    _wait_until(proc, lambda: _rendering(data, project_id))
     victim = on_cluster.workers[0]
+    # in the middle of an encode: the victim's chunk file in progress is in its scratch folder
+    _wait_until(proc, lambda: any((on_cluster.root / "worker0").rglob("*chunk_*")), timeout_s=240)
     victim.send_signal(signal.SIGKILL)  # its running chunk is lost; the scheduler gives it to the other worker
     victim.wait()
     try:
