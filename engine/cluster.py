@@ -202,9 +202,10 @@ def run_units(fn: Callable[[Any], T], units: Iterable[tuple[str, Any]], *, on_do
                 pending.discard(fut)
                 try:
                     result = fut.result()
-                except (RenderError, CancelledError, InputError):
+                except (RenderError, CancelledError, InputError, KeyboardInterrupt, SystemExit):
                     raise
-                except Exception as exc:  # noqa: BLE001 - a lost worker too often (KilledWorker), a scheduler gone
+                except BaseException as exc:  # noqa: BLE001 - KilledWorker (lost too often), the scheduler gone
+                    # (the future then ends cancelled: asyncio's CancelledError, a BaseException)
                     raise RenderError(f"a {what} failed on the cluster: {type(exc).__name__}: {exc}") from None
                 on_done(futures[fut], result)
             if should_stop is not None and should_stop():
