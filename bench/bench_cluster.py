@@ -1,7 +1,8 @@
 """Cluster benchmark: a 3-minute render on this machine alone vs on a Dask cluster of 1 and of 2 workers.
 
-    .venv/bin/python bench/bench_cluster.py              # 3-minute song, 40 scenes, 720p, 2 interleaved rounds
-    .venv/bin/python bench/bench_cluster.py --quick      # 1-minute song, preview size, 1 round
+    .venv/bin/python bench/bench_cluster.py              # 3-minute song, 40 scenes, preview size, 2 interleaved rounds
+    .venv/bin/python bench/bench_cluster.py --quick      # 1-minute song, 1 round
+    .venv/bin/python bench/bench_cluster.py --full-size  # at 720p
 
 Everything runs on this machine: moto's S3 server (tests/fakes/s3_server.py) as
 the bucket, two Dask schedulers on loopback (one with 1 worker, one with 2;
@@ -72,12 +73,6 @@ class Cluster:
             client.wait_for_workers(n, timeout=120)
             client.run(_warm_up)  # the warp kernels loaded on every worker, as a long-lived worker has them
 
-
-def _warm_up() -> None:
-    from engine.render import warp
-
-    warp.warm_up()
-
     def cpu(self) -> float:
         """CPU seconds of the workers so far."""
         return sum(proc_cpu(p.pid) for p in self.workers)
@@ -94,9 +89,16 @@ def _warm_up() -> None:
             proc.wait()
 
 
+def _warm_up() -> None:
+    from engine.render import warp
+
+    warp.warm_up()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1-minute song at preview size, 1 round")
+    parser.add_argument("--quick", action="store_true", help="a 1-minute song, 1 round")
+    parser.add_argument("--full-size", action="store_true", help="720p instead of the preview size")
     parser.add_argument("--repeat", type=int, default=None)
     args = parser.parse_args()
     seconds, scenes = (60, 14) if args.quick else (180, 40)
@@ -128,7 +130,7 @@ def main() -> None:
         store = sync.store()
         for clip in clips:
             store.put_file(sync.key_of(clip.image_path), clip.image_path)  # type: ignore[union-attr, arg-type]
-        spec = render_spec(aspect="16:9", resolution=720, preview=args.quick)
+        spec = render_spec(aspect="16:9", resolution=720, preview=not args.full_size)
         timeline = build_timeline(clips, duration_ms=seconds * 1000, spec=spec, seed=3)
         cache = images.parent / "renders" / "cache"
         clusters = [Cluster(tmp, 1, env), Cluster(tmp, 2, env)]
@@ -157,15 +159,15 @@ def main() -> None:
                 print(f"round {rnd + 1} {mode}: {wall:.1f} s wall, {cpu:.1f} s CPU, load {load:.1f}", file=sys.stderr)
         cluster.close()
         size = f"{spec.width}x{spec.height}"
-        print(f"A {seconds} s song, {scenes} scenes, {size} {'preview' if spec.preview else ''} ({len(timeline.chunks)} chunks), "
-              f"from an empty cache; median of {repeat} interleaved round(s) on {os.cpu_count()} cores. CPU: the runner's "
-              "plus the workers' (ffmpeg included). Load: the 1-minute load average when the render started.\n")
-        print("| where the chunks are encoded | wall s | CPU s | load |")
+        print(f"A {seconds} s song, {scenes} scenes, {size}{' preview' if spec.preview else ''} ({len(timeline.chunks)} chunks), "
+              f"from an empty cache; {repeat} interleaved round(s) on {os.cpu_count()} cores. CPU: the runner's "
+              "plus the workers' (ffmpeg included). Load: the 1-minute load average when each render started.\n")
+        print("| where the chunks are encoded | wall s, least (each round) | CPU s, least (each round) | load (each round) |")
         print("|---|---:|---:|---:|")
         for mode, values in rows.items():
-            walls, cpus, loads = sorted(v[0] for v in values), sorted(v[1] for v in values), [v[2] for v in values]
-            print(f"| {mode} | {walls[len(walls) // 2]:.1f} | {cpus[len(cpus) // 2]:.1f} | "
-                  f"{min(loads):.1f}-{max(loads):.1f} |")
+            each = lambda i: " / ".join(f"{v[i]:.1f}" for v in values)  # noqa: E731
+            print(f"| {mode} | {min(v[0] for v in values):.1f} ({each(0)}) | {min(v[1] for v in values):.1f} ({each(1)}) | "
+                  f"{each(2)} |")
     finally:
         for c in clusters:
             c.stop()

@@ -152,7 +152,8 @@ def test_a_cluster_run_gives_the_same_pictures_and_video(on_cluster: DaskCluster
                                                          reference: dict, tmp_path: Path) -> None:
     data = tmp_path / "data"
     project_id = _new(data, song)
-    cli(data, "run", project_id, "--quiet", "--preview")
+    log = cli(data, "-v", "run", project_id, "--quiet", "--preview").stderr
+    assert "picture(s) on the cluster" in log and "chunk(s) on the cluster" in log, log
     result = _result(tmp_path / "copy", project_id)
     assert result["images"] == reference["images"], "a picture painted on a worker differs"
     assert result["render_fingerprint"] == reference["render_fingerprint"]

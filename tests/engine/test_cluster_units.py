@@ -130,3 +130,72 @@ def test_with_every_chunk_cached_the_render_does_not_touch_the_cluster(rendered:
                          out_path=rendered["folder"] / "renders" / "final_v2.mp4", cache_dir=rendered["cache"])
     assert again.chunks_encoded == 0 and not cluster._clients
     assert again.out_path.read_bytes() == rendered["result"].out_path.read_bytes()
+
+
+@pytest.mark.slow
+def test_a_render_on_a_local_cluster_equals_one_machines(rendered: dict, s3_endpoint: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import sync
+    from engine.render.render import render_video
+    from tests.engine.test_render_video import SUBS
+
+    use_bucket(monkeypatch, s3_endpoint)
+    monkeypatch.setenv("STORYBEAT_CLUSTER", "local:1")
+    get_settings.cache_clear()
+    for clip in rendered["clips"]:
+        sync.store().put_file(sync.key_of(clip.image_path), clip.image_path)  # type: ignore[union-attr, arg-type]
+    cache = rendered["cache"].with_name("cache2")
+    calls: list[float] = []
+    try:
+        again = render_video(rendered["timeline"], audio_path=rendered["audio"], subtitles=SUBS,
+                             out_path=rendered["folder"] / "renders" / "final_v2.mp4", cache_dir=cache,
+                             progress=lambda f, e: calls.append(f))
+    finally:
+        cluster.close()
+    assert again.chunks_encoded == len(rendered["timeline"].chunks)
+    assert again.out_path.read_bytes() == rendered["result"].out_path.read_bytes()
+    assert sorted(p.name for p in cache.glob("chunk_*.mp4")) == sorted(p.name for p in rendered["cache"].glob("chunk_*.mp4"))
+    assert calls == sorted(calls) and calls[-1] == 1.0
+
+
+@pytest.mark.slow
+def test_a_picture_unit_paints_what_the_draw_step_paints_once(tmp_path: Path, s3_endpoint: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import machine, sync
+    from engine.images import canvas_size
+    from engine.providers.base import StepIO
+    from engine.providers.local import LocalIllustrator
+    from engine.steps import draw_units
+    from engine.steps.draw import image_seed, picture_version
+    from engine.storage import ProjectFolder
+    from tests.engine.templates import project_template
+
+    path = project_template(tmp_path, project_id="pic-unit", lyrics="[00:01.00]a lantern over the river\n", bars=4,
+                            seed=3, target=machine.PROMPTED)
+    folder = ProjectFolder("pic-unit", root=path.parent)
+    settings = folder.load_project().settings
+    scene = folder.load_segments().scenes[0]  # type: ignore[union-attr]
+    prompts = folder.load_prompts()
+    assert prompts is not None
+    version = prompts.scenes[0].latest
+    width, height = canvas_size(settings.aspect, out_height=settings.resolution)
+    args = {"scene": scene, "version": version, "bible": prompts.style_bible, "settings": settings, "want": "fp-1",
+            "width": width, "height": height, "seed": image_seed(settings.seed, scene.seat, picture_version(version))}
+    here, _ = draw_units.paint(LocalIllustrator(), **args, io_=StepIO(), cast=[])  # as the draw step paints it
+
+    use_bucket(monkeypatch, s3_endpoint)
+    unit = draw_units.PictureUnit(**args, cast=(), key="pic-unit/images/seg_001_v1.png",
+                                  tools=draw_units.picture_tools(), store=remote.StoreRef.current())
+    store = sync.store()
+    assert draw_units.paint_unit(unit) == unit.key
+    assert store.get(unit.key).data == here  # type: ignore[union-attr]
+
+    def boom(*_: object, **__: object) -> None:
+        raise AssertionError("painted again")
+
+    monkeypatch.setattr(draw_units, "paint", boom)
+    assert draw_units.paint_unit(unit) == unit.key  # done twice: found in the bucket, not painted or written again
+    assert list(store.list("pic-unit/")) == [unit.key]  # type: ignore[union-attr]
+    other = draw_units.PictureUnit(**{**unit.__dict__, "tools": {**unit.tools, "pillow": "1.0"}})
+    with pytest.raises(remote.ToolMismatch, match="pillow"):
+        draw_units.paint_unit(other)
