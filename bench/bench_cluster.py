@@ -135,7 +135,7 @@ def main() -> None:
         cache = images.parent / "renders" / "cache"
         clusters = [Cluster(tmp, 1, env), Cluster(tmp, 2, env)]
         modes = {"this machine alone": None, "cluster, 1 worker": clusters[0], "cluster, 2 workers": clusters[1]}
-        rows: dict[str, list[tuple[float, float, float]]] = {m: [] for m in modes}
+        rows: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in modes}
         for rnd in range(repeat):
             order = list(modes) if rnd % 2 == 0 else list(reversed(modes))
             for mode in order:
@@ -150,24 +150,29 @@ def main() -> None:
                     os.environ.pop("STORYBEAT_CLUSTER", None)
                 get_settings.cache_clear()
                 load = os.getloadavg()[0]
-                cpu0, wcpu0, t0 = cpu_seconds(), target.cpu() if target else 0.0, time.perf_counter()
+                cpu0, wcpu0, s3cpu0, t0 = (cpu_seconds(), target.cpu() if target else 0.0, proc_cpu(s3.pid),
+                                           time.perf_counter())
                 render_video(timeline, audio_path=audio, subtitles=lines, out_path=images.parent / "renders" / "out.mp4",
                              cache_dir=cache, workers=get_settings().render_workers)
                 wall = time.perf_counter() - t0
                 cpu = cpu_seconds() - cpu0 + (target.cpu() - wcpu0 if target else 0.0)
-                rows[mode].append((wall, cpu, load))
-                print(f"round {rnd + 1} {mode}: {wall:.1f} s wall, {cpu:.1f} s CPU, load {load:.1f}", file=sys.stderr)
+                s3cpu = proc_cpu(s3.pid) - s3cpu0
+                rows[mode].append((wall, cpu, load, s3cpu))
+                print(f"round {rnd + 1} {mode}: {wall:.1f} s wall, {cpu:.1f} s CPU (+{s3cpu:.1f} s the S3 server), "
+                      f"load {load:.1f}", file=sys.stderr)
         cluster.close()
         size = f"{spec.width}x{spec.height}"
         print(f"A {seconds} s song, {scenes} scenes, {size}{' preview' if spec.preview else ''} ({len(timeline.chunks)} chunks), "
               f"from an empty cache; {repeat} interleaved round(s) on {os.cpu_count()} cores. CPU: the runner's "
-              "plus the workers' (ffmpeg included). Load: the 1-minute load average when each render started.\n")
-        print("| where the chunks are encoded | wall s, least (each round) | CPU s, least (each round) | load (each round) |")
-        print("|---|---:|---:|---:|")
+              "plus the workers' (ffmpeg included); the S3 server's (moto, one request at a time) apart. Load: the 1-minute "
+              "load average when each render started.\n")
+        print("| where the chunks are encoded | wall s, least (each round) | CPU s, least (each round) | "
+              "S3 server CPU s | load (each round) |")
+        print("|---|---:|---:|---:|---:|")
         for mode, values in rows.items():
             each = lambda i: " / ".join(f"{v[i]:.1f}" for v in values)  # noqa: E731
             print(f"| {mode} | {min(v[0] for v in values):.1f} ({each(0)}) | {min(v[1] for v in values):.1f} ({each(1)}) | "
-                  f"{each(2)} |")
+                  f"{each(3)} | {each(2)} |")
     finally:
         for c in clusters:
             c.stop()
