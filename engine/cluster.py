@@ -107,7 +107,7 @@ def client() -> Any:
         try:
             if target.kind == "local":
                 cluster = LocalCluster(n_workers=int(target.value), threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
+                                       dashboard_address="127.0.0.1:0", host="127.0.0.1")
                 _local_clusters.append(cluster)
                 made = Client(cluster, timeout=timeout)
             elif target.kind == "file":
@@ -148,7 +148,6 @@ class StopSignal:
 
     def __init__(self) -> None:
         self.name = f"storybeat-stop-{uuid.uuid4().hex}"
-        self._event: Any = None
 
     def set(self) -> None:
         """Tell the running units to stop."""
@@ -205,7 +204,7 @@ def run_units(fn: Callable[[Any], T], units: Iterable[tuple[str, Any]], *, on_do
                 except (RenderError, CancelledError, InputError, KeyboardInterrupt, SystemExit):
                     raise
                 except BaseException as exc:  # noqa: BLE001 - KilledWorker (lost too often), the scheduler gone
-                    # (the future then ends cancelled: asyncio's CancelledError, a BaseException)
+                    # (the future then ends cancelled at once: FutureCancelledError)
                     raise RenderError(f"a {what} failed on the cluster: {type(exc).__name__}: {exc}") from None
                 on_done(futures[fut], result)
             if should_stop is not None and should_stop():
