@@ -28,6 +28,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("Illustrator", "bench_illustrator.py", [], ["--reps", "2", "--scenes", "12"]),
     ("Pictures over a song", "bench_cast.py", [], ["--quick"]),
     ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),
+    ("Workers across machines", "bench_cluster.py", [], ["--quick"]),
     ("Whole pipeline", "bench_pipeline.py", [], ["--quick"]),
     ("x264 settings", "bench_x264.py", ["--seconds", "60"], ["--seconds", "20"]),
     ("API", "bench_api.py", [], ["--pollers", "30", "--sse", "30", "--seconds", "8"]),

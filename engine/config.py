@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     lease_ttl_s: float = Field(default=30.0, gt=0.5, description="a project lease held in the bucket expires this long after its last renewal")
     working_copy_keep_s: float = Field(default=24 * 3600.0, ge=0, description="with a bucket: a local working copy "
                                        "untouched this long is removed (engine/working_copies.py)")
+    # workers across machines (engine/cluster.py): unset runs every unit on this machine, as always
+    cluster: str = Field(default="", description="'' (this machine), tcp://host:port of a Dask scheduler, a scheduler .json file, or local:N")
+    cluster_timeout_s: float = Field(default=30.0, gt=0, description="longest wait to connect to the cluster's scheduler")
+    cluster_retries: int = Field(default=1, ge=0, le=10, description="extra tries of a unit that failed on a worker (a lost worker's unit is rescheduled anyway)")
 
     @property
     def projects_dir(self) -> Path:

@@ -261,6 +261,22 @@ def read_if_changed(key: str, etag: str | None) -> Blob | None:
     return blob
 
 
+def adopt(key: str, path: Path) -> bool:
+    """Fetch an object another machine uploaded (a cluster unit's output) into the working copy, known as in step.
+
+    The file is then not uploaded again by the next :func:`push`. False if the object is absent.
+    """
+    with _lock:
+        etag = store().download(key, path)  # type: ignore[union-attr]
+        if etag is None:
+            return False
+        _etags[key] = etag
+        stamp = _stamp(path)
+        if stamp is not None:
+            _synced[key] = (stamp, etag)
+        return True
+
+
 def head(key: str) -> str | None:
     """The stored object's ETag (remembered for a later conditional write), or None if absent."""
     etag = store().head(key)  # type: ignore[union-attr]

@@ -34,10 +34,11 @@ from pathlib import Path
 
 import cv2
 
+from engine import cluster
 from engine.errors import CancelledError, RenderError
 from engine.ffmpeg import ffmpeg_path
 from engine.fingerprint import file_sha256, fingerprint
-from engine.render import command, warp
+from engine.render import command, remote, warp
 from engine.render.ffmpeg import FeedPipes, FfmpegProcess
 from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, ass_header, events_between, to_ass, to_lrc, to_srt
 from engine.render.timeline import Chunk, SubtitleLine, TimedClip, Timeline
@@ -306,6 +307,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     burn = [s for s in subtitles if s.text.strip()] if spec.subtitles else []
 
     ass_path: Path | None = None
+    ass_text: str | None = None
     if burn:
         ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY,
                           size=spec.subtitle_size, position=spec.subtitle_position)
@@ -329,10 +331,18 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
 
     jobs = _Jobs()
     tracker.report()
-    if todo:  # the warp kernels load while the pictures are prepared
+    local_todo = todo
+    if todo and cluster.configured():  # the chunks go to the cluster's workers (engine/render/remote.py)
+        remote.encode_on_cluster(
+            todo, timeline=timeline, image_of={tc.clip.image_sha256: Path(tc.clip.image_path) for tc in timeline.clips},
+            still_of=lambda sha: still_name(sha, timeline=timeline), ass_text=ass_text,
+            needs_subs=lambda c: bool(chunk_subtitle_events(c, timeline=timeline, subtitles=burn)),
+            on_chunk_done=lambda c: (tracker.update(c.name, c.dur_frames), tracker.report()), should_stop=should_stop)
+        local_todo = []
+    if local_todo:  # the warp kernels load while the pictures are prepared
         threading.Thread(target=_warm_up_warp, daemon=True, name="warp-warm-up").start()
     stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a chunk to encode shows
-    for chunk, _ in todo:
+    for chunk, _ in local_todo:
         for idx in chunk.clip_indexes:
             clip = timeline.clips[idx].clip
             stills.setdefault(clip.image_sha256, cache_dir / still_name(clip.image_sha256, timeline=timeline))
@@ -353,7 +363,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
                                target=target, jobs=jobs, progress=tracker,
                                ass_path=ass_path if chunk_subtitle_events(chunk, timeline=timeline, subtitles=burn)
                                else None)
-                   for chunk, target in sorted(todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
+                   for chunk, target in sorted(local_todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
 
     list_path = cache_dir / f".concat_{uuid.uuid4().hex[:8]}.txt"

@@ -30,6 +30,9 @@ from engine.pictures import crop_fingerprint, crop_upload, is_upload
 from engine.providers.local import LocalIllustrator  # a refused picture's fallback is always local
 from engine.steps.common import StepContext
 from engine.steps.draw_batch import prefetch, uses_batch
+from engine.steps.draw_units import paint
+from engine.steps.draw_units import prefetch as paint_on_cluster
+from engine.steps.draw_units import uses_cluster
 from engine.storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -212,25 +215,8 @@ def _draw_one(
     s = ctx.project.settings
     width, height = canvas_size(s.aspect, out_height=s.resolution)
     seed = image_seed(s.seed, scene.seat, picture_version(version))
-    ill = ctx.provider.illustrator
-    drawing = ill.draw(scene=scene, prompt=version, bible=prompts.style_bible, settings=s, width=width, height=height, seed=seed,
-                       io=ctx.io, cast=cast, previous_png=previous_png)
-    meta = {META_FP: want, META_PROVIDER: ill.name, META_MODEL: drawing.model or ill.model_for(s)}
-    if drawing.refused:
-        log.warning("%s v%d blocked by %s: %s", scene.id, version.version, ill.name, drawing.blocked_reason)
-        fallback = LocalIllustrator().draw(
-            scene=scene, prompt=version, bible=prompts.style_bible, settings=s, width=width, height=height, seed=seed, io=ctx.io,
-            cast=cast,
-        )
-        meta.update({META_STATUS: "blocked", META_REASON: drawing.blocked_reason or "blocked", META_PROVIDER: "local"})
-        drawing = fallback
-    else:
-        meta[META_STATUS] = "ok"
-    image = drawing.image
-    if image is None:
-        image = Image.open(io.BytesIO(drawing.png))  # type: ignore[arg-type]
-        image.load()
-    return png_bytes(image.convert("RGB"), metadata=meta), meta
+    return paint(ctx.provider.illustrator, scene=scene, version=version, bible=prompts.style_bible, settings=s, want=want,
+                 width=width, height=height, seed=seed, io_=ctx.io, cast=cast, previous_png=previous_png)
 
 
 def kept_as_is(ctx: StepContext, scene: Scene, record: ImageRecord | None) -> bool:
@@ -261,6 +247,8 @@ def run(ctx: StepContext) -> bool:
     continuity = uses_continuity(ctx)
     if uses_batch(ctx) and not continuity:  # economy mode: the pictures below come from one batch (draw_batch.py)
         prefetch(ctx, segments, prompts, cast, references)
+    elif not continuity and uses_cluster(ctx):  # the local pictures painted by the cluster's workers (draw_units.py)
+        paint_on_cluster(ctx, segments, prompts, cast, references)
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity
     changed = False
     for done, scene in enumerate(segments.scenes):
