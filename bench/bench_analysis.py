@@ -47,7 +47,8 @@ def _child(wav: Path, cache_dir: Path | None, *, code: Path = REPO) -> dict[str,
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = str(cache_dir)
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CHILD, str(wav)], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(wav)], env=env, capture_output=True, text=True, check=True,
+                         cwd=code)  # python -c puts the working directory first on sys.path
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process_s"] = time.perf_counter() - t0
     return result
