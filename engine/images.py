@@ -35,13 +35,14 @@ def canvas_size(aspect: str, *, out_height: int, headroom: float = 1.25) -> tupl
     return (long_, short) if w_ratio >= h_ratio else (short, long_)
 
 
-def png_bytes(img: Image.Image, *, metadata: dict[str, str]) -> bytes:
-    """Encode ``img`` as PNG with one tEXt chunk per metadata item (deterministic bytes)."""
+def png_bytes(img: Image.Image, *, metadata: dict[str, str], level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """Encode ``img`` as PNG with one tEXt chunk per metadata item (deterministic bytes; ``level``: zlib's, for
+    measuring other levels)."""
     info = PngImagePlugin.PngInfo()
     for key, value in metadata.items():
         info.add_text(str(key), str(value))
     buf = io.BytesIO()
-    img.save(buf, format="PNG", pnginfo=info, compress_level=PNG_COMPRESS_LEVEL)
+    img.save(buf, format="PNG", pnginfo=info, compress_level=level)
     return buf.getvalue()
 
 
