@@ -2,7 +2,7 @@
 
 The draw loop stays what it is: scene by scene, in order, each picture written atomically (its fingerprint
 inside) before prompts.json records it. When the illustrator is the local one (pure numpy + Pillow, no
-continuity, no batch), :class:`DrawAhead` draws the pictures the loop will ask for (``draw_batch.pictures_to_draw``,
+continuity, no batch; :func:`draws_ahead`), :class:`DrawAhead` draws the pictures the loop will ask for (``draw_batch.pictures_to_draw``,
 the loop's own rules) a few scenes ahead in a small thread pool: Pillow's drawing and PNG encoding and numpy
 release the GIL, so two pictures are drawn at once. The loop takes each one (:meth:`DrawAhead.take`) when it
 reaches its scene; a picture the loop wants that was not drawn ahead (another version or fingerprint) is
@@ -32,8 +32,12 @@ Drawn = tuple[bytes, dict[str, str]]
 
 
 def draws_ahead(ctx: StepContext, *, continuity: bool, batch: bool) -> bool:
-    """Whether the pictures are drawn ahead: the local illustrator, each picture independent of the others."""
-    return ctx.provider.illustrator.name == "local" and not continuity and not batch
+    """Whether the pictures are drawn ahead: the local illustrator itself (pure, free, never failing on a
+    provider's whim), each picture independent of the others. Any other illustrator (Gemini, or one wrapping
+    the local one) is asked one picture at a time, so a failure stops the step before the next call."""
+    from engine.providers.local import LocalIllustrator
+
+    return isinstance(ctx.provider.illustrator, LocalIllustrator) and not continuity and not batch
 
 
 class DrawAhead:

@@ -152,10 +152,18 @@ def test_a_stop_reaches_the_pictures_queued_ahead(prompted: str) -> None:
 
 
 def test_only_the_local_illustrator_without_continuity_or_batch_draws_ahead(prompted: str) -> None:
+    import dataclasses
+
     ctx = _context(prompted)
     assert draw_ahead.draws_ahead(ctx, continuity=False, batch=False)
     assert not draw_ahead.draws_ahead(ctx, continuity=True, batch=False)
     assert not draw_ahead.draws_ahead(ctx, continuity=False, batch=True)
+
+    class Wrapped:  # another illustrator that calls the local one (it may fail or count): one picture at a time
+        name, version = "local", local_provider().illustrator.version
+
+    other = dataclasses.replace(ctx, provider=dataclasses.replace(ctx.provider, illustrator=Wrapped()))
+    assert not draw_ahead.draws_ahead(other, continuity=False, batch=False)
 
 
 def test_png_level_is_lossless_and_named_by_the_draw_version() -> None:
