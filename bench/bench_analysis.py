@@ -7,8 +7,13 @@
 2. Tempo, beat, downbeat and section accuracy on the synthetic test songs
    (known truth): section boundaries found within one bar of a true one, and
    the fraction of the song's time whose section label is right.
+3. With ``--against REV``: what a fresh worker pays to analyse the bundled demo
+   song and a real excerpt, this tree against git revision ``REV`` (its
+   ``git archive`` first on ``PYTHONPATH``), in interleaved rounds; CPU seconds
+   (all threads; fair under load) and wall, with the load average.
 
-Run: ``.venv/bin/python bench/bench_analysis.py`` (``--accuracy-only`` skips the timing part)
+Run: ``.venv/bin/python bench/bench_analysis.py`` (``--accuracy-only`` skips the timing part;
+``--against REV [--rounds N]`` prints only part 3)
 """
 from __future__ import annotations
 
@@ -27,19 +32,23 @@ sys.path.insert(0, str(REPO))
 
 CHILD = """
 import json, sys, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 from engine.audio.features import load_and_analyze
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 f = load_and_analyze(sys.argv[1])
-t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "analysis_s": t2 - t1, "tempo": f.tempo_bpm}))
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"import_s": t1 - t0, "analysis_s": t2 - t1, "import_cpu_s": c1 - c0, "analysis_cpu_s": c2 - c1,
+                  "tempo": f.tempo_bpm, "beats": f.beats_ms}))
 """
 
 
-def _child(wav: Path, cache_dir: Path) -> dict[str, float]:
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(REPO)}
+def _child(wav: Path, cache_dir: Path | None, *, code: Path = REPO) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache_dir)
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CHILD, str(wav)], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(wav)], env=env, capture_output=True, text=True, check=True,
+                         cwd=code)  # python -c puts the working directory first on sys.path
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process_s"] = time.perf_counter() - t0
     return result
@@ -61,10 +70,55 @@ def section_scores(sections, truth) -> tuple[float, float]:
     return (hits / len(true) if true else 1.0), float(np.mean(true_label == found_label))
 
 
+def against(rev: str, *, rounds: int) -> None:
+    """Fresh-process analysis of the demo song and a real excerpt: this tree against ``rev``, interleaved."""
+    from bench.corpus import load_corpus
+    from engine.audio.sample import make_demo_song
+
+    with tempfile.TemporaryDirectory(prefix="bench-analysis-") as tmp_name:
+        tmp = Path(tmp_name)
+        old = tmp / "old"
+        old.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        demo, _ = make_demo_song(tmp / "demo")
+        excerpt = next(t for t in load_corpus(REPO / "tests" / "data" / "real_audio") if t.name == "fof_chaos_god_30s")
+        songs = [("demo song (58.7 s)", demo), ("fof_chaos_god_30s (25 s)", excerpt.audio)]
+        for code in (REPO, old):  # each tree's numba cache warm first (the install's warm-up)
+            _child(demo, None, code=code)
+        results: dict[tuple[str, str], list[dict[str, float]]] = {}
+        loads = []
+        for _ in range(rounds):
+            for song, wav in songs:
+                for name, code in (("before", old), ("after", REPO)):
+                    results.setdefault((song, name), []).append(_child(wav, None, code=code))
+                    loads.append(os.getloadavg()[0])
+    print(f"## A fresh worker's analysis: {rev} (before) against this tree (after)\n")
+    print(f"{rounds} interleaved rounds, medians; {os.cpu_count()} cores, load average {min(loads):.1f}-{max(loads):.1f}\n")
+    print("| song | code | import CPU s | analysis CPU s | import + analysis CPU s | import + analysis wall s | "
+          "same beats |")
+    print("|---|---|---|---|---|---|---|")
+    for song, _ in songs:
+        base_beats = results[(song, "before")][0]["beats"]
+        for name in ("before", "after"):
+            rs = results[(song, name)]
+            med = {k: float(np.median([r[k] for r in rs])) for k in ("import_cpu_s", "analysis_cpu_s", "import_s",
+                                                                     "analysis_s")}
+            same = all(r["beats"] == base_beats for r in rs)
+            print(f"| {song} | {name} | {med['import_cpu_s']:.2f} | {med['analysis_cpu_s']:.2f} | "
+                  f"{med['import_cpu_s'] + med['analysis_cpu_s']:.2f} | {med['import_s'] + med['analysis_s']:.2f} | "
+                  f"{'yes' if same else 'NO'} |")
+
+
 def main() -> None:
     from engine.audio.features import load_and_analyze
     from engine.audio.sample import make_song
 
+    args = sys.argv[1:]
+    if "--against" in args:
+        rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+        against(args[args.index("--against") + 1], rounds=rounds)
+        return
     rows: list[str] = []
     timing = "--accuracy-only" not in sys.argv[1:]
     with tempfile.TemporaryDirectory(prefix="bench-analysis-") as tmp_name:

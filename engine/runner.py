@@ -59,6 +59,17 @@ def _backoff(config: Settings) -> Callable[[RetryCallState], float]:
     return wait
 
 
+def _warm_up_render() -> None:
+    """Load the render's warp kernels (numba's on-disk cache, ~1 s) in the background while the earlier steps run,
+    so the render step starts with them loaded (the render warms up again: a no-op once loaded)."""
+    try:
+        from engine.render import warp
+
+        warp.warm_up()
+    except Exception as exc:  # noqa: BLE001 - the render loads them again and reports a real failure
+        log.debug("early warm-up of the warp kernels failed: %s", exc)
+
+
 def steps_for(target: str) -> list[str]:
     """The pipeline steps needed to reach ``target``."""
     return [t for t, _, dest in machine.PIPELINE if machine.state_index(dest) <= machine.state_index(target)]
@@ -143,6 +154,8 @@ class Runner:
             self.folder, self.kind, steps=names, target=self.target, keep_attempts=crashed and project.state != machine.FAILED,
             preview=self.preview, heartbeat_s=self.config.heartbeat_s, on_change=self.on_progress,
         )
+        if "render" in names and machine.state_index(machine.stands_for(project)) < machine.state_index(machine.IMAGED):
+            threading.Thread(target=_warm_up_render, daemon=True, name="render-warm-up").start()
         with tracker, DiskReserve(self.folder.jobs_dir / ".reserve") as reserve:
             try:
                 if project.state == machine.FAILED:

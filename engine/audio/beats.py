@@ -39,12 +39,17 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import librosa
 import mir_eval
 import numpy as np
 from scipy.ndimage import maximum_filter1d
+
+from engine.audio import librosa_beat
+
+librosa_beat()  # its kernels from numba's on-disk cache, before anything imports it uncached
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,9 @@ class BeatTrack:
     tempo_bpm: float
 
 
+ONNX_THREADS = 1  # per network session: the same activations as madmom's default 2, a quarter of the CPU (no spinning)
+
+
 @functools.cache
 def _processors():  # noqa: ANN202  (madmom and onnxruntime are imported on first use: ~0.5 s, only analysis needs them)
     import onnxruntime
@@ -75,7 +83,7 @@ def _processors():  # noqa: ANN202  (madmom and onnxruntime are imported on firs
     onnxruntime.set_default_logger_severity(3)  # its shape-inference warnings about the squeezed outputs are noise
     from madmom.features.downbeats import DBNDownBeatTrackingProcessor, RNNDownBeatProcessor
 
-    return RNNDownBeatProcessor(), DBNDownBeatTrackingProcessor
+    return RNNDownBeatProcessor(intra_op_num_threads=ONNX_THREADS), DBNDownBeatTrackingProcessor
 
 
 @functools.cache
@@ -84,14 +92,63 @@ def _decoder(min_bpm: float, max_bpm: float):  # noqa: ANN202
     return decoder_class(beats_per_bar=list(METERS), fps=FPS, min_bpm=min_bpm, max_bpm=max_bpm)
 
 
-def beat_activations(y: np.ndarray, sr: int) -> np.ndarray:
-    """Per-frame (100 per second) probabilities of a beat and of a downbeat, shape (n_frames, 2)."""
+@functools.cache
+def _beat_network():  # noqa: ANN202
+    _processors()  # quiets onnxruntime first
+    from madmom.features.beats import RNNBeatProcessor
+
+    return RNNBeatProcessor(intra_op_num_threads=ONNX_THREADS)
+
+
+def _signal(y44: np.ndarray):  # noqa: ANN202
     from madmom.audio.signal import Signal
 
+    return Signal(np.ascontiguousarray(y44, dtype=np.float32), sample_rate=MODEL_SR)
+
+
+def _input_chains(processor) -> tuple[object, list[list[object]]]:  # noqa: ANN001
+    """madmom's input processing of a network processor: its signal processor, and per frame size the
+    (frames, stft, filter, log, diff) processors."""
+    signal, multi, _ = processor.processors[0].processors
+    return signal, [list(chain.processors) for chain in multi.processors]
+
+
+def network_inputs(y44: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs of the downbeat and the beat network (44.1 kHz mono), computed with one STFT per frame size.
+
+    Both networks read log-filtered spectrograms (and their differences) of the same three STFTs
+    (1024, 2048 and 4096 samples at 100 frames a second); only the filter banks differ. madmom's own
+    processors of each network are applied, in its order, to the shared STFT's magnitude, so the
+    inputs are exactly what each network's own pre-processing makes, at half the STFT work.
+    """
+    from madmom.audio.spectrogram import Spectrogram
+
+    signal_d, chains_d = _input_chains(_processors()[0])
+    _, chains_b = _input_chains(_beat_network())
+    sig = signal_d(_signal(y44))
+    parts_d, parts_b = [], []
+    for (frames, stft, *rest_d), (frames_b, _, *rest_b) in zip(chains_d, chains_b, strict=True):
+        assert (frames.frame_size, frames.hop_size, frames.origin) == (frames_b.frame_size, frames_b.hop_size,
+                                                                      frames_b.origin), "the networks' frames differ"
+        magnitude = Spectrogram(stft(frames(sig)))
+        for rest, parts in ((rest_d, parts_d), (rest_b, parts_b)):
+            data = magnitude
+            for step in rest:
+                data = step(data)
+            parts.append(data)
+    return np.hstack(parts_d), np.hstack(parts_b)
+
+
+def beat_activations(y: np.ndarray, sr: int, *, inputs: np.ndarray | None = None) -> np.ndarray:
+    """Per-frame (100 per second) probabilities of a beat and of a downbeat, shape (n_frames, 2)
+    (``inputs``: the network's input from :func:`network_inputs`, when the caller has it)."""
     if sr != MODEL_SR:
         y = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=MODEL_SR, res_type="soxr_hq")
     network, _ = _processors()
-    return np.asarray(network(Signal(np.ascontiguousarray(y, dtype=np.float32), sample_rate=MODEL_SR)))
+    if inputs is None:
+        return np.asarray(network(_signal(y)))
+    _, ensemble, keep_beats = network.processors
+    return np.asarray(keep_beats(ensemble(inputs)))
 
 
 def _decode(activations: np.ndarray, *, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM) -> BeatTrack | None:
@@ -126,24 +183,16 @@ def decode_beats(activations: np.ndarray) -> BeatTrack:
     return _decode(activations) or BeatTrack(np.zeros(0), np.zeros(0), max(METERS), 0.0)
 
 
-def beat_network_beats(y44: np.ndarray) -> np.ndarray:
-    """madmom's beat-only network (a different model from the downbeat one) decoded by its beat DBN (seconds)."""
-    from madmom.audio.signal import Signal
+def beat_network_beats(y44: np.ndarray, *, inputs: np.ndarray | None = None) -> np.ndarray:
+    """madmom's beat-only network (a different model from the downbeat one) decoded by its beat DBN (seconds)
+    (``inputs``: the network's input from :func:`network_inputs`, when the caller has it)."""
     from madmom.features.beats import DBNBeatTrackingProcessor
 
     network = _beat_network()
-    act = network(Signal(np.ascontiguousarray(y44, dtype=np.float32), sample_rate=MODEL_SR))
+    act = network(_signal(y44)) if inputs is None else network.processors[1](inputs)
     if len(act) < 2 * FPS:
         return np.zeros(0)
     return np.asarray(DBNBeatTrackingProcessor(fps=FPS, min_bpm=MIN_BPM, max_bpm=MAX_BPM)(act), dtype=np.float64)
-
-
-@functools.cache
-def _beat_network():  # noqa: ANN202
-    _processors()  # quiets onnxruntime first
-    from madmom.features.beats import RNNBeatProcessor
-
-    return RNNBeatProcessor()
 
 
 def librosa_beats(y22: np.ndarray) -> np.ndarray:
@@ -195,17 +244,29 @@ def track_beats(y: np.ndarray, sr: int, *, y22: np.ndarray | None = None) -> Bea
     Three trackers answer (the downbeat network, the beat network, librosa);
     the answer that agrees best with the other two wins, the downbeat
     network's on a near tie; then the tempo octave check (module docstring).
+    The downbeat network and its decoder run in a second thread while the
+    other two trackers answer (onnxruntime and numpy release the GIL); each
+    answer is the same as when they run one after the other.
     """
     y44 = np.asarray(y, dtype=np.float32)
     if sr != MODEL_SR:
         y44 = librosa.resample(y44, orig_sr=sr, target_sr=MODEL_SR, res_type="soxr_hq")
-    activations = beat_activations(y44, MODEL_SR)
-    own = decode_beats(activations)
+    down_inputs, beat_inputs = network_inputs(y44)
+
+    def downbeat_answer() -> tuple[np.ndarray, BeatTrack]:
+        activations = beat_activations(y44, MODEL_SR, inputs=down_inputs)
+        return activations, decode_beats(activations)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="downbeats") as pool:
+        downbeats = pool.submit(downbeat_answer)
+        others = [beat_network_beats(y44, inputs=beat_inputs)]
+        if y22 is None:
+            y22 = librosa.resample(y44, orig_sr=MODEL_SR, target_sr=22050, res_type="soxr_hq")
+        others.append(librosa_beats(y22))
+        activations, own = downbeats.result()
     if len(own.beats_s) < 2:
         return own
-    if y22 is None:
-        y22 = librosa.resample(y44, orig_sr=MODEL_SR, target_sr=22050, res_type="soxr_hq")
-    candidates = [own.beats_s, beat_network_beats(y44), librosa_beats(y22)]
+    candidates = [own.beats_s, *others]
     chosen = most_agreed(candidates)
     log.debug("beat trackers' tempi %s; chose %d", [round(tempo_of(c), 1) for c in candidates], chosen)
     track = own

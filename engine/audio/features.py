@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -534,19 +535,23 @@ def analyze_signal(y: np.ndarray, sr: int, *, progress: AnalysisProgress | None 
     if duration_ms < 500:
         raise InputError("the track is too short to analyse")
     report(0.05, "spectra")
-    spectra = compute_spectra(y, sr)
-    energy = energy_curve(spectra)
-    silent = float(np.max(np.abs(y))) < 1e-4
-    if silent:
+    if float(np.max(np.abs(y))) < 1e-4:  # silent
         return SignalFeatures(
-            duration_ms=duration_ms, tempo_bpm=0.0, beats_ms=[], downbeats_ms=[], onsets_ms=[], energy=energy,
-            key="", mode="", mood="silent", sections=[SectionSpan("intro", 0, duration_ms, 0.0, "silent")],
+            duration_ms=duration_ms, tempo_bpm=0.0, beats_ms=[], downbeats_ms=[], onsets_ms=[],
+            energy=energy_curve(compute_spectra(y, sr)), key="", mode="", mood="silent",
+            sections=[SectionSpan("intro", 0, duration_ms, 0.0, "silent")],
         )
-    env = onset_envelope(spectra)
-    onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=spectra.fine_hop, backtrack=False)
-    onsets = _frames_ms(onset_frames, sr=sr, hop=spectra.fine_hop)
-    report(0.2, "tempo, beats and bars")
-    track = track_beats(full, full_sr, y22=y)
+    # the beat trackers (most of the work) run in a second thread while the spectra and onsets are computed here
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beats") as pool:
+        beat_job = pool.submit(track_beats, full, full_sr, y22=y)
+        spectra = compute_spectra(y, sr)
+        energy = energy_curve(spectra)
+        env = onset_envelope(spectra)
+        onset_frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=spectra.fine_hop,
+                                                  backtrack=False)
+        onsets = _frames_ms(onset_frames, sr=sr, hop=spectra.fine_hop)
+        report(0.2, "tempo, beats and bars")
+        track = beat_job.result()
     beats, downbeats, tempo = track.beats_s * 1000.0, track.downbeats_s * 1000.0, track.tempo_bpm
     report(0.9, "key and sections")
     key, mode, key_r = estimate_key(spectra.chroma)

@@ -28,6 +28,7 @@ from engine.images import canvas_size, png_bytes, read_png_metadata
 from engine.models import Cast, CastMember, CastReference, ImageRecord, Prompts, PromptVersion, Scene, utcnow
 from engine.pictures import crop_fingerprint, crop_upload, is_upload
 from engine.providers.local import LocalIllustrator  # a refused picture's fallback is always local
+from engine.steps import draw_ahead
 from engine.steps.common import StepContext
 from engine.steps.draw_batch import prefetch, uses_batch
 from engine.steps.draw_units import paint
@@ -37,7 +38,7 @@ from engine.storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
 
-STEP_VERSION = "1"
+STEP_VERSION = "2"  # 2: PNGs at zlib level 1 (engine.images.PNG_COMPRESS_LEVEL; the same pixels, other bytes)
 META_FP = "storybeat:fingerprint"
 META_STATUS = "storybeat:status"
 META_REASON = "storybeat:reason"
@@ -249,6 +250,9 @@ def run(ctx: StepContext) -> bool:
         prefetch(ctx, segments, prompts, cast, references)
     elif not continuity and uses_cluster(ctx):  # the local pictures painted by the cluster's workers (draw_units.py)
         paint_on_cluster(ctx, segments, prompts, cast, references)
+    # the local pictures drawn two at a time ahead of the loop (draw_ahead.py), unless the cluster painted them
+    ahead = None if not continuity and uses_cluster(ctx) else draw_ahead.start(
+        ctx, segments, prompts, cast, references, continuity=continuity, batch=uses_batch(ctx))
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity
     changed = False
     for done, scene in enumerate(segments.scenes):
@@ -297,7 +301,8 @@ def run(ctx: StepContext) -> bool:
         if adopted is None:
             ctx.progress(done, total, f"drawing {scene.id} v{version.version}")
             previous_png = previous[1].read_bytes() if continuity and previous and previous[1].is_file() else None
-            data, meta = _draw_one(ctx, scene, version, prompts, want, pictures, previous_png)
+            drawn = ahead.take(scene.id, version.version, want) if ahead else None  # the same bytes, drawn ahead
+            data, meta = drawn or _draw_one(ctx, scene, version, prompts, want, pictures, previous_png)
             atomic_write_bytes(path, data)
             adopted = image_record(meta, data, rel=rel)
         version.image = adopted
@@ -305,4 +310,6 @@ def run(ctx: StepContext) -> bool:
         changed = True
         atomic_write_json(ctx.folder.prompts_json, prompts)  # finished units survive a crash
         ctx.progress(done + 1, total, f"{scene.id} v{version.version} {adopted.status}")
+    if ahead:
+        ahead.close()
     return changed
