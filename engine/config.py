@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     heartbeat_s: float = 2.0
     stale_after_s: float = 30.0
     render_workers: int = Field(default=2, ge=1, le=64)  # segments encoded at once
+    encode_ahead: bool = Field(default=True, description="encode render chunks while the pictures are drawn")
     # Gemini
     gemini_base_url: str | None = None
     gemini_api_version: str = "v1beta"

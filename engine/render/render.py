@@ -40,7 +40,7 @@ from engine.fingerprint import file_sha256, fingerprint
 from engine.render import command, warp
 from engine.render.ffmpeg import FeedPipes, FfmpegProcess
 from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, ass_header, events_between, to_ass, to_lrc, to_srt
-from engine.render.timeline import Chunk, SubtitleLine, TimedClip, Timeline
+from engine.render.timeline import Chunk, RenderSpec, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +287,91 @@ def _encode_audio(audio_path: Path, *, target: Path, timeline: Timeline) -> None
         tmp.unlink(missing_ok=True)
 
 
+def burned_lines(subtitles: list[SubtitleLine], *, spec: RenderSpec) -> list[SubtitleLine]:
+    """The lines a render burns into the picture (none when the spec has subtitles off)."""
+    return [s for s in subtitles if s.text.strip()] if spec.subtitles else []
+
+
+def subtitle_file(burn: list[SubtitleLine], *, spec: RenderSpec, cache_dir: Path) -> Path | None:
+    """The ``.ass`` file of the burned lines in ``cache_dir`` (written once, named by its content), or None."""
+    if not burn:
+        return None
+    ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY,
+                      size=spec.subtitle_size, position=spec.subtitle_position)
+    ass_path = cache_dir / f"subs_{fingerprint(ass_text)}.ass"
+    if not ass_path.exists():
+        _atomic_write_text(ass_path, ass_text)
+    return ass_path
+
+
+def chunk_path(chunk: Chunk, *, timeline: Timeline, burn: list[SubtitleLine], cache_dir: Path) -> Path:
+    """Where a chunk's encode lives in the render cache (named by :func:`chunk_fingerprint`)."""
+    return cache_dir / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=burn)}.mp4"
+
+
+def _audio_fingerprint(audio_path: Path, *, timeline: Timeline) -> str:
+    return fingerprint(RENDER_VERSION, "audio", file_sha256(audio_path), timeline.spec.audio_bitrate_k,
+                       timeline.duration_ms, ffmpeg_path())
+
+
+def audio_path_in_cache(audio_path: Path, *, timeline: Timeline, cache_dir: Path) -> Path:
+    """Where the render keeps the song's AAC encode for this timeline."""
+    return cache_dir / f"audio_{_audio_fingerprint(audio_path, timeline=timeline)}.m4a"
+
+
+class ChunkWriter:
+    """Encodes single chunks of a timeline (and the stills and subtitles they need) into the render cache.
+
+    What it writes is exactly what :func:`render_video` would (same names, same bytes), so a render later
+    finds it cached; used to encode ahead while the pictures are still being drawn (:mod:`engine.render.ahead`).
+    :meth:`kill` stops its running ffmpeg processes (a shared ``jobs`` lets one kill reach several writers).
+    """
+
+    def __init__(self, timeline: Timeline, *, subtitles: list[SubtitleLine], cache_dir: Path,
+                 jobs: _Jobs | None = None) -> None:
+        self.timeline = timeline
+        self.cache_dir = cache_dir
+        self.burn = burned_lines(subtitles, spec=timeline.spec)
+        self.jobs = jobs or _Jobs()
+        cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def target(self, chunk: Chunk) -> Path:
+        """The chunk's file in the cache."""
+        return chunk_path(chunk, timeline=self.timeline, burn=self.burn, cache_dir=self.cache_dir)
+
+    def encode(self, chunk: Chunk) -> bool:
+        """Encode ``chunk`` into the cache unless it is there; True if it was encoded."""
+        target = self.target(chunk)
+        if target.is_file() and target.stat().st_size > 0:
+            return False
+        spec = self.timeline.spec
+        stills = []
+        for idx in chunk.clip_indexes:
+            clip = self.timeline.clips[idx].clip
+            still = self.cache_dir / still_name(clip.image_sha256, timeline=self.timeline)
+            if not (still.is_file() and still.stat().st_size == spec.width * spec.height * 3 // 2):
+                _make_still(Path(clip.image_path), timeline=self.timeline, target=still, jobs=self.jobs)
+            stills.append(still)
+        ass_path = None
+        if chunk_subtitle_events(chunk, timeline=self.timeline, subtitles=self.burn):
+            ass_path = subtitle_file(self.burn, spec=spec, cache_dir=self.cache_dir)
+        _encode_chunk(chunk, timeline=self.timeline, stills=stills, target=target, ass_path=ass_path, jobs=self.jobs,
+                      progress=_Progress(total_frames=chunk.dur_frames, done_frames=0, callback=None))
+        return True
+
+    def encode_audio(self, audio_path: Path) -> bool:
+        """Encode the song's AAC into the cache unless it is there; True if it was encoded."""
+        target = audio_path_in_cache(audio_path, timeline=self.timeline, cache_dir=self.cache_dir)
+        if target.is_file():
+            return False
+        _encode_audio(audio_path, target=target, timeline=self.timeline)
+        return True
+
+    def kill(self) -> None:
+        """Stop every running ffmpeg of this writer and refuse to start new ones."""
+        self.jobs.kill_all()
+
+
 def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[SubtitleLine], out_path: Path,
                  cache_dir: Path, progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
                  workers: int = 2) -> RenderResult:
@@ -303,22 +388,14 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         raise RenderError(f"audio {audio_path} does not exist")
     cache_dir.mkdir(parents=True, exist_ok=True)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    burn = [s for s in subtitles if s.text.strip()] if spec.subtitles else []
-
-    ass_path: Path | None = None
-    if burn:
-        ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY,
-                          size=spec.subtitle_size, position=spec.subtitle_position)
-        ass_path = cache_dir / f"subs_{fingerprint(ass_text)}.ass"
-        if not ass_path.exists():
-            _atomic_write_text(ass_path, ass_text)
+    burn = burned_lines(subtitles, spec=spec)
+    ass_path = subtitle_file(burn, spec=spec, cache_dir=cache_dir)
 
     planned: list[tuple[Chunk, Path, bool]] = []
     for chunk in timeline.chunks:
-        target = cache_dir / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=burn)}.mp4"
+        target = chunk_path(chunk, timeline=timeline, burn=burn, cache_dir=cache_dir)
         planned.append((chunk, target, target.is_file() and target.stat().st_size > 0))
-    audio_fp = fingerprint(RENDER_VERSION, "audio", file_sha256(Path(audio_path)), spec.audio_bitrate_k,
-                           timeline.duration_ms, ffmpeg_path())
+    audio_fp = _audio_fingerprint(Path(audio_path), timeline=timeline)
     audio_m4a = cache_dir / f"audio_{audio_fp}.m4a"
 
     todo = [(chunk, target) for chunk, target, cached in planned if not cached]

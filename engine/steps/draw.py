@@ -30,6 +30,7 @@ from engine.pictures import crop_fingerprint, crop_upload, is_upload
 from engine.providers.local import LocalIllustrator  # a refused picture's fallback is always local
 from engine.steps.common import StepContext
 from engine.steps.draw_batch import prefetch, uses_batch
+from engine.steps.encode_ahead import EncodeAhead, NoEncodeAhead, encode_ahead
 from engine.storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,15 @@ def kept_as_is(ctx: StepContext, scene: Scene, record: ImageRecord | None) -> bo
 
 
 def run(ctx: StepContext) -> bool:
-    """Draw every scene's current version that has no valid picture yet; True if any record was written."""
+    """Draw every scene's current version that has no valid picture yet; True if any record was written.
+
+    When the run renders next, the chunks of finished scenes are encoded meanwhile (:mod:`engine.steps.encode_ahead`).
+    """
+    with encode_ahead(ctx) as ahead:
+        return _draw_all(ctx, ahead)
+
+
+def _draw_all(ctx: StepContext, ahead: EncodeAhead | NoEncodeAhead) -> bool:
     segments = ctx.require_segments()
     prompts = ctx.require_prompts()
     by_id = {sp.id: sp for sp in prompts.scenes}
@@ -265,6 +274,7 @@ def run(ctx: StepContext) -> bool:
     changed = False
     for done, scene in enumerate(segments.scenes):
         ctx.check_stop()
+        ahead.ready(done)  # the scenes before this one have their final picture
         sp = by_id[scene.id]
         version = sp.latest
         members = scene_cast(cast, scene, version)
