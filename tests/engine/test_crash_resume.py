@@ -141,7 +141,7 @@ def reference(song: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory)
     return snapshot(ProjectFolder(project_id, root=data / "projects"))
 
 
-@pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "render", "joining"])
+@pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "encoding_ahead", "render", "joining"])
 def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[Path, Path], reference: dict, tmp_path: Path,
                                                   backend: str) -> None:
     data = tmp_path / "data"
@@ -157,6 +157,9 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
             s = step(job(data, project_id), "draw")
             return s.get("total", 0) > 2 and s.get("done", 0) >= s["total"] // 2
         kill_when(proc, half)
+    elif kill_point == "encoding_ahead":  # among the pictures, while a chunk is encoded ahead into the render cache
+        kill_when(proc, lambda: step(job(data, project_id), "draw").get("status") == "running"
+                  and any(folder.render_cache_dir.glob(".chunk_*.tmp*")), poll_s=0.001)
     elif kill_point == "render":
         kill_when(proc, lambda: step(job(data, project_id), "render").get("status") == "running"
                   and step(job(data, project_id), "render").get("done", 0) > 0)
@@ -175,7 +178,7 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
     else:
         finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.images_dir.glob("*.png")} if folder.images_dir.exists() else {}
     killed_state = ProjectFolder(project_id).load_project().state if backend == "s3" else folder.load_project().state
-    if kill_point == "half_pictures":
+    if kill_point in ("half_pictures", "encoding_ahead"):
         assert killed_state == machine.PROMPTED and finished, "expected to be killed among the pictures"
     assert cli(data, "status", project_id).returncode == 0
     # what a kill in the middle of an atomic write leaves (the write layer's own temp name)
