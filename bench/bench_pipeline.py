@@ -110,27 +110,39 @@ import json, resource, sys, time
 from pathlib import Path
 from engine.config import get_settings
 from engine.providers.local import local_provider
+from engine.render import warp
 from engine.render.render import render_video
 from engine.steps import render as step
 from engine.steps.common import StepContext
 from engine.storage import ProjectFolder
+
+def cpu():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+warp.warm_up()  # a fresh process's fixed cost (numba's kernels), not the render's work
 folder = ProjectFolder(sys.argv[1])
 ctx = StepContext(folder=folder, project=folder.load_project(), provider=local_provider())
-t0 = time.perf_counter()
-clips, subtitles, spec, duration_ms = step.build_inputs(ctx)
-timeline = step.plan_timeline(ctx, clips, spec=spec, duration_ms=duration_ms)
-render_video(timeline, audio_path=folder.track_wav, subtitles=subtitles, out_path=Path(sys.argv[2]),
-             cache_dir=Path(sys.argv[3]), workers=get_settings().render_workers)
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": time.perf_counter() - t0,
-                  "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}))
+cache, out = Path(sys.argv[3]), {}
+for label in ("empty", "frames"):
+    if label == "frames":  # the stills and the AAC stay cached (each made once per picture / per song)
+        for chunk in cache.glob("chunk_*.mp4"):
+            chunk.unlink()
+    t0, c0 = time.perf_counter(), cpu()
+    clips, subtitles, spec, duration_ms = step.build_inputs(ctx)
+    timeline = step.plan_timeline(ctx, clips, spec=spec, duration_ms=duration_ms)
+    render_video(timeline, audio_path=folder.track_wav, subtitles=subtitles, out_path=Path(sys.argv[2]),
+                 cache_dir=cache, workers=get_settings().render_workers)
+    out[label] = {"wall": time.perf_counter() - t0, "cpu": cpu() - c0}
+print(json.dumps(out))
 """
 
 
-def render_alone(pid: str, *, env: dict[str, str], scratch: Path) -> dict[str, float]:
-    """The render by itself from the project's pictures, in a fresh process with an empty cache (wall, CPU).
+def render_alone(pid: str, *, env: dict[str, str], scratch: Path) -> dict[str, dict[str, float]]:
+    """The render by itself from the project's pictures, in a fresh process (warp kernels loaded first, not counted).
 
-    CPU covers the whole process (imports and the warp kernels' loading included); wall starts after the imports.
+    ``empty``: an empty cache (stills, AAC and chunks made); ``frames``: again with the stills and the AAC cached
+    (what the own-frames floor compares with: each still is made once per picture, the AAC once per song).
     """
     out = subprocess.run([sys.executable, "-c", RENDER_ALONE, pid, str(scratch / "alone.mp4"), str(scratch / "alone_cache")],
                          env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, check=True,
@@ -161,7 +173,9 @@ def one(seconds: float, resolution: int, *, ahead: bool = True) -> dict[str, flo
         scenes = len(json.loads((folder / "segments.json").read_text())["scenes"])
     return {"song_s": length, "resolution": f"{render['height']}p", "scenes": scenes, "wall": wall, "cpu": cpu,
             "ratio": wall / length, **{f"step_{k}": v for k, v in walls.items()}, "ahead": "on" if ahead else "off",
-            "alone_wall": alone["wall"], "alone_cpu": alone["cpu"], "floor_wall": floor_wall, "floor_cpu": floor_cpu}
+            "alone_wall": alone["empty"]["wall"], "alone_cpu": alone["empty"]["cpu"],
+            "frames_wall": alone["frames"]["wall"], "frames_cpu": alone["frames"]["cpu"],
+            "floor_wall": floor_wall, "floor_cpu": floor_cpu}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,33 +183,42 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the 60 s song at 720p only")
     parser.add_argument("--ahead", choices=["on", "off", "both"], default="on",
-                        help="encoding ahead while drawing (STORYBEAT_ENCODE_AHEAD); both: each case twice, interleaved")
+                        help="encoding ahead while drawing (STORYBEAT_ENCODE_AHEAD); both: each case with and without")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every case, interleaved")
     args = parser.parse_args(argv)
     cases = [(60.0, 720)] if args.quick else [(60.0, 720), (60.0, 1080), (180.0, 720), (180.0, 1080)]
     modes = [True, False] if args.ahead == "both" else [args.ahead == "on"]
     load0 = os.getloadavg()[0]
-    rows = [one(s, r, ahead=a) for s, r in cases for a in modes]
+    rows = []
+    for k in range(max(1, args.repeat)):
+        for s, r in cases:
+            for a in (modes if k % 2 == 0 else modes[::-1]):
+                rows.append(one(s, r, ahead=a))
+    rows.sort(key=lambda r: (float(r["song_s"]), r["resolution"], r["ahead"] == "off"))
     load1 = os.getloadavg()[0]
-    flags = " ".join(f for f in ["--quick" if args.quick else "", f"--ahead {args.ahead}" if args.ahead != "on" else ""] if f)
+    flags = " ".join(f for f in ["--quick" if args.quick else "", f"--ahead {args.ahead}" if args.ahead != "on" else "",
+                                 f"--repeat {args.repeat}" if args.repeat > 1 else ""] if f)
     print(f"`bench_pipeline.py{' ' + flags if flags else ''}`: a generated song with timed lyrics through the "
           "CLI in fresh processes (`storybeat new`, `storybeat run`), local provider, fresh data root; "
           f"load average {load0:.1f} at the start, {load1:.1f} at the end ({os.cpu_count()} cores). "
           "Goal (issue 17): the whole run within 0.5x the song's length at 720p and 1.0x at 1080p; the render "
           "within 1.1x its own-frames floor. *Render alone*: the same render again in a fresh process from the "
-          "pictures with an empty cache (CPU of the whole process, numba's start included). *Own-frames floor*: "
-          "x264 on the final video's own frames (decoded to raw first, not timed) with the render's exact encoder "
-          "settings, two 8 s pieces at a time like the render's chunk encodes, in the same run.\n")
+          "pictures (numba's kernels loaded first, not counted), with an empty cache, then with only the stills and "
+          "the AAC cached (*frames*: each still is made once per picture, the AAC once per song). *Own-frames "
+          "floor*: x264 on the final video's own frames (decoded to raw first, not timed) with the render's exact "
+          "encoder settings, two 8 s pieces at a time like the render's chunk encodes, in the same run. CPU is "
+          "the fairer number on a shared machine.\n")
     print("| song | resolution | scenes | encode ahead | whole run wall | **/ song length** | run CPU | analyze | "
-          "segment | prompt | draw | render step | render alone wall / CPU | own-frames floor wall / CPU | "
-          "**render alone / floor** (wall, CPU) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "segment | prompt | draw | render step | own-frames floor wall / CPU | render alone, empty cache: wall / CPU "
+          "| / floor (CPU) | render alone, frames: wall / CPU | **/ floor (CPU)** |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         f = {k: float(v) for k, v in r.items() if isinstance(v, float | int)}
         steps = " | ".join(f"{f.get(f'step_{k}', float('nan')):.1f} s" for k in ["analyze", "segment", "prompt", "draw", "render"])
         print(f"| {f['song_s']:.0f} s | {r['resolution']} | {r['scenes']} | {r['ahead']} | {f['wall']:.1f} s | "
-              f"**{f['ratio']:.2f}x** | {f['cpu']:.1f} s | {steps} | {f['alone_wall']:.1f} s / {f['alone_cpu']:.1f} s | "
-              f"{f['floor_wall']:.1f} s / {f['floor_cpu']:.1f} s | **{f['alone_wall'] / f['floor_wall']:.2f}x, "
-              f"{f['alone_cpu'] / f['floor_cpu']:.2f}x** |")
+              f"**{f['ratio']:.2f}x** | {f['cpu']:.1f} s | {steps} | {f['floor_wall']:.1f} s / {f['floor_cpu']:.1f} s | "
+              f"{f['alone_wall']:.1f} s / {f['alone_cpu']:.1f} s | {f['alone_cpu'] / f['floor_cpu']:.2f}x | "
+              f"{f['frames_wall']:.1f} s / {f['frames_cpu']:.1f} s | **{f['frames_cpu'] / f['floor_cpu']:.2f}x** |")
     return 0
 
 

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,6 +287,14 @@ def _encode_audio(audio_path: Path, *, target: Path, timeline: Timeline) -> None
         tmp.unlink(missing_ok=True)
 
 
+def _adopt_or_encode_audio(audio_path: Path, *, target: Path, timeline: Timeline, ahead: Future[None] | None) -> None:
+    """The song's AAC: wait for its encode ahead if one is running, and encode it if it did not appear."""
+    if ahead is not None:
+        wait([ahead])
+    if not target.is_file():
+        _encode_audio(audio_path, target=target, timeline=timeline)
+
+
 def burned_lines(subtitles: list[SubtitleLine], *, spec: RenderSpec) -> list[SubtitleLine]:
     """The lines a render burns into the picture (none when the spec has subtitles off)."""
     return [s for s in subtitles if s.text.strip()] if spec.subtitles else []
@@ -374,11 +382,14 @@ class ChunkWriter:
 
 def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[SubtitleLine], out_path: Path,
                  cache_dir: Path, progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
-                 workers: int = 2) -> RenderResult:
+                 workers: int = 2, in_flight: Mapping[Path, Future[None]] | None = None) -> RenderResult:
     """Render ``timeline`` with the song to ``out_path`` (written atomically) plus ``.srt``/``.lrc`` next to it.
 
     ``progress(fraction, eta_s)`` is called on this thread; ``should_stop()`` true kills
     ffmpeg and raises CancelledError.  Chunks are reused from ``cache_dir`` by fingerprint.
+    ``in_flight``: cache files another thread of this process is writing (encoding ahead); the render waits
+    for those (in one of its workers: the core is busy with that encode anyway) instead of encoding them again,
+    and encodes one itself only if it did not appear.
     """
     spec = timeline.spec
     for tc in timeline.clips:
@@ -398,18 +409,20 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     audio_fp = _audio_fingerprint(Path(audio_path), timeline=timeline)
     audio_m4a = cache_dir / f"audio_{audio_fp}.m4a"
 
-    todo = [(chunk, target) for chunk, target, cached in planned if not cached]
+    in_flight = in_flight or {}
+    adopted = [(chunk, target) for chunk, target, cached in planned if not cached and target in in_flight]
+    todo = [(chunk, target) for chunk, target, cached in planned if not cached and target not in in_flight]
     reused_frames = sum(chunk.dur_frames for chunk, _, cached in planned if cached)
     tracker = _Progress(total_frames=timeline.total_frames, done_frames=reused_frames, callback=progress)
-    log.info("render %dx%d: %d chunks, %d cached, %d to encode", spec.width, spec.height, len(planned),
-             len(planned) - len(todo), len(todo))
+    log.info("render %dx%d: %d chunks, %d cached, %d being encoded ahead, %d to encode", spec.width, spec.height,
+             len(planned), len(planned) - len(todo) - len(adopted), len(adopted), len(todo))
 
     jobs = _Jobs()
     tracker.report()
     if todo:  # the warp kernels load while the pictures are prepared
         threading.Thread(target=_warm_up_warp, daemon=True, name="warp-warm-up").start()
     stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a chunk to encode shows
-    for chunk, _ in todo:
+    for chunk, _ in todo + adopted:  # an adopted chunk may have to be encoded here after all
         for idx in chunk.clip_indexes:
             clip = timeline.clips[idx].clip
             stills.setdefault(clip.image_sha256, cache_dir / still_name(clip.image_sha256, timeline=timeline))
@@ -422,15 +435,28 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
             futures.append(pool.submit(_make_still, image_of[sha], timeline=timeline, target=still, jobs=jobs))
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
         # longest first keeps both workers busy to the end
-        futures = []
+        encoded_here: list[Path] = []
+
+        def encode(chunk: Chunk, target: Path) -> None:
+            encoded_here.append(target)
+            _encode_chunk(chunk, timeline=timeline, stills=[stills[timeline.clips[i].clip.image_sha256]
+                                                             for i in chunk.clip_indexes],
+                          target=target, jobs=jobs, progress=tracker,
+                          ass_path=ass_path if chunk_subtitle_events(chunk, timeline=timeline, subtitles=burn) else None)
+
+        def adopt(chunk: Chunk, target: Path) -> None:
+            wait([in_flight[target]])
+            if target.is_file() and target.stat().st_size > 0:
+                tracker.update(chunk.name, chunk.dur_frames)
+            else:
+                encode(chunk, target)
+
+        futures = [pool.submit(adopt, chunk, target) for chunk, target in adopted]  # first: a worker waits, not a core
         if not audio_m4a.is_file():
-            futures.append(pool.submit(_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline))
-        futures += [pool.submit(_encode_chunk, chunk, timeline=timeline,
-                               stills=[stills[timeline.clips[i].clip.image_sha256] for i in chunk.clip_indexes],
-                               target=target, jobs=jobs, progress=tracker,
-                               ass_path=ass_path if chunk_subtitle_events(chunk, timeline=timeline, subtitles=burn)
-                               else None)
-                   for chunk, target in sorted(todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
+            futures.append(pool.submit(_adopt_or_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline,
+                                       ahead=in_flight.get(audio_m4a)))
+        futures += [pool.submit(encode, chunk, target)
+                    for chunk, target in sorted(todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
 
     list_path = cache_dir / f".concat_{uuid.uuid4().hex[:8]}.txt"
@@ -463,6 +489,6 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     tracker.report(force=1.0)
     overall = fingerprint(RENDER_VERSION, [t.name for _, t, _ in planned], audio_fp)
     return RenderResult(out_path=out_path, duration_ms=timeline.duration_ms, width=spec.width, height=spec.height,
-                        chunks_reused=len(planned) - len(todo), chunks_encoded=len(todo),
+                        chunks_reused=len(planned) - len(encoded_here), chunks_encoded=len(encoded_here),
                         srt_path=srt_path, lrc_path=lrc_path, fingerprint=overall)
 

@@ -20,23 +20,46 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
 from engine.config import get_settings
-from engine.render.render import ChunkWriter, _Jobs
-from engine.steps import render as render_step  # the render step's own inputs: one definition of them
+from engine.render.render import ChunkWriter, _Jobs, audio_path_in_cache
 from engine.steps.common import StepContext
 
 log = logging.getLogger(__name__)
+
+
+_IN_FLIGHT: dict[Path, Future[None]] = {}  # cache file -> its running ahead encode, handed over to the render
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def in_flight() -> dict[Path, Future[None]]:
+    """The chunk files of this process still being encoded ahead (the render step waits for them, see render_video)."""
+    with _IN_FLIGHT_LOCK:
+        return {path: fut for path, fut in _IN_FLIGHT.items() if not fut.done()}
+
+
+def _hand_over(path: Path, fut: Future[None]) -> None:
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT[path] = fut
+
+    def forget(done: Future[None]) -> None:
+        with _IN_FLIGHT_LOCK:
+            if _IN_FLIGHT.get(path) is done:
+                del _IN_FLIGHT[path]
+
+    fut.add_done_callback(forget)
 
 
 class EncodeAhead:
     """Queues the chunks of finished scenes on ``workers`` threads; use as a context manager around the drawing.
 
     ``ready(n)`` says the first ``n`` scenes (in segments.json order) have their final picture.  Leaving the
-    block normally lets the running encodes finish and drops the queued ones (the render does those with
-    every core); leaving on an error or a stop kills the running ffmpegs.
+    block normally drops the queued chunks (the render does those with every core) and hands the running ones
+    over to the render step (:func:`in_flight`), which waits for them rather than encoding them again; leaving
+    on an error or a stop kills the running ffmpegs and waits for the threads.
     """
 
     def __init__(self, ctx: StepContext, *, workers: int = 1) -> None:
@@ -44,9 +67,10 @@ class EncodeAhead:
         self.jobs = _Jobs()
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="encode-ahead")
         self.queued: set[str] = set()  # chunk file names already handed to the pool
-        self.futures: list[Future[None]] = []
+        self.futures: list[tuple[Path, Future[None]]] = []  # (the cache file it writes, its work)
         self.audio_queued = False
-        self.closing = threading.Event()
+        self.closing = threading.Event()  # no more chunks are queued
+        self.killed = threading.Event()  # nothing more starts, and errors are expected (ffmpeg killed)
         self.encoded = 0  # chunks (and the audio) actually encoded, for the log and the tests
 
     def __enter__(self) -> "EncodeAhead":
@@ -60,6 +84,8 @@ class EncodeAhead:
         """The first ``scenes_done`` scenes are final: queue every chunk (and the audio) that shows only those."""
         if scenes_done <= 0 or self.closing.is_set():
             return
+        from engine.steps import render as render_step  # its inputs, defined once there (it imports this module)
+
         try:
             clips, subtitles, spec, duration_ms = render_step.build_inputs(self.ctx, missing_ok=True)
             timeline = render_step.plan_timeline(self.ctx, clips, spec=spec, duration_ms=duration_ms)
@@ -70,41 +96,45 @@ class EncodeAhead:
         writer = ChunkWriter(timeline, subtitles=subtitles, cache_dir=self.ctx.folder.render_cache_dir, jobs=self.jobs)
         if not self.audio_queued:
             self.audio_queued = True
-            self._submit(lambda: writer.encode_audio(self.ctx.folder.track_wav), "the audio")
+            audio = audio_path_in_cache(self.ctx.folder.track_wav, timeline=timeline, cache_dir=writer.cache_dir)
+            self._submit(lambda: writer.encode_audio(self.ctx.folder.track_wav), "the audio", audio)
         for chunk in timeline.chunks:
             clips_of = [timeline.clips[i].clip for i in chunk.clip_indexes]
             if any(not c.image_sha256 or order.get(c.scene_id, scenes_done) >= scenes_done for c in clips_of):
                 continue
-            name = writer.target(chunk).name
-            if name in self.queued:
+            target = writer.target(chunk)
+            if target.name in self.queued:
                 continue
-            self.queued.add(name)
-            self._submit(lambda chunk=chunk: writer.encode(chunk), chunk.name)
+            self.queued.add(target.name)
+            self._submit(lambda chunk=chunk: writer.encode(chunk), chunk.name, target)
 
-    def _submit(self, work: Callable[[], bool], what: str) -> None:
+    def _submit(self, work: Callable[[], bool], what: str, target: Path) -> None:
         def run() -> None:
-            if self.closing.is_set():
+            if self.killed.is_set():
                 return
             try:
                 if work():
                     self.encoded += 1
                     log.debug("encoded %s ahead", what)
             except Exception as exc:  # noqa: BLE001 - the render step encodes it again and reports its failure
-                if not self.closing.is_set():
+                if not self.killed.is_set():
                     log.warning("encoding %s ahead failed (the render will do it): %s", what, exc)
 
-        self.futures.append(self.pool.submit(run))
+        self.futures.append((target, self.pool.submit(run)))
 
     def close(self, *, kill: bool = False) -> None:
-        """Drop the queued work, let the running encodes end (or kill them), and wait for the threads."""
+        """Drop the queued work; hand the running encodes over to the render, or kill them and wait."""
         self.closing.set()
-        for fut in self.futures:
-            fut.cancel()
+        if kill:
+            self.killed.set()
+        for target, fut in self.futures:
+            if not kill and not fut.cancel() and not fut.done():
+                _hand_over(target, fut)
         if kill:
             self.jobs.kill_all()
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        if self.encoded:
-            log.info("%s: %d render pieces encoded ahead while drawing", self.ctx.folder.id, self.encoded)
+        self.pool.shutdown(wait=kill, cancel_futures=True)
+        log.info("%s: encoding ahead while drawing: %d pieces encoded, %d handed over to the render",
+                 self.ctx.folder.id, self.encoded, sum(1 for _, f in self.futures if not f.done()))
 
 
 class NoEncodeAhead:

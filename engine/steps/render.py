@@ -16,6 +16,7 @@ from engine.fingerprint import fingerprint
 from engine.models import RenderRecord
 from engine.render.render import render_video
 from engine.render.timeline import Clip, RenderSpec, SubtitleLine, Timeline, build_timeline, render_spec
+from engine.steps import encode_ahead
 from engine.steps.common import StepContext
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def run(ctx: StepContext) -> bool:
         progress=on_progress,
         should_stop=ctx.io.should_stop,
         workers=get_settings().render_workers,
+        in_flight=encode_ahead.in_flight(),  # chunks the draw step is still encoding ahead in this process
     )
     project.renders.append(
         RenderRecord(
