@@ -64,7 +64,7 @@ class RemoteLike:
 def one(template: Path, root: Path, *, provider: Provider | None, ahead: bool) -> dict[str, float]:
     """Draw and render a copy of the prompted template; step walls and CPU."""
     os.environ["STORYBEAT_DATA"] = str(root)
-    os.environ["STORYBEAT_ENCODE_AHEAD"] = "1" if ahead else "0"
+    os.environ["STORYBEAT_ENCODE_AHEAD"] = "on" if ahead else "off"
     get_settings.cache_clear()
     shutil.copytree(template, root / "projects" / template.name)
     c0 = cpu_seconds()

@@ -150,13 +150,13 @@ def render_alone(pid: str, *, env: dict[str, str], scratch: Path) -> dict[str, d
     return json.loads(out.strip().splitlines()[-1])
 
 
-def one(seconds: float, resolution: int, *, ahead: bool = True) -> dict[str, float | str]:
+def one(seconds: float, resolution: int, *, ahead: str = "auto") -> dict[str, float | str]:
     """The whole pipeline for one song length and resolution, the render alone, and its own-frames floor."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         wav, lrc = song(tmp, seconds=seconds)
         env = {**os.environ, "STORYBEAT_DATA": str(tmp / "data"), "GEMINI_API_KEY": "", "GOOGLE_API_KEY": "",
-               "STORYBEAT_ENCODE_AHEAD": "1" if ahead else "0"}
+               "STORYBEAT_ENCODE_AHEAD": ahead}
         t0, c0 = time.perf_counter(), children_cpu()
         pid = run_cli(["new", str(wav), "--lyrics", str(lrc), "--provider", "local", "--resolution", str(resolution)],
                       env=env).strip().splitlines()[-1]
@@ -172,7 +172,7 @@ def one(seconds: float, resolution: int, *, ahead: bool = True) -> dict[str, flo
         walls = step_walls(job)
         scenes = len(json.loads((folder / "segments.json").read_text())["scenes"])
     return {"song_s": length, "resolution": f"{render['height']}p", "scenes": scenes, "wall": wall, "cpu": cpu,
-            "ratio": wall / length, **{f"step_{k}": v for k, v in walls.items()}, "ahead": "on" if ahead else "off",
+            "ratio": wall / length, **{f"step_{k}": v for k, v in walls.items()}, "ahead": ahead,
             "alone_wall": alone["empty"]["wall"], "alone_cpu": alone["empty"]["cpu"],
             "frames_wall": alone["frames"]["wall"], "frames_cpu": alone["frames"]["cpu"],
             "floor_wall": floor_wall, "floor_cpu": floor_cpu}
@@ -182,12 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     """Print the markdown section (paste it into docs/benchmarks.md, or let bench/run_all.py do it)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the 60 s song at 720p only")
-    parser.add_argument("--ahead", choices=["on", "off", "both"], default="on",
-                        help="encoding ahead while drawing (STORYBEAT_ENCODE_AHEAD); both: each case with and without")
+    parser.add_argument("--ahead", choices=["auto", "on", "off", "both"], default="auto",
+                        help="encoding ahead while drawing (STORYBEAT_ENCODE_AHEAD; auto: the product's default, off "
+                             "with the local illustrator); both: each case on and off")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every case, interleaved")
     args = parser.parse_args(argv)
     cases = [(60.0, 720)] if args.quick else [(60.0, 720), (60.0, 1080), (180.0, 720), (180.0, 1080)]
-    modes = [True, False] if args.ahead == "both" else [args.ahead == "on"]
+    modes = ["on", "off"] if args.ahead == "both" else [args.ahead]
     load0 = os.getloadavg()[0]
     rows = []
     for k in range(max(1, args.repeat)):
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(one(s, r, ahead=a))
     rows.sort(key=lambda r: (float(r["song_s"]), r["resolution"], r["ahead"] == "off"))
     load1 = os.getloadavg()[0]
-    flags = " ".join(f for f in ["--quick" if args.quick else "", f"--ahead {args.ahead}" if args.ahead != "on" else "",
+    flags = " ".join(f for f in ["--quick" if args.quick else "", f"--ahead {args.ahead}" if args.ahead != "auto" else "",
                                  f"--repeat {args.repeat}" if args.repeat > 1 else ""] if f)
     print(f"`bench_pipeline.py{' ' + flags if flags else ''}`: a generated song with timed lyrics through the "
           "CLI in fresh processes (`storybeat new`, `storybeat run`), local provider, fresh data root; "

@@ -153,13 +153,15 @@ class NoEncodeAhead:
 
 
 def encode_ahead(ctx: StepContext) -> EncodeAhead | NoEncodeAhead:
-    """The ahead-encoder for a draw step: on when the run renders next and ``STORYBEAT_ENCODE_AHEAD`` is on.
+    """The ahead-encoder for a draw step, when the run renders next and ``STORYBEAT_ENCODE_AHEAD`` allows it.
 
-    One encode at a time while the local illustrator draws (it keeps the other core busy); with a remote
-    illustrator (waiting on the network) as many as the render uses.
+    ``auto`` (the default): with a remote illustrator only, which waits on the network while a core is free;
+    the local illustrator keeps a core busy itself, and encoding beside it showed no gain (docs/render_speed.md).
+    ``on``: always (one encode at a time beside the local illustrator, as many as the render uses beside a remote
+    one); ``off``: never.
     """
-    config = get_settings()
-    if not (ctx.renders_next and config.encode_ahead):
+    mode = get_settings().encode_ahead
+    local = ctx.provider.illustrator.name == "local"
+    if not ctx.renders_next or mode == "off" or (mode == "auto" and local):
         return NoEncodeAhead()
-    workers = 1 if ctx.provider.illustrator.name == "local" else config.render_workers
-    return EncodeAhead(ctx, workers=workers)
+    return EncodeAhead(ctx, workers=1 if local else get_settings().render_workers)

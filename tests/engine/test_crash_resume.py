@@ -5,6 +5,8 @@ moment (during analysis, halfway through pictures, during render), runs
 ``python -m engine resume`` and checks that the result equals an
 uninterrupted run and that no finished picture was redrawn.
 
+Encoding ahead is on (``STORYBEAT_ENCODE_AHEAD=on``): render chunks are encoded while the pictures are drawn.
+
 Each runs on both storage backends (the ``backend`` fixture): on disk, and with
 a bucket on the loopback S3 server, where the resume runs from another local
 working copy (as on another machine) and the result is read from the bucket.
@@ -31,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def cli(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a fresh process."""
-    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), "STORYBEAT_ENCODE_AHEAD": "on"}
     proc = subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
     if check and proc.returncode != 0:
         raise AssertionError(f"engine {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
@@ -39,7 +41,7 @@ def cli(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def start_worker(data: Path, project_id: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), "STORYBEAT_ENCODE_AHEAD": "on"}
     return subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--quiet"], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

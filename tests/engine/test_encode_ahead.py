@@ -56,7 +56,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def copy_to(template: Path, root: Path, monkeypatch: pytest.MonkeyPatch, *, ahead: bool) -> ProjectFolder:
     """The template as the only project of a fresh data root, with encoding ahead on or off."""
     monkeypatch.setenv("STORYBEAT_DATA", str(root))
-    monkeypatch.setenv("STORYBEAT_ENCODE_AHEAD", "1" if ahead else "0")
+    monkeypatch.setenv("STORYBEAT_ENCODE_AHEAD", "on" if ahead else "off")
     get_settings.cache_clear()
     shutil.copytree(template, root / "projects" / PID)
     return ProjectFolder(PID)
@@ -96,3 +96,29 @@ def test_no_chunk_is_encoded_ahead_when_the_run_stops_at_the_pictures(
     Runner(PID, target=machine.IMAGED).run()
     assert folder.load_project().state == machine.IMAGED
     assert not list(folder.render_cache_dir.glob("*")) if folder.render_cache_dir.exists() else True
+
+
+def test_auto_encodes_ahead_beside_a_remote_illustrator_only(
+        template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.steps.common import StepContext
+    from engine.steps.encode_ahead import EncodeAhead, NoEncodeAhead, encode_ahead
+
+    folder = copy_to(template, tmp_path / "data", monkeypatch, ahead=True)
+    monkeypatch.setenv("STORYBEAT_ENCODE_AHEAD", "auto")
+    get_settings.cache_clear()
+    base = local_provider()
+    remote = Provider(name="gemini", analyst=base.analyst, storyboarder=base.storyboarder, writer=base.writer,
+                      illustrator=WaitingIllustrator(folder.render_cache_dir, ""))  # type: ignore[arg-type]
+    remote.illustrator.name = "gemini"  # type: ignore[misc]
+
+    def ctx(provider: Provider, renders_next: bool = True) -> StepContext:
+        return StepContext(folder=folder, project=folder.load_project(), provider=provider, renders_next=renders_next)
+
+    assert isinstance(encode_ahead(ctx(base)), NoEncodeAhead)
+    with encode_ahead(ctx(remote)) as ahead:
+        assert isinstance(ahead, EncodeAhead) and ahead.pool._max_workers == get_settings().render_workers
+    assert isinstance(encode_ahead(ctx(remote, renders_next=False)), NoEncodeAhead)
+    monkeypatch.setenv("STORYBEAT_ENCODE_AHEAD", "on")
+    get_settings.cache_clear()
+    with encode_ahead(ctx(base)) as ahead:
+        assert isinstance(ahead, EncodeAhead) and ahead.pool._max_workers == 1
