@@ -28,14 +28,14 @@ from bench_render import FPS, make_song, write_own_frames  # noqa: E402
 from engine.ffmpeg import ffmpeg_path  # noqa: E402
 from engine.render import command  # noqa: E402
 from engine.render.render import render_video  # noqa: E402
-from engine.render.timeline import RenderSpec, build_timeline  # noqa: E402
+from engine.render.timeline import ENCODE_SPEEDS, RenderSpec, build_timeline  # noqa: E402
 
 CANDIDATES: list[tuple[str, str, str]] = [  # (label, preset, x264 params)
     ("ultrafast", "ultrafast", ""),
     ("superfast", "superfast", ""),
     ("veryfast", "veryfast", ""),
-    ("veryfast + me=dia:no-deblock (the render's)", "veryfast", RenderSpec(width=16, height=16).x264_params),
-    ("veryfast + me=dia:no-deblock:subme=1", "veryfast", "me=dia:no-deblock=1:subme=1"),
+    ("veryfast + me=dia:no-deblock (the render's)", "veryfast", ENCODE_SPEEDS["balanced"]),
+    ("veryfast + me=dia:no-deblock:subme=1 (encode_speed fast)", "veryfast", ENCODE_SPEEDS["fast"]),
     ("superfast + no-deblock (superfast searches with dia already)", "superfast", "no-deblock=1"),
     ("faster", "faster", ""),
 ]

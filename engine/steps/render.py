@@ -58,7 +58,7 @@ def build_inputs(ctx: StepContext, *, missing_ok: bool = False) -> tuple[list[Cl
     ]
     spec = render_spec(
         aspect=s.aspect, resolution=s.resolution, fps=s.fps, preview=ctx.preview, subtitles=s.subtitles, beat_pulse=s.beat_pulse,
-        subtitle_size=s.subtitle_size, subtitle_position=s.subtitle_position,
+        subtitle_size=s.subtitle_size, subtitle_position=s.subtitle_position, encode_speed=s.encode_speed,
     )
     return clips, subtitles, spec, analysis.duration_ms
 
