@@ -434,7 +434,6 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
                 continue
             futures.append(pool.submit(_make_still, image_of[sha], timeline=timeline, target=still, jobs=jobs))
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
-        # longest first keeps both workers busy to the end
         encoded_here: list[Path] = []
 
         def encode(chunk: Chunk, target: Path) -> None:
@@ -455,7 +454,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         if not audio_m4a.is_file():
             futures.append(pool.submit(_adopt_or_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline,
                                        ahead=in_flight.get(audio_m4a)))
-        futures += [pool.submit(encode, chunk, target)
+        futures += [pool.submit(encode, chunk, target)  # longest first keeps both workers busy to the end
                     for chunk, target in sorted(todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
 
