@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         for s, r in cases:
             for a in (modes if k % 2 == 0 else modes[::-1]):
                 rows.append(one(s, r, ahead=a))
-    rows.sort(key=lambda r: (float(r["song_s"]), r["resolution"], r["ahead"] == "off"))
+    rows.sort(key=lambda r: (float(r["song_s"]), int(str(r["resolution"]).rstrip("p")), r["ahead"] == "off"))
     load1 = os.getloadavg()[0]
     flags = " ".join(f for f in ["--quick" if args.quick else "", f"--ahead {args.ahead}" if args.ahead != "auto" else "",
                                  f"--repeat {args.repeat}" if args.repeat > 1 else ""] if f)
