@@ -5,7 +5,7 @@ fresh processes, as a user runs it (``storybeat new`` then ``storybeat run``: an
 pictures, render), on a fresh data root, local provider. Reported: wall and CPU of the whole run (the
 process tree), each step's wall from the job record, the whole run over the song's length, and the
 render's floor: x264 encoding the final video's own frames (decoded to raw first, not timed) with the
-render's own settings, in the same run.
+render's own settings, in the same run; and the render alone again (fresh process, empty cache).
 
     .venv/bin/python bench/bench_pipeline.py            # 60 s and 180 s songs at 720p and 1080p
     .venv/bin/python bench/bench_pipeline.py --quick    # 60 s at 720p
@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.audio.sample import make_song  # noqa: E402
 from engine.ffmpeg import ffmpeg_path  # noqa: E402
+from engine.render import command  # noqa: E402
+from engine.render.ffmpeg import probe  # noqa: E402
 from engine.render.timeline import RenderSpec  # noqa: E402
 
 LYRICS = ["Streetlights hum a song in blue", "We are running with the night", "Hold on tight, the city's ours",
@@ -69,31 +71,92 @@ def step_walls(job: dict) -> dict[str, float]:
     return walls
 
 
+FLOOR_PIECE_FRAMES = 240  # the render's longest chunk (8 s at 30 fps)
+
+
 def own_frames_floor(mp4: Path, *, width: int, height: int, scratch: Path) -> tuple[float, float]:
-    """x264 on the video's own frames with the render's settings: (wall, CPU). The decode is not timed."""
+    """x264 on the video's own frames with the render's exact encoder settings, as the render runs it: (wall, CPU).
+
+    The video is cut in pieces of the render's chunk length; two at a time are decoded to raw files (not timed),
+    then encoded by two ffmpegs at once (timed), each with ``command.video_encoder_args`` (threads included),
+    like the render's two chunk encodes; so the floor's wall is comparable to the render step's.
+    """
     spec = RenderSpec(width=width, height=height)
-    raw = scratch / "frames.yuv"
-    subprocess.run([ffmpeg_path(), "-v", "error", "-y", "-i", str(mp4), "-an", "-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw)],
-                   check=True)
-    probe = subprocess.run([ffmpeg_path(), "-i", str(mp4)], capture_output=True, text=True).stderr
-    fps = next(line.split(" fps")[0].rsplit(",", 1)[1].strip() for line in probe.splitlines() if " fps" in line)
+    total = int(round(probe(mp4).duration_ms / 1000 * spec.fps))  # type: ignore[operator]
     size = f"{width}x{height}"
-    params = ["-x264-params", spec.x264_params] if spec.x264_params else []
-    t0, c0 = time.perf_counter(), children_cpu()
-    subprocess.run([ffmpeg_path(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", size, "-r", fps,
-                    "-i", str(raw), "-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), *params,
-                    "-pix_fmt", "yuv420p", str(scratch / "floor.mp4")], check=True)
-    wall, cpu = time.perf_counter() - t0, children_cpu() - c0
-    raw.unlink()
+    wall = cpu = 0.0
+    for start in range(0, total, 2 * FLOOR_PIECE_FRAMES):
+        raws = []
+        for k, first in enumerate(range(start, min(total, start + 2 * FLOOR_PIECE_FRAMES), FLOOR_PIECE_FRAMES)):
+            raw = scratch / f"piece_{k}.yuv"
+            subprocess.run([ffmpeg_path(), "-v", "error", "-y", "-ss", f"{first / spec.fps:.6f}", "-i", str(mp4), "-an",
+                            "-frames:v", str(min(FLOOR_PIECE_FRAMES, total - first)), "-f", "rawvideo",
+                            "-pix_fmt", "yuv420p", str(raw)], check=True)
+            raws.append(raw)
+        t0, c0 = time.perf_counter(), children_cpu()
+        procs = [subprocess.Popen([ffmpeg_path(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", size,
+                                   "-r", str(spec.fps), "-i", str(raw), *command.video_encoder_args(spec), "-f", "mp4",
+                                   str(raw.with_suffix(".mp4"))]) for raw in raws]
+        if any(proc.wait() != 0 for proc in procs):
+            raise RuntimeError("the floor's x264 encode failed")
+        wall, cpu = wall + time.perf_counter() - t0, cpu + children_cpu() - c0
+        for raw in raws:
+            raw.unlink()
     return wall, cpu
 
 
-def one(seconds: float, resolution: int) -> dict[str, float | str]:
-    """The whole pipeline for one song length and resolution, and its render floor."""
+RENDER_ALONE = """
+import json, resource, sys, time
+from pathlib import Path
+from engine.config import get_settings
+from engine.providers.local import local_provider
+from engine.render import warp
+from engine.render.render import render_video
+from engine.steps import render as step
+from engine.steps.common import StepContext
+from engine.storage import ProjectFolder
+
+def cpu():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+warp.warm_up()  # a fresh process's fixed cost (numba's kernels), not the render's work
+folder = ProjectFolder(sys.argv[1])
+ctx = StepContext(folder=folder, project=folder.load_project(), provider=local_provider())
+cache, out = Path(sys.argv[3]), {}
+for label in ("empty", "frames"):
+    if label == "frames":  # the stills and the AAC stay cached (each made once per picture / per song)
+        for chunk in cache.glob("chunk_*.mp4"):
+            chunk.unlink()
+    t0, c0 = time.perf_counter(), cpu()
+    clips, subtitles, spec, duration_ms = step.build_inputs(ctx)
+    timeline = step.plan_timeline(ctx, clips, spec=spec, duration_ms=duration_ms)
+    render_video(timeline, audio_path=folder.track_wav, subtitles=subtitles, out_path=Path(sys.argv[2]),
+                 cache_dir=cache, workers=get_settings().render_workers)
+    out[label] = {"wall": time.perf_counter() - t0, "cpu": cpu() - c0}
+print(json.dumps(out))
+"""
+
+
+def render_alone(pid: str, *, env: dict[str, str], scratch: Path) -> dict[str, dict[str, float]]:
+    """The render by itself from the project's pictures, in a fresh process (warp kernels loaded first, not counted).
+
+    ``empty``: an empty cache (stills, AAC and chunks made); ``frames``: again with the stills and the AAC cached
+    (what the own-frames floor compares with: each still is made once per picture, the AAC once per song).
+    """
+    out = subprocess.run([sys.executable, "-c", RENDER_ALONE, pid, str(scratch / "alone.mp4"), str(scratch / "alone_cache")],
+                         env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def one(seconds: float, resolution: int, *, ahead: str = "auto") -> dict[str, float | str]:
+    """The whole pipeline for one song length and resolution, the render alone, and its own-frames floor."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         wav, lrc = song(tmp, seconds=seconds)
-        env = {**os.environ, "STORYBEAT_DATA": str(tmp / "data"), "GEMINI_API_KEY": "", "GOOGLE_API_KEY": ""}
+        env = {**os.environ, "STORYBEAT_DATA": str(tmp / "data"), "GEMINI_API_KEY": "", "GOOGLE_API_KEY": "",
+               "STORYBEAT_ENCODE_AHEAD": ahead}
         t0, c0 = time.perf_counter(), children_cpu()
         pid = run_cli(["new", str(wav), "--lyrics", str(lrc), "--provider", "local", "--resolution", str(resolution)],
                       env=env).strip().splitlines()[-1]
@@ -104,37 +167,59 @@ def one(seconds: float, resolution: int) -> dict[str, float | str]:
         job = json.loads((folder / "jobs" / "pipeline.json").read_text())
         render = project["renders"][-1]
         length = render["duration_ms"] / 1000
+        alone = render_alone(pid, env=env, scratch=tmp)
         floor_wall, floor_cpu = own_frames_floor(folder / render["file"], width=render["width"], height=render["height"], scratch=tmp)
         walls = step_walls(job)
         scenes = len(json.loads((folder / "segments.json").read_text())["scenes"])
     return {"song_s": length, "resolution": f"{render['height']}p", "scenes": scenes, "wall": wall, "cpu": cpu,
-            "ratio": wall / length, **{f"step_{k}": v for k, v in walls.items()},
+            "ratio": wall / length, **{f"step_{k}": v for k, v in walls.items()}, "ahead": ahead,
+            "alone_wall": alone["empty"]["wall"], "alone_cpu": alone["empty"]["cpu"],
+            "frames_wall": alone["frames"]["wall"], "frames_cpu": alone["frames"]["cpu"],
             "floor_wall": floor_wall, "floor_cpu": floor_cpu}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the markdown section."""
+    """Print the markdown section (paste it into docs/benchmarks.md, or let bench/run_all.py do it)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="the 60 s song at 720p only")
+    parser.add_argument("--ahead", choices=["auto", "on", "off", "both"], default="auto",
+                        help="encoding ahead while drawing (STORYBEAT_ENCODE_AHEAD; auto: the product's default, off "
+                             "with the local illustrator); both: each case on and off")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every case, interleaved")
     args = parser.parse_args(argv)
     cases = [(60.0, 720)] if args.quick else [(60.0, 720), (60.0, 1080), (180.0, 720), (180.0, 1080)]
-    load = os.getloadavg()[0]
-    rows = [one(s, r) for s, r in cases]
-    print("## Whole pipeline\n")
-    print(f"`bench_pipeline.py{' --quick' if args.quick else ''}`: a generated song with timed lyrics through the "
+    modes = ["on", "off"] if args.ahead == "both" else [args.ahead]
+    load0 = os.getloadavg()[0]
+    rows = []
+    for k in range(max(1, args.repeat)):
+        for s, r in cases:
+            for a in (modes if k % 2 == 0 else modes[::-1]):
+                rows.append(one(s, r, ahead=a))
+    rows.sort(key=lambda r: (float(r["song_s"]), int(str(r["resolution"]).rstrip("p")), r["ahead"] == "off"))
+    load1 = os.getloadavg()[0]
+    flags = " ".join(f for f in ["--quick" if args.quick else "", f"--ahead {args.ahead}" if args.ahead != "auto" else "",
+                                 f"--repeat {args.repeat}" if args.repeat > 1 else ""] if f)
+    print(f"`bench_pipeline.py{' ' + flags if flags else ''}`: a generated song with timed lyrics through the "
           "CLI in fresh processes (`storybeat new`, `storybeat run`), local provider, fresh data root; "
-          f"load {load:.1f} at the start. Goal (issue 17): the whole run within 0.5x the song's length at 720p "
-          "and 1.0x at 1080p; the render within 1.1x its own-frames floor (x264 on the final video's own frames, "
-          "same settings, same run).\n")
-    print("| song | resolution | scenes | whole run wall | / song length | CPU | analyze | segment | prompt | draw | render "
-          "| own-frames floor wall | render / floor |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          f"load average {load0:.1f} at the start, {load1:.1f} at the end ({os.cpu_count()} cores). "
+          "Goal (issue 17): the whole run within 0.5x the song's length at 720p and 1.0x at 1080p; the render "
+          "within 1.1x its own-frames floor. *Render alone*: the same render again in a fresh process from the "
+          "pictures (numba's kernels loaded first, not counted), with an empty cache, then with only the stills and "
+          "the AAC cached (*frames*: each still is made once per picture, the AAC once per song). *Own-frames "
+          "floor*: x264 on the final video's own frames (decoded to raw first, not timed) with the render's exact "
+          "encoder settings, two 8 s pieces at a time like the render's chunk encodes, in the same run. CPU is "
+          "the fairer number on a shared machine.\n")
+    print("| song | resolution | scenes | encode ahead | whole run wall | **/ song length** | run CPU | analyze | "
+          "segment | prompt | draw | render step | own-frames floor wall / CPU | render alone, empty cache: wall / CPU "
+          "| / floor (CPU) | render alone, frames: wall / CPU | **/ floor (CPU)** |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        render = float(r.get("step_render", float("nan")))
-        print(f"| {float(r['song_s']):.0f} s | {r['resolution']} | {r['scenes']} | {float(r['wall']):.1f} s | "
-              f"**{float(r['ratio']):.2f}x** | {float(r['cpu']):.1f} s | "
-              + " | ".join(f"{float(r.get(f'step_{k}', float('nan'))):.1f} s" for k in ["analyze", "segment", "prompt", "draw", "render"])
-              + f" | {float(r['floor_wall']):.1f} s | {render / float(r['floor_wall']):.2f}x |")
+        f = {k: float(v) for k, v in r.items() if isinstance(v, float | int)}
+        steps = " | ".join(f"{f.get(f'step_{k}', float('nan')):.1f} s" for k in ["analyze", "segment", "prompt", "draw", "render"])
+        print(f"| {f['song_s']:.0f} s | {r['resolution']} | {r['scenes']} | {r['ahead']} | {f['wall']:.1f} s | "
+              f"**{f['ratio']:.2f}x** | {f['cpu']:.1f} s | {steps} | {f['floor_wall']:.1f} s / {f['floor_cpu']:.1f} s | "
+              f"{f['alone_wall']:.1f} s / {f['alone_cpu']:.1f} s | {f['alone_cpu'] / f['floor_cpu']:.2f}x | "
+              f"{f['frames_wall']:.1f} s / {f['frames_cpu']:.1f} s | **{f['frames_cpu'] / f['floor_cpu']:.2f}x** |")
     return 0
 
 

@@ -174,13 +174,17 @@ def write_own_frames(tl: Timeline, *, cache: Path, out: Path) -> int:
 
 
 def encode_raw_file(raw: Path, *, spec: RenderSpec, x264_params: str | None, out: Path) -> tuple[float, float]:
-    """x264 encoding a raw yuv420p file (the page cache holds it): the floor on storybeat's own frames."""
+    """x264 encoding a raw yuv420p file (the page cache holds it): the floor on storybeat's own frames.
+
+    With the render's x264 thread count (one per encode: the render runs one per core), so the CPU compares;
+    the wall of this single encode does not (it uses one core).
+    """
     params = ["-x264-params", x264_params] if x264_params else []
     t0, c0 = time.perf_counter(), cpu_seconds()
     subprocess.run([ffmpeg_path(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
                     "-s", f"{spec.width}x{spec.height}", "-r", str(spec.fps), "-i", str(raw), "-c:v", "libx264",
-                    "-preset", spec.preset, "-crf", str(spec.crf), *params, "-pix_fmt", "yuv420p", str(out)],
-                   check=True)
+                    "-preset", spec.preset, "-crf", str(spec.crf), *params, "-threads", str(spec.x264_threads),
+                    "-pix_fmt", "yuv420p", str(out)], check=True)
     return time.perf_counter() - t0, cpu_seconds() - c0
 
 

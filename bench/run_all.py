@@ -30,7 +30,9 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("Render", "bench_render.py", [], ["--quick", "--skip-moviepy"]),
     ("Workers across machines", "bench_cluster.py", [], ["--quick"]),
     ("Whole pipeline", "bench_pipeline.py", [], ["--quick"]),
-    ("x264 settings", "bench_x264.py", ["--seconds", "60"], ["--seconds", "20"]),
+    ("x264 settings", "bench_x264.py", ["--seconds", "20", "--repeat", "3"], ["--seconds", "10", "--repeat", "1"]),
+    ("x264 threads", "bench_threads.py", [], ["--seconds", "10", "--repeat", "2", "--resolutions", "720"]),
+    ("Encoding ahead", "bench_ahead.py", ["--repeat", "3"], ["--seconds", "30", "--repeat", "1"]),
     ("API", "bench_api.py", [], ["--pollers", "30", "--sse", "30", "--seconds", "8"]),
 ]
 

@@ -105,7 +105,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     provider = default_provider_name() if args.provider == "auto" else args.provider
     settings = ProjectSettings(
         style=args.style, aspect=args.aspect, provider=provider, resolution=args.resolution,
-        subtitles=not args.no_subtitles, quality=args.quality,
+        subtitles=not args.no_subtitles, quality=args.quality, encode_speed=args.encode_speed,
     )
     audio = Path(args.audio)
     if not audio.is_file():
@@ -495,6 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", default="auto", choices=["auto", *ProjectSettings.choices("provider")])
     p.add_argument("--resolution", type=int, default=defaults.resolution, choices=ProjectSettings.choices("resolution"))
     p.add_argument("--quality", default=defaults.quality, choices=ProjectSettings.choices("quality"))
+    p.add_argument("--encode-speed", default=defaults.encode_speed, choices=ProjectSettings.choices("encode_speed"),
+                   help="fast: ~27%% less encoding CPU for ~25%% bigger files at the same quality")
     p.add_argument("--no-subtitles", action="store_true")
     p.add_argument("--name", default="")
     for name, func, text in (("run", cmd_run, "run the pipeline (default: to RENDERED)"),):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     heartbeat_s: float = 2.0
     stale_after_s: float = 30.0
     render_workers: int = Field(default=2, ge=1, le=64)  # segments encoded at once
+    # encode render chunks while the pictures are drawn: "auto" with a remote illustrator only (it waits on the
+    # network, a core is free: draw + render 0.91-0.93x; with the local one no gain was measurable; render_speed.md)
+    encode_ahead: Literal["auto", "on", "off"] = "auto"
     # Gemini
     gemini_base_url: str | None = None
     gemini_api_version: str = "v1beta"

@@ -355,7 +355,7 @@ _SETTING_TRIGGERS: list[tuple[set[str], str, str]] = [
     ({"provider", "min_scene_ms", "max_scene_ms"}, "", machine.UPLOADED),
     ({"style"}, "change_style", machine.SEGMENTED),
     ({"aspect", "quality", "resolution", "seed", "continuity"}, "change_frame", machine.PROMPTED),
-    ({"subtitles", "subtitle_size", "subtitle_position", "fps", "beat_pulse"}, "change_output", machine.IMAGED),
+    ({"subtitles", "subtitle_size", "subtitle_position", "fps", "beat_pulse", "encode_speed"}, "change_output", machine.IMAGED),
 ]
 
 

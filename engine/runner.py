@@ -189,6 +189,7 @@ class Runner:
             io=StepIO(on_usage=tracker.add_usage, should_stop=self.stop_event.is_set, cache_dir=self.folder.cache_dir,
                       on_progress=lambda fraction, message: tracker.progress(name, round(fraction * 1000), 1000, message)),
             preview=self.preview,
+            renders_next=name == "draw" and "render" in steps_for(self.target),
         )
         remaining = self.config.step_attempts - tracker.attempts(name)
         if remaining <= 0:

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +41,7 @@ from engine.fingerprint import file_sha256, fingerprint
 from engine.render import command, remote, warp
 from engine.render.ffmpeg import FeedPipes, FfmpegProcess
 from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, ass_header, events_between, to_ass, to_lrc, to_srt
-from engine.render.timeline import Chunk, SubtitleLine, TimedClip, Timeline
+from engine.render.timeline import Chunk, RenderSpec, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
@@ -288,13 +288,109 @@ def _encode_audio(audio_path: Path, *, target: Path, timeline: Timeline) -> None
         tmp.unlink(missing_ok=True)
 
 
+def _adopt_or_encode_audio(audio_path: Path, *, target: Path, timeline: Timeline, ahead: Future[None] | None) -> None:
+    """The song's AAC: wait for its encode ahead if one is running, and encode it if it did not appear."""
+    if ahead is not None:
+        wait([ahead])
+    if not target.is_file():
+        _encode_audio(audio_path, target=target, timeline=timeline)
+
+
+def burned_lines(subtitles: list[SubtitleLine], *, spec: RenderSpec) -> list[SubtitleLine]:
+    """The lines a render burns into the picture (none when the spec has subtitles off)."""
+    return [s for s in subtitles if s.text.strip()] if spec.subtitles else []
+
+
+def subtitle_file(burn: list[SubtitleLine], *, spec: RenderSpec, cache_dir: Path) -> Path | None:
+    """The ``.ass`` file of the burned lines in ``cache_dir`` (written once, named by its content), or None."""
+    if not burn:
+        return None
+    ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY,
+                      size=spec.subtitle_size, position=spec.subtitle_position)
+    ass_path = cache_dir / f"subs_{fingerprint(ass_text)}.ass"
+    if not ass_path.exists():
+        _atomic_write_text(ass_path, ass_text)
+    return ass_path
+
+
+def chunk_path(chunk: Chunk, *, timeline: Timeline, burn: list[SubtitleLine], cache_dir: Path) -> Path:
+    """Where a chunk's encode lives in the render cache (named by :func:`chunk_fingerprint`)."""
+    return cache_dir / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=burn)}.mp4"
+
+
+def _audio_fingerprint(audio_path: Path, *, timeline: Timeline) -> str:
+    return fingerprint(RENDER_VERSION, "audio", file_sha256(audio_path), timeline.spec.audio_bitrate_k,
+                       timeline.duration_ms, ffmpeg_path())
+
+
+def audio_path_in_cache(audio_path: Path, *, timeline: Timeline, cache_dir: Path) -> Path:
+    """Where the render keeps the song's AAC encode for this timeline."""
+    return cache_dir / f"audio_{_audio_fingerprint(audio_path, timeline=timeline)}.m4a"
+
+
+class ChunkWriter:
+    """Encodes single chunks of a timeline (and the stills and subtitles they need) into the render cache.
+
+    What it writes is exactly what :func:`render_video` would (same names, same bytes), so a render later
+    finds it cached; used to encode ahead while the pictures are still being drawn (:mod:`engine.steps.encode_ahead`).
+    :meth:`kill` stops its running ffmpeg processes (a shared ``jobs`` lets one kill reach several writers).
+    """
+
+    def __init__(self, timeline: Timeline, *, subtitles: list[SubtitleLine], cache_dir: Path,
+                 jobs: _Jobs | None = None) -> None:
+        self.timeline = timeline
+        self.cache_dir = cache_dir
+        self.burn = burned_lines(subtitles, spec=timeline.spec)
+        self.jobs = jobs or _Jobs()
+        cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def target(self, chunk: Chunk) -> Path:
+        """The chunk's file in the cache."""
+        return chunk_path(chunk, timeline=self.timeline, burn=self.burn, cache_dir=self.cache_dir)
+
+    def encode(self, chunk: Chunk) -> bool:
+        """Encode ``chunk`` into the cache unless it is there; True if it was encoded."""
+        target = self.target(chunk)
+        if target.is_file() and target.stat().st_size > 0:
+            return False
+        spec = self.timeline.spec
+        stills = []
+        for idx in chunk.clip_indexes:
+            clip = self.timeline.clips[idx].clip
+            still = self.cache_dir / still_name(clip.image_sha256, timeline=self.timeline)
+            if not (still.is_file() and still.stat().st_size == spec.width * spec.height * 3 // 2):
+                _make_still(Path(clip.image_path), timeline=self.timeline, target=still, jobs=self.jobs)
+            stills.append(still)
+        ass_path = None
+        if chunk_subtitle_events(chunk, timeline=self.timeline, subtitles=self.burn):
+            ass_path = subtitle_file(self.burn, spec=spec, cache_dir=self.cache_dir)
+        _encode_chunk(chunk, timeline=self.timeline, stills=stills, target=target, ass_path=ass_path, jobs=self.jobs,
+                      progress=_Progress(total_frames=chunk.dur_frames, done_frames=0, callback=None))
+        return True
+
+    def encode_audio(self, audio_path: Path) -> bool:
+        """Encode the song's AAC into the cache unless it is there; True if it was encoded."""
+        target = audio_path_in_cache(audio_path, timeline=self.timeline, cache_dir=self.cache_dir)
+        if target.is_file():
+            return False
+        _encode_audio(audio_path, target=target, timeline=self.timeline)
+        return True
+
+    def kill(self) -> None:
+        """Stop every running ffmpeg of this writer and refuse to start new ones."""
+        self.jobs.kill_all()
+
+
 def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[SubtitleLine], out_path: Path,
                  cache_dir: Path, progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
-                 workers: int = 2) -> RenderResult:
+                 workers: int = 2, in_flight: Mapping[Path, Future[None]] | None = None) -> RenderResult:
     """Render ``timeline`` with the song to ``out_path`` (written atomically) plus ``.srt``/``.lrc`` next to it.
 
     ``progress(fraction, eta_s)`` is called on this thread; ``should_stop()`` true kills
     ffmpeg and raises CancelledError.  Chunks are reused from ``cache_dir`` by fingerprint.
+    ``in_flight``: cache files another thread of this process is writing (encoding ahead); the render waits
+    for those (in one of its workers: the core is busy with that encode anyway) instead of encoding them again,
+    and encodes one itself only if it did not appear.
     """
     spec = timeline.spec
     for tc in timeline.clips:
@@ -304,45 +400,39 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         raise RenderError(f"audio {audio_path} does not exist")
     cache_dir.mkdir(parents=True, exist_ok=True)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    burn = [s for s in subtitles if s.text.strip()] if spec.subtitles else []
-
-    ass_path: Path | None = None
-    ass_text: str | None = None
-    if burn:
-        ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY,
-                          size=spec.subtitle_size, position=spec.subtitle_position)
-        ass_path = cache_dir / f"subs_{fingerprint(ass_text)}.ass"
-        if not ass_path.exists():
-            _atomic_write_text(ass_path, ass_text)
+    burn = burned_lines(subtitles, spec=spec)
+    ass_path = subtitle_file(burn, spec=spec, cache_dir=cache_dir)
+    ass_text = ass_path.read_text(encoding="utf-8") if ass_path is not None else None
 
     planned: list[tuple[Chunk, Path, bool]] = []
     for chunk in timeline.chunks:
-        target = cache_dir / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=burn)}.mp4"
+        target = chunk_path(chunk, timeline=timeline, burn=burn, cache_dir=cache_dir)
         planned.append((chunk, target, target.is_file() and target.stat().st_size > 0))
-    audio_fp = fingerprint(RENDER_VERSION, "audio", file_sha256(Path(audio_path)), spec.audio_bitrate_k,
-                           timeline.duration_ms, ffmpeg_path())
+    audio_fp = _audio_fingerprint(Path(audio_path), timeline=timeline)
     audio_m4a = cache_dir / f"audio_{audio_fp}.m4a"
 
-    todo = [(chunk, target) for chunk, target, cached in planned if not cached]
+    in_flight = in_flight or {}
+    adopted = [(chunk, target) for chunk, target, cached in planned if not cached and target in in_flight]
+    todo = [(chunk, target) for chunk, target, cached in planned if not cached and target not in in_flight]
     reused_frames = sum(chunk.dur_frames for chunk, _, cached in planned if cached)
     tracker = _Progress(total_frames=timeline.total_frames, done_frames=reused_frames, callback=progress)
-    log.info("render %dx%d: %d chunks, %d cached, %d to encode", spec.width, spec.height, len(planned),
-             len(planned) - len(todo), len(todo))
+    log.info("render %dx%d: %d chunks, %d cached, %d being encoded ahead, %d to encode", spec.width, spec.height,
+             len(planned), len(planned) - len(todo) - len(adopted), len(adopted), len(todo))
 
     jobs = _Jobs()
     tracker.report()
-    local_todo = todo
+    local_todo, encoded_remotely = todo, []
     if todo and cluster.configured():  # the chunks go to the cluster's workers (engine/render/remote.py)
         remote.encode_on_cluster(
             todo, timeline=timeline, image_of={tc.clip.image_sha256: Path(tc.clip.image_path) for tc in timeline.clips},
             still_of=lambda sha: still_name(sha, timeline=timeline), ass_text=ass_text,
             needs_subs=lambda c: bool(chunk_subtitle_events(c, timeline=timeline, subtitles=burn)),
             on_chunk_done=lambda c: (tracker.update(c.name, c.dur_frames), tracker.report()), should_stop=should_stop)
-        local_todo = []
+        local_todo, encoded_remotely = [], todo
     if local_todo:  # the warp kernels load while the pictures are prepared
         threading.Thread(target=_warm_up_warp, daemon=True, name="warp-warm-up").start()
     stills: dict[str, Path] = {}  # image sha256 -> raw still, for every picture a chunk to encode shows
-    for chunk, _ in local_todo:
+    for chunk, _ in local_todo + adopted:  # an adopted chunk may have to be encoded here after all
         for idx in chunk.clip_indexes:
             clip = timeline.clips[idx].clip
             stills.setdefault(clip.image_sha256, cache_dir / still_name(clip.image_sha256, timeline=timeline))
@@ -354,16 +444,28 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
                 continue
             futures.append(pool.submit(_make_still, image_of[sha], timeline=timeline, target=still, jobs=jobs))
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
-        # longest first keeps both workers busy to the end
-        futures = []
+        encoded_here: list[Path] = []
+
+        def encode(chunk: Chunk, target: Path) -> None:
+            encoded_here.append(target)
+            _encode_chunk(chunk, timeline=timeline, stills=[stills[timeline.clips[i].clip.image_sha256]
+                                                             for i in chunk.clip_indexes],
+                          target=target, jobs=jobs, progress=tracker,
+                          ass_path=ass_path if chunk_subtitle_events(chunk, timeline=timeline, subtitles=burn) else None)
+
+        def adopt(chunk: Chunk, target: Path) -> None:
+            wait([in_flight[target]])
+            if target.is_file() and target.stat().st_size > 0:
+                tracker.update(chunk.name, chunk.dur_frames)
+            else:
+                encode(chunk, target)
+
+        futures = [pool.submit(adopt, chunk, target) for chunk, target in adopted]  # first: a worker waits, not a core
         if not audio_m4a.is_file():
-            futures.append(pool.submit(_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline))
-        futures += [pool.submit(_encode_chunk, chunk, timeline=timeline,
-                               stills=[stills[timeline.clips[i].clip.image_sha256] for i in chunk.clip_indexes],
-                               target=target, jobs=jobs, progress=tracker,
-                               ass_path=ass_path if chunk_subtitle_events(chunk, timeline=timeline, subtitles=burn)
-                               else None)
-                   for chunk, target in sorted(local_todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
+            futures.append(pool.submit(_adopt_or_encode_audio, Path(audio_path), target=audio_m4a, timeline=timeline,
+                                       ahead=in_flight.get(audio_m4a)))
+        futures += [pool.submit(encode, chunk, target)  # longest first keeps both workers busy to the end
+                    for chunk, target in sorted(local_todo, key=lambda st: -(st[0].dur_frames + 2 * st[0].transition_frames))]
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)
 
     list_path = cache_dir / f".concat_{uuid.uuid4().hex[:8]}.txt"
@@ -396,6 +498,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     tracker.report(force=1.0)
     overall = fingerprint(RENDER_VERSION, [t.name for _, t, _ in planned], audio_fp)
     return RenderResult(out_path=out_path, duration_ms=timeline.duration_ms, width=spec.width, height=spec.height,
-                        chunks_reused=len(planned) - len(todo), chunks_encoded=len(todo),
+                        chunks_reused=len(planned) - len(encoded_here) - len(encoded_remotely),
+                        chunks_encoded=len(encoded_here) + len(encoded_remotely),
                         srt_path=srt_path, lrc_path=lrc_path, fingerprint=overall)
 

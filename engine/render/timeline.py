@@ -54,6 +54,13 @@ class SubtitleLine:
     words: tuple[tuple[str, int, int], ...] = ()
 
 
+# The final render's x264 options per project setting ``encode_speed`` (docs/benchmarks.md ## x264 settings):
+# balanced: diamond motion search (the camera moves smoothly, a wide search finds nothing better) and no in-loop
+# deblocking (at crf 20 the blocks it smooths are invisible; it only blurs the picture's fine texture);
+# fast: also the cheapest sub-pixel refinement, ~27% less x264 CPU for ~25% bigger files at the same SSIM.
+ENCODE_SPEEDS = {"balanced": "me=dia:no-deblock=1", "fast": "me=dia:no-deblock=1:subme=1"}
+
+
 @dataclass(frozen=True)
 class RenderSpec:
     """Output format and encoder settings."""
@@ -68,10 +75,7 @@ class RenderSpec:
     subtitle_position: str = "bottom"  # inside the frame's safe area (engine.render.subtitles.SAFE_AREAS)
     crf: int = 20
     preset: str = "veryfast"
-    # cheaper on zooming/panning stills at the same crf, same size and SSIM/PSNR (docs/benchmarks.md ## Render):
-    # diamond motion search (the camera moves smoothly, a wide search finds nothing better) and no in-loop
-    # deblocking (at crf 20 the blocks it smooths are invisible; it only blurs the picture's fine texture)
-    x264_params: str = "me=dia:no-deblock=1"
+    x264_params: str = ENCODE_SPEEDS["balanced"]
     # x264's own threads per chunk encode.  Explicit, because x264's output depends on its thread count and its
     # default follows the machine's cores: with it fixed, every machine (and a cluster's workers) encodes the same
     # bytes.  The render runs one encode per core at once, so one thread each keeps the cores busy.
@@ -96,8 +100,11 @@ _PREVIEW_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (360, 360)}
 
 def render_spec(*, aspect: str, resolution: int, fps: int = 30, preview: bool = False,
                 subtitles: bool = True, beat_pulse: bool = True, subtitle_size: str = "medium",
-                subtitle_position: str = "bottom") -> RenderSpec:
-    """The spec for a project's settings: 16:9 / 9:16 / 1:1 at 720p or 1080p; preview is 360p, fast and rough."""
+                subtitle_position: str = "bottom", encode_speed: str = "balanced") -> RenderSpec:
+    """The spec for a project's settings: 16:9 / 9:16 / 1:1 at 720p or 1080p; preview is 360p, fast and rough.
+
+    ``encode_speed`` picks the final render's x264 options (:data:`ENCODE_SPEEDS`).
+    """
     if preview:
         if aspect not in _PREVIEW_SIZES:
             raise InputError(f"unknown aspect {aspect!r}")
@@ -108,8 +115,11 @@ def render_spec(*, aspect: str, resolution: int, fps: int = 30, preview: bool = 
     if (aspect, resolution) not in _SIZES:
         raise InputError(f"unknown format {aspect} {resolution}p")
     width, height = _SIZES[(aspect, resolution)]
+    if encode_speed not in ENCODE_SPEEDS:
+        raise InputError(f"unknown encode speed {encode_speed!r}")
     return RenderSpec(width=width, height=height, fps=fps, preview=False, subtitles=subtitles,
-                      beat_pulse=beat_pulse, subtitle_size=subtitle_size, subtitle_position=subtitle_position)
+                      beat_pulse=beat_pulse, subtitle_size=subtitle_size, subtitle_position=subtitle_position,
+                      x264_params=ENCODE_SPEEDS[encode_speed])
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class StepContext:
     progress: ProgressFn = lambda done, total, message: None
     io: StepIO = field(default_factory=StepIO)
     preview: bool = False  # render step only: fast low-resolution render
+    renders_next: bool = False  # draw step: this run renders after it (so it may encode ahead)
 
     def check_stop(self) -> None:
         """Raise CancelledError if a stop was requested."""

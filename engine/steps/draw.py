@@ -34,6 +34,7 @@ from engine.steps.draw_batch import prefetch, uses_batch
 from engine.steps.draw_units import paint
 from engine.steps.draw_units import prefetch as paint_on_cluster
 from engine.steps.draw_units import uses_cluster
+from engine.steps.encode_ahead import EncodeAhead, NoEncodeAhead, encode_ahead
 from engine.storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -238,7 +239,15 @@ def kept_as_is(ctx: StepContext, scene: Scene, record: ImageRecord | None) -> bo
 
 
 def run(ctx: StepContext) -> bool:
-    """Draw every scene's current version that has no valid picture yet; True if any record was written."""
+    """Draw every scene's current version that has no valid picture yet; True if any record was written.
+
+    When the run renders next, the chunks of finished scenes are encoded meanwhile (:mod:`engine.steps.encode_ahead`).
+    """
+    with encode_ahead(ctx) as encoding:
+        return _draw_all(ctx, encoding)
+
+
+def _draw_all(ctx: StepContext, encoding: EncodeAhead | NoEncodeAhead) -> bool:
     segments = ctx.require_segments()
     prompts = ctx.require_prompts()
     by_id = {sp.id: sp for sp in prompts.scenes}
@@ -251,12 +260,13 @@ def run(ctx: StepContext) -> bool:
     elif not continuity and uses_cluster(ctx):  # the local pictures painted by the cluster's workers (draw_units.py)
         paint_on_cluster(ctx, segments, prompts, cast, references)
     # the local pictures drawn two at a time ahead of the loop (draw_ahead.py), unless the cluster painted them
-    ahead = None if not continuity and uses_cluster(ctx) else draw_ahead.start(
+    drawn_ahead = None if not continuity and uses_cluster(ctx) else draw_ahead.start(
         ctx, segments, prompts, cast, references, continuity=continuity, batch=uses_batch(ctx))
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity
     changed = False
     for done, scene in enumerate(segments.scenes):
         ctx.check_stop()
+        encoding.ready(done)  # the scenes before this one have their final picture
         sp = by_id[scene.id]
         version = sp.latest
         members = scene_cast(cast, scene, version)
@@ -301,7 +311,7 @@ def run(ctx: StepContext) -> bool:
         if adopted is None:
             ctx.progress(done, total, f"drawing {scene.id} v{version.version}")
             previous_png = previous[1].read_bytes() if continuity and previous and previous[1].is_file() else None
-            drawn = ahead.take(scene.id, version.version, want) if ahead else None  # the same bytes, drawn ahead
+            drawn = drawn_ahead.take(scene.id, version.version, want) if drawn_ahead else None  # the same bytes
             data, meta = drawn or _draw_one(ctx, scene, version, prompts, want, pictures, previous_png)
             atomic_write_bytes(path, data)
             adopted = image_record(meta, data, rel=rel)
@@ -310,6 +320,6 @@ def run(ctx: StepContext) -> bool:
         changed = True
         atomic_write_json(ctx.folder.prompts_json, prompts)  # finished units survive a crash
         ctx.progress(done + 1, total, f"{scene.id} v{version.version} {adopted.status}")
-    if ahead:
-        ahead.close()
+    if drawn_ahead:
+        drawn_ahead.close()
     return changed

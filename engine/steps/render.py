@@ -15,7 +15,8 @@ from engine.errors import RenderError
 from engine.fingerprint import fingerprint
 from engine.models import RenderRecord
 from engine.render.render import render_video
-from engine.render.timeline import Clip, RenderSpec, SubtitleLine, build_timeline, render_spec
+from engine.render.timeline import Clip, RenderSpec, SubtitleLine, Timeline, build_timeline, render_spec
+from engine.steps import encode_ahead
 from engine.steps.common import StepContext
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,12 @@ log = logging.getLogger(__name__)
 STEP_VERSION = "1"
 
 
-def build_inputs(ctx: StepContext) -> tuple[list[Clip], list[SubtitleLine], RenderSpec, int]:
-    """Clips (latest picture per scene), subtitle lines, the render spec and the duration."""
+def build_inputs(ctx: StepContext, *, missing_ok: bool = False) -> tuple[list[Clip], list[SubtitleLine], RenderSpec, int]:
+    """Clips (latest picture per scene), subtitle lines, the render spec and the duration.
+
+    ``missing_ok``: a scene without a picture (yet) gets a clip with no picture (empty sha256), not an error;
+    encoding ahead (:mod:`engine.render.ahead`) plans the timeline before every picture is drawn.
+    """
     analysis = ctx.require_analysis()
     segments = ctx.require_segments()
     prompts = ctx.require_prompts()
@@ -32,15 +37,16 @@ def build_inputs(ctx: StepContext) -> tuple[list[Clip], list[SubtitleLine], Rend
     clips = []
     for scene in segments.scenes:
         record = by_id[scene.id].latest.image if scene.id in by_id else None
-        if record is None or record.file is None:
-            raise RenderError(f"{scene.id} has no picture yet: run the draw step first")
-        path = ctx.folder.resolve(record.file)
-        if not path.is_file():
-            raise RenderError(f"{scene.id}: picture {record.file} is missing")
+        path = ctx.folder.resolve(record.file) if record is not None and record.file is not None else None
+        if path is None or not path.is_file():
+            if not missing_ok:
+                raise RenderError(f"{scene.id} has no picture yet: run the draw step first" if path is None
+                                  else f"{scene.id}: picture {record.file if record else ''} is missing")
+            record, path = None, ctx.folder.images_dir
         beats = tuple(b - scene.start_ms for b in analysis.beats_ms if scene.start_ms <= b < scene.end_ms)
         clips.append(
             Clip(
-                scene_id=scene.id, image_path=path, image_sha256=record.sha256,
+                scene_id=scene.id, image_path=path, image_sha256=record.sha256 if record is not None else "",
                 start_ms=scene.start_ms, end_ms=scene.end_ms, mood=scene.mood, energy=scene.energy, beats_ms=beats,
             )
         )
@@ -52,9 +58,14 @@ def build_inputs(ctx: StepContext) -> tuple[list[Clip], list[SubtitleLine], Rend
     ]
     spec = render_spec(
         aspect=s.aspect, resolution=s.resolution, fps=s.fps, preview=ctx.preview, subtitles=s.subtitles, beat_pulse=s.beat_pulse,
-        subtitle_size=s.subtitle_size, subtitle_position=s.subtitle_position,
+        subtitle_size=s.subtitle_size, subtitle_position=s.subtitle_position, encode_speed=s.encode_speed,
     )
     return clips, subtitles, spec, analysis.duration_ms
+
+
+def plan_timeline(ctx: StepContext, clips: list[Clip], *, spec: RenderSpec, duration_ms: int) -> Timeline:
+    """The project's timeline for these clips (motions and transitions seeded by the project's seed)."""
+    return build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=ctx.project.settings.seed)
 
 
 def run(ctx: StepContext) -> bool:
@@ -72,7 +83,7 @@ def run(ctx: StepContext) -> bool:
     version = max((r.version for r in project.renders), default=0) + 1
     name = f"{'preview' if ctx.preview else 'final'}_v{version}.mp4"
     out = ctx.folder.renders_dir / name
-    timeline = build_timeline(clips, duration_ms=duration_ms, spec=spec, seed=project.settings.seed)
+    timeline = plan_timeline(ctx, clips, spec=spec, duration_ms=duration_ms)
     total_ms = duration_ms
 
     def on_progress(fraction: float, eta_s: float | None) -> None:
@@ -87,6 +98,7 @@ def run(ctx: StepContext) -> bool:
         progress=on_progress,
         should_stop=ctx.io.should_stop,
         workers=get_settings().render_workers,
+        in_flight=encode_ahead.in_flight(),  # chunks the draw step is still encoding ahead in this process
     )
     project.renders.append(
         RenderRecord(

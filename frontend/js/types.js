@@ -5,7 +5,7 @@
  * @typedef {{id:string, name:string, state:string, created_at:string, updated_at:string,
  *   thumbnail_url:string|null, duration_ms:number|null, status_text?:string}} ProjectSummary
  *
- * @typedef {{style:string, aspect:"16:9"|"9:16"|"1:1", resolution:number, subtitles:boolean, subtitle_size?:string, subtitle_position?:string,
+ * @typedef {{style:string, aspect:"16:9"|"9:16"|"1:1", resolution:number, subtitles:boolean, subtitle_size?:string, subtitle_position?:string, encode_speed?:string,
  *   quality:"fast"|"pro", provider:"local"|"gemini", fps?:number, continuity?:boolean, [k:string]: unknown}} Settings
  *
  * @typedef {{version:number, preview:boolean, url:string, srt_url:string|null, lrc_url:string|null,

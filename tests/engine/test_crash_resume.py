@@ -5,6 +5,8 @@ moment (during analysis, halfway through pictures, during render), runs
 ``python -m engine resume`` and checks that the result equals an
 uninterrupted run and that no finished picture was redrawn.
 
+Encoding ahead is on (``STORYBEAT_ENCODE_AHEAD=on``): render chunks are encoded while the pictures are drawn.
+
 Each runs on both storage backends (the ``backend`` fixture): on disk, and with
 a bucket on the loopback S3 server, where the resume runs from another local
 working copy (as on another machine) and the result is read from the bucket.
@@ -31,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def cli(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a fresh process."""
-    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), "STORYBEAT_ENCODE_AHEAD": "on"}
     proc = subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
     if check and proc.returncode != 0:
         raise AssertionError(f"engine {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
@@ -39,7 +41,7 @@ def cli(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def start_worker(data: Path, project_id: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STORYBEAT_DATA": str(data), "PYTHONPATH": str(REPO), "STORYBEAT_ENCODE_AHEAD": "on"}
     return subprocess.Popen([sys.executable, "-m", "engine", "run", project_id, "--quiet"], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -141,7 +143,7 @@ def reference(song: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory)
     return snapshot(ProjectFolder(project_id, root=data / "projects"))
 
 
-@pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "render", "joining"])
+@pytest.mark.parametrize("kill_point", ["analysis", "half_pictures", "encoding_ahead", "render", "joining"])
 def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[Path, Path], reference: dict, tmp_path: Path,
                                                   backend: str) -> None:
     data = tmp_path / "data"
@@ -157,6 +159,9 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
             s = step(job(data, project_id), "draw")
             return s.get("total", 0) > 2 and s.get("done", 0) >= s["total"] // 2
         kill_when(proc, half)
+    elif kill_point == "encoding_ahead":  # among the pictures, while a chunk is encoded ahead into the render cache
+        kill_when(proc, lambda: step(job(data, project_id), "draw").get("status") == "running"
+                  and any(folder.render_cache_dir.glob(".chunk_*.tmp*")), poll_s=0.001)
     elif kill_point == "render":
         kill_when(proc, lambda: step(job(data, project_id), "render").get("status") == "running"
                   and step(job(data, project_id), "render").get("done", 0) > 0)
@@ -175,7 +180,7 @@ def test_sigkill_then_resume_equals_uninterrupted(kill_point: str, song: tuple[P
     else:
         finished = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.images_dir.glob("*.png")} if folder.images_dir.exists() else {}
     killed_state = ProjectFolder(project_id).load_project().state if backend == "s3" else folder.load_project().state
-    if kill_point == "half_pictures":
+    if kill_point in ("half_pictures", "encoding_ahead"):
         assert killed_state == machine.PROMPTED and finished, "expected to be killed among the pictures"
     assert cli(data, "status", project_id).returncode == 0
     # what a kill in the middle of an atomic write leaves (the write layer's own temp name)

@@ -104,3 +104,34 @@ def test_raw_still_keeps_the_picture_and_its_colours(tmp_path: Path) -> None:
     # against the RGB picture only 4:2:0 chroma loss on this very colourful texture, and no colour cast
     assert (np.abs(ours - direct).mean(axis=(0, 1)) < 8.0).all()
     assert np.abs(ours.mean(axis=(0, 1)) - direct.mean(axis=(0, 1))).max() < 2.0
+
+
+def test_chunks_written_by_another_thread_are_awaited_not_encoded_twice(tmp_path: Path) -> None:
+    """``in_flight`` (encoding ahead): the render waits for those files; one that never appears it encodes itself."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from engine.render.render import ChunkWriter, audio_path_in_cache
+
+    clips = _clips(tmp_path, n=3, scene_ms=1000)
+    audio = _wav(tmp_path / "a.wav", seconds=3.0)
+    spec = RenderSpec(width=W, height=H, fps=FPS, preset="ultrafast", crf=23)
+    tl = build_timeline(clips, duration_ms=3000, spec=spec, seed=4)
+    plain = render_video(tl, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "plain.mp4", cache_dir=tmp_path / "c1")
+    assert len(tl.chunks) >= 2
+
+    cache = tmp_path / "c2"
+    writer = ChunkWriter(tl, subtitles=SUBS, cache_dir=cache)
+    first, second = tl.chunks[0], tl.chunks[1]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        written = pool.submit(writer.encode, first)  # really written by another thread
+        never: Future[None] = Future()
+        never.set_result(None)  # "done", but its file never appeared (an ahead encode that failed)
+        audio_fut = pool.submit(writer.encode_audio, audio)
+        in_flight = {writer.target(first): written, writer.target(second): never,
+                     audio_path_in_cache(audio, timeline=tl, cache_dir=cache): audio_fut}
+        result = render_video(tl, audio_path=audio, subtitles=SUBS, out_path=tmp_path / "ahead.mp4", cache_dir=cache,
+                              in_flight=in_flight)  # type: ignore[arg-type]
+    assert written.result() is True  # the other thread encoded it, the render did not
+    assert result.chunks_reused == 1 and result.chunks_encoded == len(tl.chunks) - 1
+    assert (tmp_path / "ahead.mp4").read_bytes() == (tmp_path / "plain.mp4").read_bytes()
+    assert plain.chunks_encoded == len(tl.chunks)

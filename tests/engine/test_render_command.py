@@ -339,3 +339,23 @@ def test_chunks_without_a_lyric_burn_no_subtitles_and_keep_their_cache_key() -> 
         same = chunk_fingerprint(chunk, timeline=tl, subtitles=[line]) == chunk_fingerprint(chunk, timeline=tl,
                                                                                                subtitles=[])
         assert same == (chunk not in with_line)  # adding a line re-encodes only the chunks where it shows
+
+
+def test_encode_speed_picks_the_x264_options_and_only_re_renders(data_root: Path) -> None:
+    """The project's ``encode_speed``: fast adds x264's cheapest sub-pixel search; changing it rewinds to IMAGED."""
+    from engine import machine
+    from engine.project import create_project, update_settings
+    from engine.render.timeline import ENCODE_SPEEDS, render_spec
+    from engine.storage import ProjectFolder
+
+    balanced = render_spec(aspect="16:9", resolution=720)
+    fast = render_spec(aspect="16:9", resolution=720, encode_speed="fast")
+    assert balanced.x264_params == ENCODE_SPEEDS["balanced"] == RenderSpec(width=16, height=16).x264_params
+    assert "subme=1" in fast.x264_params and "subme" not in balanced.x264_params
+    assert command.video_encoder_args(fast) != command.video_encoder_args(balanced)  # its own cached chunks
+    project = create_project()
+    folder = ProjectFolder(project.id)
+    project.state = machine.RENDERED
+    folder.save_project(project)
+    assert update_settings(project.id, {"encode_speed": "fast"}).state == machine.IMAGED
+    assert folder.load_project().settings.encode_speed == "fast"

@@ -181,7 +181,7 @@ def test_after_stop_one_primary_action(page: Page, ui_server: UiServer, song: tu
 def test_new_project_upload_focus_errors_and_settings(page: Page, ui_server: UiServer, song: tuple[Path, str],
                                                       tmp_path: Path) -> None:
     """No "Replace track" before a track; a server error reads as a sentence; focus lands on the live status
-    after "Upload & generate"; 1080p and the subtitle size and position are chosen on the page."""
+    after "Upload & generate"; 1080p, the subtitle size and position and the encoding are chosen on the page."""
     page.goto(ui_server.base_url + "/")
     page.get_by_label("Project name").fill("First song")
     page.get_by_role("button", name="Create project").click()
@@ -198,9 +198,12 @@ def test_new_project_upload_focus_errors_and_settings(page: Page, ui_server: UiS
     expect(page.locator("#subtitle_size-large")).to_be_checked()
     page.locator("label[for='subtitle_position-top']").click()
     expect(page.locator("#subtitle_position-top")).to_be_checked()
+    page.locator("label[for='encode_speed-fast']").click()
+    expect(page.locator("#encode_speed-fast")).to_be_checked()
     with ui_server.client() as http:
         settings = http.get(f"/projects/{pid}").json()["settings"]
-    assert (settings["resolution"], settings["subtitle_size"], settings["subtitle_position"]) == (1080, "large", "top")
+    assert (settings["resolution"], settings["subtitle_size"], settings["subtitle_position"], settings["encode_speed"]) == \
+        (1080, "large", "top", "fast")
     shoot(page, "ui_setup_options", docs=True)
     # a file the server cannot read: its lower-case error reads as a sentence
     junk = tmp_path / "broken.wav"

@@ -24,6 +24,10 @@ const SUB_SIZES = [
 const SUB_POSITIONS = [
   { value: "bottom", label: "Bottom", hint: "" }, { value: "middle", label: "Middle", hint: "" }, { value: "top", label: "Top", hint: "" },
 ];
+const ENCODE_SPEEDS = [
+  { value: "balanced", label: "Balanced", hint: "smallest file" },
+  { value: "fast", label: "Fast", hint: "about a quarter less encoding, a quarter bigger file, same look" },
+];
 const QUALITY = [
   { value: "fast", label: "Fast", hint: "quick drafts (gemini-2.5-flash-image)" },
   { value: "pro", label: "Pro", hint: "finest detail (gemini-3-pro-image-preview)" },
@@ -208,6 +212,7 @@ export function mountSetup(host, project, ctx) {
       stylePicker(ctx.styles, s.style, { disabled: locked, onChange: (id) => patch({ style: id }) }),
       h("div", { class: "settings-row" },
         radioGroup("Image quality", "quality", QUALITY, s.quality, locked, (v) => patch({ quality: v }), false),
+        radioGroup("Video encoding", "encode_speed", ENCODE_SPEEDS, s.encode_speed || "balanced", locked, (v) => patch({ encode_speed: v }), false),
         h("fieldset", { class: "switch-field", disabled: locked },
           h("legend", null, "Subtitles"),
           h("label", { class: "switch" },
