@@ -35,3 +35,23 @@ def project_template(root: Path, *, project_id: str, lyrics: str, bars: int, see
         else:
             os.environ["STORYBEAT_DATA"] = old
         get_settings.cache_clear()
+
+
+def short_project(tmp_path: Path, *, bars: int, lyrics: str, target: str, max_scene_ms: int) -> str:
+    """A synthetic 120 BPM song of ``bars`` with ``lyrics`` as a local project (2 s scenes at least) run to
+    ``target`` on the current data root; returns its id."""
+    wav = tmp_path / "song.wav"
+    make_song(wav, bpm=120, bars=bars, sections=None, seed=5)
+    project = actions.create_project(settings=ProjectSettings(min_scene_ms=2000, max_scene_ms=max_scene_ms))
+    actions.upload_track(project.id, audio=wav, original_name="song.wav", lyrics_text=lyrics)
+    Runner(project.id, target=target).run()
+    return project.id
+
+
+def timed_song(root: Path, *, bars: int, first_s: int, lines: int) -> tuple[Path, Path]:
+    """A synthetic 112 BPM song of ``bars`` and an LRC of ``lines`` lines, one every 4 s from ``first_s``."""
+    wav = root / "song.wav"
+    make_song(wav, bpm=112, bars=bars, sections=None, seed=11)
+    lrc = root / "song.lrc"
+    lrc.write_text("\n".join(f"[00:{first_s + i * 4:02d}.00]line number {i} under the city lights" for i in range(lines)) + "\n")
+    return wav, lrc

@@ -19,6 +19,7 @@ from engine.providers.local import local_provider
 from engine.runner import Runner
 from engine.steps.draw import META_FP
 from engine.storage import ProjectFolder
+from tests.engine.templates import short_project
 
 LRC = "[00:00.50]She walks the night city\n[00:03.00]Rain on the road\n[00:05.50]Her heart on fire\n"
 
@@ -53,14 +54,7 @@ def counting_provider(ill: CountingIllustrator) -> Provider:
 @pytest.fixture
 def imaged(data_root: Path, tmp_path: Path) -> str:
     """A short local project drawn to IMAGED."""
-    from engine.audio.sample import make_song
-
-    wav = tmp_path / "song.wav"
-    make_song(wav, bpm=120, bars=4, sections=None, seed=5)
-    project = actions.create_project(settings=ProjectSettings(min_scene_ms=2000, max_scene_ms=4000))
-    actions.upload_track(project.id, audio=wav, original_name="song.wav", lyrics_text=LRC)
-    Runner(project.id, target=machine.IMAGED).run()
-    return project.id
+    return short_project(tmp_path, bars=4, lyrics=LRC, target=machine.IMAGED, max_scene_ms=4000)
 
 
 def run_counted(pid: str) -> CountingIllustrator:

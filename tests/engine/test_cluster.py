@@ -20,6 +20,7 @@ import pytest
 from engine.storage import ProjectFolder
 from tests.conftest import use_bucket
 from tests.engine.test_crash_resume import bucket_copy, cli, frame_md5s, job, step
+from tests.engine.templates import timed_song
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -83,14 +84,7 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from engine.audio.sample import make_song
-
-    root = tmp_path_factory.mktemp("song")
-    wav = root / "song.wav"
-    make_song(wav, bpm=112, bars=8, sections=None, seed=11)
-    lrc = root / "song.lrc"
-    lrc.write_text("\n".join(f"[00:{2 + i * 4:02d}.00]line number {i} under the city lights" for i in range(4)) + "\n")
-    return wav, lrc
+    return timed_song(tmp_path_factory.mktemp("song"), bars=8, first_s=2, lines=4)
 
 
 def _new(data: Path, song: tuple[Path, Path]) -> str:

@@ -26,6 +26,7 @@ import pytest
 from engine import machine
 from engine.render.ffmpeg import ffmpeg_path
 from engine.storage import TEMP_GLOB, ProjectFolder
+from tests.engine.templates import timed_song
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -123,14 +124,7 @@ def snapshot(folder: ProjectFolder) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from engine.audio.sample import make_song
-
-    root = tmp_path_factory.mktemp("song")
-    wav = root / "song.wav"
-    make_song(wav, bpm=112, bars=12, sections=None, seed=11)
-    lrc = root / "song.lrc"
-    lrc.write_text("\n".join(f"[00:{4 + i * 4:02d}.00]line number {i} under the city lights" for i in range(5)) + "\n")
-    return wav, lrc
+    return timed_song(tmp_path_factory.mktemp("song"), bars=12, first_s=4, lines=5)
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 
 from engine import machine
-from engine import project as actions
 from engine.cast import CastPicture
 from engine.errors import CancelledError
 from engine.images import PNG_COMPRESS_LEVEL, png_bytes
-from engine.models import ProjectSettings
 from engine.providers.local import local_provider
 from engine.runner import Runner
 from engine.steps import draw, draw_ahead
 from engine.steps.common import StepContext
 from engine.steps.draw_batch import pictures_to_draw
 from engine.storage import ProjectFolder
+from tests.engine.templates import short_project
 
 LRC = "[00:00.50]She walks the night city\n[00:03.00]Rain on the road\n[00:05.50]Her heart on fire\n" \
       "[00:08.00]The sea under the moon\n[00:10.50]A train in the snow\n"
@@ -27,14 +26,7 @@ LRC = "[00:00.50]She walks the night city\n[00:03.00]Rain on the road\n[00:05.50
 @pytest.fixture
 def prompted(data_root: Path, tmp_path: Path) -> str:
     """A short local project with five or more scenes, prompted (no pictures yet)."""
-    from engine.audio.sample import make_song
-
-    wav = tmp_path / "song.wav"
-    make_song(wav, bpm=120, bars=7, sections=None, seed=5)
-    project = actions.create_project(settings=ProjectSettings(min_scene_ms=2000, max_scene_ms=3000))
-    actions.upload_track(project.id, audio=wav, original_name="song.wav", lyrics_text=LRC)
-    Runner(project.id, target=machine.PROMPTED).run()
-    return project.id
+    return short_project(tmp_path, bars=7, lyrics=LRC, target=machine.PROMPTED, max_scene_ms=3000)
 
 
 def _context(pid: str) -> StepContext:
