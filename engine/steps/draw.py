@@ -39,7 +39,9 @@ from engine.storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
 
-STEP_VERSION = "2"  # 2: PNGs at zlib level 1 (engine.images.PNG_COMPRESS_LEVEL; the same pixels, other bytes)
+# Not raised for the PNG compression level (engine.images.PNG_COMPRESS_LEVEL): a level changes the bytes, not the
+# pixels, and a new STEP_VERSION would redraw -- with Gemini, pay for -- every picture of every existing project.
+STEP_VERSION = "1"
 META_FP = "storybeat:fingerprint"
 META_STATUS = "storybeat:status"
 META_REASON = "storybeat:reason"

@@ -158,7 +158,7 @@ def test_only_the_local_illustrator_without_continuity_or_batch_draws_ahead(prom
     assert not draw_ahead.draws_ahead(other, continuity=False, batch=False)
 
 
-def test_png_level_is_lossless_and_named_by_the_draw_version() -> None:
+def test_png_level_is_lossless() -> None:
     from io import BytesIO
 
     import numpy as np
@@ -168,4 +168,27 @@ def test_png_level_is_lossless_and_named_by_the_draw_version() -> None:
     img = Image.fromarray(rng.integers(0, 255, (90, 160, 3), dtype=np.uint8))
     back = Image.open(BytesIO(png_bytes(img, metadata={"k": "v"})))
     assert np.array_equal(np.asarray(back.convert("RGB")), np.asarray(img))
-    assert PNG_COMPRESS_LEVEL == 1 and draw.STEP_VERSION == "2"  # a new level needs a new draw STEP_VERSION
+    assert PNG_COMPRESS_LEVEL == 1
+
+
+def test_pictures_stored_at_another_png_level_are_kept(prompted: str) -> None:
+    """Pictures written at the old level (3: other bytes, the same pixels and fingerprint) are not drawn again:
+    the level is not part of a picture's fingerprint, so an upgrade redraws (and pays for) nothing."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from engine.images import read_png_metadata
+
+    Runner(prompted, target=machine.IMAGED).run()
+    folder = ProjectFolder(prompted)
+    for path in folder.images_dir.glob("seg_*.png"):
+        with Image.open(path) as img:
+            img.load()
+            old = png_bytes(img.convert("RGB"), metadata=read_png_metadata(path), level=3)
+        assert old != path.read_bytes()
+        path.write_bytes(old)
+    before = {p.name: p.read_bytes() for p in folder.images_dir.glob("seg_*.png")}
+    assert draw.run(_context(prompted)) is False  # the draw step again: every picture up to date
+    after = {p.name: p.read_bytes() for p in folder.images_dir.glob("seg_*.png")}
+    assert after == before  # no new version, no picture rewritten
