@@ -263,7 +263,8 @@ def _draw_all(ctx: StepContext, encoding: EncodeAhead | NoEncodeAhead) -> bool:
         paint_on_cluster(ctx, segments, prompts, cast, references)
     # the local pictures drawn two at a time ahead of the loop (draw_ahead.py), unless the cluster painted them
     drawn_ahead = None if not continuity and uses_cluster(ctx) else draw_ahead.start(
-        ctx, segments, prompts, cast, references, continuity=continuity, batch=uses_batch(ctx))
+        ctx, segments, prompts, cast, references, continuity=continuity, batch=uses_batch(ctx),
+        threads=1 if isinstance(encoding, EncodeAhead) else draw_ahead.DRAW_THREADS)  # a core for the encodes
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity
     changed = False
     for done, scene in enumerate(segments.scenes):

@@ -84,8 +84,9 @@ class DrawAhead:
 
 
 def start(ctx: StepContext, segments: Segments, prompts: Prompts, cast: Cast, references: dict[str, bytes], *,
-          continuity: bool, batch: bool) -> DrawAhead | None:
-    """A :class:`DrawAhead` for the pictures this draw step will draw, or None when they are not drawn ahead."""
+          continuity: bool, batch: bool, threads: int = DRAW_THREADS) -> DrawAhead | None:
+    """A :class:`DrawAhead` for the pictures this draw step will draw on ``threads`` (one when render chunks are
+    encoded ahead beside it, which take the other core), or None when they are not drawn ahead."""
     if not draws_ahead(ctx, continuity=continuity, batch=batch):
         return None
     from engine.cast import CastPicture
@@ -96,5 +97,5 @@ def start(ctx: StepContext, segments: Segments, prompts: Prompts, cast: Cast, re
         return _draw_one(ctx, w.scene, w.version, prompts, w.want, pictures)
 
     wanted = pictures_to_draw(ctx, segments, prompts, cast)
-    log.debug("%d picture(s) drawn ahead on %d threads", len(wanted), DRAW_THREADS)
-    return DrawAhead(wanted, draw, check_stop=ctx.check_stop)
+    log.debug("%d picture(s) drawn ahead on %d thread(s)", len(wanted), threads)
+    return DrawAhead(wanted, draw, check_stop=ctx.check_stop, threads=threads)
