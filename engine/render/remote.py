@@ -123,14 +123,13 @@ def scratch_dir() -> Path:
 def _fetch_still(store, sha: str, picture_key: str, still_key: str, *, timeline, jobs) -> Path:  # type: ignore[no-untyped-def]
     """The raw still of a picture on this worker: cached in scratch, or from the bucket, or made from the picture."""
     from engine.fingerprint import file_sha256
-    from engine.render.render import _make_still
+    from engine.render.render import _make_still, still_ready
 
     spec = timeline.spec
-    size = spec.width * spec.height * 3 // 2
     still = scratch_dir() / still_key.rsplit("/", 1)[-1]
-    if still.is_file() and still.stat().st_size == size:
+    if still_ready(still, spec):
         return still
-    if store.download(still_key, still) is not None and still.stat().st_size == size:
+    if store.download(still_key, still) is not None and still_ready(still, spec):
         return still
     still.unlink(missing_ok=True)
     picture = scratch_dir() / f".{sha[:16]}.{os.getpid()}.{threading.get_ident()}.png"

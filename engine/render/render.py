@@ -121,6 +121,16 @@ def still_name(image_sha256: str, *, timeline: Timeline) -> str:
     return f"still_{fingerprint(RENDER_VERSION, 'still', image_sha256, command.still_filters(spec), ffmpeg_path())}.yuv"
 
 
+def still_bytes(spec: RenderSpec) -> int:
+    """The size of a complete raw still: one yuv420p frame of the output size."""
+    return spec.width * spec.height * 3 // 2
+
+
+def still_ready(still: Path, spec: RenderSpec) -> bool:
+    """Whether ``still`` is there and complete (a still of another size is made again)."""
+    return still.is_file() and still.stat().st_size == still_bytes(spec)
+
+
 def manifest_name(timeline: Timeline) -> str:
     """Name of the manifest listing the cache files of the newest render of this output format."""
     spec = timeline.spec
@@ -239,7 +249,7 @@ def _make_still(image_path: Path, *, timeline: Timeline, target: Path, jobs: _Jo
     jobs.run(target.name, command.still_args(image_path, spec=timeline.spec, out_path=tmp), target=target, tmp=tmp,
              what=f"preparing the picture {Path(image_path).name}")
     size = target.stat().st_size
-    expected = timeline.spec.width * timeline.spec.height * 3 // 2
+    expected = still_bytes(timeline.spec)
     if size != expected:
         target.unlink(missing_ok=True)
         raise RenderError(f"picture {image_path}: raw still has {size} bytes, expected {expected}")
@@ -358,7 +368,7 @@ class ChunkWriter:
         for idx in chunk.clip_indexes:
             clip = self.timeline.clips[idx].clip
             still = self.cache_dir / still_name(clip.image_sha256, timeline=self.timeline)
-            if not (still.is_file() and still.stat().st_size == spec.width * spec.height * 3 // 2):
+            if not still_ready(still, spec):
                 _make_still(Path(clip.image_path), timeline=self.timeline, target=still, jobs=self.jobs)
             stills.append(still)
         ass_path = None
@@ -402,7 +412,6 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     out_path.parent.mkdir(parents=True, exist_ok=True)
     burn = burned_lines(subtitles, spec=spec)
     ass_path = subtitle_file(burn, spec=spec, cache_dir=cache_dir)
-    ass_text = ass_path.read_text(encoding="utf-8") if ass_path is not None else None
 
     planned: list[tuple[Chunk, Path, bool]] = []
     for chunk in timeline.chunks:
@@ -425,7 +434,8 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     if todo and cluster.configured():  # the chunks go to the cluster's workers (engine/render/remote.py)
         remote.encode_on_cluster(
             todo, timeline=timeline, image_of={tc.clip.image_sha256: Path(tc.clip.image_path) for tc in timeline.clips},
-            still_of=lambda sha: still_name(sha, timeline=timeline), ass_text=ass_text,
+            still_of=lambda sha: still_name(sha, timeline=timeline),
+            ass_text=ass_path.read_text(encoding="utf-8") if ass_path is not None else None,
             needs_subs=lambda c: bool(chunk_subtitle_events(c, timeline=timeline, subtitles=burn)),
             on_chunk_done=lambda c: (tracker.update(c.name, c.dur_frames), tracker.report()), should_stop=should_stop)
         local_todo, encoded_remotely = [], todo
@@ -440,7 +450,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures: list[Future[None]] = []
         for sha, still in stills.items():
-            if still.is_file() and still.stat().st_size == spec.width * spec.height * 3 // 2:
+            if still_ready(still, spec):
                 continue
             futures.append(pool.submit(_make_still, image_of[sha], timeline=timeline, target=still, jobs=jobs))
         _wait_all(futures, jobs=jobs, tracker=tracker, should_stop=should_stop)

@@ -257,12 +257,13 @@ def _draw_all(ctx: StepContext, encoding: EncodeAhead | NoEncodeAhead) -> bool:
     cast = load_or_propose_cast(ctx, prompts)
     references = ensure_references(ctx, cast, prompts)
     continuity = uses_continuity(ctx)
+    on_cluster = not continuity and uses_cluster(ctx)  # the local pictures painted by the cluster's workers
     if uses_batch(ctx) and not continuity:  # economy mode: the pictures below come from one batch (draw_batch.py)
         prefetch(ctx, segments, prompts, cast, references)
-    elif not continuity and uses_cluster(ctx):  # the local pictures painted by the cluster's workers (draw_units.py)
+    elif on_cluster:  # draw_units.py
         paint_on_cluster(ctx, segments, prompts, cast, references)
     # the local pictures drawn two at a time ahead of the loop (draw_ahead.py), unless the cluster painted them
-    drawn_ahead = None if not continuity and uses_cluster(ctx) else draw_ahead.start(
+    drawn_ahead = None if on_cluster else draw_ahead.start(
         ctx, segments, prompts, cast, references, continuity=continuity, batch=uses_batch(ctx),
         threads=1 if isinstance(encoding, EncodeAhead) else draw_ahead.DRAW_THREADS)  # a core for the encodes
     previous: tuple[str, Path] | None = None  # the previous scene's picture (sha256, path) for continuity

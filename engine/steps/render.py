@@ -28,7 +28,7 @@ def build_inputs(ctx: StepContext, *, missing_ok: bool = False) -> tuple[list[Cl
     """Clips (latest picture per scene), subtitle lines, the render spec and the duration.
 
     ``missing_ok``: a scene without a picture (yet) gets a clip with no picture (empty sha256), not an error;
-    encoding ahead (:mod:`engine.render.ahead`) plans the timeline before every picture is drawn.
+    encoding ahead (:mod:`engine.steps.encode_ahead`) plans the timeline before every picture is drawn.
     """
     analysis = ctx.require_analysis()
     segments = ctx.require_segments()
