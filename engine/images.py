@@ -15,7 +15,8 @@ from engine.errors import InputError
 
 # zlib level of every stored picture. 1: a third less CPU than 3 for ~6 % more bytes (a 1600x900 picture
 # 0.09 s against 0.14 s, 1.78 MB against 1.66 MB; 2400x1350 0.22 s against 0.35 s; docs/benchmarks.md).
-# Lossless either way: the pixels are the same. The draw step's STEP_VERSION names the level its bytes use.
+# Lossless either way: the pixels are the same, so the level is not part of a picture's fingerprint (pictures
+# stored at another level are kept; see engine.steps.draw.STEP_VERSION).
 PNG_COMPRESS_LEVEL = 1
 
 

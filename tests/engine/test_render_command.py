@@ -343,7 +343,10 @@ def test_chunks_without_a_lyric_burn_no_subtitles_and_keep_their_cache_key() -> 
 
 def test_encode_speed_picks_the_x264_options_and_only_re_renders(data_root: Path) -> None:
     """The project's ``encode_speed``: fast adds x264's cheapest sub-pixel search; changing it rewinds to IMAGED."""
+    from typing import get_args
+
     from engine import machine
+    from engine.models import EncodeSpeed
     from engine.project import create_project, update_settings
     from engine.render.timeline import ENCODE_SPEEDS, render_spec
     from engine.storage import ProjectFolder
@@ -353,6 +356,7 @@ def test_encode_speed_picks_the_x264_options_and_only_re_renders(data_root: Path
     assert balanced.x264_params == ENCODE_SPEEDS["balanced"] == RenderSpec(width=16, height=16).x264_params
     assert "subme=1" in fast.x264_params and "subme" not in balanced.x264_params
     assert command.video_encoder_args(fast) != command.video_encoder_args(balanced)  # its own cached chunks
+    assert set(get_args(EncodeSpeed)) == set(ENCODE_SPEEDS)  # the setting's choices are the render's
     project = create_project()
     folder = ProjectFolder(project.id)
     project.state = machine.RENDERED
