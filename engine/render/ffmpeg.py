@@ -1,16 +1,24 @@
 """Running the ffmpeg binary (located by :func:`engine.ffmpeg.ffmpeg_path`) and probing its output."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
 import fcntl
+import functools
 import logging
+import math
 import os
 import re
 import subprocess
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from engine.errors import CancelledError, RenderError
 from engine.ffmpeg import ffmpeg_path
@@ -30,8 +38,32 @@ def _tail(text: str, *, lines: int = STDERR_TAIL_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+class _IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+@functools.cache
+def _vmsplice() -> Callable[..., int] | None:
+    """libc's ``vmsplice`` (Linux), or None where there is none."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.vmsplice
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.POINTER(_IoVec), ctypes.c_ulong, ctypes.c_uint]
+    fn.restype = ctypes.c_ssize_t
+    return fn  # type: ignore[no-any-return]
+
+
 class FeedPipes:
-    """OS pipes that feed raw data into ffmpeg inputs named ``pipe:N`` (see :attr:`urls`)."""
+    """OS pipes that feed raw data into ffmpeg inputs named ``pipe:N`` (see :attr:`urls`).
+
+    On Linux the data is handed over without a copy (``vmsplice``: the pipe refers to this process's
+    pages and ffmpeg's ``read`` copies them out), which halves what feeding a frame costs both ends
+    (docs/render_speed.md). So a buffer given to a feed must stay unchanged until :attr:`PIPE_BYTES`
+    more bytes have been fed after it (the pipe cannot hold more): a frame ring needs
+    :meth:`ring_slots` buffers. :class:`FfmpegProcess` keeps the buffers alive until then itself.
+    """
 
     PIPE_BYTES = 1 << 20  # a bigger pipe buffer: fewer context switches per 1.4 MB frame
 
@@ -39,11 +71,22 @@ class FeedPipes:
         self.pairs = [os.pipe() for _ in range(count)]
         self._open = {fd for pair in self.pairs for fd in pair}
         self._lock = threading.Lock()
+        self.zero_copy = _vmsplice() is not None
         for _, write_fd in self.pairs:
             try:
                 fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, self.PIPE_BYTES)
             except (OSError, AttributeError):  # capped by /proc/sys/fs/pipe-max-size: the default still works
                 pass
+            try:
+                if fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) > self.PIPE_BYTES:
+                    self.zero_copy = False  # bigger than the rule above assumes: copy instead
+            except (OSError, AttributeError):
+                self.zero_copy = False
+
+    @classmethod
+    def ring_slots(cls, buffer_bytes: int) -> int:
+        """How many buffers of ``buffer_bytes`` a producer must cycle through so none is rewritten while fed."""
+        return 2 + math.ceil(cls.PIPE_BYTES / max(1, buffer_bytes))
 
     @property
     def urls(self) -> list[str]:
@@ -83,6 +126,24 @@ def _write_all(fd: int, data: memoryview | bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _splice_all(fd: int, data: np.ndarray) -> None:
+    """Hand ``data``'s pages to the pipe (no copy); BrokenPipeError when the reader is gone."""
+    splice = _vmsplice()
+    assert splice is not None
+    address, remaining = data.ctypes.data, data.nbytes
+    while remaining:
+        iov = _IoVec(address, remaining)
+        done = splice(fd, ctypes.byref(iov), 1, 0)
+        if done < 0:
+            err = ctypes.get_errno()
+            if err == errno.EINTR:
+                continue
+            if err == errno.EPIPE:
+                raise BrokenPipeError(err, os.strerror(err))
+            raise OSError(err, f"vmsplice: {os.strerror(err)}")
+        address, remaining = address + done, remaining - done
+
+
 class FfmpegProcess:
     """One running ffmpeg with ``-progress pipe:1``: reports frames done, can be killed from another thread.
 
@@ -91,7 +152,7 @@ class FfmpegProcess:
     """
 
     def __init__(self, args: list[str], *, on_frames: Callable[[int], None] | None = None,
-                 feeds: tuple[FeedPipes, list[Iterable[memoryview | bytes]]] | None = None) -> None:
+                 feeds: tuple[FeedPipes, list[Iterable[memoryview | bytes | np.ndarray]]] | None = None) -> None:
         self.args = [ffmpeg_path(), *args]
         self.on_frames = on_frames
         self.feeds = feeds
@@ -99,11 +160,23 @@ class FfmpegProcess:
         self._killed = False
         self._lock = threading.Lock()
         self._feed_error: BaseException | None = None
+        self._in_pipe: list[deque[np.ndarray]] = []  # buffers fed without a copy, kept alive (see FeedPipes)
 
-    def _feed(self, pipes: FeedPipes, fd: int, buffers: Iterable[memoryview | bytes]) -> None:
+    def _feed(self, pipes: FeedPipes, fd: int, buffers: Iterable[memoryview | bytes | np.ndarray]) -> None:
+        recent: deque[np.ndarray] = deque()
+        self._in_pipe.append(recent)
+        after = 0  # bytes fed after recent[0]
         try:
             for buffer in buffers:
-                _write_all(fd, buffer)
+                if not pipes.zero_copy:
+                    _write_all(fd, buffer)
+                    continue
+                data = np.frombuffer(buffer, np.uint8)
+                _splice_all(fd, data)
+                recent.append(data)
+                after += data.nbytes
+                while len(recent) > 1 and after - recent[0].nbytes >= FeedPipes.PIPE_BYTES:
+                    after -= recent.popleft().nbytes  # read out of the pipe for sure: its memory may be reused
         except BrokenPipeError:
             pass  # ffmpeg stopped reading (it failed, or was killed): its exit code tells
         except BaseException as exc:  # noqa: BLE001 - handed to run(), which re-raises it
@@ -167,6 +240,7 @@ class FfmpegProcess:
                     t.join()
                 if pipes:
                     pipes.close_all()
+                self._in_pipe.clear()  # ffmpeg is gone: nothing reads those pages any more
                 proc.stdout.close()
             if self._feed_error is not None:
                 raise RenderError(f"{what}: producing frames failed ({self._feed_error})") from self._feed_error

@@ -1,7 +1,8 @@
 """The camera warp's compiled kernels (numba, cached on disk next to this file): see :mod:`engine.render.warp`.
 
-Both blend passes read and write whole contiguous rows in float32, so LLVM
-vectorises them (8 pixels per AVX2 instruction).  No ``fastmath``: the same
+Both blend passes read and write whole contiguous rows in integers (weights of
+256, the intermediate as uint16 = value x 256), so LLVM vectorises them and the
+transposed intermediate is half the bytes of float32.  No ``fastmath``: the same
 inputs give the same bytes on every run, which the render cache relies on.
 """
 from __future__ import annotations
@@ -10,52 +11,97 @@ import numba
 import numpy as np
 
 
+WEIGHT_ONE = 256  # interpolation weights in 1/256 (positions to 1/256 pixel): integer blends, exact on every machine
+
+
 @numba.njit(cache=True, nogil=True)
 def taps(start: float, step: float, count: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """For source positions ``start + step * k``: the left/top sample index and the weight of the next one.
+    """For source positions ``start + step * k``: the left/top sample index and the weight (of 256) of the next one.
 
     Positions outside the plane repeat its edge (like ``BORDER_REPLICATE``).
     """
     index = np.empty(count, np.int32)
-    weight = np.empty(count, np.float32)
+    weight = np.empty(count, np.int32)
     for k in range(count):
         x = start + step * k
         if x <= 0.0:
             index[k] = 0
-            weight[k] = 0.0
+            weight[k] = 0
         elif x >= size - 1:
             index[k] = size - 2
-            weight[k] = 1.0
+            weight[k] = WEIGHT_ONE
         else:
             i = int(x)
+            w = int((x - i) * WEIGHT_ONE + 0.5)
+            if w == WEIGHT_ONE:  # rounds up to the next sample
+                i, w = i + 1, 0
             index[k] = i
-            weight[k] = x - i
+            weight[k] = w
     return index, weight
 
 
 @numba.njit(cache=True, nogil=True)
 def blend_source_columns(plane_t: np.ndarray, index: np.ndarray, weight: np.ndarray, first_row: int,
                          out_t: np.ndarray) -> None:
-    """Pass 1: row ``j`` of ``out_t`` is source column ``index[j]`` blended with the next (rows of ``plane_t``)."""
+    """Pass 1: row ``j`` of ``out_t`` (uint16, the value times 256) is source column ``index[j]`` blended with the next.
+
+    ``plane_t`` is the plane transposed (its rows are the source columns).
+    """
     rows = out_t.shape[1]
     for j in range(index.shape[0]):
-        w1 = weight[j]
-        w0 = np.float32(1.0) - w1
+        w1 = np.uint16(weight[j])
+        w0 = np.uint16(WEIGHT_ONE - weight[j])
         a = plane_t[index[j], first_row:first_row + rows]
         b = plane_t[index[j] + 1, first_row:first_row + rows]
         o = out_t[j]
         for r in range(rows):
-            o[r] = np.float32(a[r]) * w0 + np.float32(b[r]) * w1
+            o[r] = np.uint16(a[r]) * w0 + np.uint16(b[r]) * w1
 
 
 @numba.njit(cache=True, nogil=True)
 def blend_rows(tmp: np.ndarray, index: np.ndarray, weight: np.ndarray, first_row: int, out: np.ndarray) -> None:
-    """Pass 2: output row ``i`` is row ``index[i]`` of the column-blended picture blended with the next one."""
+    """Pass 2: output row ``i`` is row ``index[i]`` of the column-blended picture (uint16, x256) blended with the next."""
     for i in range(out.shape[0]):
-        w1 = weight[i]
-        w0 = np.float32(1.0) - w1
+        w1 = np.uint32(weight[i])
+        w0 = np.uint32(WEIGHT_ONE - weight[i])
         a = tmp[index[i] - first_row]
         b = tmp[index[i] - first_row + 1]
         o = out[i]
         for j in range(out.shape[1]):
-            o[j] = np.uint8(np.int32(a[j] * w0 + b[j] * w1 + np.float32(0.5)))
+            o[j] = np.uint8((np.uint32(a[j]) * w0 + np.uint32(b[j]) * w1 + np.uint32(32768)) >> np.uint32(16))
+
+
+@numba.njit(cache=True, nogil=True)
+def mix(a: np.ndarray, b: np.ndarray, weight_b: int, out: np.ndarray) -> None:
+    """``out = a + (b - a) * weight_b / 256``, rounded (a whole-plane cross-fade)."""
+    w1 = np.int32(weight_b)
+    w0 = np.int32(WEIGHT_ONE) - w1
+    for i in range(out.shape[0]):
+        ra, rb, ro = a[i], b[i], out[i]
+        for j in range(out.shape[1]):
+            ro[j] = np.uint8((np.int32(ra[j]) * w0 + np.int32(rb[j]) * w1 + np.int32(128)) >> np.int32(8))
+
+
+@numba.njit(cache=True, nogil=True)
+def mix_columns(a: np.ndarray, b: np.ndarray, weight_b: np.ndarray, out: np.ndarray) -> None:
+    """Like :func:`mix` with a weight (of 256) per column (a wipe)."""
+    for i in range(out.shape[0]):
+        ra, rb, ro = a[i], b[i], out[i]
+        for j in range(out.shape[1]):
+            w1 = weight_b[j]
+            ro[j] = np.uint8((np.int32(ra[j]) * (np.int32(WEIGHT_ONE) - w1) + np.int32(rb[j]) * w1 + np.int32(128))
+                             >> np.int32(8))
+
+
+@numba.njit(cache=True, nogil=True)
+def mix_radial(a: np.ndarray, b: np.ndarray, radius: np.ndarray, edge: float, soft: float, out: np.ndarray) -> None:
+    """Like :func:`mix` with the weight of ``b`` rising from 0 to 1 as ``radius`` falls from ``edge`` to ``edge - soft``."""
+    scale = np.float32(WEIGHT_ONE / soft)
+    e = np.float32(edge)
+    for i in range(out.shape[0]):
+        ra, rb, rr, ro = a[i], b[i], radius[i], out[i]
+        for j in range(out.shape[1]):
+            w = (e - rr[j]) * scale
+            w1 = np.int32(min(np.float32(WEIGHT_ONE), max(np.float32(0.0), w)) + np.float32(0.5))
+            ro[j] = np.uint8((np.int32(ra[j]) * (np.int32(WEIGHT_ONE) - w1) + np.int32(rb[j]) * w1 + np.int32(128))
+                             >> np.int32(8))

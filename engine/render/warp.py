@@ -3,7 +3,7 @@
 A camera window (zoom, centre) is an axis-aligned affine map: output pixel ``(i, j)``
 shows the source point ``(by + scale * i, bx + scale * j)``.  Bilinear interpolation of
 such a map is *separable*, so each plane is warped in two vectorised passes compiled
-with numba (:mod:`engine.render.kernels`; float32, 8 pixels per instruction):
+with numba (:mod:`engine.render.kernels`; integer weights of 1/256, vectorised):
 
 1. along the columns, on the still's transposed plane (computed once per chunk):
    every output column is a blend of two source columns, i.e. two contiguous rows of
@@ -14,7 +14,9 @@ That is exact bilinear interpolation (no whole-pixel rounding, unlike ``zoompan`
 finer than ``cv2.warpAffine``'s 1/32-pixel grid) at about a sixth of ``warpAffine``'s
 cost, which evaluates both coordinates per pixel (0.5 ms against 3.4 ms for a 720p luma
 plane; docs/benchmarks.md).  Frames are produced in planar 4:2:0 (1.5 bytes per pixel),
-the encoder's own format, and piped to ffmpeg as ``rawvideo``.
+the encoder's own format, written straight into one contiguous frame buffer
+(:class:`FrameRing`: no fresh, page-faulting buffer per frame) and piped to ffmpeg as
+``rawvideo``.
 
 The camera path is the one of :mod:`engine.render.timeline` (``camera_window``,
 ``clip_progress``, ``pulse_at``), a function of the *absolute* frame, so a move
@@ -105,19 +107,57 @@ _scratch = threading.local()
 
 
 def _scratch_buffer(shape: tuple[int, int]) -> np.ndarray:
-    """A C-contiguous float32 work array reused by this thread (no fresh, page-faulting buffer every frame)."""
+    """A C-contiguous uint16 work array reused by this thread (no fresh, page-faulting buffer every frame)."""
     size = shape[0] * shape[1]
     flat = getattr(_scratch, "flat", None)
     if flat is None or flat.size < size:
-        flat = np.empty(size, np.float32)
+        flat = np.empty(size, np.uint16)
         _scratch.flat = flat
     return flat[:size].reshape(shape)
 
 
-def warp_plane(plane: np.ndarray, plane_t: np.ndarray, *, scale: float, bx: float, by: float) -> np.ndarray:
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def frame_bytes(width: int, height: int) -> int:
+    """The size of one yuv420p frame."""
+    return width * height + 2 * (width // 2) * (height // 2)
+
+
+def frame_planes(frame: np.ndarray, *, width: int, height: int) -> Planes:
+    """The Y, U and V planes of a contiguous yuv420p frame buffer, as writable views."""
+    luma, chroma = width * height, (width // 2) * (height // 2)
+    return (frame[:luma].reshape(height, width), frame[luma:luma + chroma].reshape(height // 2, width // 2),
+            frame[luma + chroma:luma + 2 * chroma].reshape(height // 2, width // 2))
+
+
+class FrameRing:
+    """``slots`` reusable yuv420p frame buffers handed out in turn (see :func:`chunk_frames`).
+
+    A buffer is written again ``slots`` frames later; the pipe writer decides how many it needs
+    (:meth:`engine.render.ffmpeg.FeedPipes.ring_slots`), since it may still be reading one it was given.
+    """
+
+    def __init__(self, *, width: int, height: int, slots: int) -> None:
+        self.width, self.height = width, height
+        size = frame_bytes(width, height)
+        self.frames = [np.empty(size, np.uint8) for _ in range(max(1, slots))]
+        self.planes = [frame_planes(f, width=width, height=height) for f in self.frames]
+        self.turn = 0
+
+    def next(self) -> tuple[np.ndarray, Planes]:
+        """The next buffer and its planes."""
+        k = self.turn
+        self.turn = (k + 1) % len(self.frames)
+        return self.frames[k], self.planes[k]
+
+
+def warp_plane(plane: np.ndarray, plane_t: np.ndarray, *, scale: float, bx: float, by: float,
+               out: np.ndarray | None = None) -> np.ndarray:
     """Bilinear warp of one plane: output pixel (i, j) is the source point (``by + scale*i``, ``bx + scale*j``).
 
-    ``plane_t`` is ``plane`` transposed.  Returns a new C-contiguous uint8 plane of the same size.
+    ``plane_t`` is ``plane`` transposed.  Writes into ``out`` (C-contiguous uint8 of the same size) or a new plane,
+    and returns it.
     """
     height, width = plane.shape
     if height < 2 or width < 2:
@@ -131,7 +171,8 @@ def warp_plane(plane: np.ndarray, plane_t: np.ndarray, *, scale: float, bx: floa
     columns_t = _scratch_buffer((width, rows))
     kernels.blend_source_columns(plane_t, col_index, col_weight, first_row, columns_t)
     columns = cv2.transpose(columns_t)
-    out = np.empty((height, width), np.uint8)
+    if out is None:
+        out = np.empty((height, width), np.uint8)
     kernels.blend_rows(columns, row_index, row_weight, first_row, out)
     return out
 
@@ -142,51 +183,64 @@ def warm_up() -> None:
     warp_plane(tiny, tiny, scale=0.9, bx=0.1, by=0.1)
 
 
-def warp_frame(still: Still, *, zoom: float, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One output frame (Y, U, V planes, each C-contiguous uint8) of the camera window over ``still``."""
+def warp_frame(still: Still, *, zoom: float, cx: float, cy: float, out: Planes | None = None) -> Planes:
+    """One output frame (Y, U, V planes, each C-contiguous uint8) of the camera window over ``still``, into ``out``."""
     m_luma, m_chroma = window_matrices(zoom=zoom, cx=cx, cy=cy, width=still.width, height=still.height)
     y_t, u_t, v_t = still.transposed
     scale = float(m_luma[0, 0])
-    y = warp_plane(still.y, y_t, scale=scale, bx=float(m_luma[0, 2]), by=float(m_luma[1, 2]))
+    oy, ou, ov = out if out is not None else (None, None, None)
+    y = warp_plane(still.y, y_t, scale=scale, bx=float(m_luma[0, 2]), by=float(m_luma[1, 2]), out=oy)
     cbx, cby = float(m_chroma[0, 2]), float(m_chroma[1, 2])
-    u = warp_plane(still.u, u_t, scale=scale, bx=cbx, by=cby)
-    v = warp_plane(still.v, v_t, scale=scale, bx=cbx, by=cby)
+    u = warp_plane(still.u, u_t, scale=scale, bx=cbx, by=cby, out=ou)
+    v = warp_plane(still.v, v_t, scale=scale, bx=cbx, by=cby, out=ov)
     return y, u, v
 
 
-def camera_frame(still: Still, tc: TimedClip, *, frame: int, fps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The clip's camera window over ``still`` at absolute ``frame`` (Y, U, V planes)."""
+def camera_frame(still: Still, tc: TimedClip, *, frame: int, fps: int, out: Planes | None = None) -> Planes:
+    """The clip's camera window over ``still`` at absolute ``frame`` (Y, U, V planes), into ``out``."""
     zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
                                  pulse=pulse_at(tc, frame=frame, fps=fps))
-    return warp_frame(still, zoom=zoom, cx=cx, cy=cy)
+    return warp_frame(still, zoom=zoom, cx=cx, cy=cy, out=out)
 
 
-def clip_frames(still: Still, tc: TimedClip, *, start_frame: int, dur_frames: int,
-                fps: int) -> Iterator[memoryview]:
-    """Raw yuv420p bytes of ``dur_frames`` frames of a clip's moving camera from absolute ``start_frame``.
+def _frame_out(still: Still, ring: FrameRing | None) -> tuple[np.ndarray, Planes]:
+    if ring is not None:
+        return ring.next()
+    frame = np.empty(frame_bytes(still.width, still.height), np.uint8)
+    return frame, frame_planes(frame, width=still.width, height=still.height)
 
-    Each frame is yielded as three plane buffers (Y, U, V), to be written in order.
+
+def clip_frames(still: Still, tc: TimedClip, *, start_frame: int, dur_frames: int, fps: int,
+                ring: FrameRing | None = None) -> Iterator[np.ndarray]:
+    """Raw yuv420p frames (one contiguous uint8 buffer each) of a clip's moving camera from absolute ``start_frame``.
+
+    With a ``ring`` the buffers are its slots (reused ``len(ring.frames)`` frames later), else new ones.
     """
     for frame in range(start_frame, start_frame + dur_frames):
-        for plane in camera_frame(still, tc, frame=frame, fps=fps):
-            yield memoryview(plane).cast("B")
+        buf, planes = _frame_out(still, ring)
+        camera_frame(still, tc, frame=frame, fps=fps, out=planes)
+        yield buf
 
 
-def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int) -> Iterator[memoryview]:
-    """Raw yuv420p plane buffers of every frame of a chunk: its scene's camera, then the transition (if any).
+def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int,
+                 ring: FrameRing | None = None) -> Iterator[np.ndarray]:
+    """Raw yuv420p frames (contiguous buffers, see :func:`clip_frames`) of a chunk: its scene's camera, then the
+    transition (if any).
 
     ``stills`` are the pictures of ``chunk.clip_indexes``, in that order.
     """
     first = clips[chunk.clip_indexes[0]]
     body = chunk.transition_offset_frames if chunk.transition else chunk.dur_frames
-    yield from clip_frames(stills[0], first, start_frame=chunk.start_frame, dur_frames=body, fps=fps)
+    yield from clip_frames(stills[0], first, start_frame=chunk.start_frame, dur_frames=body, fps=fps, ring=ring)
     if not chunk.transition:
         return
     second = clips[chunk.clip_indexes[1]]
+    size = frame_bytes(stills[0].width, stills[0].height)
+    work = [frame_planes(np.empty(size, np.uint8), width=stills[0].width, height=stills[0].height) for _ in range(2)]
     for k in range(chunk.transition_frames):
         frame = chunk.start_frame + body + k
-        mixed = crossfades.blend(chunk.transition, camera_frame(stills[0], first, frame=frame, fps=fps),
-                                  camera_frame(stills[1], second, frame=frame, fps=fps),
-                                  progress=crossfades.transition_progress(index=k, dur_frames=chunk.transition_frames))
-        for plane in mixed:
-            yield memoryview(plane).cast("B")
+        buf, planes = _frame_out(stills[0], ring)
+        crossfades.blend(chunk.transition, camera_frame(stills[0], first, frame=frame, fps=fps, out=work[0]),
+                         camera_frame(stills[1], second, frame=frame, fps=fps, out=work[1]),
+                         progress=crossfades.transition_progress(index=k, dur_frames=chunk.transition_frames), out=planes)
+        yield buf

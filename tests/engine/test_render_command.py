@@ -228,15 +228,26 @@ def test_motion_frames_follow_the_python_camera_path() -> None:
     tl = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000, spec=SPEC, seed=5)
     chunk, tc = tl.chunks[-1], tl.clips[1]
     still = _ramp_still(320, 180)
-    planes = list(warp.clip_frames(still, tc, start_frame=chunk.start_frame, dur_frames=chunk.dur_frames, fps=30))
-    assert len(planes) == 3 * chunk.dur_frames
-    assert [len(c) for c in planes[:3]] == [320 * 180, 160 * 90, 160 * 90]
+    frames = list(warp.clip_frames(still, tc, start_frame=chunk.start_frame, dur_frames=chunk.dur_frames, fps=30))
+    assert len(frames) == chunk.dur_frames
+    assert {len(f) for f in frames} == {320 * 180 + 2 * 160 * 90}
     for n in (0, 7, chunk.dur_frames - 1):
         frame = chunk.start_frame + n
         zoom, cx, cy = camera_window(tc.motion, progress=clip_progress(tc, frame=frame),
                                      pulse=pulse_at(tc, frame=frame, fps=30))
-        expected = warp.warp_frame(still, zoom=zoom, cx=cx, cy=cy)[0]
-        assert bytes(planes[3 * n]) == expected.tobytes()
+        expected = warp.warp_frame(still, zoom=zoom, cx=cx, cy=cy)
+        assert bytes(frames[n]) == b"".join(p.tobytes() for p in expected)
+
+
+def test_a_frame_ring_gives_the_same_frames_as_new_buffers() -> None:
+    tl = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000, spec=SPEC, seed=5)
+    still = _ramp_still(320, 180)
+    for chunk in tl.chunks:
+        stills = [still] * len(chunk.clip_indexes)
+        fresh = [bytes(f) for f in warp.chunk_frames(chunk, clips=tl.clips, stills=stills, fps=30)]
+        ring = warp.FrameRing(width=320, height=180, slots=2)
+        reused = [bytes(f) for f in warp.chunk_frames(chunk, clips=tl.clips, stills=stills, fps=30, ring=ring)]
+        assert reused == fresh and len(fresh) == chunk.dur_frames
 
 
 def test_load_still_checks_its_size(tmp_path: Path) -> None:

@@ -280,6 +280,52 @@ def test_feed_pipes_deliver_frames_in_order(tmp_path: Path) -> None:
     assert out.read_bytes() == b"".join(frames)
 
 
+def _slow_reader_args(url: str, out: Path, *, size: str, frames: int) -> list[str]:
+    # a real encode reads slower than the feed writes, so the pipe is full and a reused buffer would show
+    return ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-video_size", size, "-framerate", "10",
+            "-i", url, "-frames:v", str(frames), "-vf", "boxblur=2:1,boxblur=2:1", "-c:v", "rawvideo",
+            "-f", "rawvideo", str(out)]
+
+
+@pytest.mark.parametrize("side", [64, 700])  # frames much smaller and a little smaller than the pipe
+def test_fed_buffers_may_be_reused_after_ring_slots_and_freed_at_once(tmp_path: Path, side: int) -> None:
+    """The zero-copy feed's rule (FeedPipes.ring_slots) holds: a ring of that many buffers, each rewritten as soon as
+    the rule allows, and fresh buffers dropped right after being handed over, both arrive intact."""
+    import numpy as np
+
+    from engine.render.ffmpeg import FeedPipes, FfmpegProcess
+
+    size, count = side * side, 3 * FeedPipes.PIPE_BYTES // (side * side) + 12
+    expected = [np.full(size, (7 * i) % 251, np.uint8) for i in range(count)]
+    slots = [np.empty(size, np.uint8) for _ in range(FeedPipes.ring_slots(size))]
+
+    def ring():
+        for i, frame in enumerate(expected):
+            slot = slots[i % len(slots)]
+            slot[:] = frame
+            yield slot
+
+    def fresh():
+        for frame in expected:
+            yield frame.copy()  # nothing else refers to it once it is handed over
+
+    blurred = None
+    for source in (ring(), fresh()):
+        pipes = FeedPipes(1)
+        out = tmp_path / "o.raw"
+        FfmpegProcess(_slow_reader_args(pipes.urls[0], out, size=f"{side}x{side}", frames=count),
+                      feeds=(pipes, [source])).run()
+        got = out.read_bytes()
+        if blurred is None:  # what the frames give through the same filters, fed as plain bytes
+            ref = tmp_path / "ref.raw"
+            plain = FeedPipes(1)
+            plain.zero_copy = False
+            FfmpegProcess(_slow_reader_args(plain.urls[0], ref, size=f"{side}x{side}", frames=count),
+                          feeds=(plain, [iter([f.tobytes() for f in expected])])).run()
+            blurred = ref.read_bytes()
+        assert len(got) == size * count and got == blurred
+
+
 def test_a_failing_frame_source_or_ffmpeg_never_hangs(tmp_path: Path) -> None:
     from engine.render.ffmpeg import FeedPipes, FfmpegProcess
 
