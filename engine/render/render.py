@@ -47,6 +47,7 @@ from engine.render.timeline import Chunk, RenderSpec, SubtitleLine, TimedClip, T
 log = logging.getLogger(__name__)
 
 RENDER_VERSION = 7  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene chunks, x264 me=dia, no deblock; 4: separable numba warp; 5: eased whole-picture mixes, chroma-aligned dissolve and blur; 6: x264 threads fixed (1 per chunk encode); 7: integer warp (1/256 px, uint16 intermediate), numba transitions, frames fed without a copy
+FRAME_BURST_BYTES = 16 << 20  # frames drawn at a time before they are fed (4-16 frames; warp.in_bursts)
 CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
 _CACHE_PATTERNS = ("chunk_*.mp4", "seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")  # seg_: chunks cached before they were called chunks
 ProgressFn = Callable[[float, "float | None"], None]
@@ -261,9 +262,11 @@ def _encode_chunk(chunk: Chunk, *, timeline: Timeline, stills: list[Path], targe
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
     spec = timeline.spec
     pictures = [warp.load_still(path, width=spec.width, height=spec.height) for path in stills]
-    ring = warp.FrameRing(width=spec.width, height=spec.height,
-                          slots=FeedPipes.ring_slots(warp.frame_bytes(spec.width, spec.height)))
-    sources = [warp.chunk_frames(chunk, clips=timeline.clips, stills=pictures, fps=spec.fps, ring=ring)]
+    size = warp.frame_bytes(spec.width, spec.height)
+    burst = min(16, max(4, FRAME_BURST_BYTES // size))
+    ring = warp.FrameRing(width=spec.width, height=spec.height, slots=FeedPipes.ring_slots(size) + burst)
+    sources = [warp.in_bursts(warp.chunk_frames(chunk, clips=timeline.clips, stills=pictures, fps=spec.fps, ring=ring),
+                              burst=burst)]
     pipes = FeedPipes(len(sources))
     args = command.chunk_args(chunk, timeline=timeline, input_url=pipes.urls[0], out_path=tmp, ass_path=ass_path,
                                 fonts_dir=FONTS_DIR if ass_path else None)

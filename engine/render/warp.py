@@ -25,6 +25,7 @@ that continues across chunks is seamless.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import threading
 from collections.abc import Iterator
@@ -244,3 +245,17 @@ def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Sti
                          camera_frame(stills[1], second, frame=frame, fps=fps, out=work[1]),
                          progress=crossfades.transition_progress(index=k, dur_frames=chunk.transition_frames), out=planes)
         yield buf
+
+
+def in_bursts(frames: Iterator[np.ndarray], *, burst: int) -> Iterator[np.ndarray]:
+    """``frames``, drawn ``burst`` at a time before any is handed on.
+
+    Fed one by one, the drawing waits on ffmpeg after every frame and starts each one with cold caches (it cost
+    1.7-2.5x as much CPU beside a real encode); in bursts it runs warm (docs/render_speed.md, round 5). The frames
+    must come from distinct buffers: a ring needs ``burst`` more slots.
+    """
+    while True:
+        drawn = list(itertools.islice(frames, burst))
+        if not drawn:
+            return
+        yield from drawn
