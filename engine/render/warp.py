@@ -141,8 +141,9 @@ class FrameRing:
 
     def __init__(self, *, width: int, height: int, slots: int) -> None:
         self.width, self.height = width, height
-        size = frame_bytes(width, height)
-        self.frames = [np.empty(size, np.uint8) for _ in range(max(1, slots))]
+        size, count = frame_bytes(width, height), max(1, slots)
+        block = np.empty(size * count, np.uint8)  # one block: numpy backs big ones with huge pages (cheaper to feed)
+        self.frames = [block[k * size:(k + 1) * size] for k in range(count)]
         self.planes = [frame_planes(f, width=width, height=height) for f in self.frames]
         self.turn = 0
 
