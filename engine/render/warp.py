@@ -28,6 +28,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -35,6 +36,9 @@ import numpy as np
 from engine.errors import RenderError
 from engine.render import crossfades
 from engine.render.timeline import Chunk, TimedClip, camera_window, clip_progress, pulse_at
+
+if TYPE_CHECKING:
+    from engine.render.burn import Burner
 
 log = logging.getLogger(__name__)
 
@@ -162,24 +166,28 @@ def camera_frame(still: Still, tc: TimedClip, *, frame: int, fps: int) -> tuple[
 
 
 def clip_frames(still: Still, tc: TimedClip, *, start_frame: int, dur_frames: int,
-                fps: int) -> Iterator[memoryview]:
+                fps: int, burner: Burner | None = None) -> Iterator[memoryview]:
     """Raw yuv420p bytes of ``dur_frames`` frames of a clip's moving camera from absolute ``start_frame``.
 
-    Each frame is yielded as three plane buffers (Y, U, V), to be written in order.
+    Each frame is yielded as three plane buffers (Y, U, V), to be written in order; ``burner`` draws the lyrics.
     """
     for frame in range(start_frame, start_frame + dur_frames):
-        for plane in camera_frame(still, tc, frame=frame, fps=fps):
+        planes = camera_frame(still, tc, frame=frame, fps=fps)
+        if burner is not None:
+            burner.burn(*planes, frame=frame)
+        for plane in planes:
             yield memoryview(plane).cast("B")
 
 
-def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int) -> Iterator[memoryview]:
+def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int,
+                 burner: Burner | None = None) -> Iterator[memoryview]:
     """Raw yuv420p plane buffers of every frame of a chunk: its scene's camera, then the transition (if any).
 
-    ``stills`` are the pictures of ``chunk.clip_indexes``, in that order.
+    ``stills`` are the pictures of ``chunk.clip_indexes``, in that order; ``burner`` (if any) draws the lyrics.
     """
     first = clips[chunk.clip_indexes[0]]
     body = chunk.transition_offset_frames if chunk.transition else chunk.dur_frames
-    yield from clip_frames(stills[0], first, start_frame=chunk.start_frame, dur_frames=body, fps=fps)
+    yield from clip_frames(stills[0], first, start_frame=chunk.start_frame, dur_frames=body, fps=fps, burner=burner)
     if not chunk.transition:
         return
     second = clips[chunk.clip_indexes[1]]
@@ -188,5 +196,7 @@ def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Sti
         mixed = crossfades.blend(chunk.transition, camera_frame(stills[0], first, frame=frame, fps=fps),
                                   camera_frame(stills[1], second, frame=frame, fps=fps),
                                   progress=crossfades.transition_progress(index=k, dur_frames=chunk.transition_frames))
+        if burner is not None:
+            burner.burn(*mixed, frame=frame)
         for plane in mixed:
             yield memoryview(plane).cast("B")
