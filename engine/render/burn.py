@@ -100,6 +100,7 @@ class LineRaster:
     Luma: ``keep`` (how much picture shows through with the fill drawn), ``base`` (outline and shadow,
     premultiplied), ``fill`` (fill coverage), ``sung_from`` (ms from which the fill is gold; :data:`NEVER`).
     Chroma (half size): ``keep_c``, ``base_u``, ``base_v``; the fill's chroma comes from the four luma pixels.
+    ``colours``: Y, U, V of the unsung fill, then of the sung one.
     """
 
     x0: int
@@ -113,8 +114,7 @@ class LineRaster:
     base_v: np.ndarray
     start_ms: int
     end_ms: int
-    white: tuple[int, int, int]
-    gold: tuple[int, int, int]
+    colours: np.ndarray
 
 
 def _tokens(line: SubtitleLine) -> list[tuple[list[str], list[int]]]:
@@ -168,7 +168,7 @@ def rasterise(line: SubtitleLine, style: SubtitleStyle) -> LineRaster:
             draws[name].text((pen_x + dx, base_y + dx), text, font=font, anchor="ls", fill=255,
                              stroke_width=stroke, stroke_fill=255)
         offset = 0
-        for k, (word, syl) in enumerate(zip(row, owner)):
+        for word, syl in zip(row, owner):
             if syl >= 0:
                 x = pen_x + font.getlength(text[:offset])
                 left, _, right, _ = font.getbbox(word, anchor="ls")
@@ -225,7 +225,8 @@ def rasterise(line: SubtitleLine, style: SubtitleStyle) -> LineRaster:
     f32 = functools.partial(np.ascontiguousarray, dtype=np.float32)
     return LineRaster(x0=x0, y0=y0 + c_top, keep=f32(keep), base=f32(base), fill=f32(fill),
                       sung_from=np.ascontiguousarray(sung_from, dtype=np.int32), keep_c=f32(keep_c),
-                      base_u=f32(base_u), base_v=f32(base_v), start_ms=start_ms, end_ms=end_ms, white=white, gold=gold)
+                      base_u=f32(base_u), base_v=f32(base_v), start_ms=start_ms, end_ms=end_ms,
+                      colours=np.array([*white, *gold], np.float32))
 
 
 def burn_key(lines: Iterable[SubtitleLine], style: SubtitleStyle) -> list[object]:
@@ -266,7 +267,7 @@ class Burner:
 
                 r = rasterise(line, self.style)
                 kernels.burn_line(y, u, v, r.x0, r.y0, r.keep, r.base, r.fill, r.sung_from, r.keep_c, r.base_u,
-                                  r.base_v, now, np.array([*r.white, *r.gold], np.float32))
+                                  r.base_v, now, r.colours)
 
 
 def chunk_burner(lines: Iterable[SubtitleLine], *, spec: RenderSpec, start_frame: int,
