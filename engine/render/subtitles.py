@@ -117,6 +117,7 @@ class SubtitleStyle:
     shadow_colour: int = BLACK
     shadow_alpha: int = SHADOW_ALPHA
     matrix: str = YCBCR_MATRIX
+    kerning: bool = False  # libass's default (no "Kerning: yes" in the script): the font's pairs are not applied
 
 
 def subtitle_style(*, width: int, height: int, size: str = "medium", position: str = "bottom") -> SubtitleStyle:
@@ -157,6 +158,7 @@ def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY, size:
         f"PlayResY: {height}",
         "WrapStyle: 0",
         "ScaledBorderAndShadow: yes",
+        f"Kerning: {'yes' if st.kerning else 'no'}",
         f"YCbCr Matrix: {st.matrix}",
         "",
         "[V4+ Styles]",

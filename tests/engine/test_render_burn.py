@@ -74,9 +74,12 @@ def test_text_is_drawn_where_libass_draws_it(tmp_path: Path, width: int, height:
     lines = [KARAOKE, LONG, PLAIN]
     frames = [36, 120, 210]  # 1.2 s (mid "bright"), 4.0 s, 7.0 s
     for frame, ref in zip(frames, _libass(picture, lines, frames, position=position, tmp=tmp_path)):
-        ours, theirs = _changed(_burned(picture, lines, frame, position=position), picture), _changed(ref, picture)
+        burned = _burned(picture, lines, frame, position=position)
+        ours, theirs = _changed(burned, picture), _changed(ref, picture)
         iou = (ours & theirs).sum() / (ours | theirs).sum()
-        assert iou > 0.93, f"frame {frame}: IoU {iou:.3f} with libass"
+        assert iou > 0.95, f"frame {frame}: IoU {iou:.3f} with libass"
+        diff = np.abs(burned[0].astype(int) - ref[0])[ours | theirs].mean()
+        assert diff < 7, f"frame {frame}: luma {diff:.1f} levels from libass's on average over the text"
         rows_a, rows_b = np.nonzero(ours.any(1))[0], np.nonzero(theirs.any(1))[0]
         cols_a, cols_b = np.nonzero(ours.any(0))[0], np.nonzero(theirs.any(0))[0]
         assert abs(rows_a[0] - rows_b[0]) <= 2 and abs(rows_a[-1] - rows_b[-1]) <= 2
