@@ -40,7 +40,7 @@ from engine.render import warp  # noqa: E402
 from engine.render.command import escape_option_value  # noqa: E402
 from engine.ffmpeg import ffmpeg_path  # noqa: E402
 from engine.render.render import render_video, still_name  # noqa: E402
-from engine.render.subtitles import FONTS_DIR  # noqa: E402
+from engine.render.subtitles import FONTS_DIR, to_ass  # noqa: E402
 from engine.render.timeline import Clip, RenderSpec, SubtitleLine, Timeline, build_timeline  # noqa: E402
 
 FPS = 30
@@ -343,12 +343,14 @@ def main() -> None:
             clips, audio, lines = make_song(tmp, seconds=side_s, scenes=int(side_s // 5))
             frames = int(round(side_s * FPS))
             tl = build_timeline(clips, duration_ms=int(side_s * 1000), spec=spec, seed=1)
-            # warm-up render (not timed): numba's compiled kernels, the page cache; leaves the stills and the .ass
+            # warm-up render (not timed): numba's compiled kernels, the page cache; leaves the stills
             warm = tmp / "cache_warm"
             render_video(tl, audio_path=audio, subtitles=lines, out_path=tmp / "warm.mp4", cache_dir=warm, workers=2)
             raw = tmp / "own_frames.yuv"
             write_own_frames(tl, cache=warm, out=raw)
-            ass = next(warm.glob("subs_*.ass"), None)
+            ass = tmp / "subs.ass"  # the filter-graph baseline burns the same lines with libass
+            ass.write_text(to_ass(lines, width=spec.width, height=spec.height, size=spec.subtitle_size,
+                                  position=spec.subtitle_position), encoding="utf-8")
             contenders: list[tuple[str, Callable[[int], tuple[float, float]]]] = [
                 ("floor_slide", lambda k: encode_floor(clips, spec=spec, frames=frames, out=tmp / "floor.mp4")),
                 ("floor_own", lambda k: encode_raw_file(raw, spec=spec, x264_params=None, out=tmp / "own.mp4")),

@@ -6,8 +6,8 @@ Each picture is decoded, cover-scaled and converted to yuv420p **once per
 render** into a raw "still" (:func:`still_args`).  The moving camera is drawn
 in Python (:mod:`engine.render.warp`, sub-pixel bilinear, so a slow zoom or pan
 has no whole-pixel jitter), transitions too (:mod:`engine.render.crossfades`),
-and piped in as ``rawvideo`` yuv420p; a chunk's graph only fades the very ends
-and burns the subtitles, then encodes, all in planar 4:2:0.
+and piped in as ``rawvideo`` yuv420p with the lyrics already burned in (:mod:`engine.render.burn`);
+a chunk's graph only fades the very ends, then encodes, all in planar 4:2:0.
 """
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ def raw_input_args(url: str, *, spec: RenderSpec) -> list[str]:
             "-framerate", str(spec.fps), "-i", url]
 
 
-def _edges_and_subs(chunk: Chunk, *, timeline: Timeline, ass_path: Path | None, fonts_dir: Path | None) -> str:
-    """Fade in/out at the very start/end of the video, then the burned-in subtitles; '' when none apply."""
+def _edges(chunk: Chunk, *, timeline: Timeline) -> str:
+    """Fade in/out at the very start/end of the video; '' when neither applies."""
     spec = timeline.spec
     filters: list[str] = []
     fade = int(round(spec.fade_edges_ms * spec.fps / 1000))
@@ -60,18 +60,12 @@ def _edges_and_subs(chunk: Chunk, *, timeline: Timeline, ass_path: Path | None, 
     if fade > 0 and chunk.end_frame == timeline.total_frames:
         n = min(fade, chunk.dur_frames)
         filters.append(f"fade=t=out:start_frame={chunk.dur_frames - n}:nb_frames={n}")
-    if ass_path is not None:
-        opts = f"filename={escape_option_value(str(ass_path))}"
-        if fonts_dir is not None:
-            opts += f":fontsdir={escape_option_value(str(fonts_dir))}"
-        filters.append(f"setpts=(N+{chunk.start_frame})/({spec.fps}*TB),ass={opts},setpts=N/({spec.fps}*TB)")
     return ",".join(filters)
 
 
-def chunk_graph(chunk: Chunk, *, timeline: Timeline, ass_path: Path | None = None,
-                  fonts_dir: Path | None = None) -> str:
-    """The filter graph of one chunk, ending in ``[vout]``: the frames (transitions included) come ready-made."""
-    tail = _edges_and_subs(chunk, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir)
+def chunk_graph(chunk: Chunk, *, timeline: Timeline) -> str:
+    """The filter graph of one chunk, ending in ``[vout]``: the frames (transitions, lyrics) come ready-made."""
+    tail = _edges(chunk, timeline=timeline)
     return f"[0:v]setsar=1,{tail + ',' if tail else ''}null[vout]"
 
 
@@ -89,15 +83,14 @@ def image_input_args(path: Path, *, fps: int) -> list[str]:
     return ["-f", "image2", "-pattern_type", "none", "-framerate", str(fps), "-i", str(path)]
 
 
-def chunk_args(chunk: Chunk, *, timeline: Timeline, input_url: str, out_path: Path,
-                 ass_path: Path | None = None, fonts_dir: Path | None = None) -> list[str]:
+def chunk_args(chunk: Chunk, *, timeline: Timeline, input_url: str, out_path: Path) -> list[str]:
     """ffmpeg arguments (without the binary) that encode one chunk to ``out_path`` (MP4, video only).
 
     ``input_url`` names the raw yuv420p frame stream (e.g. ``pipe:5``) of the chunk's
     ``chunk.dur_frames`` frames, its transition already blended in (:func:`engine.render.warp.chunk_frames`).
     """
     args = list(_COMMON) + raw_input_args(input_url, spec=timeline.spec)
-    args += ["-filter_complex", chunk_graph(chunk, timeline=timeline, ass_path=ass_path, fonts_dir=fonts_dir),
+    args += ["-filter_complex", chunk_graph(chunk, timeline=timeline),
              "-map", "[vout]", "-frames:v", str(chunk.dur_frames)]
     args += video_encoder_args(timeline.spec)
     args += ["-f", "mp4", str(out_path)]

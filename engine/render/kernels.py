@@ -1,6 +1,7 @@
-"""The camera warp's compiled kernels (numba, cached on disk next to this file): see :mod:`engine.render.warp`.
+"""The render's compiled kernels (numba, cached on disk next to this file): the camera warp
+(:mod:`engine.render.warp`) and the burned-in lyrics (:mod:`engine.render.burn`).
 
-Both blend passes read and write whole contiguous rows in integers (weights of
+Both warp passes read and write whole contiguous rows in integers (weights of
 256, the intermediate as uint16 = value x 256), so LLVM vectorises them and the
 transposed intermediate is half the bytes of float32.  No ``fastmath``: the same
 inputs give the same bytes on every run, which the render cache relies on.
@@ -108,3 +109,48 @@ def mix_radial(a: np.ndarray, b: np.ndarray, radius: np.ndarray, edge: float, so
             w1 = np.int32(min(np.float32(WEIGHT_ONE), max(np.float32(0.0), w)) + np.float32(0.5))
             ro[j] = np.uint8((np.int32(ra[j]) * (np.int32(WEIGHT_ONE) - w1) + np.int32(rb[j]) * w1 + np.int32(128))
                              >> np.int32(8))
+
+
+@numba.njit(cache=True, nogil=True)
+def burn_line(y: np.ndarray, u: np.ndarray, v: np.ndarray, x0: int, y0: int, keep: np.ndarray, base: np.ndarray,
+              fill: np.ndarray, sung_from: np.ndarray, keep_c: np.ndarray, base_u: np.ndarray, base_v: np.ndarray,
+              now: int, colours: np.ndarray) -> None:
+    """Blend one rasterised lyric line (:class:`engine.render.burn.LineRaster`) into the planes at ``now`` ms.
+
+    A pixel becomes ``picture * keep + base + fill * colour``, the colour gold where ``now >= sung_from``, else
+    white (``colours``: Y, U, V of white, then of gold); chroma pixels mix their four luma pixels' fills.
+    The box is clipped to the planes.
+    """
+    rows = min(keep.shape[0], y.shape[0] - y0)
+    cols = min(keep.shape[1], y.shape[1] - x0)
+    for r in range(rows):
+        py = y[y0 + r]
+        for c in range(cols):
+            k = keep[r, c]
+            if k >= np.float32(1.0):
+                continue
+            colour = colours[3] if now >= sung_from[r, c] else colours[0]
+            value = np.float32(py[x0 + c]) * k + base[r, c] + fill[r, c] * colour
+            py[x0 + c] = np.uint8(np.int32(min(value, np.float32(255.0)) + np.float32(0.5)))
+    cy0, cx0 = y0 // 2, x0 // 2
+    for r in range(rows // 2):
+        pu, pv = u[cy0 + r], v[cy0 + r]
+        for c in range(cols // 2):
+            k = keep_c[r, c]
+            if k >= np.float32(1.0):
+                continue
+            fill_u = np.float32(0.0)
+            fill_v = np.float32(0.0)
+            for dr in range(2):
+                for dc in range(2):
+                    f = fill[2 * r + dr, 2 * c + dc]
+                    if now >= sung_from[2 * r + dr, 2 * c + dc]:
+                        fill_u += f * colours[4]
+                        fill_v += f * colours[5]
+                    else:
+                        fill_u += f * colours[1]
+                        fill_v += f * colours[2]
+            value_u = np.float32(pu[cx0 + c]) * k + base_u[r, c] + fill_u * np.float32(0.25)
+            value_v = np.float32(pv[cx0 + c]) * k + base_v[r, c] + fill_v * np.float32(0.25)
+            pu[cx0 + c] = np.uint8(np.int32(min(max(value_u, np.float32(0.0)), np.float32(255.0)) + np.float32(0.5)))
+            pv[cx0 + c] = np.uint8(np.int32(min(max(value_v, np.float32(0.0)), np.float32(255.0)) + np.float32(0.5)))

@@ -3,12 +3,12 @@
 The runner (:func:`encode_on_cluster`, called by ``render_video`` for the
 chunks not in its cache) sends one :class:`ChunkUnit` per chunk: the chunk and
 its timeline, the bucket keys of the pictures it shows (with their sha256) and
-of their stills, the subtitle text, the key its output goes to (the chunk's
+of their stills, the lyric lines it shows, the key its output goes to (the chunk's
 fingerprint, the same name a single-machine render caches it under) and the
 runner's tool versions. The worker (:func:`encode_chunk_unit`):
 
 1. refuses the unit if its own tools differ (:func:`tool_versions`: another
-   ffmpeg, OpenCV, numba or render version would make other frames);
+   ffmpeg, OpenCV, numba, rasteriser (Pillow, FreeType, HarfBuzz) or render version would make other frames);
 2. returns at once if the output is already in the bucket (a unit done twice);
 3. takes each still from its scratch folder, or from the bucket, or makes it
    from the picture (fetched and checked against its sha256);
@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import RenderError
-from engine.fingerprint import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +50,15 @@ def _ffmpeg_version(path: str) -> str:
 
 
 def tool_versions() -> dict[str, str]:
-    """What decides a chunk's bytes besides its inputs: the render version, ffmpeg's version, OpenCV, numba."""
+    """What decides a chunk's bytes besides its inputs: the render version, ffmpeg, OpenCV, numba, the rasteriser."""
     import cv2
 
     from engine.ffmpeg import ffmpeg_path
+    from engine.render.burn import rasteriser_version
     from engine.render.render import RENDER_VERSION, _numba_version
 
     return {"render": str(RENDER_VERSION), "ffmpeg": _ffmpeg_version(ffmpeg_path()), "cv2": cv2.__version__,
-            "numba": _numba_version()}
+            "numba": _numba_version(), "raster": rasteriser_version()}
 
 
 def check_tools(expected: dict[str, str], found: dict[str, str] | None = None) -> None:
@@ -106,7 +106,7 @@ class ChunkUnit:
     chunk: object  # engine.render.timeline.Chunk
     timeline: object  # engine.render.timeline.Timeline
     pictures: tuple[tuple[str, str, str], ...]  # per clip of the chunk: (image sha256, picture key, still key)
-    ass_text: str | None
+    subtitles: tuple[object, ...]  # the engine.render.timeline.SubtitleLine the chunk shows (the style is the spec's)
     target_key: str
     tools: dict[str, str]
     store: StoreRef
@@ -114,7 +114,7 @@ class ChunkUnit:
 
 
 def scratch_dir() -> Path:
-    """A worker's local folder for stills, subtitles and encodes in progress."""
+    """A worker's local folder for stills and encodes in progress."""
     path = Path(tempfile.gettempdir()) / "storybeat-units"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -160,15 +160,8 @@ def encode_chunk_unit(unit: ChunkUnit) -> str:
     local = scratch_dir() / f".{unit.target_key.rsplit('/', 1)[-1]}.{os.getpid()}.{threading.get_ident()}.mp4"
     try:
         stills = [_fetch_still(store, sha, pkey, skey, timeline=timeline, jobs=jobs) for sha, pkey, skey in unit.pictures]
-        ass_path = None
-        if unit.ass_text is not None:
-            ass_path = scratch_dir() / f"subs_{fingerprint(unit.ass_text)}.ass"
-            if not ass_path.is_file():
-                tmp = ass_path.with_name(f".{ass_path.name}.{os.getpid()}.tmp")
-                tmp.write_text(unit.ass_text, encoding="utf-8")
-                os.replace(tmp, ass_path)
         progress = _Progress(total_frames=chunk.dur_frames, done_frames=0, callback=None)  # type: ignore[attr-defined]
-        _encode_chunk(chunk, timeline=timeline, stills=stills, target=local, ass_path=ass_path,  # type: ignore[arg-type]
+        _encode_chunk(chunk, timeline=timeline, stills=stills, target=local, subtitles=list(unit.subtitles),  # type: ignore[arg-type]
                       jobs=jobs, progress=progress)
         store.put_file(unit.target_key, local)  # one PUT: the same bytes if two workers ever both get here
     finally:
@@ -178,11 +171,11 @@ def encode_chunk_unit(unit: ChunkUnit) -> str:
 
 
 def chunk_units(todo: list[tuple[object, Path]], *, timeline: object, image_of: dict[str, Path],
-                still_of: Callable[[str], str], ass_text: str | None, needs_subs: Callable[[object], bool],
+                still_of: Callable[[str], str], lines_of: Callable[[object], list],
                 stop_event: str | None = None) -> list[ChunkUnit]:
     """One unit per (chunk, cache target) of ``todo``, longest first (every worker busy to the end, as on one machine).
 
-    ``still_of(sha)`` is the still's file name, ``needs_subs(chunk)`` whether it burns subtitles.
+    ``still_of(sha)`` is the still's file name, ``lines_of(chunk)`` the subtitle lines it shows.
     """
     from engine import sync
 
@@ -200,21 +193,21 @@ def chunk_units(todo: list[tuple[object, Path]], *, timeline: object, image_of: 
                 raise RenderError(f"picture {image_of[sha]} is not kept in the bucket")
             pictures.append((sha, picture_key, target_key.rsplit("/", 1)[0] + "/" + still_of(sha)))
         units.append(ChunkUnit(chunk=chunk, timeline=timeline, pictures=tuple(pictures),
-                               ass_text=ass_text if needs_subs(chunk) else None, target_key=target_key, tools=tools,
+                               subtitles=tuple(lines_of(chunk)), target_key=target_key, tools=tools,
                                store=ref, stop_event=stop_event))
     units.sort(key=lambda u: -(u.chunk.dur_frames + 2 * u.chunk.transition_frames))  # type: ignore[attr-defined]
     return units
 
 
 def encode_on_cluster(todo: list[tuple[object, Path]], *, timeline: object, image_of: dict[str, Path],
-                      still_of: Callable[[str], str], ass_text: str | None, needs_subs: Callable[[object], bool],
+                      still_of: Callable[[str], str], lines_of: Callable[[object], list],
                       on_chunk_done: Callable[[object], None], should_stop: Callable[[], bool] | None) -> int:
     """On the runner: encode ``todo`` (chunk, cache target) on the cluster, each fetched into the cache; how many."""
     from engine import cluster, sync
 
     stop = cluster.StopSignal()
-    units = chunk_units(todo, timeline=timeline, image_of=image_of, still_of=still_of, ass_text=ass_text,
-                        needs_subs=needs_subs, stop_event=stop.name)
+    units = chunk_units(todo, timeline=timeline, image_of=image_of, still_of=still_of, lines_of=lines_of,
+                        stop_event=stop.name)
     targets = {sync.key_of(target): target for _, target in todo}
 
     def fetched(unit: ChunkUnit, key: str) -> None:

@@ -11,7 +11,8 @@ scaled once into a raw yuv420p "still" in ``cache_dir`` (see ``command.still_arg
 so no chunk decodes a PNG or scales anything.  A chunk's frames are warped from
 its still(s) by :mod:`engine.render.warp` (transitions blended by :mod:`engine.render.crossfades`)
 in a feeder thread and piped into its ffmpeg
-(which only fades the very ends, burns subtitles -- only in chunks where a line shows -- and encodes).
+(which only fades the very ends and encodes); the feeder also burns in the lyrics, in Python, over the
+text's box only, in the chunks where a line shows (:mod:`engine.render.burn`).
 
 The cache is pruned after every successful render (:func:`prune_cache`): a file
 survives if the newest render of some output format (one small manifest per
@@ -39,17 +40,18 @@ from engine import cluster
 from engine.errors import CancelledError, RenderError
 from engine.ffmpeg import ffmpeg_path
 from engine.fingerprint import file_sha256, fingerprint
-from engine.render import command, remote, warp
+from engine.render import burn, command, remote, warp
 from engine.render.ffmpeg import FeedPipes, FfmpegProcess
-from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, ass_header, events_between, to_ass, to_lrc, to_srt
+from engine.render.subtitles import lines_shown, to_lrc, to_srt
 from engine.render.timeline import Chunk, RenderSpec, SubtitleLine, TimedClip, Timeline
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 7  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene chunks, x264 me=dia, no deblock; 4: separable numba warp; 5: eased whole-picture mixes, chroma-aligned dissolve and blur; 6: x264 threads fixed (1 per chunk encode); 7: integer warp (1/256 px, uint16 intermediate), numba transitions, frames fed without a copy
+RENDER_VERSION = 8  # 2: OpenCV warp from raw stills; 3: transitions drawn in Python and folded into scene chunks, x264 me=dia, no deblock; 4: separable numba warp; 5: eased whole-picture mixes, chroma-aligned dissolve and blur; 6: x264 threads fixed (1 per chunk encode); 7: integer warp (1/256 px, uint16 intermediate), numba transitions, frames fed without a copy; 8: lyrics burned in Python (engine/render/burn.py), not by libass
 FRAME_BURST_BYTES = 16 << 20  # frames drawn at a time before they are fed (4-16 frames; warp.in_bursts)
 CACHE_KEEP_S = 24 * 3600  # unused cache files younger than this survive pruning
-_CACHE_PATTERNS = ("chunk_*.mp4", "seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")  # seg_: chunks cached before they were called chunks
+# seg_: chunks cached before they were called chunks; subs_*.ass: the libass scripts of renders before version 7
+_CACHE_PATTERNS = ("chunk_*.mp4", "seg_*.mp4", "still_*.yuv", "audio_*.m4a", "subs_*.ass", ".*.tmp*", ".concat_*.txt")
 ProgressFn = Callable[[float, "float | None"], None]
 
 
@@ -74,21 +76,17 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def chunk_subtitle_events(chunk: Chunk, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> list[str]:
-    """The ASS events that can show during a chunk; none means the chunk burns no subtitles at all."""
-    fps = timeline.spec.fps
-    return events_between(subtitles, start_ms=chunk.start_frame * 1000 / fps, end_ms=chunk.end_frame * 1000 / fps)
+def chunk_lines(chunk: Chunk, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> list[SubtitleLine]:
+    """The lines some frame of a chunk shows; none means the chunk burns no subtitles at all."""
+    return lines_shown(subtitles, start_frame=chunk.start_frame, end_frame=chunk.end_frame, fps=timeline.spec.fps)
 
 
 def chunk_fingerprint(chunk: Chunk, *, timeline: Timeline, subtitles: list[SubtitleLine]) -> str:
-    """Hash of everything that decides a chunk's bytes: graph, pictures, subtitle events, encoder, version."""
+    """Hash of everything that decides a chunk's bytes: graph, pictures, the lines it shows, encoder, version."""
     spec = timeline.spec
-    events = chunk_subtitle_events(chunk, timeline=timeline, subtitles=subtitles) if subtitles else []
-    graph = command.chunk_graph(chunk, timeline=timeline, ass_path=Path("SUBS") if events else None,
-                                  fonts_dir=Path("FONTS") if events else None)
-    header = ass_header(width=spec.width, height=spec.height, font_family=FONT_FAMILY, size=spec.subtitle_size,
-                        position=spec.subtitle_position)
-    subs = [header, *events] if events else []
+    lines = chunk_lines(chunk, timeline=timeline, subtitles=subtitles) if subtitles else []
+    graph = command.chunk_graph(chunk, timeline=timeline)
+    subs = burn.burn_key(lines, burn.spec_style(spec)) if lines else []
     images = [timeline.clips[i].clip.image_sha256 for i in chunk.clip_indexes]
     cameras = [_camera_key(timeline.clips[i]) for i in chunk.clip_indexes]
     return fingerprint(RENDER_VERSION, "chunk", graph, images, cameras, chunk.start_frame, chunk.dur_frames,
@@ -258,18 +256,19 @@ def _make_still(image_path: Path, *, timeline: Timeline, target: Path, jobs: _Jo
 
 
 def _encode_chunk(chunk: Chunk, *, timeline: Timeline, stills: list[Path], target: Path,
-                    ass_path: Path | None, jobs: _Jobs, progress: _Progress) -> None:
+                  subtitles: list[SubtitleLine], jobs: _Jobs, progress: _Progress) -> None:
+    """Encode one chunk to ``target``: its frames warped, blended and burned with the ``subtitles`` it shows."""
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")
     spec = timeline.spec
     pictures = [warp.load_still(path, width=spec.width, height=spec.height) for path in stills]
+    burner = burn.chunk_burner(subtitles, spec=spec, start_frame=chunk.start_frame, end_frame=chunk.end_frame)
     size = warp.frame_bytes(spec.width, spec.height)
     burst = min(16, max(4, FRAME_BURST_BYTES // size))
     ring = warp.FrameRing(width=spec.width, height=spec.height, slots=FeedPipes.ring_slots(size) + burst)
-    sources = [warp.in_bursts(warp.chunk_frames(chunk, clips=timeline.clips, stills=pictures, fps=spec.fps, ring=ring),
-                              burst=burst)]
+    frames = warp.chunk_frames(chunk, clips=timeline.clips, stills=pictures, fps=spec.fps, ring=ring, burner=burner)
+    sources = [warp.in_bursts(frames, burst=burst)]
     pipes = FeedPipes(len(sources))
-    args = command.chunk_args(chunk, timeline=timeline, input_url=pipes.urls[0], out_path=tmp, ass_path=ass_path,
-                                fonts_dir=FONTS_DIR if ass_path else None)
+    args = command.chunk_args(chunk, timeline=timeline, input_url=pipes.urls[0], out_path=tmp)
     jobs.run(chunk.name, args, target=target, tmp=tmp, what=f"encoding {chunk.name}",
              on_frames=lambda n: progress.update(chunk.name, n), feeds=(pipes, sources))
     progress.update(chunk.name, chunk.dur_frames)
@@ -317,21 +316,9 @@ def burned_lines(subtitles: list[SubtitleLine], *, spec: RenderSpec) -> list[Sub
     return [s for s in subtitles if s.text.strip()] if spec.subtitles else []
 
 
-def subtitle_file(burn: list[SubtitleLine], *, spec: RenderSpec, cache_dir: Path) -> Path | None:
-    """The ``.ass`` file of the burned lines in ``cache_dir`` (written once, named by its content), or None."""
-    if not burn:
-        return None
-    ass_text = to_ass(burn, width=spec.width, height=spec.height, font_family=FONT_FAMILY,
-                      size=spec.subtitle_size, position=spec.subtitle_position)
-    ass_path = cache_dir / f"subs_{fingerprint(ass_text)}.ass"
-    if not ass_path.exists():
-        _atomic_write_text(ass_path, ass_text)
-    return ass_path
-
-
-def chunk_path(chunk: Chunk, *, timeline: Timeline, burn: list[SubtitleLine], cache_dir: Path) -> Path:
+def chunk_path(chunk: Chunk, *, timeline: Timeline, lines: list[SubtitleLine], cache_dir: Path) -> Path:
     """Where a chunk's encode lives in the render cache (named by :func:`chunk_fingerprint`)."""
-    return cache_dir / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=burn)}.mp4"
+    return cache_dir / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=lines)}.mp4"
 
 
 def _audio_fingerprint(audio_path: Path, *, timeline: Timeline) -> str:
@@ -345,7 +332,7 @@ def audio_path_in_cache(audio_path: Path, *, timeline: Timeline, cache_dir: Path
 
 
 class ChunkWriter:
-    """Encodes single chunks of a timeline (and the stills and subtitles they need) into the render cache.
+    """Encodes single chunks of a timeline (and the stills they need) into the render cache.
 
     What it writes is exactly what :func:`render_video` would (same names, same bytes), so a render later
     finds it cached; used to encode ahead while the pictures are still being drawn (:mod:`engine.steps.encode_ahead`).
@@ -362,7 +349,7 @@ class ChunkWriter:
 
     def target(self, chunk: Chunk) -> Path:
         """The chunk's file in the cache."""
-        return chunk_path(chunk, timeline=self.timeline, burn=self.burn, cache_dir=self.cache_dir)
+        return chunk_path(chunk, timeline=self.timeline, lines=self.burn, cache_dir=self.cache_dir)
 
     def encode(self, chunk: Chunk) -> bool:
         """Encode ``chunk`` into the cache unless it is there; True if it was encoded."""
@@ -377,10 +364,7 @@ class ChunkWriter:
             if not still_ready(still, spec):
                 _make_still(Path(clip.image_path), timeline=self.timeline, target=still, jobs=self.jobs)
             stills.append(still)
-        ass_path = None
-        if chunk_subtitle_events(chunk, timeline=self.timeline, subtitles=self.burn):
-            ass_path = subtitle_file(self.burn, spec=spec, cache_dir=self.cache_dir)
-        _encode_chunk(chunk, timeline=self.timeline, stills=stills, target=target, ass_path=ass_path, jobs=self.jobs,
+        _encode_chunk(chunk, timeline=self.timeline, stills=stills, target=target, subtitles=self.burn, jobs=self.jobs,
                       progress=_Progress(total_frames=chunk.dur_frames, done_frames=0, callback=None))
         return True
 
@@ -416,12 +400,11 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         raise RenderError(f"audio {audio_path} does not exist")
     cache_dir.mkdir(parents=True, exist_ok=True)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    burn = burned_lines(subtitles, spec=spec)
-    ass_path = subtitle_file(burn, spec=spec, cache_dir=cache_dir)
+    burn_lines = burned_lines(subtitles, spec=spec)
 
     planned: list[tuple[Chunk, Path, bool]] = []
     for chunk in timeline.chunks:
-        target = chunk_path(chunk, timeline=timeline, burn=burn, cache_dir=cache_dir)
+        target = chunk_path(chunk, timeline=timeline, lines=burn_lines, cache_dir=cache_dir)
         planned.append((chunk, target, target.is_file() and target.stat().st_size > 0))
     audio_fp = _audio_fingerprint(Path(audio_path), timeline=timeline)
     audio_m4a = cache_dir / f"audio_{audio_fp}.m4a"
@@ -441,8 +424,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         remote.encode_on_cluster(
             todo, timeline=timeline, image_of={tc.clip.image_sha256: Path(tc.clip.image_path) for tc in timeline.clips},
             still_of=lambda sha: still_name(sha, timeline=timeline),
-            ass_text=ass_path.read_text(encoding="utf-8") if ass_path is not None else None,
-            needs_subs=lambda c: bool(chunk_subtitle_events(c, timeline=timeline, subtitles=burn)),
+            lines_of=lambda c: chunk_lines(c, timeline=timeline, subtitles=burn_lines),
             on_chunk_done=lambda c: (tracker.update(c.name, c.dur_frames), tracker.report()), should_stop=should_stop)
         local_todo, encoded_remotely = [], todo
     if local_todo:  # the warp kernels load while the pictures are prepared
@@ -466,8 +448,7 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
             encoded_here.append(target)
             _encode_chunk(chunk, timeline=timeline, stills=[stills[timeline.clips[i].clip.image_sha256]
                                                              for i in chunk.clip_indexes],
-                          target=target, jobs=jobs, progress=tracker,
-                          ass_path=ass_path if chunk_subtitle_events(chunk, timeline=timeline, subtitles=burn) else None)
+                          target=target, jobs=jobs, progress=tracker, subtitles=burn_lines)
 
         def adopt(chunk: Chunk, target: Path) -> None:
             wait([in_flight[target]])
@@ -505,8 +486,6 @@ def render_video(timeline: Timeline, *, audio_path: Path, subtitles: list[Subtit
         _atomic_write_text(lrc_path, to_lrc(subtitles))
     all_stills = {still_name(tc.clip.image_sha256, timeline=timeline) for tc in timeline.clips}
     used = {t.name for _, t, _ in planned} | {n for n in all_stills if (cache_dir / n).is_file()} | {audio_m4a.name}
-    if ass_path is not None:
-        used.add(ass_path.name)
     for name in used:
         _touch(cache_dir / name)
     _atomic_write_text(cache_dir / manifest_name(timeline), "\n".join(sorted(used)) + "\n")

@@ -1,8 +1,11 @@
-"""Lyrics as subtitles: ASS for burning in with libass (karaoke when word times are known), SRT and LRC.
+"""Lyrics as subtitles: the burned-in look and timing (one rule for the render and the ASS), ASS, SRT and LRC.
 
-libass draws nothing (and ffmpeg still exits 0) when it finds no font, so the
-project ships its own font in ``engine/render/fonts`` and the ASS styles name
-that font's family; pass :data:`FONTS_DIR` as the ``fontsdir`` of the ass filter.
+The render burns the lines into the frames in Python (:mod:`engine.render.burn`); the ASS script
+(:func:`to_ass`, karaoke when word times are known) describes the very same look for libass, with
+the same numbers (:func:`subtitle_style`) and times (:func:`karaoke`, :func:`event_times`). libass
+draws nothing (and ffmpeg still exits 0) when it finds no font, so the project ships its own font in
+``engine/render/fonts`` and the ASS styles name that font's family (pass :data:`FONTS_DIR` as the
+``fontsdir`` of an ass filter); the burner draws with the same file (:data:`FONT_FILE`).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ log = logging.getLogger(__name__)
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "DejaVu Sans"  # family name of the bundled DejaVuSans(-Bold).ttf
+FONT_FILE = FONTS_DIR / "DejaVuSans-Bold.ttf"  # the styles are bold (Bold=-1): the face libass picks
 
 
 def _cs(ms: int) -> int:
@@ -87,9 +91,37 @@ def frame_shape(width: int, height: int) -> str:
     return "landscape" if width > height * 1.1 else "square"
 
 
-def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY, size: str = "medium",
-               position: str = "bottom") -> str:
-    """The [Script Info] and [V4+ Styles] sections for a ``width`` x ``height`` video.
+WHITE, GOLD, BLACK = 0xFFFFFF, 0xFFD54A, 0x000000  # unsung (and plain) text, sung karaoke text, outline and shadow
+SHADOW_ALPHA = 0x60  # ASS alpha of the shadow (0 opaque, 255 clear): ~62% opaque
+# The matrix the subtitle colours are converted to YCbCr with: the ASS header declares it and ffmpeg's ass
+# filter honours it (gold is Y 198, U 63, V 152 in libass's output), so the burner converts with it too.
+YCBCR_MATRIX = "TV.709"
+
+
+@dataclass(frozen=True)
+class SubtitleStyle:
+    """The look of the burned-in lyrics in one frame format, in output pixels (what ASS and the burner both draw)."""
+
+    width: int
+    height: int
+    font_size: int  # libass's size: the font's ascent + descent (winAscent + winDescent) in pixels
+    outline: float  # border width, black
+    shadow: float  # shadow offset right and down, black at SHADOW_ALPHA
+    margin_l: int
+    margin_r: int
+    margin_v: int  # from the bottom (bottom, middle) or the top (top)
+    alignment: int  # ASS numpad alignment, centred: 2 bottom, 5 middle, 8 top
+    fill: int = WHITE
+    sung: int = GOLD
+    outline_colour: int = BLACK
+    shadow_colour: int = BLACK
+    shadow_alpha: int = SHADOW_ALPHA
+    matrix: str = YCBCR_MATRIX
+    kerning: bool = False  # libass's default (no "Kerning: yes" in the script): the font's pairs are not applied
+
+
+def subtitle_style(*, width: int, height: int, size: str = "medium", position: str = "bottom") -> SubtitleStyle:
+    """The style for a ``width`` x ``height`` video.
 
     ``size`` (small, medium, large) scales the text with the frame; ``position`` (bottom, middle, top) places it
     inside the frame's platform safe area (:data:`SAFE_AREAS`), so no app's buttons or captions cover it.
@@ -98,20 +130,26 @@ def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY, size:
         raise ValueError(f"unknown subtitle size {size!r} or position {position!r}")
     safe = SAFE_AREAS[frame_shape(width, height)]
     font_size = max(10, round(min(width, height) * SUBTITLE_SIZES[size]))
-    outline = max(1.0, round(font_size * 0.08, 1))
-    shadow = max(0.5, round(font_size * 0.04, 1))
-    margin_v = round(height * (safe.top if position == "top" else safe.bottom))
-    margin_l, margin_r = round(width * safe.left), round(width * safe.right)
-    alignment = SUBTITLE_ALIGN[position]
-    white, gold, black = _colour(0xFFFFFF), _colour(0xFFD54A), _colour(0x000000)
-    shade = _colour(0x000000, alpha=0x60)
+    return SubtitleStyle(width=width, height=height, font_size=font_size,
+                         outline=max(1.0, round(font_size * 0.08, 1)), shadow=max(0.5, round(font_size * 0.04, 1)),
+                         margin_l=round(width * safe.left), margin_r=round(width * safe.right),
+                         margin_v=round(height * (safe.top if position == "top" else safe.bottom)),
+                         alignment=SUBTITLE_ALIGN[position])
+
+
+def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY, size: str = "medium",
+               position: str = "bottom") -> str:
+    """The [Script Info] and [V4+ Styles] sections for a ``width`` x ``height`` video (:func:`subtitle_style`)."""
+    st = subtitle_style(width=width, height=height, size=size, position=position)
+    white, gold, black = _colour(st.fill), _colour(st.sung), _colour(st.outline_colour)
+    shade = _colour(st.shadow_colour, alpha=st.shadow_alpha)
     fmt = ("Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
            "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, "
            "Alignment, MarginL, MarginR, MarginV, Encoding")
 
     def style(name: str, primary: str, secondary: str) -> str:
-        return (f"Style: {name},{font_family},{font_size},{primary},{secondary},{black},{shade},-1,0,0,0,100,100,0,0,1,"
-                f"{outline},{shadow},{alignment},{margin_l},{margin_r},{margin_v},1")
+        return (f"Style: {name},{font_family},{st.font_size},{primary},{secondary},{black},{shade},-1,0,0,0,100,100,"
+                f"0,0,1,{st.outline},{st.shadow},{st.alignment},{st.margin_l},{st.margin_r},{st.margin_v},1")
 
     return "\n".join([
         "[Script Info]",
@@ -120,7 +158,8 @@ def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY, size:
         f"PlayResY: {height}",
         "WrapStyle: 0",
         "ScaledBorderAndShadow: yes",
-        "YCbCr Matrix: TV.709",
+        f"Kerning: {'yes' if st.kerning else 'no'}",
+        f"YCbCr Matrix: {st.matrix}",
         "",
         "[V4+ Styles]",
         fmt,
@@ -132,23 +171,66 @@ def ass_header(*, width: int, height: int, font_family: str = FONT_FAMILY, size:
     ]) + "\n"
 
 
-def ass_event(line: SubtitleLine) -> str:
-    """One Dialogue line; with word times it carries karaoke ``\\k`` tags (centiseconds, no drift)."""
+@dataclass(frozen=True)
+class Syllable:
+    """A karaoke word as shown: its text (with the space after it, but the last) and its fill's sweep (ms)."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+def display_rows(text: str) -> list[str]:
+    """The text's explicit lines as shown: each stripped, empty ones dropped."""
+    return [part.strip() for part in text.splitlines() if part.strip()]
+
+
+def karaoke(line: SubtitleLine) -> list[Syllable]:
+    """The line's words as karaoke syllables, on the centisecond grid of ASS (no drift); [] without word times.
+
+    A word never starts before the previous one ends (nor before the line); a pause before a word lights nothing.
+    """
     words = [w for w in line.words if w[0].strip()]
-    if not words:
-        return f"Dialogue: 0,{_ass_time(line.start_ms)},{_ass_time(line.end_ms)},Lyric,,0,0,0,,{_ass_text(line.text)}"
-    parts: list[str] = []
+    out: list[Syllable] = []
     cursor_cs = _cs(line.start_ms)
     for i, (text, w_start, w_end) in enumerate(words):
         start_cs = max(cursor_cs, _cs(w_start))
+        end_cs = max(start_cs, _cs(w_end))
+        out.append(Syllable(" ".join(display_rows(text)) + ("" if i == len(words) - 1 else " "),
+                            start_cs * 10, end_cs * 10))
+        cursor_cs = end_cs
+    return out
+
+
+def event_times(line: SubtitleLine) -> tuple[int, int]:
+    """When the line shows, in ms on the centisecond grid: [start, end); a karaoke line lasts to its last word."""
+    syllables = karaoke(line)
+    end_cs = max(_cs(line.end_ms), syllables[-1].end_ms // 10 if syllables else 0)
+    return _cs(line.start_ms) * 10, end_cs * 10
+
+
+def frame_time_ms(frame: int, fps: int) -> int:
+    """The time (whole ms) at which the subtitles of absolute ``frame`` are drawn: libass's clock in ffmpeg's ass
+    filter (the frame's time in seconds as a double, times 1000, truncated)."""
+    return int(frame * (1.0 / fps) * 1000)
+
+
+def ass_event(line: SubtitleLine) -> str:
+    """One Dialogue line; with word times it carries karaoke ``\\k`` tags (centiseconds, :func:`karaoke`)."""
+    start_ms, end_ms = event_times(line)
+    syllables = karaoke(line)
+    if not syllables:
+        return f"Dialogue: 0,{_ass_time(start_ms)},{_ass_time(end_ms)},Lyric,,0,0,0,,{_ass_text(line.text)}"
+    parts: list[str] = []
+    cursor_cs = start_ms // 10
+    for syl in syllables:
+        start_cs, end_cs = syl.start_ms // 10, syl.end_ms // 10
         if start_cs > cursor_cs:  # a pause before this word: nothing lights up
             parts.append(f"{{\\k{start_cs - cursor_cs}}}")
-        end_cs = max(start_cs, _cs(w_end))
-        sep = "" if i == len(words) - 1 else " "
-        parts.append(f"{{\\kf{end_cs - start_cs}}}{_ass_text(text)}{sep}")
+        word, sep = (syl.text[:-1], " ") if syl.text.endswith(" ") else (syl.text, "")
+        parts.append(f"{{\\kf{end_cs - start_cs}}}{_ass_text(word)}{sep}")
         cursor_cs = end_cs
-    end_ms = max(line.end_ms, cursor_cs * 10)
-    return f"Dialogue: 0,{_ass_time(line.start_ms)},{_ass_time(end_ms)},Karaoke,,0,0,0,,{''.join(parts)}"
+    return f"Dialogue: 0,{_ass_time(start_ms)},{_ass_time(end_ms)},Karaoke,,0,0,0,,{''.join(parts)}"
 
 
 def _usable(lines: Iterable[SubtitleLine]) -> list[SubtitleLine]:
@@ -193,6 +275,14 @@ def to_lrc(lines: Iterable[SubtitleLine]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def events_between(lines: Iterable[SubtitleLine], *, start_ms: float, end_ms: float) -> list[str]:
-    """The ASS events that can show between two times (what a chunk's pixels depend on)."""
-    return [ass_event(ln) for ln in _usable(lines) if ln.start_ms < end_ms + 20 and max(ln.end_ms, *(w[2] for w in ln.words), 0) > start_ms - 20]
+def lines_shown(lines: Iterable[SubtitleLine], *, start_frame: int, end_frame: int, fps: int) -> list[SubtitleLine]:
+    """The usable lines that some frame in [``start_frame``, ``end_frame``) shows (what a chunk's pixels depend on)."""
+    out = []
+    for ln in _usable(lines):
+        start_ms, end_ms = event_times(ln)
+        first = max(start_frame, start_ms * fps // 1000 - 1)  # the first frame at or after the line's start
+        while frame_time_ms(first, fps) < start_ms:
+            first += 1
+        if first < end_frame and frame_time_ms(first, fps) < end_ms:
+            out.append(ln)
+    return out

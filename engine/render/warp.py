@@ -31,6 +31,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -38,6 +39,9 @@ import numpy as np
 from engine.errors import RenderError
 from engine.render import crossfades
 from engine.render.timeline import Chunk, TimedClip, camera_window, clip_progress, pulse_at
+
+if TYPE_CHECKING:
+    from engine.render.burn import Burner
 
 log = logging.getLogger(__name__)
 
@@ -213,27 +217,31 @@ def _frame_out(still: Still, ring: FrameRing | None) -> tuple[np.ndarray, Planes
 
 
 def clip_frames(still: Still, tc: TimedClip, *, start_frame: int, dur_frames: int, fps: int,
-                ring: FrameRing | None = None) -> Iterator[np.ndarray]:
+                ring: FrameRing | None = None, burner: Burner | None = None) -> Iterator[np.ndarray]:
     """Raw yuv420p frames (one contiguous uint8 buffer each) of a clip's moving camera from absolute ``start_frame``.
 
-    With a ``ring`` the buffers are its slots (reused ``len(ring.frames)`` frames later), else new ones.
+    With a ``ring`` the buffers are its slots (reused ``len(ring.frames)`` frames later), else new ones;
+    ``burner`` draws the lyrics.
     """
     for frame in range(start_frame, start_frame + dur_frames):
         buf, planes = _frame_out(still, ring)
         camera_frame(still, tc, frame=frame, fps=fps, out=planes)
+        if burner is not None:
+            burner.burn(*planes, frame=frame)
         yield buf
 
 
 def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Still], fps: int,
-                 ring: FrameRing | None = None) -> Iterator[np.ndarray]:
+                 ring: FrameRing | None = None, burner: Burner | None = None) -> Iterator[np.ndarray]:
     """Raw yuv420p frames (contiguous buffers, see :func:`clip_frames`) of a chunk: its scene's camera, then the
     transition (if any).
 
-    ``stills`` are the pictures of ``chunk.clip_indexes``, in that order.
+    ``stills`` are the pictures of ``chunk.clip_indexes``, in that order; ``burner`` (if any) draws the lyrics.
     """
     first = clips[chunk.clip_indexes[0]]
     body = chunk.transition_offset_frames if chunk.transition else chunk.dur_frames
-    yield from clip_frames(stills[0], first, start_frame=chunk.start_frame, dur_frames=body, fps=fps, ring=ring)
+    yield from clip_frames(stills[0], first, start_frame=chunk.start_frame, dur_frames=body, fps=fps, ring=ring,
+                           burner=burner)
     if not chunk.transition:
         return
     second = clips[chunk.clip_indexes[1]]
@@ -245,6 +253,8 @@ def chunk_frames(chunk: Chunk, *, clips: tuple[TimedClip, ...], stills: list[Sti
         crossfades.blend(chunk.transition, camera_frame(stills[0], first, frame=frame, fps=fps, out=work[0]),
                          camera_frame(stills[1], second, frame=frame, fps=fps, out=work[1]),
                          progress=crossfades.transition_progress(index=k, dur_frames=chunk.transition_frames), out=planes)
+        if burner is not None:
+            burner.burn(*planes, frame=frame)
         yield buf
 
 

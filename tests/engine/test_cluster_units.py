@@ -48,11 +48,11 @@ def test_unset_nothing_of_dask_is_imported() -> None:
 
 def test_a_worker_with_other_tools_refuses_the_unit() -> None:
     mine = remote.tool_versions()
-    assert set(mine) == {"render", "ffmpeg", "cv2", "numba"} and mine["ffmpeg"].startswith("ffmpeg version")
+    assert set(mine) == {"render", "ffmpeg", "cv2", "numba", "raster"} and mine["ffmpeg"].startswith("ffmpeg version")
     remote.check_tools(mine)  # the same tools: accepted
     with pytest.raises(remote.ToolMismatch, match=r"ffmpeg: runner has 'ffmpeg version 9.9'.*install the same versions"):
         remote.check_tools({**mine, "ffmpeg": "ffmpeg version 9.9"})
-    unit = remote.ChunkUnit(chunk=None, timeline=None, pictures=(), ass_text=None, target_key="p/x.mp4",
+    unit = remote.ChunkUnit(chunk=None, timeline=None, pictures=(), subtitles=(), target_key="p/x.mp4",
                             tools={**mine, "numba": "0.1"}, store=remote.StoreRef("s3://nowhere/x", None, None))
     with pytest.raises(remote.ToolMismatch, match="numba"):  # before it touches the bucket or encodes anything
         remote.encode_chunk_unit(unit)
@@ -83,8 +83,7 @@ def test_a_chunk_unit_encodes_the_same_bytes_as_one_machine_once(rendered: dict,
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
     from engine import sync
-    from engine.render.render import chunk_fingerprint, chunk_subtitle_events, still_name
-    from engine.render.subtitles import FONT_FAMILY, to_ass
+    from engine.render.render import chunk_fingerprint, chunk_lines, still_name
     from tests.engine.test_render_video import SUBS
 
     use_bucket(monkeypatch, s3_endpoint)
@@ -100,12 +99,11 @@ def test_a_chunk_unit_encodes_the_same_bytes_as_one_machine_once(rendered: dict,
     spec = timeline.spec
     chunk = max(timeline.chunks, key=lambda c: len(c.clip_indexes))  # one with a transition: two pictures
     target = cache / f"chunk_{chunk_fingerprint(chunk, timeline=timeline, subtitles=SUBS)}.mp4"
-    ass = to_ass(SUBS, width=spec.width, height=spec.height, font_family=FONT_FAMILY, size=spec.subtitle_size,
-                 position=spec.subtitle_position)
     [unit] = remote.chunk_units([(chunk, target)], timeline=timeline,
                                 image_of={c.image_sha256: c.image_path for c in rendered["clips"]},
-                                still_of=lambda sha: still_name(sha, timeline=timeline), ass_text=ass,
-                                needs_subs=lambda c: bool(chunk_subtitle_events(c, timeline=timeline, subtitles=SUBS)))
+                                still_of=lambda sha: still_name(sha, timeline=timeline),
+                                lines_of=lambda c: chunk_lines(c, timeline=timeline, subtitles=SUBS))
+    assert unit.subtitles, "the chunk shows a line: the unit ships it"
     assert unit.target_key == f"abc123/renders/cache/{target.name}"
     assert remote.encode_chunk_unit(unit) == unit.target_key
     assert store.get(unit.target_key).data == target.read_bytes(), "the unit's chunk differs from one machine's"  # type: ignore[union-attr]

@@ -313,12 +313,13 @@ def test_still_args_scale_once_to_yuv420p() -> None:
     assert "flags=bilinear" in command.still_filters(replace(SPEC, preview=True))
 
 
-def test_subtitles_are_burned_with_shifted_time_and_bundled_fonts() -> None:
+def test_the_chunk_graph_only_fades_the_ends() -> None:
     tl = build_timeline(_clips([0, 3000]), duration_ms=6000, spec=SPEC, seed=2)
-    chunk = tl.chunks[-1]
-    graph = command.chunk_graph(chunk, timeline=tl, ass_path=Path("/tmp/a b:c.ass"), fonts_dir=Path("/f/fonts"))
-    assert f"setpts=(N+{chunk.start_frame})/(30*TB),ass=filename=/tmp/a b\\\\:c.ass:fontsdir=/f/fonts" in graph
-    assert "fade=t=out" in graph  # the last chunk fades to black
+    first, last = tl.chunks[0], tl.chunks[-1]
+    assert command.chunk_graph(last, timeline=tl) == (f"[0:v]setsar=1,fade=t=out:start_frame={last.dur_frames - 12}:"
+                                                      "nb_frames=12,null[vout]")  # the last chunk fades to black
+    assert "fade=t=in:start_frame=0:nb_frames=12" in command.chunk_graph(first, timeline=tl)
+    assert all("ass" not in command.chunk_graph(c, timeline=tl) for c in tl.chunks)  # lyrics come burned in
 
 
 def test_escape_option_value() -> None:
@@ -339,12 +340,12 @@ def test_concat_list_and_mux_args() -> None:
 
 
 def test_chunks_without_a_lyric_burn_no_subtitles_and_keep_their_cache_key() -> None:
-    from engine.render.render import chunk_fingerprint, chunk_subtitle_events
+    from engine.render.render import chunk_fingerprint, chunk_lines
     from engine.render.timeline import SubtitleLine
 
     tl = build_timeline(_clips([0, 9000, 18000]), duration_ms=27_000, spec=SPEC, seed=1)
     line = SubtitleLine("only in the first seconds", 500, 2500)
-    with_line = [s for s in tl.chunks if chunk_subtitle_events(s, timeline=tl, subtitles=[line])]
+    with_line = [s for s in tl.chunks if chunk_lines(s, timeline=tl, subtitles=[line])]
     assert with_line == [tl.chunks[0]]
     for chunk in tl.chunks:
         same = chunk_fingerprint(chunk, timeline=tl, subtitles=[line]) == chunk_fingerprint(chunk, timeline=tl,

@@ -8,7 +8,7 @@ import pytest
 
 from PIL import ImageFont
 
-from engine.render.subtitles import FONT_FAMILY, FONTS_DIR, events_between, to_ass, to_lrc, to_srt
+from engine.render.subtitles import FONT_FAMILY, FONT_FILE, FONTS_DIR, frame_time_ms, lines_shown, to_ass, to_lrc, to_srt
 from engine.render.timeline import SubtitleLine
 
 LINES = [
@@ -25,6 +25,7 @@ def test_bundled_font_matches_the_family_named_in_the_styles() -> None:
     assert (FONTS_DIR / "LICENSE").is_file()
     families = {ImageFont.truetype(str(f), 20).getname()[0] for f in files}
     assert FONT_FAMILY in families
+    assert ImageFont.truetype(str(FONT_FILE), 20).getname() == (FONT_FAMILY, "Bold")  # the styles are bold
     ass = to_ass(LINES, width=1280, height=720)
     styles = [ln for ln in ass.splitlines() if ln.startswith("Style:")]
     assert styles and all(ln.split(",")[1] == FONT_FAMILY for ln in styles)
@@ -69,10 +70,20 @@ def test_lrc_with_word_tags_and_clearing_gaps() -> None:
     assert lrc[-2:] == ["[01:02.35]last", "[01:05.00]"]
 
 
-def test_events_between_picks_overlapping_lines() -> None:
-    assert len(events_between(LINES, start_ms=0, end_ms=900)) == 0
-    assert len(events_between(LINES, start_ms=3000, end_ms=4500)) == 2
-    assert len(events_between(LINES, start_ms=60_000, end_ms=70_000)) == 1
+def test_lines_shown_are_those_a_frame_of_the_range_shows() -> None:
+    assert lines_shown(LINES, start_frame=0, end_frame=27, fps=30) == []  # up to 0.9 s
+    assert lines_shown(LINES, start_frame=90, end_frame=135, fps=30) == [LINES[0], LINES[1]]  # 3.0-4.5 s
+    assert lines_shown(LINES, start_frame=1800, end_frame=2100, fps=30) == [LINES[3]]
+    assert lines_shown(LINES, start_frame=0, end_frame=30, fps=30) == []  # frame 30 (1.0 s) is the first to show
+    assert lines_shown(LINES, start_frame=0, end_frame=31, fps=30) == [LINES[0]]
+    assert lines_shown(LINES, start_frame=105, end_frame=120, fps=30) == []  # 3.5 s to 4.0 s: between the lines
+    blink = SubtitleLine("blink", 1010, 1020)  # shorter than a frame, and no frame falls inside it
+    assert lines_shown([blink], start_frame=0, end_frame=100, fps=30) == []
+
+
+def test_frame_time_is_libass_clock_in_whole_ms() -> None:
+    assert [frame_time_ms(n, 30) for n in (0, 1, 2, 3, 30)] == [0, 33, 66, 100, 1000]
+    assert frame_time_ms(7, 24) == 291
 
 
 def test_empty_inputs() -> None:
