@@ -11,7 +11,7 @@ import pytest
 from engine.ffmpeg import ffmpeg_path
 from engine.render import burn
 from engine.render.command import escape_option_value
-from engine.render.subtitles import FONTS_DIR, subtitle_style, to_ass
+from engine.render.subtitles import FONTS_DIR, SubtitleStyle, subtitle_style, to_ass
 from engine.render.timeline import RenderSpec, SubtitleLine
 
 KARAOKE = SubtitleLine("Hello bright world", 300, 2600, (("Hello", 600, 900), ("bright", 900, 1500), ("world", 1500, 2400)))
@@ -95,12 +95,17 @@ def _solid(raster: burn.LineRaster, height: int, width: int) -> tuple[np.ndarray
     return full, chroma
 
 
-def test_white_gold_and_black_are_libass_colours(tmp_path: Path) -> None:
-    width, height = 1280, 720
-    picture = _picture(width, height)
-    style = subtitle_style(width=width, height=height)
+def _karaoke_720p() -> tuple[tuple[np.ndarray, ...], SubtitleStyle, burn.LineRaster, np.ndarray, np.ndarray]:
+    """A 720p picture, the style, the karaoke line drawn, and where its fill fully covers luma and chroma pixels."""
+    picture = _picture(1280, 720)
+    style = subtitle_style(width=1280, height=720)
     raster = burn.rasterise(KARAOKE, style)
-    fill, fill_c = _solid(raster, height, width)
+    fill, fill_c = _solid(raster, 720, 1280)
+    return picture, style, raster, fill, fill_c
+
+
+def test_white_gold_and_black_are_libass_colours(tmp_path: Path) -> None:
+    picture, style, _, fill, fill_c = _karaoke_720p()
     for frame in (15, 75):  # before the first word (0.5 s): all white; after the last word (2.5 s): all gold
         [ref] = _libass(picture, [KARAOKE], [frame], position="bottom", tmp=tmp_path)
         ours = _burned(picture, [KARAOKE], frame, position="bottom")
@@ -117,11 +122,8 @@ def test_white_gold_and_black_are_libass_colours(tmp_path: Path) -> None:
 
 
 def test_karaoke_sweeps_each_word_from_left_to_right(tmp_path: Path) -> None:
-    width, height = 1280, 720
-    picture = _picture(width, height)
-    style = subtitle_style(width=width, height=height)
-    raster = burn.rasterise(KARAOKE, style)
-    _, fill_c = _solid(raster, height, width)
+    picture, _, raster, _, fill_c = _karaoke_720p()
+    height, width = 720, 1280
     _, u_before, _ = _burned(picture, [KARAOKE], 15, position="bottom")  # 0.5 s: the line shows, "Hello" at 0.6 s
     assert (u_before[fill_c] == 128).all(), "before its first word, nothing is gold"
     y_mid, u_mid, _ = _burned(picture, [KARAOKE], 36, position="bottom")  # 1.2 s: half of "bright" (0.9-1.5 s)
