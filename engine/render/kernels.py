@@ -32,12 +32,9 @@ def taps(start: float, step: float, count: int, size: int) -> tuple[np.ndarray, 
             index[k] = size - 2
             weight[k] = WEIGHT_ONE
         else:
-            i = int(x)
-            w = int((x - i) * WEIGHT_ONE + 0.5)
-            if w == WEIGHT_ONE:  # rounds up to the next sample
-                i, w = i + 1, 0
+            i = int(x)  # at most size - 2, so sample i + 1 exists (a weight rounded up to 256 is that sample)
             index[k] = i
-            weight[k] = w
+            weight[k] = int((x - i) * WEIGHT_ONE + 0.5)
     return index, weight
 
 

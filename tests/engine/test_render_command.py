@@ -224,6 +224,16 @@ def test_warp_has_no_sub_pixel_wobble_on_a_slow_pan() -> None:
     assert np.abs(steps - 0.1).max() < 0.02  # every frame moves 0.1 px; whole-pixel rounding would give 0 or 1
 
 
+@pytest.mark.parametrize("size", [2, 3, 36, 720])
+def test_warp_taps_stay_inside_the_plane(size: int) -> None:
+    from engine.render import kernels
+
+    for start, step in ((-3.0, 0.5), (size - 2 + 0.999, 0.0), (size - 1.0001, 1e-5), (0.0, 1.0), (size * 0.3, 0.77)):
+        index, weight = kernels.taps(start, step, 64, size)
+        assert index.min() >= 0 and index.max() <= size - 2  # sample index + 1 is always there
+        assert weight.min() >= 0 and weight.max() <= kernels.WEIGHT_ONE
+
+
 def test_motion_frames_follow_the_python_camera_path() -> None:
     tl = build_timeline(_clips([0, 4000], energy=0.9, beats=True), duration_ms=8000, spec=SPEC, seed=5)
     chunk, tc = tl.chunks[-1], tl.clips[1]
