@@ -288,17 +288,18 @@ class Burner:
         self.style = style
         self.fps = fps
         self._times = [event_times(ln) for ln in self.lines]
+        from engine.render import kernels  # numba loads only where lyrics are burned (see warp.warp_plane)
+
+        self._blend = kernels.burn_line
 
     def burn(self, y: np.ndarray, u: np.ndarray, v: np.ndarray, *, frame: int) -> None:
         """Blend every line that shows at ``frame`` into the planes (writable C-contiguous uint8), in order."""
         now = frame_time_ms(frame, self.fps)
         for line, (start_ms, end_ms) in zip(self.lines, self._times):
             if start_ms <= now < end_ms:
-                from engine.render import kernels  # numba loads on first use (see warp.warp_plane)
-
                 r = rasterise(line, self.style)
-                kernels.burn_line(y, u, v, r.x0, r.y0, r.keep, r.base, r.fill, r.sung_from, r.keep_c, r.base_u,
-                                  r.base_v, now, r.colours)
+                self._blend(y, u, v, r.x0, r.y0, r.keep, r.base, r.fill, r.sung_from, r.keep_c, r.base_u, r.base_v,
+                            now, r.colours)
 
 
 def chunk_burner(lines: Iterable[SubtitleLine], *, spec: RenderSpec, start_frame: int,

@@ -3,7 +3,8 @@
 ffmpeg's ``xfade`` evaluates its transitions per pixel in plain C (about 25 ms per
 720p frame, and it slows every frame of a chunk it sits in, not just the
 transition's); these use small numba kernels (:mod:`engine.render.kernels`, integer
-weights of 1/256) and OpenCV whole-plane operations instead, written into the frame buffer.  The names are the ``xfade`` names the timeline picks.
+weights of 1/256) and OpenCV whole-plane operations instead, written into the frame
+buffer.  The names are the ``xfade`` names the timeline picks.
 
 ``progress`` runs from 0 (all the outgoing picture ``a``) to 1 (all the incoming ``b``).
 Blends of two whole pictures follow a steep S-curve (:func:`eased`), so a double exposure of two

@@ -123,7 +123,7 @@ def still_name(image_sha256: str, *, timeline: Timeline) -> str:
 
 def still_bytes(spec: RenderSpec) -> int:
     """The size of a complete raw still: one yuv420p frame of the output size."""
-    return spec.width * spec.height * 3 // 2
+    return warp.frame_bytes(spec.width, spec.height)
 
 
 def still_ready(still: Path, spec: RenderSpec) -> bool:
@@ -262,7 +262,7 @@ def _encode_chunk(chunk: Chunk, *, timeline: Timeline, stills: list[Path], targe
     spec = timeline.spec
     pictures = [warp.load_still(path, width=spec.width, height=spec.height) for path in stills]
     burner = burn.chunk_burner(subtitles, spec=spec, start_frame=chunk.start_frame, end_frame=chunk.end_frame)
-    size = warp.frame_bytes(spec.width, spec.height)
+    size = still_bytes(spec)
     burst = min(16, max(4, FRAME_BURST_BYTES // size))
     ring = warp.FrameRing(width=spec.width, height=spec.height, slots=FeedPipes.ring_slots(size) + burst)
     frames = warp.chunk_frames(chunk, clips=timeline.clips, stills=pictures, fps=spec.fps, ring=ring, burner=burner)

@@ -77,16 +77,27 @@ class Still:
         return cv2.transpose(self.y), cv2.transpose(self.u), cv2.transpose(self.v)
 
 
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def frame_bytes(width: int, height: int) -> int:
+    """The size of one yuv420p frame."""
+    return width * height + 2 * (width // 2) * (height // 2)
+
+
+def frame_planes(frame: np.ndarray, *, width: int, height: int) -> Planes:
+    """The Y, U and V planes of a contiguous yuv420p frame buffer, as writable views."""
+    luma, chroma = width * height, (width // 2) * (height // 2)
+    return (frame[:luma].reshape(height, width), frame[luma:luma + chroma].reshape(height // 2, width // 2),
+            frame[luma + chroma:luma + 2 * chroma].reshape(height // 2, width // 2))
+
+
 def load_still(path: Path, *, width: int, height: int) -> Still:
     """Read a raw yuv420p frame of ``width`` x ``height`` (as written by ``command.still_args``)."""
     raw = np.fromfile(path, dtype=np.uint8)
-    luma, chroma = width * height, (width // 2) * (height // 2)
-    if raw.size != luma + 2 * chroma:
-        raise RenderError(f"raw still {path} has {raw.size} bytes, expected {luma + 2 * chroma}")
-    y = raw[:luma].reshape(height, width)
-    u = raw[luma:luma + chroma].reshape(height // 2, width // 2)
-    v = raw[luma + chroma:].reshape(height // 2, width // 2)
-    return Still(y, u, v)
+    if raw.size != frame_bytes(width, height):
+        raise RenderError(f"raw still {path} has {raw.size} bytes, expected {frame_bytes(width, height)}")
+    return Still(*frame_planes(raw, width=width, height=height))
 
 
 def window_matrices(*, zoom: float, cx: float, cy: float, width: int,
@@ -121,21 +132,6 @@ def _scratch_buffer(shape: tuple[int, int]) -> np.ndarray:
     return flat[:size].reshape(shape)
 
 
-Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def frame_bytes(width: int, height: int) -> int:
-    """The size of one yuv420p frame."""
-    return width * height + 2 * (width // 2) * (height // 2)
-
-
-def frame_planes(frame: np.ndarray, *, width: int, height: int) -> Planes:
-    """The Y, U and V planes of a contiguous yuv420p frame buffer, as writable views."""
-    luma, chroma = width * height, (width // 2) * (height // 2)
-    return (frame[:luma].reshape(height, width), frame[luma:luma + chroma].reshape(height // 2, width // 2),
-            frame[luma + chroma:luma + 2 * chroma].reshape(height // 2, width // 2))
-
-
 class FrameRing:
     """``slots`` reusable yuv420p frame buffers handed out in turn (see :func:`chunk_frames`).
 
@@ -144,7 +140,6 @@ class FrameRing:
     """
 
     def __init__(self, *, width: int, height: int, slots: int) -> None:
-        self.width, self.height = width, height
         size, count = frame_bytes(width, height), max(1, slots)
         block = np.empty(size * count, np.uint8)  # one block: numpy backs big ones with huge pages (cheaper to feed)
         self.frames = [block[k * size:(k + 1) * size] for k in range(count)]
