@@ -1,9 +1,10 @@
 """The render's compiled kernels (numba, cached on disk next to this file): the camera warp
 (:mod:`engine.render.warp`) and the burned-in lyrics (:mod:`engine.render.burn`).
 
-Both warp passes read and write whole contiguous rows in integers (weights of
-256, the intermediate as uint16 = value x 256), so LLVM vectorises them and the
-transposed intermediate is half the bytes of float32.  No ``fastmath``: the same
+Both warp passes read and write whole contiguous rows of uint8 in 16-bit integer
+arithmetic (weights of 256, each pass rounded to the nearest level), so LLVM
+vectorises them 16 lanes wide and the transposed intermediate is a quarter of the
+bytes of float32.  No ``fastmath``: the same
 inputs give the same bytes on every run, which the render cache relies on.
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ def taps(start: float, step: float, count: int, size: int) -> tuple[np.ndarray, 
 @numba.njit(cache=True, nogil=True)
 def blend_source_columns(plane_t: np.ndarray, index: np.ndarray, weight: np.ndarray, first_row: int,
                          out_t: np.ndarray) -> None:
-    """Pass 1: row ``j`` of ``out_t`` (uint16, the value times 256) is source column ``index[j]`` blended with the next.
+    """Pass 1: row ``j`` of ``out_t`` (uint8) is source column ``index[j]`` blended with the next, rounded.
 
     ``plane_t`` is the plane transposed (its rows are the source columns).
     """
@@ -53,23 +54,23 @@ def blend_source_columns(plane_t: np.ndarray, index: np.ndarray, weight: np.ndar
         b = plane_t[index[j] + 1, first_row:first_row + rows]
         o = out_t[j]
         for r in range(rows):
-            o[r] = np.uint16(a[r]) * w0 + np.uint16(b[r]) * w1
+            o[r] = np.uint8((np.uint16(a[r]) * w0 + np.uint16(b[r]) * w1 + np.uint16(128)) >> np.uint16(8))
 
 
 @numba.njit(cache=True, nogil=True)
 def blend_rows(tmp: np.ndarray, index: np.ndarray, weight: np.ndarray, first_row: int, out: np.ndarray) -> None:
-    """Pass 2: output row ``i`` is row ``index[i]`` of the column-blended picture (uint16, x256) blended with the next.
+    """Pass 2: output row ``i`` is row ``index[i]`` of the column-blended picture (uint8) blended with the next.
 
-    In float32 (exact here: the weights are multiples of 1/65536), a third cheaper than 32-bit integer products.
+    At most 255 x 256 + 128 < 2**16, so the products fit the 16-bit lanes.
     """
     for i in range(out.shape[0]):
-        w1 = np.float32(weight[i] / (WEIGHT_ONE * 256.0))
-        w0 = np.float32((WEIGHT_ONE - weight[i]) / (WEIGHT_ONE * 256.0))
+        w1 = np.uint16(weight[i])
+        w0 = np.uint16(WEIGHT_ONE - weight[i])
         a = tmp[index[i] - first_row]
         b = tmp[index[i] - first_row + 1]
         o = out[i]
         for j in range(out.shape[1]):
-            o[j] = np.uint8(np.int32(np.float32(a[j]) * w0 + np.float32(b[j]) * w1 + np.float32(0.5)))
+            o[j] = np.uint8((np.uint16(a[j]) * w0 + np.uint16(b[j]) * w1 + np.uint16(128)) >> np.uint16(8))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -123,11 +123,11 @@ _scratch = threading.local()
 
 
 def _scratch_buffer(shape: tuple[int, int]) -> np.ndarray:
-    """A C-contiguous uint16 work array reused by this thread (no fresh, page-faulting buffer every frame)."""
+    """A C-contiguous uint8 work array reused by this thread (no fresh, page-faulting buffer every frame)."""
     size = shape[0] * shape[1]
     flat = getattr(_scratch, "flat", None)
     if flat is None or flat.size < size:
-        flat = np.empty(size, np.uint16)
+        flat = np.empty(size, np.uint8)
         _scratch.flat = flat
     return flat[:size].reshape(shape)
 

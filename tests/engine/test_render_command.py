@@ -203,6 +203,34 @@ def test_separable_warp_equals_opencv_bilinear(zoom: float, cx: float, cy: float
         assert np.abs(out.astype(int) - ref.astype(int)).max() <= 2
 
 
+def _exact_bilinear(plane: np.ndarray, *, scale: float, bx: float, by: float) -> np.ndarray:
+    """Bilinear interpolation in float64 of output pixel (i, j) at source (by + scale*i, bx + scale*j), edges repeated."""
+    h, w = plane.shape
+    xs, ys = np.clip(bx + scale * np.arange(w), 0, w - 1), np.clip(by + scale * np.arange(h), 0, h - 1)
+    x0, y0 = np.minimum(xs.astype(int), w - 2), np.minimum(ys.astype(int), h - 2)
+    fx, fy = (xs - x0)[None, :], (ys - y0)[:, None]
+    p = plane.astype(np.float64)
+    top = p[y0][:, x0] * (1 - fx) + p[y0][:, x0 + 1] * fx
+    bottom = p[y0 + 1][:, x0] * (1 - fx) + p[y0 + 1][:, x0 + 1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+@pytest.mark.parametrize("zoom", [1.02, 1.1, 1.37])
+def test_warp_is_within_one_level_of_exact_bilinear_without_bias(zoom: float) -> None:
+    """Both passes round to uint8 (render version 9): at most one level from exact bilinear, and no drift on average."""
+    import cv2
+
+    rng = np.random.default_rng(7)
+    plane = cv2.GaussianBlur(rng.integers(0, 256, (180, 320), dtype=np.uint8), (0, 0), 2.0)
+    plane = cv2.normalize(plane, None, 0, 255, cv2.NORM_MINMAX)
+    scale = 1 / zoom
+    bx, by = 320 * (0.5 - 0.5 * scale) + 2.37, 180 * (0.5 - 0.5 * scale) + 1.61
+    got = warp.warp_plane(plane, cv2.transpose(plane), scale=scale, bx=bx, by=by)
+    error = got - _exact_bilinear(plane, scale=scale, bx=bx, by=by)
+    assert np.abs(error).max() <= 1.1  # a pass rounds to half a level; weights in 1/256 add at most ~0.5 more
+    assert abs(error.mean()) < 0.05 and np.sqrt((error ** 2).mean()) < 0.45
+
+
 def test_warp_has_no_sub_pixel_wobble_on_a_slow_pan() -> None:
     """A pan of 0.1 source px per frame moves the picture by exactly that much every frame (no rounding steps).
 
