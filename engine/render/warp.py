@@ -179,9 +179,20 @@ def warp_plane(plane: np.ndarray, plane_t: np.ndarray, *, scale: float, bx: floa
 
 
 def warm_up() -> None:
-    """Load the compiled warp kernels (numba's on-disk cache, ~1 s the first time in a process), e.g. in a thread."""
+    """Load every compiled kernel a render uses (numba's on-disk cache: the warp, each transition, the lyrics),
+    ~1.5 s the first time in a process, e.g. in a thread while the stills are made. Through the render's own
+    calls, so each kernel is loaded for the argument types the render passes."""
+    from engine.render import kernels
+
     tiny = np.zeros((4, 4), np.uint8)
     warp_plane(tiny, tiny, scale=0.9, bx=0.1, by=0.1)
+    a, b = (frame_planes(np.zeros(frame_bytes(16, 16), np.uint8), width=16, height=16) for _ in range(2))
+    out = frame_planes(np.zeros(frame_bytes(16, 16), np.uint8), width=16, height=16)
+    for kind in crossfades.KINDS:
+        crossfades.blend(kind, a, b, progress=0.5, out=out)
+    luma, chroma = np.zeros((2, 2), np.float32), np.ones((1, 1), np.float32)
+    kernels.burn_line(*out, 0, 0, luma, luma, luma, np.zeros((2, 2), np.int32), chroma, chroma, chroma, 0,
+                      np.zeros(6, np.float32))
 
 
 def warp_frame(still: Still, *, zoom: float, cx: float, cy: float, out: Planes | None = None) -> Planes:

@@ -1,6 +1,8 @@
 """Pure parts of the render engine: timeline frame maths, motion choice, and the ffmpeg argument builders."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InputError, RenderError
+from tests.conftest import REPO
 from engine.render import command, warp
 from engine.render.timeline import (
     MOTIONS,
@@ -413,3 +416,30 @@ def test_encode_speed_picks_the_x264_options_and_only_re_renders(data_root: Path
     folder.save_project(project)
     assert update_settings(project.id, {"encode_speed": "fast"}).state == machine.IMAGED
     assert folder.load_project().settings.encode_speed == "fast"
+
+
+def test_warm_up_loads_every_kernel_the_render_calls() -> None:
+    """After ``warp.warm_up()`` the render's own calls (camera, every transition, the lyrics) load no other kernel."""
+    script = """
+import numba, numpy as np
+from engine.render import burn, crossfades, kernels, warp
+from engine.render.subtitles import subtitle_style
+from engine.render.timeline import SubtitleLine
+warp.warm_up()
+dispatchers = {n: k for n, k in vars(kernels).items() if isinstance(k, numba.core.registry.CPUDispatcher)}
+before = {n: len(k.signatures) for n, k in dispatchers.items()}
+assert all(before.values()), before
+rng = np.random.default_rng(3)
+still = warp.Still(*(rng.integers(0, 256, s, dtype=np.uint8) for s in ((72, 128), (36, 64), (36, 64))))
+a, b = warp.warp_frame(still, zoom=1.2, cx=0.5, cy=0.5), warp.warp_frame(still, zoom=1.1, cx=0.4, cy=0.6)
+ring = warp.FrameRing(width=128, height=72, slots=2)
+for kind in crossfades.KINDS:
+    crossfades.blend(kind, a, b, progress=0.3, out=ring.next()[1])
+line = SubtitleLine("Hello bright world", 0, 2000, (("Hello", 0, 500), ("bright", 500, 900), ("world", 900, 1500)))
+burn.Burner([line], style=subtitle_style(width=128, height=72), fps=30).burn(*ring.next()[1], frame=20)
+after = {n: len(k.signatures) for n, k in dispatchers.items()}
+assert after == before, (before, after)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
