@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench eval-audio serve install browser clean
+.PHONY: demo test test-fast bench eval-audio serve install browser fonts clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need Python 3.11 ($(PY))"; exit 1; }
@@ -22,14 +22,18 @@ install: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium missing: browser tests will be skipped (not in CI)"; }
 
+# fontconfig and a CJK font for the lyrics' font-fallback tests (installed when missing and we are root).
+fonts:
+	@{ command -v fc-match >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ]; } || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-droid-fallback >/dev/null) || echo "fontconfig or fonts-droid-fallback missing: the font-fallback tests will be skipped (not in CI)"; }
+
 demo: $(STAMP)
 	$(BIN)/python -m engine demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser fonts
 	$(BIN)/python -m pytest -q
 
 # The inner loop: no browser, no ffmpeg renders or worker processes end to end (tests marked slow).
-test-fast: $(STAMP)
+test-fast: $(STAMP) fonts
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: eval-audio

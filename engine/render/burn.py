@@ -1,7 +1,8 @@
 """Burned-in lyrics drawn in Python, over the text's bounding box only, so each chunk's ffmpeg only encodes.
 
-Each line is rasterised **once** (Pillow's FreeType, HarfBuzz shaping through raqm when Pillow has it) in
-the look that :func:`engine.render.subtitles.ass_header` describes for libass: the bundled bold font at
+Each line is rasterised **once** (Pillow's FreeType, HarfBuzz shaping through raqm when Pillow has it; a
+character the bundled font lacks in a system font that has it, found through fontconfig as libass finds
+one, :mod:`engine.render.font_fallback`) in the look that :func:`engine.render.subtitles.ass_header` describes for libass: the bundled bold font at
 libass's size, a black outline, a black shadow at 62% behind it, white text that a karaoke sweep turns gold
 word by word (``\\kf``), centred between the margins of the frame's safe area and wrapped like libass's
 ``WrapStyle: 0`` (lines of about equal width).  From the three coverage masks (shadow, outline, fill) it
@@ -20,7 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import cv2
@@ -28,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
 from engine.fingerprint import file_sha256
+from engine.render.font_fallback import PRIMARY, Face, faces_key, runs
 from engine.render.subtitles import (FONT_FILE, SubtitleStyle, display_rows, event_times, frame_time_ms, karaoke,
                                      lines_shown, subtitle_style)
 from engine.render.timeline import RenderSpec, SubtitleLine
@@ -57,12 +59,13 @@ def layout_engine() -> ImageFont.Layout:
 
 
 @functools.cache
-def _font(size_px: float) -> tuple[ImageFont.FreeTypeFont, float]:
-    """The bundled bold face at libass's size ``size_px`` (ascent + descent, not the em) and its ascent in pixels."""
-    probe = ImageFont.truetype(str(FONT_FILE), 2048)
+def _font(size_px: float, face: Face = PRIMARY) -> tuple[ImageFont.FreeTypeFont, float]:
+    """``face`` at libass's size ``size_px`` (its ascent + descent, not the em) and its ascent in pixels."""
+    probe = ImageFont.truetype(str(face.path), 2048, index=face.index)
     asc, desc = probe.getmetrics()
     em = size_px * 2048 / (asc + desc)
-    return ImageFont.truetype(str(FONT_FILE), em, layout_engine=layout_engine()), size_px * asc / (asc + desc)
+    return (ImageFont.truetype(str(face.path), em, index=face.index, layout_engine=layout_engine()),
+            size_px * asc / (asc + desc))
 
 
 def _features(style: SubtitleStyle) -> list[str] | None:
@@ -70,21 +73,58 @@ def _features(style: SubtitleStyle) -> list[str] | None:
     return None if style.kerning or layout_engine() != ImageFont.Layout.RAQM else ["-kern"]
 
 
-def _ink_width(font: ImageFont.FreeTypeFont, text: str, features: list[str] | None = None) -> float:
-    left, _, right, _ = font.getbbox(text, anchor="ls", features=features)
-    return float(right - left)
+class Typeset:
+    """Text at one size in the bundled face, each character it lacks in a fallback face (:mod:`font_fallback`).
+
+    Runs of one face are shaped, measured and drawn one after the other on the same baseline; text the bundled
+    face covers is one run, drawn exactly as a single Pillow call would.
+    """
+
+    def __init__(self, size_px: float, features: list[str] | None = None) -> None:
+        self.size_px = size_px
+        self.features = features
+
+    def font(self, face: Face = PRIMARY) -> ImageFont.FreeTypeFont:
+        """``face`` at this size."""
+        return _font(self.size_px, face)[0]
+
+    def length(self, text: str) -> float:
+        """The advance of ``text`` (where the next character would start)."""
+        return sum(self.font(face).getlength(part, features=self.features) for face, part in runs(text))
+
+    def extent(self, text: str) -> tuple[float, float]:
+        """The ink's left and right edge of ``text`` drawn from pen position 0."""
+        pen, left, right = 0.0, math.inf, -math.inf
+        for face, part in runs(text):
+            font = self.font(face)
+            l, _, r, _ = font.getbbox(part, anchor="ls", features=self.features)
+            left, right = min(left, pen + l), max(right, pen + r)
+            pen += font.getlength(part, features=self.features)
+        return (0.0, 0.0) if left > right else (float(left), float(right))
+
+    def ink_width(self, text: str) -> float:
+        """The width of ``text``'s ink."""
+        left, right = self.extent(text)
+        return right - left
+
+    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, **options: object) -> None:
+        """Draw ``text`` with its baseline's left end at ``xy`` (Pillow's ``text`` ``options``: fill, stroke)."""
+        x, y = xy
+        for face, part in runs(text):
+            font = self.font(face)
+            draw.text((x, y), part, font=font, anchor="ls", features=self.features, **options)  # type: ignore[arg-type]
+            x += font.getlength(part, features=self.features)
 
 
-def wrap(tokens: list[str], *, font: ImageFont.FreeTypeFont, max_width: float,
-         features: list[str] | None = None) -> list[list[str]]:
+def wrap(tokens: list[str], *, width_of: Callable[[str], float], max_width: float) -> list[list[str]]:
     """Words of one explicit line broken into rows that fit ``max_width``, balanced like libass's smart wrap.
 
     First greedily (a word that does not fit starts a row, a single word too wide stays alone); then, as libass,
-    the last word of a row moves down while that makes the two rows' widths closer.
+    the last word of a row moves down while that makes the two rows' widths closer. ``width_of`` measures a row's ink.
     """
     rows: list[list[str]] = []
     for token in tokens:
-        if rows and _ink_width(font, " ".join([*rows[-1], token]), features) <= max_width:
+        if rows and width_of(" ".join([*rows[-1], token])) <= max_width:
             rows[-1].append(token)
         else:
             rows.append([token])
@@ -95,9 +135,8 @@ def wrap(tokens: list[str], *, font: ImageFont.FreeTypeFont, max_width: float,
             upper, lower = rows[k], rows[k + 1]
             if len(upper) < 2:
                 continue
-            before = abs(_ink_width(font, " ".join(upper), features) - _ink_width(font, " ".join(lower), features))
-            after = abs(_ink_width(font, " ".join(upper[:-1]), features)
-                        - _ink_width(font, " ".join([upper[-1], *lower]), features))
+            before = abs(width_of(" ".join(upper)) - width_of(" ".join(lower)))
+            after = abs(width_of(" ".join(upper[:-1])) - width_of(" ".join([upper[-1], *lower])))
             if after < before:
                 rows[k], rows[k + 1] = upper[:-1], [upper[-1], *lower]
                 changed = True
@@ -145,19 +184,19 @@ def _tokens(line: SubtitleLine) -> list[tuple[list[str], list[int]]]:
 def rasterise(line: SubtitleLine, style: SubtitleStyle) -> LineRaster:
     """The line's layers in ``style`` (cached: a line is drawn once per process and style)."""
     width, height = style.width, style.height
-    big, ascent_big = _font(style.font_size * _SUPERSAMPLE)  # all metrics from the face drawn, in output pixels
+    _, ascent_big = _font(style.font_size * _SUPERSAMPLE)  # all metrics from the faces drawn, in output pixels
     ascent = ascent_big / _SUPERSAMPLE
-    features = _features(style)
+    big = Typeset(style.font_size * _SUPERSAMPLE, _features(style))
 
     def length(text: str) -> float:
-        return big.getlength(text, features=features) / _SUPERSAMPLE
+        return big.length(text) / _SUPERSAMPLE
 
     line_h = float(style.font_size)
     max_width = width - style.margin_l - style.margin_r
     rows: list[tuple[list[str], list[int]]] = []  # the rows shown, each word with its syllable
     for words, owner in _tokens(line):
         k = 0
-        for row in wrap(words, font=big, max_width=max_width * _SUPERSAMPLE, features=features):
+        for row in wrap(words, width_of=big.ink_width, max_width=max_width * _SUPERSAMPLE):
             rows.append((row, owner[k:k + len(row)]))
             k += len(row)
     block_h = line_h * len(rows)
@@ -187,14 +226,13 @@ def rasterise(line: SubtitleLine, style: SubtitleStyle) -> LineRaster:
         base_y = top + r * line_h + ascent - c_top
         for name, dx, stroke in (("shadow", style.shadow, style.outline), ("outline", 0.0, style.outline),
                                  ("fill", 0.0, 0.0)):
-            draws[name].text(((pen_x + dx) * _SUPERSAMPLE, (base_y + dx) * _SUPERSAMPLE), text, font=big,
-                             anchor="ls", fill=255, stroke_width=stroke * _SUPERSAMPLE, stroke_fill=255,
-                             features=features)
+            big.draw(draws[name], ((pen_x + dx) * _SUPERSAMPLE, (base_y + dx) * _SUPERSAMPLE), text, fill=255,
+                     stroke_width=stroke * _SUPERSAMPLE, stroke_fill=255)
         offset = 0
         for word, syl in zip(row, owner):
             if syl >= 0:
                 x = pen_x + length(text[:offset])
-                left, _, right, _ = (edge / _SUPERSAMPLE for edge in big.getbbox(word, anchor="ls", features=features))
+                left, right = (edge / _SUPERSAMPLE for edge in big.extent(word))
                 x_end = x + right
                 if syl < len(syllables) - 1:
                     x_end = max(x_end, x + length(word + " "))  # libass sweeps the space after a word too
@@ -262,7 +300,8 @@ def _coverage(mask: Image.Image) -> np.ndarray:
 
 def burn_key(lines: Iterable[SubtitleLine], style: SubtitleStyle) -> list[object]:
     """Everything that decides the burned pixels of ``lines`` in ``style`` (for a chunk's fingerprint)."""
-    return [BURN_VERSION, asdict(style), _font_identity(), layout_engine().name,
+    lines = list(lines)
+    return [BURN_VERSION, asdict(style), _font_identity(), layout_engine().name, faces_key([ln.text for ln in lines]),
             [[ln.text, ln.start_ms, ln.end_ms, [list(w) for w in ln.words]] for ln in lines]]
 
 

@@ -8,7 +8,8 @@ fingerprint, the same name a single-machine render caches it under) and the
 runner's tool versions. The worker (:func:`encode_chunk_unit`):
 
 1. refuses the unit if its own tools differ (:func:`tool_versions`: another
-   ffmpeg, OpenCV, numba, rasteriser (Pillow, FreeType, HarfBuzz) or render version would make other frames);
+   ffmpeg, OpenCV, numba, rasteriser (Pillow, FreeType, HarfBuzz) or render version would make other frames),
+   or if it would draw the unit's lyrics with other fallback fonts (:mod:`engine.render.font_fallback`);
 2. returns at once if the output is already in the bucket (a unit done twice);
 3. takes each still from its scratch folder, or from the bucket, or makes it
    from the picture (fetched and checked against its sha256);
@@ -149,7 +150,7 @@ def encode_chunk_unit(unit: ChunkUnit) -> str:
     from engine.render.render import _encode_chunk, _Jobs, _Progress
     from engine.cluster import watch_stop
 
-    check_tools(unit.tools)
+    check_tools(unit.tools, {**tool_versions(), "fonts": _fonts_of(unit.subtitles)})
     store = unit.store.open()
     if store.head(unit.target_key) is not None:
         return unit.target_key  # done before (a retry after the upload, or another render)
@@ -168,6 +169,13 @@ def encode_chunk_unit(unit: ChunkUnit) -> str:
         done.set()
         local.unlink(missing_ok=True)
     return unit.target_key
+
+
+def _fonts_of(lines: tuple[object, ...] | list[object]) -> str:
+    """The fallback faces the lines are drawn with (by content): a worker without the same ones would draw others."""
+    from engine.render.font_fallback import faces_key
+
+    return " ".join(faces_key([line.text for line in lines]))  # type: ignore[attr-defined]
 
 
 def chunk_units(todo: list[tuple[object, Path]], *, timeline: object, image_of: dict[str, Path],
@@ -192,8 +200,9 @@ def chunk_units(todo: list[tuple[object, Path]], *, timeline: object, image_of: 
             if picture_key is None:
                 raise RenderError(f"picture {image_of[sha]} is not kept in the bucket")
             pictures.append((sha, picture_key, target_key.rsplit("/", 1)[0] + "/" + still_of(sha)))
+        lines = tuple(lines_of(chunk))
         units.append(ChunkUnit(chunk=chunk, timeline=timeline, pictures=tuple(pictures),
-                               subtitles=tuple(lines_of(chunk)), target_key=target_key, tools=tools,
+                               subtitles=lines, target_key=target_key, tools={**tools, "fonts": _fonts_of(lines)},
                                store=ref, stop_event=stop_event))
     units.sort(key=lambda u: -(u.chunk.dur_frames + 2 * u.chunk.transition_frames))  # type: ignore[attr-defined]
     return units

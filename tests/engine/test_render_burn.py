@@ -180,14 +180,14 @@ def test_a_long_line_wraps_inside_the_margins(width: int, height: int) -> None:
 
 
 def test_smart_wrap_balances_the_rows() -> None:
-    font, _ = burn._font(43)
+    text = burn.Typeset(43)
     words = "one two three four five six seven eight nine ten eleven".split()
-    width = burn._ink_width(font, " ".join(words))
-    rows = burn.wrap(words, font=font, max_width=width * 0.8)
+    width = text.ink_width(" ".join(words))
+    rows = burn.wrap(words, width_of=text.ink_width, max_width=width * 0.8)
     assert len(rows) == 2 and [w for row in rows for w in row] == words
-    a, b = (burn._ink_width(font, " ".join(r)) for r in rows)
+    a, b = (text.ink_width(" ".join(r)) for r in rows)
     assert abs(a - b) < 0.25 * width  # greedy would leave one or two words alone on the second row
-    assert burn.wrap(["unbreakable"], font=font, max_width=10) == [["unbreakable"]]
+    assert burn.wrap(["unbreakable"], width_of=text.ink_width, max_width=10) == [["unbreakable"]]
 
 
 def test_the_same_lines_burn_the_same_bytes_twice() -> None:
