@@ -60,14 +60,14 @@ def _backoff(config: Settings) -> Callable[[RetryCallState], float]:
 
 
 def _warm_up_render() -> None:
-    """Load the render's warp kernels (numba's on-disk cache, ~1 s) in the background while the earlier steps run,
+    """Load the render's kernels (numba's on-disk cache, ~1.5 s) in the background while the earlier steps run,
     so the render step starts with them loaded (the render warms up again: a no-op once loaded)."""
     try:
         from engine.render import warp
 
         warp.warm_up()
     except Exception as exc:  # noqa: BLE001 - the render loads them again and reports a real failure
-        log.debug("early warm-up of the warp kernels failed: %s", exc)
+        log.debug("early warm-up of the render's kernels failed: %s", exc)
 
 
 def steps_for(target: str) -> list[str]:
