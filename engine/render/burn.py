@@ -1,15 +1,15 @@
 """Burned-in lyrics drawn in Python, over the text's bounding box only, so each chunk's ffmpeg only encodes.
 
 Each line is rasterised **once** (Pillow's FreeType, HarfBuzz shaping through raqm when Pillow has it; a
-character the bundled font lacks in a system font that has it, found through fontconfig as libass finds
-one, :mod:`engine.render.font_fallback`) in the look that :func:`engine.render.subtitles.ass_header` describes for libass: the bundled bold font at
-libass's size, a black outline, a black shadow at 62% behind it, white text that a karaoke sweep turns gold
-word by word (``\\kf``), centred between the margins of the frame's safe area and wrapped like libass's
-``WrapStyle: 0`` (lines of about equal width).  From the three coverage masks (shadow, outline, fill) it
-precomputes, at luma and at 4:2:0 chroma resolution, what the per-frame blend needs: how much of the
-picture shows through, the premultiplied outline and shadow, the fill's coverage and, per pixel, the
-millisecond from which the fill is gold.  A frame then costs one small compiled loop over the box
-(:func:`engine.render.kernels.burn_line`, no fastmath: the same input gives the same bytes).
+character the bundled font lacks in a system font that has it, found through fontconfig as libass finds one,
+:mod:`engine.render.font_fallback`) in the look that :func:`engine.render.subtitles.ass_header` describes for
+libass: the bundled bold font at libass's size, a black outline, a black shadow at 62% behind it, white text
+that a karaoke sweep turns gold word by word (``\\kf``), centred between the margins of the frame's safe area
+and wrapped like libass's ``WrapStyle: 0`` (lines of about equal width). From the three coverage masks
+(shadow, outline, fill) it precomputes, at luma and at 4:2:0 chroma resolution, what the per-frame blend
+needs: how much of the picture shows through, the premultiplied outline and shadow, the fill's coverage and,
+per pixel, the millisecond from which the fill is gold. A frame then costs one small compiled loop over the
+box (:func:`engine.render.kernels.burn_line`, no fastmath: the same input gives the same bytes).
 
 Layers are composited as ffmpeg's ass filter does (shadow, then outline, then fill, each over the last;
 chroma with the 2x2 mean of the luma coverage), in the colours the ASS script's ``YCbCr Matrix`` names.

@@ -1,4 +1,4 @@
-"""Faces for the characters the bundled font lacks (CJK, Devanagari, ...), found through fontconfig as libass finds them.
+"""Faces for the characters the bundled font lacks (CJK, Devanagari, ...), found through fontconfig as libass does.
 
 The lyrics are drawn in the bundled DejaVu Sans Bold (:data:`engine.render.subtitles.FONT_FILE`). A character
 it has no glyph for is drawn in the first face of fontconfig's fallback list for a bold sans-serif
