@@ -146,7 +146,7 @@ print(json.dumps(out))
 
 def render_alone(pid: str, *, env: dict[str, str], scratch: Path,
                  labels: tuple[str, ...] = ("empty", "frames")) -> dict[str, dict[str, float]]:
-    """The render by itself from the project's pictures, in a fresh process (warp kernels loaded first, not counted).
+    """The render by itself from the project's pictures, in a fresh process (all its kernels loaded first, not counted).
 
     ``empty``: an empty cache (stills, AAC and chunks made); ``frames``: again with the stills and the AAC cached
     (what the own-frames floor compares with: each still is made once per picture, the AAC once per song).

@@ -80,7 +80,7 @@ def _chain() -> tuple[tuple[Face, _Charset], ...]:
     own = _fontconfig("fc-query", "-f", "%{charset}\n", str(FONT_FILE))
     listed = _fontconfig("fc-match", "-s", "-f", "%{file}|%{index}|%{charset}\n", _PATTERN)
     if own is None or listed is None:
-        log.info("fontconfig not found: characters the bundled font lacks are drawn as boxes")
+        log.info("fontconfig unavailable: characters the bundled font lacks are drawn as boxes")
         return ()
     chain = [(PRIMARY, _Charset.parse(own.splitlines()[0] if own.strip() else ""))]
     for row in listed.splitlines():

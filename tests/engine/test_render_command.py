@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InputError, RenderError
-from tests.conftest import REPO
 from engine.render import command, warp
 from engine.render.timeline import (
     MOTIONS,
@@ -25,6 +24,7 @@ from engine.render.timeline import (
     pulse_at,
     render_spec,
 )
+from tests.conftest import REPO
 
 SPEC = RenderSpec(width=320, height=180, fps=30)
 
