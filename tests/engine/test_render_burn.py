@@ -200,6 +200,50 @@ def test_the_same_lines_burn_the_same_bytes_twice() -> None:
     assert not np.array_equal(first[0], picture[0])
 
 
+def _blend_reference(planes: tuple[np.ndarray, ...], r: burn.LineRaster, now: int) -> tuple[np.ndarray, ...]:
+    """``kernels.burn_line``'s formula in plain float32 numpy, over the whole box (the picture is never clipped)."""
+    y, u, v = (p.copy() for p in planes)
+    h, w = r.keep.shape
+    col = r.colours
+    gold = now >= r.sung_from
+    box = y[r.y0:r.y0 + h, r.x0:r.x0 + w]
+    luma = box.astype(np.float32) * r.keep + r.base + r.fill * np.where(gold, col[3], col[0])
+    box[:] = (np.minimum(luma, np.float32(255)) + np.float32(0.5)).astype(np.int32)
+    for plane, base, white, sung in ((u, r.base_u, col[1], col[4]), (v, r.base_v, col[2], col[5])):
+        part = r.fill * np.where(gold, sung, white)
+        fill_c = np.zeros((h // 2, w // 2), np.float32)
+        for dr in range(2):
+            for dc in range(2):
+                fill_c += part[dr::2, dc::2]
+        cbox = plane[r.y0 // 2:r.y0 // 2 + h // 2, r.x0 // 2:r.x0 // 2 + w // 2]
+        value = cbox.astype(np.float32) * r.keep_c + base + fill_c * np.float32(0.25)
+        cbox[:] = (np.clip(value, np.float32(0), np.float32(255)) + np.float32(0.5)).astype(np.int32)
+    return y, u, v
+
+
+def test_the_compiled_blend_is_its_formula_and_leaves_the_rest_of_the_box_alone() -> None:
+    width, height = 1280, 720
+    picture = _picture(width, height, np.random.default_rng(9))
+    raster = burn.rasterise(KARAOKE, subtitle_style(width=width, height=height))
+    untouched = raster_box(raster, height, width) & ~_covered(raster, height, width)
+    assert untouched.sum() > 1000  # the box has pixels no layer touches: the kernel must give them back as they were
+    for now in (300, 1200, 2500):
+        planes = tuple(p.copy() for p in picture)
+        burn.Burner([KARAOKE], style=subtitle_style(width=width, height=height), fps=30)._blend(
+            *planes, raster.x0, raster.y0, raster.keep, raster.base, raster.fill, raster.sung_from, raster.keep_c,
+            raster.base_u, raster.base_v, now, raster.colours)
+        expected = _blend_reference(picture, raster, now)
+        assert all(np.array_equal(a, b) for a, b in zip(planes, expected)), now
+        assert np.array_equal(planes[0][untouched], picture[0][untouched])
+
+
+def _covered(raster: burn.LineRaster, height: int, width: int) -> np.ndarray:
+    """The frame's pixels some layer of the line covers (keep below 1)."""
+    mask = np.zeros((height, width), bool)
+    mask[raster.y0:raster.y0 + raster.keep.shape[0], raster.x0:raster.x0 + raster.keep.shape[1]] = raster.keep < 1
+    return mask
+
+
 def test_overlapping_lines_are_drawn_in_order() -> None:
     width, height = 640, 360
     picture = _picture(width, height)
