@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     load1 = os.getloadavg()[0]
     flags = " ".join(f for f in ["--quick" if args.quick else "", f"--ahead {args.ahead}" if args.ahead != "auto" else "",
                                  f"--repeat {args.repeat}" if args.repeat > 1 else "",
-                                 f"--pairs {args.pairs}" if args.pairs != 5 else ""] if f)
+                                 f"--pairs {args.pairs}" if args.pairs != parser.get_default("pairs") else ""] if f)
     print(f"`bench_pipeline.py{' ' + flags if flags else ''}`: a generated song with timed lyrics through the "
           "CLI in fresh processes (`storybeat new`, `storybeat run`), local provider, fresh data root; "
           f"load average {load0:.1f} at the start, {load1:.1f} at the end ({os.cpu_count()} cores). "

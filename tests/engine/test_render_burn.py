@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.ffmpeg import ffmpeg_path
-from engine.render import burn
+from engine.render import burn, kernels
 from engine.render.command import escape_option_value
 from engine.render.subtitles import FONTS_DIR, SubtitleStyle, subtitle_style, to_ass
 from engine.render.timeline import RenderSpec, SubtitleLine
@@ -229,9 +229,8 @@ def test_the_compiled_blend_is_its_formula_and_leaves_the_rest_of_the_box_alone(
     assert untouched.sum() > 1000  # the box has pixels no layer touches: the kernel must give them back as they were
     for now in (300, 1200, 2500):
         planes = tuple(p.copy() for p in picture)
-        burn.Burner([KARAOKE], style=subtitle_style(width=width, height=height), fps=30)._blend(
-            *planes, raster.x0, raster.y0, raster.keep, raster.base, raster.fill, raster.sung_from, raster.keep_c,
-            raster.base_u, raster.base_v, now, raster.colours)
+        kernels.burn_line(*planes, raster.x0, raster.y0, raster.keep, raster.base, raster.fill, raster.sung_from,
+                          raster.keep_c, raster.base_u, raster.base_v, now, raster.colours)
         expected = _blend_reference(picture, raster, now)
         assert all(np.array_equal(a, b) for a, b in zip(planes, expected)), now
         assert np.array_equal(planes[0][untouched], picture[0][untouched])
